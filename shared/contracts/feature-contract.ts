@@ -1,0 +1,123 @@
+/**
+ * The feature contract: the 55 feature-store features in store order, and the model families as named subsets.
+ * Single source of truth for the coordinator (which ships values), the worker (which builds vectors), the demo world
+ * and the model tooling. New features may only be appended.
+ */
+
+export const FEATURE_NAMES = [
+  'points_avg_last_5', 'points_avg_last_10', 'points_avg_season', 'points_std_last_10',
+  'games_in_last_7_days', 'fatigue_score', 'shot_zone_mismatch_score', 'pace_score',
+  'usage_spike_score', 'rest_advantage', 'injury_risk', 'recent_trend',
+  'minutes_change', 'opponent_def_rating', 'opponent_pace', 'home_away',
+  'back_to_back', 'playoff_game', 'pct_paint', 'pct_mid_range',
+  'pct_three', 'pct_free_throw', 'team_pace', 'team_off_rating',
+  'team_win_pct', 'vegas_points_line', 'vegas_opening_line', 'vegas_line_move',
+  'has_vegas_line', 'avg_points_vs_opponent', 'games_vs_opponent', 'minutes_avg_last_10',
+  'ppm_avg_last_10', 'dnp_rate', 'pts_slope_10g', 'pts_vs_season_zscore',
+  'breakout_flag', 'star_teammates_out', 'game_total_line', 'days_rest',
+  'minutes_load_last_7d', 'spread_magnitude', 'implied_team_total', 'points_avg_last_3',
+  'scoring_trend_slope', 'deviation_from_avg_last3', 'consecutive_games_below_avg', 'teammate_usage_available',
+  'usage_rate_last_5', 'games_since_structural_change', 'multi_book_line_std', 'prop_over_streak',
+  'prop_under_streak', 'line_vs_season_avg', 'prop_line_delta',
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export const FEATURE_COUNT = FEATURE_NAMES.length; // 55
+
+export type FeatureValues = Partial<Record<FeatureName, number>>;
+
+/** The 25 base features every prediction needs (store indices 0–24). */
+export const BASE_FEATURES: readonly FeatureName[] = FEATURE_NAMES.slice(0, 25);
+
+export const VEGAS_FEATURES: readonly FeatureName[] = ['vegas_points_line', 'vegas_opening_line', 'vegas_line_move', 'has_vegas_line'];
+
+/** Features the store may leave NULL without it counting against zero tolerance (store indices 25, 26, 27, 38, 41, 42, 47, 50–54). */
+export const OPTIONAL_FEATURES: ReadonlySet<FeatureName> = new Set<FeatureName>([
+  'vegas_points_line', 'vegas_opening_line', 'vegas_line_move', 'game_total_line', 'spread_magnitude', 'implied_team_total',
+  'teammate_usage_available', 'multi_book_line_std', 'prop_over_streak', 'prop_under_streak', 'line_vs_season_avg', 'prop_line_delta',
+]);
+
+export type ModelFamily = 'v9' | 'v12' | 'v12_noveg';
+export const MODEL_FAMILIES: readonly ModelFamily[] = ['v9', 'v12', 'v12_noveg'];
+
+const V9: readonly FeatureName[] = FEATURE_NAMES.slice(0, 33);
+const V12: readonly FeatureName[] = FEATURE_NAMES.slice(0, 54);
+const V12_NOVEG: readonly FeatureName[] = V12.filter((n) => !VEGAS_FEATURES.includes(n));
+
+/** Each family's inputs, in model input order. */
+export const FAMILY_FEATURES: Readonly<Record<ModelFamily, readonly FeatureName[]>> = {
+  v9: V9,
+  v12: V12,
+  v12_noveg: V12_NOVEG,
+};
+
+/** Registry `feature_set` → family. `null` means v9 (the original registry's rule); anything unknown is refused. */
+export function familyOf(featureSet: string | null): ModelFamily {
+  if (featureSet === null || featureSet === '') return 'v9';
+  const normalised = featureSet.toLowerCase();
+  if (normalised.startsWith('v12_noveg')) return 'v12_noveg';
+  if (normalised.startsWith('v12')) return 'v12';
+  if (normalised.startsWith('v9')) return 'v9';
+  throw new Error(`unknown feature_set '${featureSet}': expected v9, v12 or v12_noveg`);
+}
+
+/**
+ * Defaults used when a feature is absent from a player's values. `NaN` means "missing": CatBoost's `nan_mode` decides its
+ * branch. Base features have no default: their absence makes the request invalid.
+ */
+export const FEATURE_DEFAULTS: Readonly<Partial<Record<FeatureName, number>>> = {
+  vegas_points_line: Number.NaN,
+  vegas_opening_line: Number.NaN,
+  vegas_line_move: Number.NaN,
+  has_vegas_line: 0,
+  avg_points_vs_opponent: Number.NaN,
+  games_vs_opponent: 0,
+  minutes_avg_last_10: 25,
+  ppm_avg_last_10: 0.4,
+  dnp_rate: 0,
+  pts_slope_10g: 0,
+  pts_vs_season_zscore: 0,
+  breakout_flag: 0,
+  star_teammates_out: 0,
+  game_total_line: 224,
+  days_rest: 1,
+  minutes_load_last_7d: 80,
+  spread_magnitude: 5,
+  implied_team_total: 112,
+  points_avg_last_3: 10,
+  scoring_trend_slope: 0,
+  deviation_from_avg_last3: 0,
+  consecutive_games_below_avg: 0,
+  teammate_usage_available: 0,
+  usage_rate_last_5: 20,
+  games_since_structural_change: 30,
+  multi_book_line_std: 0.5,
+  prop_over_streak: 0,
+  prop_under_streak: 0,
+  line_vs_season_avg: 0,
+  prop_line_delta: 0,
+};
+
+/** Store column name of feature i (`feature_0_value` …). */
+export function featureColumn(index: number): string {
+  return `feature_${index}_value`;
+}
+
+/**
+ * Builds one model's input row by name into `out` (reused across calls to avoid allocation churn).
+ * Missing base features throw: the caller validates before building.
+ */
+export function buildVector(family: ModelFamily, values: FeatureValues, out: Float32Array, offset = 0): void {
+  const names = FAMILY_FEATURES[family];
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as FeatureName;
+    const v = values[name];
+    if (v !== undefined && v !== null) {
+      out[offset + i] = v;
+      continue;
+    }
+    const d = FEATURE_DEFAULTS[name];
+    if (d === undefined) throw new Error(`feature '${name}' is missing and has no default`);
+    out[offset + i] = d;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Message contracts between the services, as zod schemas (design §5). One definition each; both sides parse with it.
+ */
+import { z } from 'zod';
+import { FEATURE_NAMES, type FeatureName } from './feature-contract.js';
+
+export const TOPICS = {
+  predictionRequest: 'prediction-request',
+  predictionReady: 'prediction-ready',
+  phase5Complete: 'nba-phase5-predictions-complete',
+} as const;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+
+export const LINE_SOURCES = ['ACTUAL_PROP', 'NO_PROP_LINE'] as const;
+export const LINE_SOURCE_APIS = ['ODDS_API', 'BETTINGPROS'] as const;
+
+const featureValuesSchema = z
+  .record(z.string(), z.number().nullable())
+  .superRefine((values, ctx) => {
+    for (const key of Object.keys(values)) {
+      if (!(FEATURE_NAMES as readonly string[]).includes(key)) ctx.addIssue({ code: 'custom', message: `unknown feature '${key}'`, path: [key] });
+    }
+  })
+  .transform((values) => {
+    const out: Partial<Record<FeatureName, number>> = {};
+    for (const [k, v] of Object.entries(values)) if (v !== null) out[k as FeatureName] = v;
+    return out;
+  });
+
+/** The feature-store quality fields the coordinator ships with the values. */
+export const featureQualitySchema = z.object({
+  feature_quality_score: z.number().nullable(),
+  is_quality_ready: z.boolean().nullable(),
+  quality_alert_level: z.string().nullable(),
+  matchup_quality_pct: z.number().nullable(),
+  default_feature_count: z.number().int().nullable(),
+  required_default_count: z.number().int().nullable(),
+  vegas_line_source: z.string().nullable(),
+});
+export type FeatureQuality = z.infer<typeof featureQualitySchema>;
+
+export const predictionRequestSchema = z.object({
+  batch_id: z.string().min(1),
+  correlation_id: z.string().min(1),
+  game_date: isoDate,
+  game_id: z.string().min(1),
+  player_lookup: z.string().min(1),
+  team_abbr: z.string().nullable().default(null),
+  opponent_team_abbr: z.string().nullable().default(null),
+  is_home: z.boolean().nullable().default(null),
+  prediction_run_mode: z.string().default('RETRY'),
+  dataset_prefix: z.string().default(''),
+  /** One value normally; ±2 around the base when multi-line is on; `[null]` for NO_PROP_LINE. */
+  line_values: z.array(z.number().nullable()).min(1),
+  line_source: z.enum(LINE_SOURCES),
+  line_source_api: z.enum(LINE_SOURCE_APIS).nullable(),
+  sportsbook: z.string().nullable(),
+  was_line_fallback: z.boolean(),
+  line_minutes_before_game: z.number().int().nullable(),
+  /** Feature values from the store (absent → the worker loads them itself). */
+  features: featureValuesSchema.optional(),
+  feature_quality: featureQualitySchema.optional(),
+});
+export type PredictionRequest = z.infer<typeof predictionRequestSchema>;
+export type PredictionRequestInput = z.input<typeof predictionRequestSchema>;
+
+export const completionEventSchema = z.object({
+  batch_id: z.string().min(1),
+  correlation_id: z.string().nullable().default(null),
+  game_date: isoDate,
+  player_lookup: z.string().min(1),
+  predictions_generated: z.number().int().min(0),
+  /** Why no rows were written, for a permanent skip. */
+  skip_reason: z.string().nullable().default(null),
+  timestamp: z.string(),
+  worker_instance: z.string().nullable().default(null),
+});
+export type CompletionEvent = z.infer<typeof completionEventSchema>;
+
+export const PHASE5_STATUSES = ['success', 'partial', 'failed', 'no_data'] as const;
+export type Phase5Status = (typeof PHASE5_STATUSES)[number];
+
+export const phase5MessageSchema = z.object({
+  processor_name: z.literal('PredictionCoordinator'),
+  phase: z.literal('phase_5_predictions'),
+  execution_id: z.string(),
+  correlation_id: z.string(),
+  game_date: isoDate,
+  output_table: z.literal('player_prop_predictions'),
+  output_dataset: z.string(),
+  status: z.enum(PHASE5_STATUSES),
+  record_count: z.number().int(),
+  records_failed: z.number().int(),
+  timestamp: z.string(),
+  duration_seconds: z.number(),
+  trigger_source: z.string(),
+  metadata: z.object({
+    batch_id: z.string(),
+    expected_players: z.number().int(),
+    completed_players: z.number().int(),
+    total_predictions: z.number().int(),
+    rows_merged: z.number().int(),
+    completion_pct: z.number(),
+  }),
+});
+export type Phase5Message = z.infer<typeof phase5MessageSchema>;
+
+/** Pub/Sub push envelope (wrapped delivery). */
+export const pushEnvelopeSchema = z.object({
+  message: z.object({
+    data: z.string().min(1),
+    attributes: z.record(z.string(), z.string()).optional(),
+    messageId: z.string().optional(),
+    message_id: z.string().optional(),
+    publishTime: z.string().optional(),
+  }),
+  subscription: z.string().optional(),
+  deliveryAttempt: z.number().int().optional(),
+});
+
+export type DecodedPush<T> =
+  | { ok: true; messageId: string | undefined; data: T; attributes: Record<string, string> }
+  | { ok: false; error: string };
+
+/** Decodes a push body: envelope shape, base64, JSON, then `schema`. Every failure names what was wrong. */
+export function decodePush<T>(body: unknown, schema: z.ZodType<T>): DecodedPush<T> {
+  const env = pushEnvelopeSchema.safeParse(body);
+  if (!env.success) return { ok: false, error: `invalid push envelope: ${formatZodError(env.error)}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(env.data.message.data, 'base64').toString('utf8'));
+  } catch (err) {
+    return { ok: false, error: `message.data is not base64 JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return { ok: false, error: `invalid message: ${formatZodError(parsed.error)}` };
+  return {
+    ok: true,
+    messageId: env.data.message.messageId ?? env.data.message.message_id,
+    data: parsed.data,
+    attributes: env.data.message.attributes ?? {},
+  };
+}
+
+/** `field.path: message; other: message` — names every offending field. */
+export function formatZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : '(body)';
+      return `${path}: ${issue.message}`;
+    })
+    .join('; ');
+}

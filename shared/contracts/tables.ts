@@ -1,0 +1,301 @@
+/**
+ * The one schema definition for every table the product reads and writes (design §5). DuckDB DDL is rendered from it
+ * (shared/adapters/duckdb), and BigQuery DDL will be rendered from the same definitions. Names follow the original system so
+ * the product drops into its datasets. Column meanings: docs/data-contracts.md.
+ */
+import { FEATURE_COUNT, featureColumn } from './feature-contract.js';
+
+export type ColumnType = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
+
+export interface Column {
+  name: string;
+  type: ColumnType;
+  /** NUMERIC precision and scale, e.g. [4, 1] for a line. */
+  numeric?: readonly [number, number];
+  required?: boolean;
+  repeated?: boolean;
+  description?: string;
+}
+
+export interface TableDef {
+  dataset: string;
+  name: string;
+  description: string;
+  columns: readonly Column[];
+  partitionBy?: string;
+  clusterBy?: readonly string[];
+  requirePartitionFilter?: boolean;
+  /** Days a partition lives (staging). */
+  partitionExpirationDays?: number;
+}
+
+const c = (name: string, type: ColumnType, extra: Omit<Column, 'name' | 'type'> = {}): Column => ({ name, type, ...extra });
+const req = (name: string, type: ColumnType, extra: Omit<Column, 'name' | 'type'> = {}): Column => c(name, type, { ...extra, required: true });
+
+export const upcomingPlayerGameContext: TableDef = {
+  dataset: 'nba_analytics',
+  name: 'upcoming_player_game_context',
+  description: 'One row per player per upcoming game (several versions per day; the latest by created_at wins).',
+  partitionBy: 'game_date',
+  columns: [
+    req('player_lookup', 'STRING'),
+    c('universal_player_id', 'STRING'),
+    req('game_id', 'STRING'),
+    req('game_date', 'DATE'),
+    c('team_abbr', 'STRING'),
+    c('opponent_team_abbr', 'STRING'),
+    c('home_game', 'BOOL'),
+    c('days_rest', 'INT64'),
+    c('back_to_back', 'BOOL'),
+    c('avg_minutes_per_game_last_7', 'NUMERIC', { numeric: [5, 1] }),
+    c('player_status', 'STRING', { description: 'injury status, lower case: out, doubtful, questionable, probable, available, or NULL' }),
+    c('has_prop_line', 'BOOL'),
+    c('current_points_line', 'NUMERIC', { numeric: [4, 1] }),
+    c('is_production_ready', 'BOOL'),
+    c('completeness_percentage', 'FLOAT64'),
+    c('points_avg_last_5', 'NUMERIC', { numeric: [5, 1] }),
+    c('points_avg_last_10', 'NUMERIC', { numeric: [5, 1] }),
+    c('l10_games_used', 'INT64'),
+    req('created_at', 'TIMESTAMP'),
+  ],
+};
+
+export const oddsApiPlayerPointsProps: TableDef = {
+  dataset: 'nba_raw',
+  name: 'odds_api_player_points_props',
+  description: 'OddsAPI player points props, one row per book per snapshot.',
+  partitionBy: 'game_date',
+  clusterBy: ['player_lookup', 'game_date', 'bookmaker'],
+  columns: [
+    c('game_id', 'STRING'),
+    req('game_date', 'DATE'),
+    req('player_lookup', 'STRING'),
+    c('player_name', 'STRING'),
+    req('bookmaker', 'STRING', { description: 'lower-case key: draftkings, fanduel, betmgm, pointsbet, caesars, …' }),
+    c('points_line', 'FLOAT64'),
+    c('over_price', 'INT64'),
+    c('under_price', 'INT64'),
+    req('snapshot_timestamp', 'TIMESTAMP'),
+    c('minutes_before_tipoff', 'INT64'),
+  ],
+};
+
+export const bettingprosPlayerPointsProps: TableDef = {
+  dataset: 'nba_raw',
+  name: 'bettingpros_player_points_props',
+  description: 'BettingPros props across every market (points, rebounds, assists, …), both sides.',
+  partitionBy: 'game_date',
+  requirePartitionFilter: true,
+  columns: [
+    req('game_date', 'DATE'),
+    req('player_lookup', 'STRING'),
+    req('market_type', 'STRING'),
+    req('bet_side', 'STRING'),
+    req('bookmaker', 'STRING', { description: 'title case: DraftKings, FanDuel, BetMGM, Caesars, PointsBet, BettingPros Consensus' }),
+    c('points_line', 'FLOAT64'),
+    c('odds_american', 'INT64'),
+    c('is_active', 'BOOL'),
+    req('created_at', 'TIMESTAMP'),
+  ],
+};
+
+export const mlFeatureStoreV2: TableDef = {
+  dataset: 'nba_predictions',
+  name: 'ml_feature_store_v2',
+  description: 'Per-player feature vectors (55 values, NULL = no real value) with quality fields.',
+  partitionBy: 'game_date',
+  clusterBy: ['player_lookup'],
+  columns: [
+    req('player_lookup', 'STRING'),
+    req('game_date', 'DATE'),
+    c('game_id', 'STRING'),
+    c('feature_version', 'STRING'),
+    ...Array.from({ length: FEATURE_COUNT }, (_, i) => c(featureColumn(i), 'FLOAT64')),
+    c('feature_quality_score', 'NUMERIC', { numeric: [5, 2] }),
+    c('is_quality_ready', 'BOOL'),
+    c('quality_tier', 'STRING'),
+    c('quality_alert_level', 'STRING', { description: 'green, yellow, red' }),
+    c('matchup_quality_pct', 'FLOAT64'),
+    c('player_history_quality_pct', 'FLOAT64'),
+    c('vegas_quality_pct', 'FLOAT64'),
+    c('game_context_quality_pct', 'FLOAT64'),
+    c('default_feature_count', 'INT64'),
+    c('required_default_count', 'INT64'),
+    c('default_feature_indices', 'INT64', { repeated: true }),
+    c('vegas_line_source', 'STRING', { description: 'odds_api, bettingpros, both, none' }),
+    c('days_rest', 'INT64'),
+    c('is_production_ready', 'BOOL'),
+    c('completeness_percentage', 'FLOAT64'),
+    c('data_source', 'STRING'),
+    req('created_at', 'TIMESTAMP'),
+  ],
+};
+
+export const playerGameSummary: TableDef = {
+  dataset: 'nba_analytics',
+  name: 'player_game_summary',
+  description: 'One row per player per played game (box score).',
+  partitionBy: 'game_date',
+  clusterBy: ['player_lookup'],
+  columns: [
+    req('game_id', 'STRING'),
+    req('game_date', 'DATE'),
+    req('player_lookup', 'STRING'),
+    c('team_abbr', 'STRING'),
+    c('opponent_team_abbr', 'STRING'),
+    c('home_game', 'BOOL'),
+    c('points', 'INT64'),
+    c('minutes_played', 'FLOAT64'),
+    c('usage_rate', 'FLOAT64'),
+    c('is_dnp', 'BOOL'),
+  ],
+};
+
+export const nbacSchedule: TableDef = {
+  dataset: 'nba_raw',
+  name: 'nbac_schedule',
+  description: 'The league schedule, one row per game (latest version).',
+  partitionBy: 'game_date',
+  columns: [
+    req('game_id', 'STRING'),
+    req('game_date', 'DATE'),
+    req('game_status', 'INT64', { description: '1 scheduled, 2 in progress, 3 final' }),
+    c('game_status_text', 'STRING'),
+    c('home_team_tricode', 'STRING'),
+    c('away_team_tricode', 'STRING'),
+    c('game_start_time', 'TIMESTAMP'),
+  ],
+};
+
+export const gamePostponements: TableDef = {
+  dataset: 'nba_orchestration',
+  name: 'game_postponements',
+  description: 'Games detected or confirmed as postponed.',
+  columns: [
+    req('game_id', 'STRING'),
+    req('original_date', 'DATE'),
+    c('new_date', 'DATE'),
+    c('reason', 'STRING'),
+    c('status', 'STRING', { description: 'detected, confirmed, resolved' }),
+    c('detection_details', 'STRING', { description: 'JSON text, e.g. {"matchup": "LAL @ GSW"}' }),
+    c('detected_at', 'TIMESTAMP'),
+  ],
+};
+
+export const modelRegistry: TableDef = {
+  dataset: 'nba_predictions',
+  name: 'model_registry',
+  description: 'Every model the worker may run: enabled AND status = active are loaded; is_production marks the champion.',
+  columns: [
+    req('model_id', 'STRING', { description: 'also the system_id written on prediction rows' }),
+    req('model_version', 'STRING'),
+    req('model_type', 'STRING'),
+    req('gcs_path', 'STRING', { description: 'artefact URI: gs://…, file://…, or a path relative to the model store root; .onnx or .cbm' }),
+    req('feature_count', 'INT64'),
+    c('features_json', 'JSON'),
+    req('training_start_date', 'DATE'),
+    req('training_end_date', 'DATE'),
+    c('training_samples', 'INT64'),
+    c('evaluation_mae', 'FLOAT64'),
+    c('evaluation_hit_rate', 'FLOAT64'),
+    c('evaluation_hit_rate_edge_3plus', 'FLOAT64'),
+    c('evaluation_n_edge_3plus', 'INT64'),
+    req('status', 'STRING', { description: 'active, deprecated, testing, archived' }),
+    req('is_production', 'BOOL'),
+    c('enabled', 'BOOL'),
+    c('model_family', 'STRING'),
+    c('feature_set', 'STRING', { description: 'v9, v12, v12_noveg' }),
+    c('loss_function', 'STRING'),
+    c('quantile_alpha', 'FLOAT64'),
+    c('sha256_hash', 'STRING'),
+    c('notes', 'STRING'),
+    req('created_at', 'TIMESTAMP'),
+    c('created_by', 'STRING'),
+  ],
+};
+
+/** Columns of a prediction row: shared by the staging table and player_prop_predictions. */
+const predictionColumns: readonly Column[] = [
+  req('prediction_id', 'STRING', { description: 'sha256 of (batch, game, player, system, line): a redelivery writes the same id' }),
+  req('system_id', 'STRING'),
+  req('player_lookup', 'STRING'),
+  c('universal_player_id', 'STRING'),
+  req('game_date', 'DATE'),
+  req('game_id', 'STRING'),
+  c('batch_id', 'STRING'),
+  req('predicted_points', 'NUMERIC', { numeric: [5, 1] }),
+  req('confidence_score', 'NUMERIC', { numeric: [5, 2] }),
+  req('recommendation', 'STRING', { description: 'OVER, UNDER, PASS, HOLD, NO_LINE' }),
+  c('has_prop_line', 'BOOL'),
+  c('current_points_line', 'NUMERIC', { numeric: [4, 1] }),
+  c('line_margin', 'NUMERIC', { numeric: [5, 2] }),
+  c('line_source', 'STRING'),
+  c('line_source_api', 'STRING'),
+  c('sportsbook', 'STRING'),
+  c('was_line_fallback', 'BOOL'),
+  c('line_minutes_before_game', 'INT64'),
+  c('model_version', 'STRING'),
+  c('model_file_name', 'STRING'),
+  c('model_sha256', 'STRING'),
+  c('feature_quality_score', 'FLOAT64'),
+  c('is_quality_ready', 'BOOL'),
+  c('quality_alert_level', 'STRING'),
+  c('matchup_quality_pct', 'FLOAT64'),
+  c('default_feature_count', 'INT64'),
+  c('required_default_count', 'INT64'),
+  c('vegas_line_source', 'STRING'),
+  c('features_snapshot', 'JSON'),
+  c('is_actionable', 'BOOL'),
+  c('filter_reason', 'STRING'),
+  c('scoring_tier', 'STRING'),
+  c('prediction_run_mode', 'STRING'),
+  c('prediction_made_before_game', 'BOOL'),
+  req('is_active', 'BOOL'),
+  req('created_at', 'TIMESTAMP'),
+  c('updated_at', 'TIMESTAMP'),
+];
+
+export const PREDICTION_COLUMN_NAMES: readonly string[] = predictionColumns.map((col) => col.name);
+
+export const predictionStaging: TableDef = {
+  dataset: 'nba_predictions',
+  name: 'prediction_staging',
+  description: "Workers' appended prediction rows, one per model per line, tagged with batch_id; merged by consolidation.",
+  partitionBy: 'game_date',
+  clusterBy: ['batch_id'],
+  partitionExpirationDays: 7,
+  columns: predictionColumns,
+};
+
+export const playerPropPredictions: TableDef = {
+  dataset: 'nba_predictions',
+  name: 'player_prop_predictions',
+  description: 'Consolidated predictions; one active row per (game, player, system, line in tenths).',
+  partitionBy: 'game_date',
+  clusterBy: ['system_id', 'player_lookup'],
+  requirePartitionFilter: true,
+  columns: predictionColumns,
+};
+
+export const ALL_TABLES: readonly TableDef[] = [
+  upcomingPlayerGameContext,
+  oddsApiPlayerPointsProps,
+  bettingprosPlayerPointsProps,
+  mlFeatureStoreV2,
+  playerGameSummary,
+  nbacSchedule,
+  gamePostponements,
+  modelRegistry,
+  predictionStaging,
+  playerPropPredictions,
+];
+
+export function tableId(t: TableDef): string {
+  return `${t.dataset}.${t.name}`;
+}
+
+export function findTable(id: string): TableDef {
+  const found = ALL_TABLES.find((t) => tableId(t) === id);
+  if (!found) throw new Error(`unknown table '${id}'`);
+  return found;
+}
