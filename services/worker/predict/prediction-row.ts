@@ -1,0 +1,82 @@
+/** One staging row per (model, line), with every column of the prediction tables (shared/contracts/tables.ts). */
+import type { PredictionRequest, FeatureQuality } from '../../../shared/contracts/messages.js';
+import type { FeatureValues } from '../../../shared/contracts/feature-contract.js';
+import type { Row } from '../../../shared/ports/warehouse.js';
+import type { LoadedModel } from '../models/model-set.js';
+import type { VegasSource } from './vegas.js';
+import { actionable, clampPrediction, confidence, directionGuard, recommend, scoringTier } from './recommendation.js';
+import { predictionId } from './prediction-id.js';
+
+export interface RowContext {
+  req: PredictionRequest;
+  values: FeatureValues;
+  quality: FeatureQuality | undefined;
+  vegasSource: VegasSource;
+  championId: string | null;
+  createdAt: string;
+  snapshot: string;
+}
+
+const round = (v: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+};
+
+export function predictionRow(ctx: RowContext, model: LoadedModel, raw: number, line: number | null): Row {
+  const { req, values, quality } = ctx;
+  const predicted = clampPrediction(raw);
+  const conf = confidence(model.family, quality?.feature_quality_score ?? null, values.points_std_last_10);
+  const rec = directionGuard(recommend(model.family, model.quantileAlpha, predicted, line), predicted, line);
+  const act = actionable({
+    systemId: model.systemId,
+    championId: ctx.championId,
+    recommendation: rec,
+    predicted,
+    line,
+    confidence: conf,
+    seasonAvg: values.points_avg_season,
+    last5Avg: values.points_avg_last_5,
+    isQualityReady: quality?.is_quality_ready ?? null,
+    quality: quality?.feature_quality_score ?? null,
+    requiredDefaults: quality?.required_default_count ?? null,
+  });
+  return {
+    prediction_id: predictionId(req.batch_id, req.game_id, req.player_lookup, model.systemId, line),
+    system_id: model.systemId,
+    player_lookup: req.player_lookup,
+    universal_player_id: null,
+    game_date: req.game_date,
+    game_id: req.game_id,
+    batch_id: req.batch_id,
+    predicted_points: round(predicted, 1),
+    confidence_score: round(conf, 2),
+    recommendation: rec,
+    has_prop_line: req.line_source === 'ACTUAL_PROP',
+    current_points_line: line === null ? null : round(line, 1),
+    line_margin: line === null ? null : round(predicted - line, 2),
+    line_source: req.line_source,
+    line_source_api: req.line_source_api,
+    sportsbook: req.sportsbook,
+    was_line_fallback: req.was_line_fallback,
+    line_minutes_before_game: req.line_minutes_before_game,
+    model_version: model.version,
+    model_file_name: model.fileName,
+    model_sha256: model.sha256,
+    feature_quality_score: quality?.feature_quality_score ?? null,
+    is_quality_ready: quality?.is_quality_ready ?? null,
+    quality_alert_level: quality?.quality_alert_level ?? null,
+    matchup_quality_pct: quality?.matchup_quality_pct ?? null,
+    default_feature_count: quality?.default_feature_count ?? null,
+    required_default_count: quality?.required_default_count ?? null,
+    vegas_line_source: quality?.vegas_line_source ?? null,
+    features_snapshot: ctx.snapshot,
+    is_actionable: act.isActionable,
+    filter_reason: act.filterReason,
+    scoring_tier: scoringTier(values.points_avg_season),
+    prediction_run_mode: req.prediction_run_mode,
+    prediction_made_before_game: req.prediction_run_mode !== 'BACKFILL',
+    is_active: true,
+    created_at: ctx.createdAt,
+    updated_at: null,
+  };
+}
