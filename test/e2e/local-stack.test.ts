@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
+import { etDate } from '../../shared/dates/game-date.js';
+
+const today = etDate(new Date());
+let t: TestStack;
+let batchId: string;
+let published: number;
+
+const snapshot = () =>
+  t.world.warehouse.query({
+    name: 'snapshot',
+    sql: `SELECT * FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}' ORDER BY prediction_id`,
+  });
+
+beforeAll(async () => {
+  t = await startTestStack({ gameDate: today, players: 45, models: 3 });
+  // Two players lose their lines: they are still published (NO_PROP_LINE), with NO_LINE rows.
+  await t.world.warehouse.query({ name: 'drop lines', sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup IN ('player010', 'player011')` });
+  const res = await t.post('/start', { game_date: today });
+  expect(res.status).toBe(202);
+  batchId = String(res.body.batch_id);
+  published = Number(res.body.published);
+  await waitForBatchEnd(t, batchId);
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+describe('the local stack end to end', () => {
+  it('consolidates one active row per (player, model) for every published player with a line', async () => {
+    const status = (await t.get(`/status?batch_id=${batchId}`)).body;
+    expect(status).toMatchObject({ status: 'complete', progress: { expected: published, completed: published } });
+    expect(status.consolidation).toMatchObject({ merge_ok: true, duplicate_active_keys: 0, phase5_status: 'success' });
+
+    const rows = await snapshot();
+    const active = rows.filter((r) => r.is_active === true);
+    const withLine = active.filter((r) => r.current_points_line !== null);
+    const key = (r: Record<string, unknown>) => `${String(r.player_lookup)}|${String(r.system_id)}`;
+    const keys = withLine.map(key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(withLine.map((r) => r.player_lookup)).size).toBe(published - 2);
+    expect(keys.length).toBe((published - 2) * t.world.systems.length);
+    expect(active.filter((r) => r.current_points_line === null).every((r) => r.recommendation === 'NO_LINE')).toBe(true);
+  });
+
+  it('publishes exactly one honest phase-5 message', () => {
+    const messages = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ processor_name: 'PredictionCoordinator', execution_id: batchId, status: 'success', record_count: published, metadata: { completion_pct: 100 } });
+  });
+
+  it('redelivering every request and every completion a second time leaves the table, the counts and the phase-5 messages unchanged', async () => {
+    const before = await snapshot();
+    const statusBefore = (await t.get(`/status?batch_id=${batchId}`)).body;
+    expect(t.stack.bus.redeliverAll(`${t.stack.topics.request}-push`)).toBe(published);
+    await t.stack.bus.idle();
+    t.stack.bus.redeliverAll(`${t.stack.topics.ready}-push`);
+    await t.stack.bus.idle();
+    expect(await snapshot()).toEqual(before);
+    const statusAfter = (await t.get(`/status?batch_id=${batchId}`)).body;
+    expect(statusAfter.progress).toMatchObject({ completed: (statusBefore.progress as Record<string, number>).completed, total_predictions: (statusBefore.progress as Record<string, number>).total_predictions });
+    expect(t.stack.bus.published(t.stack.topics.phase5)).toHaveLength(1);
+  });
+
+  it('lists every candidate with exactly one outcome on /status?players=true', async () => {
+    const body = (await t.get(`/status?batch_id=${batchId}&players=true`)).body;
+    const players = body.players as Array<{ player_lookup: string; outcome: string }>;
+    expect(players).toHaveLength(45);
+    expect(new Set(players.map((p) => p.player_lookup)).size).toBe(45);
+    expect(players.filter((p) => p.outcome === 'published')).toHaveLength(published);
+  });
+
+  it('a second run for the same date publishes nobody: every model already has an active prediction', async () => {
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(202);
+    expect(res.body.published).toBe(0);
+    expect((res.body.summary as Record<string, any>).gate.by_reason).toEqual({ already_has_prediction: 45 });
+    const end = await waitForBatchEnd(t, String(res.body.batch_id));
+    expect(end.consolidation).toMatchObject({ phase5_status: 'no_data' });
+  });
+});
