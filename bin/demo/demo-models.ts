@@ -1,0 +1,201 @@
+/**
+ * The demo models: oblivious-tree boosting models trained on the demo world's history and written as ONNX, plus their
+ * nba_predictions.model_registry rows. Each past player-game (with at least three earlier games played) becomes one
+ * training row: its features as of that game (computeFeatures over the games before it, with the line books hung on it) and
+ * the points scored. The last ~15 % of the history's dates are held out for evaluation_mae and hit rates.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FAMILY_FEATURES, FEATURE_DEFAULTS, type FeatureName, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { evaluateBatch } from '../../shared/catboost/evaluator.js';
+import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
+import { computeFeatures, type FeatureMap } from './features.js';
+import { trainObliviousBoosting, type Loss } from './trainer.js';
+import type { PlayerHistory } from './world.js';
+
+export interface TrainingExample {
+  gameDate: string;
+  features: FeatureMap;
+  points: number;
+  /** The line books hung on the game, or null. */
+  line: number | null;
+}
+
+export interface DemoModelSpec {
+  modelId: string;
+  family: ModelFamily;
+  loss: Loss;
+  production: boolean;
+}
+
+export const DEMO_MODELS: readonly DemoModelSpec[] = [
+  { modelId: 'catboost_v9_demo', family: 'v9', loss: 'rmse', production: true },
+  { modelId: 'catboost_v12_noveg_demo', family: 'v12_noveg', loss: 'rmse', production: false },
+  { modelId: 'catboost_v9_q43_demo', family: 'v9', loss: { quantile: 0.43 }, production: false },
+  { modelId: 'catboost_v12_demo', family: 'v12', loss: 'rmse', production: false },
+];
+
+/** A nba_predictions.model_registry row (every required column of shared/contracts/tables.ts, plus the useful optional ones). */
+export type RegistryRow = {
+  model_id: string;
+  model_version: string;
+  model_type: string;
+  gcs_path: string;
+  feature_count: number;
+  features_json: string;
+  training_start_date: string;
+  training_end_date: string;
+  training_samples: number;
+  evaluation_mae: number;
+  evaluation_hit_rate: number | null;
+  evaluation_hit_rate_edge_3plus: number | null;
+  evaluation_n_edge_3plus: number;
+  status: string;
+  is_production: boolean;
+  enabled: boolean;
+  model_family: string;
+  feature_set: ModelFamily;
+  loss_function: string;
+  quantile_alpha: number | null;
+  sha256_hash: string;
+  notes: string;
+  created_at: string;
+  created_by: string;
+};
+
+export interface DemoModelReport {
+  modelId: string;
+  trainRows: number;
+  holdoutRows: number;
+  seconds: number;
+  holdoutMae: number;
+  /** MAE of points_avg_last_10 on the same hold-out rows. */
+  baselineMae: number;
+}
+
+export interface BuildDemoModelsOptions {
+  /** The world (its per-player history) or ready-made training rows. */
+  world: { history: readonly PlayerHistory[] } | { examples: readonly TrainingExample[] };
+  modelsDir: string;
+  /** Trees per model (default 120). */
+  trees?: number;
+  depth?: number;
+  learningRate?: number;
+  /** Registry created_at (default now). */
+  createdAt?: string;
+  models?: readonly DemoModelSpec[];
+  log?: (line: string) => void;
+  onReport?: (report: DemoModelReport) => void;
+}
+
+/** One training row per past player-game with ≥ 3 earlier games played, in date order. */
+export function buildTrainingSet(history: readonly PlayerHistory[]): TrainingExample[] {
+  const out: TrainingExample[] = [];
+  for (const player of history) {
+    let played = 0;
+    player.games.forEach((game, i) => {
+      if (game.isDnp) return;
+      const context = player.contexts[i];
+      if (played >= 3 && context) {
+        out.push({ gameDate: game.gameDate, features: computeFeatures(player.games.slice(0, i), context), points: game.points, line: game.line });
+      }
+      played++;
+    });
+  }
+  return out.sort((a, b) => (a.gameDate < b.gameDate ? -1 : a.gameDate > b.gameDate ? 1 : 0));
+}
+
+/** Row-major float32 matrix of a family's inputs; absent values take the contract default, or NaN. */
+export function familyMatrix(examples: readonly TrainingExample[], family: ModelFamily): Float32Array {
+  const names = FAMILY_FEATURES[family];
+  const x = new Float32Array(examples.length * names.length);
+  examples.forEach((e, r) => {
+    names.forEach((name: FeatureName, j) => {
+      x[r * names.length + j] = e.features[name] ?? FEATURE_DEFAULTS[name] ?? Number.NaN;
+    });
+  });
+  return x;
+}
+
+const lossName = (loss: Loss): string => (loss === 'rmse' ? 'RMSE' : `Quantile:alpha=${loss.quantile}`);
+const lossTag = (loss: Loss): string => (loss === 'rmse' ? 'rmse' : `q${Math.round(loss.quantile * 100)}`);
+const r4 = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<RegistryRow[]> {
+  const examples = 'examples' in opts.world ? [...opts.world.examples] : buildTrainingSet(opts.world.history);
+  if (examples.length < 50) throw new Error(`buildDemoModels: only ${examples.length} training rows`);
+  const dates = [...new Set(examples.map((e) => e.gameDate))].sort();
+  const cutoff = dates[Math.floor(dates.length * 0.85)] as string;
+  const train = examples.filter((e) => e.gameDate < cutoff);
+  const holdout = examples.filter((e) => e.gameDate >= cutoff);
+  const y = Float64Array.from(train.map((e) => e.points));
+  const createdAt = opts.createdAt ?? new Date().toISOString();
+  const log = opts.log ?? ((): void => {});
+  await mkdir(opts.modelsDir, { recursive: true });
+  const baselineMae = holdout.reduce((a, e) => a + Math.abs((e.features.points_avg_last_10 ?? 0) - e.points), 0) / holdout.length;
+  const rows: RegistryRow[] = [];
+
+  for (const spec of opts.models ?? DEMO_MODELS) {
+    const t0 = performance.now();
+    const featureNames = [...FAMILY_FEATURES[spec.family]];
+    const model = trainObliviousBoosting(
+      { x: familyMatrix(train, spec.family), y, rows: train.length, featureNames },
+      { trees: opts.trees ?? 120, depth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.08, loss: spec.loss, seed: 1 },
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const pred = evaluateBatch(model, familyMatrix(holdout, spec.family), holdout.length);
+    let absErr = 0;
+    let hits = 0;
+    let bets = 0;
+    let hits3 = 0;
+    let bets3 = 0;
+    holdout.forEach((e, i) => {
+      const p = pred[i] as number;
+      absErr += Math.abs(Math.min(60, Math.max(0, p)) - e.points);
+      if (e.line === null || p === e.line || e.points === e.line) return;
+      const hit = p > e.line === e.points > e.line;
+      bets++;
+      if (hit) hits++;
+      if (Math.abs(p - e.line) >= 3) {
+        bets3++;
+        if (hit) hits3++;
+      }
+    });
+    const mae = absErr / holdout.length;
+    const loss = lossName(spec.loss);
+    const bytes = writeOnnx(model, { family: spec.family, model_id: spec.modelId, loss, trained_rows: String(train.length) });
+    const fileName = `${spec.modelId}.onnx`;
+    await writeFile(join(opts.modelsDir, fileName), bytes);
+    const report: DemoModelReport = { modelId: spec.modelId, trainRows: train.length, holdoutRows: holdout.length, seconds, holdoutMae: mae, baselineMae };
+    opts.onReport?.(report);
+    log(`${spec.modelId}: ${featureNames.length} features, ${train.length} rows, ${seconds.toFixed(2)} s; hold-out MAE ${mae.toFixed(3)} vs points_avg_last_10 ${baselineMae.toFixed(3)}`);
+    rows.push({
+      model_id: spec.modelId,
+      model_version: `demo_${train[train.length - 1]?.gameDate ?? cutoff}`,
+      model_type: 'catboost',
+      gcs_path: fileName,
+      feature_count: featureNames.length,
+      features_json: JSON.stringify(featureNames),
+      training_start_date: train[0]?.gameDate ?? cutoff,
+      training_end_date: train[train.length - 1]?.gameDate ?? cutoff,
+      training_samples: train.length,
+      evaluation_mae: r4(mae),
+      evaluation_hit_rate: bets > 0 ? r4(hits / bets) : null,
+      evaluation_hit_rate_edge_3plus: bets3 > 0 ? r4(hits3 / bets3) : null,
+      evaluation_n_edge_3plus: bets3,
+      status: 'active',
+      is_production: spec.production,
+      enabled: true,
+      model_family: `${spec.family}_${lossTag(spec.loss)}`,
+      feature_set: spec.family,
+      loss_function: loss,
+      quantile_alpha: spec.loss === 'rmse' ? null : spec.loss.quantile,
+      sha256_hash: createHash('sha256').update(bytes).digest('hex'),
+      notes: `demo model trained on the synthetic demo world; hold-out ${holdout.length} rows from ${cutoff}, baseline MAE ${baselineMae.toFixed(3)}`,
+      created_at: createdAt,
+      created_by: 'bin/demo/demo-models',
+    });
+  }
+  return rows;
+}

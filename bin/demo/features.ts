@@ -1,0 +1,205 @@
+/**
+ * The demo feature store's one feature function: the 55 feature values of a player for a game, computed from the player's
+ * box-score history before that game and the game's context. The world generator uses it for the slate's
+ * ml_feature_store_v2 rows and the demo trainer for every historical player-game, so training and serving see the same
+ * definitions. Absent keys mean "no real value" (a NULL column): always for the dead features 41, 42, 47 and 50, and for the
+ * vegas-derived features when the player has no line.
+ */
+import type { FeatureName } from '../../shared/contracts/feature-contract.js';
+import { daysBetween } from './random.js';
+
+/** One scheduled game of a player, in date order; DNP games carry zero points and minutes. */
+export interface GameLogEntry {
+  gameDate: string;
+  gameId: string;
+  team: string;
+  opponent: string;
+  home: boolean;
+  isDnp: boolean;
+  points: number;
+  minutes: number;
+  usageRate: number;
+  /** The synthetic points line books hung on this game, or null when the player had none. */
+  line: number | null;
+}
+
+export interface TeamContext {
+  offRating: number;
+  defRating: number;
+  pace: number;
+  winPct: number;
+}
+
+export interface ShotProfile {
+  paint: number;
+  midRange: number;
+  three: number;
+  freeThrow: number;
+}
+
+export interface LineContext {
+  /** The line now (the best book's newest snapshot). */
+  current: number;
+  /** The same book's first snapshot. */
+  opening: number;
+  /** Every book's newest line, for the spread between books. */
+  books: readonly number[];
+}
+
+export interface FeatureContext {
+  gameDate: string;
+  opponent: string;
+  home: boolean;
+  daysRest: number;
+  opponentDaysRest: number;
+  team: TeamContext;
+  opponentTeam: TeamContext;
+  /** Lower-case injury status or null. */
+  injuryStatus: string | null;
+  starTeammatesOut: number;
+  shot: ShotProfile;
+  line: LineContext | null;
+}
+
+export type FeatureMap = Partial<Record<FeatureName, number>>;
+
+const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+function std(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) * (b - m), 0) / (xs.length - 1));
+}
+
+/** Least-squares slope of ys against 0..n-1 (oldest first). */
+function slope(ys: readonly number[]): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = mean(ys);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (i - mx) * ((ys[i] as number) - my);
+    den += (i - mx) * (i - mx);
+  }
+  return num / den;
+}
+
+const round = (x: number, dp = 3): number => {
+  const f = 10 ** dp;
+  return Math.round(x * f) / f;
+};
+
+const INJURY_RISK: Readonly<Record<string, number>> = { probable: 1, questionable: 2, doubtful: 3, out: 4 };
+
+/**
+ * The feature values of a player for one game. `history` is the player's games strictly before `context.gameDate`, oldest
+ * first (DNP entries included); with no played game the base features are absent (the caller records them as defaults).
+ */
+export function computeFeatures(history: readonly GameLogEntry[], context: FeatureContext): FeatureMap {
+  const played = history.filter((g) => !g.isDnp);
+  const pts = played.map((g) => g.points);
+  const last = (n: number): number[] => pts.slice(-n);
+  const mins = played.map((g) => g.minutes);
+  const f: FeatureMap = {};
+  const d = context.gameDate;
+  const inLast7 = played.filter((g) => daysBetween(g.gameDate, d) <= 7);
+  const minutesLoad7 = inLast7.reduce((a, g) => a + g.minutes, 0);
+  const b2b = context.daysRest <= 0;
+
+  if (played.length > 0) {
+    const season = mean(pts);
+    const seasonStd = std(pts);
+    const avg3 = mean(last(3));
+    const avg5 = mean(last(5));
+    const avg10 = mean(last(10));
+    const min10 = mean(mins.slice(-10));
+    const usage5 = mean(played.slice(-5).map((g) => g.usageRate));
+    const usage3 = mean(played.slice(-3).map((g) => g.usageRate));
+    const usageSeason = mean(played.map((g) => g.usageRate));
+    f.points_avg_last_5 = round(avg5, 2);
+    f.points_avg_last_10 = round(avg10, 2);
+    f.points_avg_season = round(season, 2);
+    f.points_std_last_10 = round(std(last(10)), 3);
+    f.recent_trend = round(avg5 - avg10, 3);
+    f.minutes_change = round(mean(mins.slice(-5)) - min10, 3);
+    f.usage_spike_score = round(usage3 - usageSeason, 3);
+    const vsOpp = played.filter((g) => g.opponent === context.opponent);
+    f.avg_points_vs_opponent = round(vsOpp.length > 0 ? mean(vsOpp.map((g) => g.points)) : season, 2);
+    f.games_vs_opponent = vsOpp.length;
+    f.minutes_avg_last_10 = round(min10, 2);
+    f.ppm_avg_last_10 = round(min10 > 0 ? mean(last(10)) / min10 : 0, 4);
+    f.pts_slope_10g = round(slope(last(10)), 4);
+    f.pts_vs_season_zscore = round(seasonStd > 0 ? (avg5 - season) / seasonStd : 0, 4);
+    f.breakout_flag = (pts[pts.length - 1] as number) > season + 1.5 * seasonStd && seasonStd > 0 ? 1 : 0;
+    f.points_avg_last_3 = round(avg3, 2);
+    f.scoring_trend_slope = round(slope(last(5)), 4);
+    f.deviation_from_avg_last3 = round(avg3 - season, 3);
+    let below = 0;
+    for (let i = pts.length - 1; i >= 0 && (pts[i] as number) < season; i--) below++;
+    f.consecutive_games_below_avg = below;
+    f.usage_rate_last_5 = round(usage5, 2);
+    f.games_since_structural_change = gamesSinceStructuralChange(mins);
+  }
+
+  const recent = history.slice(-10);
+  f.dnp_rate = round(recent.length > 0 ? recent.filter((g) => g.isDnp).length / recent.length : 0, 3);
+  f.games_in_last_7_days = inLast7.length;
+  f.fatigue_score = round(Math.max(0, Math.min(100, 100 - minutesLoad7 / 2.5 - (b2b ? 12 : 0) - inLast7.length * 3)), 1);
+  f.shot_zone_mismatch_score = round((context.shot.paint - 0.35) * (context.opponentTeam.defRating - 113) * 2, 3);
+  f.pace_score = round((context.team.pace + context.opponentTeam.pace) / 2 - 99, 2);
+  f.rest_advantage = Math.max(-3, Math.min(3, context.daysRest - context.opponentDaysRest));
+  f.injury_risk = context.injuryStatus === null ? 0 : (INJURY_RISK[context.injuryStatus] ?? 0);
+  f.opponent_def_rating = round(context.opponentTeam.defRating, 2);
+  f.opponent_pace = round(context.opponentTeam.pace, 2);
+  f.home_away = context.home ? 1 : 0;
+  f.back_to_back = b2b ? 1 : 0;
+  f.playoff_game = 0;
+  f.pct_paint = round(context.shot.paint, 3);
+  f.pct_mid_range = round(context.shot.midRange, 3);
+  f.pct_three = round(context.shot.three, 3);
+  f.pct_free_throw = round(context.shot.freeThrow, 3);
+  f.team_pace = round(context.team.pace, 2);
+  f.team_off_rating = round(context.team.offRating, 2);
+  f.team_win_pct = round(context.team.winPct, 3);
+  f.star_teammates_out = context.starTeammatesOut;
+  const pace = (context.team.pace + context.opponentTeam.pace) / 2;
+  f.game_total_line = Math.round(((context.team.offRating + context.opponentTeam.offRating) * pace) / 100) + 0.5;
+  f.days_rest = context.daysRest;
+  f.minutes_load_last_7d = round(minutesLoad7, 1);
+
+  const line = context.line;
+  f.has_vegas_line = line === null ? 0 : 1;
+  if (line !== null) {
+    f.vegas_points_line = line.current;
+    f.vegas_opening_line = line.opening;
+    f.vegas_line_move = round(line.current - line.opening, 1);
+    const withLines = played.filter((g) => g.line !== null);
+    f.prop_over_streak = streak(withLines, (g) => g.points > (g.line as number));
+    f.prop_under_streak = streak(withLines, (g) => g.points < (g.line as number));
+    if (f.points_avg_season !== undefined) f.line_vs_season_avg = round(line.current - f.points_avg_season, 2);
+    const previous = withLines[withLines.length - 1];
+    f.prop_line_delta = previous === undefined ? 0 : round(line.current - (previous.line as number), 1);
+  }
+  return f;
+}
+
+function streak(games: readonly GameLogEntry[], test: (g: GameLogEntry) => boolean): number {
+  let n = 0;
+  for (let i = games.length - 1; i >= 0 && test(games[i] as GameLogEntry); i--) n++;
+  return n;
+}
+
+/** Games since the player's minutes last jumped by 10+ against his running average (capped at 30). */
+function gamesSinceStructuralChange(mins: readonly number[]): number {
+  let sum = 0;
+  let since = 0;
+  for (let i = 0; i < mins.length; i++) {
+    const m = mins[i] as number;
+    if (i >= 5 && Math.abs(m - sum / i) >= 10) since = 0;
+    else since++;
+    sum += m;
+  }
+  return Math.min(30, since);
+}

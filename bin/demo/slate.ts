@@ -1,0 +1,189 @@
+/**
+ * One slate date of the demo world: the day's games, 30–35 candidate players a game with several context versions each,
+ * lower-case injury statuses, each player's sportsbook rows, his feature-store row (about 5 % missing) with a realistic
+ * spread of quality, and one detected postponement.
+ */
+import type { Row } from '../../shared/ports/warehouse.js';
+import { FEATURE_COUNT, FEATURE_NAMES, OPTIONAL_FEATURES, featureColumn, type FeatureName } from '../../shared/contracts/feature-contract.js';
+import { computeFeatures, type FeatureContext, type FeatureMap } from './features.js';
+import { daysRestOf, fairLine, gameEnvironment, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type ScheduledGame, type SimState } from './history.js';
+import type { Player, Team } from './league.js';
+import { generateLines, type LineCategory, type LinePlan } from './lines.js';
+import { easternToUtc, Rng } from './random.js';
+
+export interface SlateRows {
+  games: ScheduledGame[];
+  context: Row[];
+  odds: Row[];
+  bettingPros: Row[];
+  featureStore: Row[];
+  postponements: Row[];
+  candidates: number;
+}
+
+/** Store indices that are always NULL (dead features). */
+export const DEAD_FEATURES: readonly number[] = [41, 42, 47, 50];
+const DEFAULTABLE: readonly FeatureName[] = ['avg_points_vs_opponent', 'star_teammates_out', 'usage_rate_last_5', 'minutes_avg_last_10'];
+const EXTRA_STATUSES = ['doubtful', 'questionable', 'probable', 'probable', 'out'] as const;
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** Candidates of one game: both rosters minus the deepest bench, 30–35 players. */
+function candidatesOf(state: SimState, game: ScheduledGame, rng: Rng): Player[] {
+  const both = [...(state.league.byTeam.get(game.home) ?? []), ...(state.league.byTeam.get(game.away) ?? [])];
+  const keep = rng.int(30, 35);
+  return both.sort((a, b) => a.slot - b.slot || a.lookup.localeCompare(b.lookup)).slice(0, keep);
+}
+
+/** Injury statuses of a game's candidates: at least one out and one questionable, plus 1–3 more. */
+function injuries(state: SimState, players: Player[], rng: Rng): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of players) if ((state.injuredGames.get(p.lookup) ?? 0) > 0) out.set(p.lookup, 'out');
+  const free = rng.shuffle(players.filter((p) => !out.has(p.lookup)));
+  const statuses = ['out', 'questionable', ...rng.sample(EXTRA_STATUSES, rng.int(1, 3))];
+  statuses.forEach((s, i) => {
+    const p = free[i];
+    if (p) out.set(p.lookup, s);
+  });
+  return out;
+}
+
+/** Line categories for a game: every game has a BettingPros-only and a no-line player; the first game of the date also has
+ * a player whose only OddsAPI rows are below 5.0 and one whose genuine line is exactly 20.0. */
+function linePlans(players: Player[], fair: Map<string, number>, status: Map<string, string>, firstGame: boolean, rng: Rng): Map<string, LinePlan> {
+  const plans = new Map<string, LinePlan>();
+  const healthy = rng.shuffle(players.filter((p) => status.get(p.lookup) !== 'out' && (fair.get(p.lookup) ?? 0) > 0));
+  const forced: Array<[(p: Player) => boolean, LineCategory, boolean]> = [
+    [(p) => p.slot >= 3, 'bp_only', false],
+    [(p) => p.slot >= 5 && p.slot <= 12, 'none', false],
+  ];
+  if (firstGame) forced.push([(p) => p.slot >= 9, 'low_only', false], [(p) => p.slot <= 2, 'odds', true]);
+  for (const [fits, category, exact] of forced) {
+    const p = healthy.find((q) => fits(q) && !plans.has(q.lookup));
+    if (!p) continue;
+    plans.set(p.lookup, { category, fair: exact ? 20 : (fair.get(p.lookup) ?? null), alsoBettingPros: rng.chance(0.5), lowRow: false, exact });
+  }
+  for (const p of players) {
+    if (plans.has(p.lookup)) continue;
+    const f = fair.get(p.lookup) ?? 0;
+    let category: LineCategory = 'none';
+    if (status.get(p.lookup) !== 'out' && f > 0) {
+      category = rng.chance(lineCoverage(p.slot)) ? 'odds' : rng.chance(0.6) ? 'bp_only' : 'none';
+    }
+    plans.set(p.lookup, { category, fair: category === 'none' ? null : f, alsoBettingPros: rng.chance(0.55), lowRow: category === 'odds' && rng.chance(0.04), exact: false });
+  }
+  return plans;
+}
+
+function qualityFields(rng: Rng, values: FeatureMap): Row {
+  const nulls: number[] = [];
+  if (rng.chance(0.05)) for (const name of rng.sample(DEFAULTABLE, rng.int(1, 2))) delete values[name];
+  for (let i = 0; i < FEATURE_COUNT; i++) if (values[FEATURE_NAMES[i] as FeatureName] === undefined && !DEAD_FEATURES.includes(i)) nulls.push(i);
+  const required = nulls.filter((i) => !OPTIONAL_FEATURES.has(FEATURE_NAMES[i] as FeatureName)).length;
+  const r = rng.next();
+  const score = r < 0.74 ? rng.uniform(85, 98) : r < 0.93 ? rng.uniform(70, 85) : rng.uniform(40, 70);
+  const alert = score < 55 || rng.chance(0.02) ? 'red' : score < 85 || required > 0 ? 'yellow' : 'green';
+  const hasLine = values.vegas_points_line !== undefined;
+  return {
+    feature_quality_score: Math.round(score * 100) / 100,
+    is_quality_ready: score >= 70 && alert !== 'red' && required === 0,
+    quality_tier: score >= 95 ? 'gold' : score >= 85 ? 'silver' : score >= 70 ? 'bronze' : 'poor',
+    quality_alert_level: alert,
+    matchup_quality_pct: round1(rng.chance(0.95) ? rng.uniform(80, 100) : rng.uniform(20, 50)),
+    player_history_quality_pct: round1(values.points_avg_last_10 === undefined ? 0 : rng.uniform(85, 100)),
+    vegas_quality_pct: hasLine ? 100 : 0,
+    game_context_quality_pct: round1(rng.uniform(90, 100)),
+    default_feature_count: nulls.length,
+    required_default_count: required,
+    default_feature_indices: nulls,
+  };
+}
+
+export function generateSlate(state: SimState, date: string, gameCount: number, today: string): SlateRows {
+  const rng = Rng.of(state.seed, 'slate', date);
+  const games = scheduleDay(state, date, gameCount, rng);
+  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], candidates: 0 };
+  const stamp = date <= today ? date : today;
+  const versionTimes = [easternToUtc(stamp, 9, 0), easternToUtc(stamp, 11, 30), easternToUtc(stamp, 14, 0)];
+  const teamOf = (abbr: string): Team => state.league.teams.find((t) => t.abbr === abbr) as Team;
+
+  games.forEach((game, gi) => {
+    const players = candidatesOf(state, game, rng);
+    rows.candidates += players.length;
+    const status = injuries(state, players, rng);
+    const fair = new Map<string, number>();
+    const ctxOf = new Map<string, Omit<FeatureContext, 'line'>>();
+    for (const p of players) {
+      const home = p.team === game.home;
+      const oppAbbr = home ? game.away : game.home;
+      const daysRest = daysRestOf(state.teams.get(p.team), date);
+      const env = gameEnvironment(teamOf(p.team), teamOf(oppAbbr), home, daysRest);
+      const log = state.logs.get(p.lookup) ?? [];
+      const available = (state.league.byTeam.get(p.team) ?? []).filter((q) => status.get(q.lookup) !== 'out');
+      const teamMinutes = available.reduce((a, q) => a + q.minutesMean * (1 - q.dnpRate), 0);
+      const projection = p.ppm * Math.exp(state.form.get(p.lookup) ?? 0) * env * p.minutesMean * (240 / Math.max(teamMinutes, 1));
+      fair.set(p.lookup, projection >= MIN_PROJECTION ? fairLine(rng, projection, log) : 0);
+      const starsOut = players.filter((q) => q.team === p.team && q.slot <= 2 && q !== p && status.get(q.lookup) === 'out').length;
+      ctxOf.set(p.lookup, {
+        gameDate: date, opponent: oppAbbr, home, daysRest, opponentDaysRest: daysRestOf(state.teams.get(oppAbbr), date),
+        team: teamContext(teamOf(p.team), state.teams.get(p.team)), opponentTeam: teamContext(teamOf(oppAbbr), state.teams.get(oppAbbr)),
+        injuryStatus: status.get(p.lookup) ?? null, starTeammatesOut: starsOut, shot: p.shot,
+      });
+    }
+    const plans = linePlans(players, fair, status, gi === 0, rng);
+    for (const p of players) {
+      const lines = generateLines(rng, plans.get(p.lookup) as LinePlan, p, game);
+      rows.odds.push(...lines.odds);
+      rows.bettingPros.push(...lines.bettingPros);
+      const ctx: FeatureContext = { ...(ctxOf.get(p.lookup) as Omit<FeatureContext, 'line'>), line: lines.line };
+      const log = state.logs.get(p.lookup) ?? [];
+      const played = log.filter((g) => !g.isDnp);
+      const last = (n: number): number | null => {
+        const xs = played.slice(-n).map((g) => g.points);
+        return xs.length === 0 ? null : round1(xs.reduce((a, b) => a + b, 0) / xs.length);
+      };
+      const last7 = log.slice(-7).filter((g) => !g.isDnp);
+      const ready = rng.chance(0.93);
+      const versions = rng.int(1, 3);
+      for (let v = 0; v < versions; v++) {
+        const latest = v === versions - 1;
+        const earlyStatus = status.get(p.lookup) === 'out' ? 'questionable' : rng.chance(0.05) ? 'out' : (status.get(p.lookup) ?? null);
+        rows.context.push({
+          player_lookup: p.lookup, universal_player_id: p.universalId, game_id: game.gameId, game_date: date,
+          team_abbr: p.team, opponent_team_abbr: ctx.opponent, home_game: ctx.home, days_rest: ctx.daysRest, back_to_back: ctx.daysRest === 0,
+          avg_minutes_per_game_last_7: round1(last7.length === 0 ? 0 : last7.reduce((a, g) => a + g.minutes, 0) / last7.length),
+          player_status: latest ? ctx.injuryStatus : earlyStatus,
+          has_prop_line: lines.line !== null,
+          current_points_line: lines.line === null ? null : latest ? lines.line.current : lines.line.opening,
+          is_production_ready: latest ? ready : rng.chance(0.8),
+          completeness_percentage: round1(ready ? rng.uniform(88, 100) : rng.uniform(55, 85)),
+          points_avg_last_5: last(5), points_avg_last_10: last(10), l10_games_used: Math.min(10, played.length),
+          created_at: (versionTimes[3 - versions + v] as Date).toISOString(),
+        });
+      }
+      if (rng.chance(0.05)) continue; // about 5 % of candidates have no feature row
+      const values = computeFeatures(log, ctx);
+      const fs: Row = { player_lookup: p.lookup, game_date: date, game_id: game.gameId, feature_version: 'v2_54features' };
+      for (let i = 0; i < FEATURE_COUNT; i++) fs[featureColumn(i)] = null;
+      Object.assign(fs, qualityFields(rng, values));
+      for (let i = 0; i < FEATURE_COUNT; i++) {
+        const v = values[FEATURE_NAMES[i] as FeatureName];
+        if (v !== undefined && !DEAD_FEATURES.includes(i)) fs[featureColumn(i)] = v;
+      }
+      Object.assign(fs, {
+        vegas_line_source: lines.source, days_rest: ctx.daysRest, is_production_ready: ready,
+        completeness_percentage: round1(rng.uniform(85, 100)), data_source: 'phase4', created_at: easternToUtc(stamp, 10, 0).toISOString(),
+      });
+      rows.featureStore.push(fs);
+    }
+  });
+  const postponed = games[games.length - 1];
+  if (postponed) {
+    rows.postponements.push({
+      game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: 'detected',
+      detection_details: JSON.stringify({ matchup: `${postponed.away} @ ${postponed.home}`, source: 'demo-world', anomaly: 'GAME_RESCHEDULED' }),
+      detected_at: easternToUtc(stamp, 8, 0).toISOString(),
+    });
+  }
+  return rows;
+}

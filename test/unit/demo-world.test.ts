@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { FEATURE_COUNT, FEATURE_NAMES, featureColumn } from '../../shared/contracts/feature-contract.js';
+import { findTable } from '../../shared/contracts/tables.js';
+import type { Row } from '../../shared/ports/warehouse.js';
+import { computeFeatures, type FeatureContext } from '../../bin/demo/features.js';
+import { buildTrainingSet } from '../../bin/demo/demo-models.js';
+import { generateWorld, WORLD_TABLE_IDS, type DemoWorld } from '../../bin/demo/world.js';
+
+const DATE = '2026-02-22';
+const small = (seed = 7, games = 1): DemoWorld => generateWorld({ slateDates: [DATE], today: DATE, games, seed, historyDays: 40 });
+const players = (rows: Row[]): Set<string> => new Set(rows.map((r) => String(r.player_lookup)));
+
+describe('demo world generator', () => {
+  const world = generateWorld({ slateDates: [DATE], today: DATE });
+  const t = world.tables;
+
+  it('is deterministic: same seed, same rows; another seed, other rows', () => {
+    expect(small(7).tables).toEqual(small(7).tables);
+    expect(small(8).tables['nba_analytics.upcoming_player_game_context']).not.toEqual(small(7).tables['nba_analytics.upcoming_player_game_context']);
+  });
+
+  it('writes only columns of the schema, with every required column set', () => {
+    for (const id of WORLD_TABLE_IDS) {
+      const def = findTable(id);
+      const names = new Set(def.columns.map((c) => c.name));
+      const required = def.columns.filter((c) => c.required).map((c) => c.name);
+      expect(t[id].length, id).toBeGreaterThan(0);
+      const unknown = new Set<string>();
+      const missing = new Set<string>();
+      for (const row of t[id]) {
+        for (const k of Object.keys(row)) if (!names.has(k)) unknown.add(k);
+        for (const k of required) if (row[k] === null || row[k] === undefined) missing.add(k);
+      }
+      expect([...unknown], id).toEqual([]);
+      expect([...missing], id).toEqual([]);
+    }
+  });
+
+  it('gives a 1-game slate 30–35 candidates, and a 15-game slate about 500', () => {
+    const one = small(7, 1);
+    expect(one.info.games[DATE]).toBe(1);
+    const n = players(one.tables['nba_analytics.upcoming_player_game_context']).size;
+    expect(n).toBeGreaterThanOrEqual(30);
+    expect(n).toBeLessThanOrEqual(35);
+    const big = small(7, 15);
+    expect(big.info.candidates[DATE]).toBeGreaterThanOrEqual(450);
+    expect(big.info.candidates[DATE]).toBeLessThanOrEqual(525);
+    const def = world.info.candidates[DATE] ?? 0;
+    expect(def / 11).toBeGreaterThanOrEqual(30);
+    expect(def / 11).toBeLessThanOrEqual(35);
+  });
+
+  it('has several context versions per player and lower-case injury statuses', () => {
+    const ctx = t['nba_analytics.upcoming_player_game_context'];
+    expect(ctx.length).toBeGreaterThan(players(ctx).size);
+    const statuses = new Set(ctx.map((r) => r.player_status));
+    for (const s of ['out', 'questionable']) expect(statuses.has(s)).toBe(true);
+    for (const s of statuses) if (s !== null) expect(s).toBe(String(s).toLowerCase());
+    const one = small(3, 1).tables['nba_analytics.upcoming_player_game_context'];
+    expect(one.some((r) => r.player_status === 'out')).toBe(true);
+  });
+
+  it('has OddsAPI lines below 5.0, including a player whose only OddsAPI rows are below 5.0', () => {
+    for (const w of [world, small(7, 1)]) {
+      const odds = w.tables['nba_raw.odds_api_player_points_props'];
+      expect(odds.some((r) => Number(r.points_line) < 5)).toBe(true);
+      const byPlayer = new Map<string, number[]>();
+      for (const r of odds) byPlayer.set(String(r.player_lookup), [...(byPlayer.get(String(r.player_lookup)) ?? []), Number(r.points_line)]);
+      expect([...byPlayer.values()].some((ls) => ls.every((l) => l < 5))).toBe(true);
+      const books = new Set(odds.map((r) => r.bookmaker));
+      for (const b of ['draftkings', 'fanduel', 'betmgm', 'pointsbet', 'caesars']) expect(books.has(b)).toBe(true);
+    }
+  });
+
+  it('covers about 75 % of candidates on OddsAPI, some only on BettingPros, a few nowhere', () => {
+    const cands = players(t['nba_analytics.upcoming_player_game_context']);
+    const odds = players(t['nba_raw.odds_api_player_points_props'].filter((r) => Number(r.points_line) >= 5));
+    const bp = players(t['nba_raw.bettingpros_player_points_props'].filter((r) => r.market_type === 'points' && r.bet_side === 'over' && r.is_active === true));
+    const coverage = [...cands].filter((p) => odds.has(p)).length / cands.size;
+    expect(coverage).toBeGreaterThan(0.6);
+    expect(coverage).toBeLessThan(0.9);
+    expect([...cands].filter((p) => !players(t['nba_raw.odds_api_player_points_props']).has(p) && bp.has(p)).length).toBeGreaterThan(0);
+    expect([...cands].filter((p) => odds.has(p) && bp.has(p)).length).toBeGreaterThan(0);
+    expect([...cands].filter((p) => !odds.has(p) && !bp.has(p)).length).toBeGreaterThan(0);
+    const bpRows = t['nba_raw.bettingpros_player_points_props'];
+    expect(new Set(bpRows.map((r) => r.market_type))).toEqual(new Set(['points', 'rebounds', 'assists', 'threes']));
+    expect(new Set(bpRows.map((r) => r.is_active))).toEqual(new Set([true, false]));
+    expect(new Set(bpRows.map((r) => r.bookmaker)).has('BettingPros Consensus')).toBe(true);
+  });
+
+  it('has a genuine line of exactly 20.0 picked by the coordinator rules', () => {
+    const rank = (b: string): number => {
+      const i = ['draftkings', 'fanduel', 'betmgm', 'pointsbet', 'caesars'].indexOf(b);
+      return i < 0 ? 99 : i;
+    };
+    const best = new Map<string, Row>();
+    for (const r of t['nba_raw.odds_api_player_points_props']) {
+      if (Number(r.points_line) < 5) continue;
+      const cur = best.get(String(r.player_lookup));
+      const better = !cur || rank(String(r.bookmaker)) < rank(String(cur.bookmaker)) ||
+        (rank(String(r.bookmaker)) === rank(String(cur.bookmaker)) && String(r.snapshot_timestamp) > String(cur.snapshot_timestamp));
+      if (better) best.set(String(r.player_lookup), r);
+    }
+    expect([...best.values()].some((r) => r.points_line === 20)).toBe(true);
+  });
+
+  it('writes feature rows with exactly 55 feature columns, NULL for 41/42/47/50, and a realistic quality spread', () => {
+    const fs = t['nba_predictions.ml_feature_store_v2'];
+    const cands = players(t['nba_analytics.upcoming_player_game_context']).size;
+    expect(fs.length).toBeLessThan(cands);
+    expect(fs.length).toBeGreaterThan(0.88 * cands);
+    for (const row of fs) {
+      expect(Object.keys(row).filter((k) => /^feature_\d+_value$/.test(k))).toHaveLength(FEATURE_COUNT);
+      for (const i of [41, 42, 47, 50]) expect(row[featureColumn(i)]).toBeNull();
+      for (let i = 0; i < 25; i++) if (row.required_default_count === 0) expect(row[featureColumn(i)]).not.toBeNull();
+    }
+    const scores = fs.map((r) => Number(r.feature_quality_score));
+    expect(scores.filter((s) => s >= 85).length / fs.length).toBeGreaterThan(0.6);
+    expect(scores.some((s) => s >= 70 && s < 85)).toBe(true);
+    expect(scores.some((s) => s < 70)).toBe(true);
+    expect(new Set(fs.map((r) => r.quality_alert_level))).toEqual(new Set(['green', 'yellow', 'red']));
+    expect(fs.some((r) => Number(r.matchup_quality_pct) < 50)).toBe(true);
+    expect(fs.some((r) => Number(r.required_default_count) > 0)).toBe(true);
+    expect(new Set(fs.map((r) => r.vegas_line_source))).toEqual(new Set(['odds_api', 'bettingpros', 'both', 'none']));
+    for (const r of fs.filter((x) => x.vegas_line_source === 'none')) expect(r[featureColumn(25)]).toBeNull();
+  });
+
+  it('has a past schedule of finals with box scores and a slate of scheduled games, one postponed', () => {
+    const sched = t['nba_raw.nbac_schedule'];
+    const past = sched.filter((r) => r.game_status === 3);
+    expect(past.length / 120).toBeGreaterThan(5);
+    expect(past.length / 120).toBeLessThan(9);
+    expect(sched.filter((r) => r.game_status === 1 && r.game_date === DATE)).toHaveLength(11);
+    const summaryGames = new Set(t['nba_analytics.player_game_summary'].map((r) => r.game_id));
+    expect(past.every((r) => summaryGames.has(r.game_id))).toBe(true);
+    expect(t['nba_analytics.player_game_summary'].some((r) => r.is_dnp === true)).toBe(true);
+    const [pp] = t['nba_orchestration.game_postponements'];
+    expect(pp?.status).toBe('detected');
+    expect(JSON.parse(String(pp?.detection_details)).matchup).toMatch(/^[A-Z]{3} @ [A-Z]{3}$/);
+  });
+
+  it('computeFeatures leaves dead and (without a line) vegas features absent', () => {
+    const h = small(7, 1).history.find((p) => p.games.filter((g) => !g.isDnp).length > 10);
+    expect(h).toBeDefined();
+    const ctx: FeatureContext = { ...h!.contexts[h!.contexts.length - 1]!, line: null };
+    const f = computeFeatures(h!.games, ctx);
+    for (const name of ['spread_magnitude', 'implied_team_total', 'teammate_usage_available', 'multi_book_line_std', 'vegas_points_line'] as const) {
+      expect(f[name]).toBeUndefined();
+    }
+    expect(f.has_vegas_line).toBe(0);
+    for (const name of FEATURE_NAMES.slice(0, 25)) expect(f[name], name).toBeTypeOf('number');
+    const withLine = computeFeatures(h!.games, { ...ctx, line: { current: 14.5, opening: 15, books: [14.5, 15] } });
+    expect(withLine).toMatchObject({ vegas_points_line: 14.5, vegas_opening_line: 15, vegas_line_move: -0.5, has_vegas_line: 1 });
+  });
+
+  it('keeps the special players on every 1-game slate, whatever the seed', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const w = generateWorld({ slateDates: [DATE], today: DATE, games: 1, seed, historyDays: 30 });
+      const odds = w.tables['nba_raw.odds_api_player_points_props'];
+      const valid = players(odds.filter((r) => Number(r.points_line) >= 5));
+      const lowOnly = [...players(odds)].filter((p) => !valid.has(p));
+      expect(lowOnly.length, `seed ${seed}`).toBeGreaterThan(0);
+      expect(odds.some((r) => r.points_line === 20), `seed ${seed}`).toBe(true);
+      const bp = players(w.tables['nba_raw.bettingpros_player_points_props'].filter((r) => r.market_type === 'points' && r.bet_side === 'over' && r.is_active === true));
+      expect([...bp].some((p) => !players(odds).has(p)), `seed ${seed}`).toBe(true);
+      const ctx = w.tables['nba_analytics.upcoming_player_game_context'];
+      expect(ctx.some((r) => r.player_status === 'out'), `seed ${seed}`).toBe(true);
+      expect(w.tables['nba_orchestration.game_postponements']).toHaveLength(1);
+    }
+  });
+
+  it('builds training rows from history with actual points as targets', () => {
+    const ex = buildTrainingSet(small(7, 1).history);
+    expect(ex.length).toBeGreaterThan(1000);
+    expect(ex.every((e) => e.features.points_avg_last_10 !== undefined && Number.isInteger(e.points))).toBe(true);
+    expect(ex.some((e) => e.features.vegas_points_line === undefined)).toBe(true);
+  });
+});
