@@ -113,5 +113,6 @@ function isStale(gameDate: string, now: Date): boolean {
 
 function publishTimeOf(body: unknown): string | undefined {
   const message = (body as { message?: { publishTime?: unknown } } | undefined)?.message;
-  return typeof message?.publishTime === 'string' ? message.publishTime : undefined;
+  const t = message?.publishTime;
+  return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? new Date(t).toISOString() : undefined;
 }

@@ -31,9 +31,17 @@ export function summariseOutcomes(outcomes: readonly PlayerOutcome[]): { by_outc
   const by_reason: Record<string, number> = {};
   for (const o of outcomes) {
     inc(by_outcome, o.outcome);
-    inc(by_reason, o.reason.replace(/ \(.*\)$/, ''));
+    inc(by_reason, reasonFamily(o.reason));
   }
   return { by_outcome, by_reason };
+}
+
+/** Counting key of a reason: the exact reason stays on the player's outcome; counts group the per-value variants. */
+export function reasonFamily(reason: string): string {
+  return reason
+    .replace(/ \(.*\)$/, '')
+    .replace(/^hard_floor_matchup_[\d.]+$/, 'hard_floor_matchup_below_50')
+    .replace(/^publish_failed: .*$/, 'publish_failed');
 }
 
 /** Input-health warnings (logged and summarised, never blocking). */
