@@ -45,7 +45,7 @@ describe.skipIf(!present)('worker with a real CatBoost .cbm from the registry', 
     const good = tinyModel('v12_noveg', 1);
     writeFileSync(join(world.modelsDir, 'good_shadow.onnx'), good);
     writeFileSync(join(world.modelsDir, 'bad_sha.onnx'), tinyModel('v9', 2));
-    const shuffled = [...FAMILY_FEATURES.v9];
+    const shuffled: string[] = [...FAMILY_FEATURES.v9];
     [shuffled[3], shuffled[4]] = [shuffled[4] as string, shuffled[3] as string];
     const wrongOrder = writeOnnx({ featureNames: shuffled, trees: [{ splits: [{ feature: 0, border: Math.fround(10) }], leaves: Float64Array.from([1, 2]) }], bias: 10 }, {});
     writeFileSync(join(world.modelsDir, 'wrong_order.onnx'), wrongOrder);
