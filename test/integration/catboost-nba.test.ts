@@ -12,6 +12,7 @@ import { convertCbmToOnnx, sha256Hex } from '../../shared/catboost/convert.js';
 import { evaluate, evaluateBatch } from '../../shared/catboost/evaluator.js';
 import type { ObliviousEnsemble } from '../../shared/catboost/oblivious-ensemble.js';
 import { readOnnxMetadata } from '../../shared/catboost/onnx-writer.js';
+import { Rng } from '../../bin/demo/random.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NBA_DIR = path.resolve(here, '../../..', 'shared/fixtures/catboost/nba');
@@ -25,15 +26,10 @@ interface NbaMetadata {
   feature_medians: Record<string, number>;
 }
 
+/** Seeded randomness (the demo world's PRNG) so failures reproduce. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 function gaussian(rnd: () => number): number {

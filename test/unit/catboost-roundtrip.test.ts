@@ -3,17 +3,12 @@ import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.
 import { evaluate, evaluateBatch } from '../../shared/catboost/evaluator.js';
 import type { NanMode, ObliviousEnsemble, ObliviousTree } from '../../shared/catboost/oblivious-ensemble.js';
 import { readOnnxMetadata, writeOnnx } from '../../shared/catboost/onnx-writer.js';
+import { Rng } from '../../bin/demo/random.js';
 
-/** mulberry32: small seeded PRNG so failures reproduce. */
+/** Seeded randomness (the demo world's PRNG) so failures reproduce. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 const NAMES = ['points_avg', 'minutes', 'line_nan_true', 'pace_nan_false', 'unused'];
