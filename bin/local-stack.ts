@@ -10,6 +10,7 @@ import type { Warehouse } from '../shared/ports/warehouse.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { AppLogger } from '../shared/ports/logger.js';
 import type { ModelRuntime } from '../shared/ports/model-runtime.js';
+import type { Bus } from '../shared/ports/bus.js';
 import { systemClock } from '../shared/ports/clock.js';
 import { topicNames } from '../shared/config/common.js';
 import { LocalBus } from '../shared/adapters/local-bus/local-bus.js';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
   maxBackoffMs?: number;
   maxOutstanding?: number;
   leaseTtlMs?: number;
+  /** Wraps the bus the coordinator publishes through (tests inject publish failures). */
+  wrapCoordinatorBus?: (bus: Bus) => Bus;
 }
 
 export interface LocalStack {
@@ -75,7 +78,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
   const coordinator: CoordinatorDeps = {
     warehouse: opts.warehouse,
-    bus,
+    bus: opts.wrapCoordinatorBus ? opts.wrapCoordinatorBus(bus) : bus,
     batches,
     clock,
     logger: opts.logger.child({ service: 'coordinator' }),

@@ -19,6 +19,8 @@ export interface TinyWorldOptions {
   /** Number of registered models: the first is the v9 champion, then v12_noveg, v12 (quantile 0.43), v9 … */
   models?: number;
   playersPerGame?: number;
+  /** Seed the tables under `<prefix>_<dataset>` instead of the production datasets. */
+  datasetPrefix?: string;
 }
 
 export interface TinyWorld {
@@ -56,7 +58,9 @@ export function validFeatureValues(seasonAvg: number): Record<string, number> {
 
 export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld> {
   const warehouse = await DuckDbWarehouse.open({ path: ':memory:' });
-  await warehouse.ensureTables(ALL_TABLES);
+  const prefix = opts.datasetPrefix;
+  await warehouse.ensureTables(ALL_TABLES, prefix);
+  const insert = (table: string, rows: Row[]) => warehouse.insert({ name: 'seed', table, rows, ...(prefix ? { datasetPrefix: prefix } : {}) });
   const perGame = opts.playersPerGame ?? 30;
   const players = Array.from({ length: opts.players }, (_, i) => playerName(i));
   const gameCount = Math.max(1, Math.ceil(opts.players / perGame));
@@ -70,8 +74,8 @@ export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld
     schedule.push({ game_id: `past_${d}`, game_date: date, game_status: 3 });
     summary.push({ game_id: `past_${d}`, game_date: date, player_lookup: 'someone', points: 10, minutes_played: 20 });
   }
-  await warehouse.insert({ name: 'seed', table: 'nba_raw.nbac_schedule', rows: schedule });
-  await warehouse.insert({ name: 'seed', table: 'nba_analytics.player_game_summary', rows: summary });
+  await insert('nba_raw.nbac_schedule', schedule);
+  await insert('nba_analytics.player_game_summary', summary);
 
   const context: Row[] = [];
   const odds: Row[] = [];
@@ -86,9 +90,9 @@ export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld
     FEATURE_NAMES.forEach((n, k) => (row[featureColumn(k)] = values[n] ?? null));
     features.push(row);
   });
-  await warehouse.insert({ name: 'seed', table: 'nba_analytics.upcoming_player_game_context', rows: context });
-  await warehouse.insert({ name: 'seed', table: 'nba_raw.odds_api_player_points_props', rows: odds });
-  await warehouse.insert({ name: 'seed', table: 'nba_predictions.ml_feature_store_v2', rows: features });
+  await insert('nba_analytics.upcoming_player_game_context', context);
+  await insert('nba_raw.odds_api_player_points_props', odds);
+  await insert('nba_predictions.ml_feature_store_v2', features);
 
   const modelsDir = mkdtempSync(join(tmpdir(), 'tiny-models-'));
   const families: Array<{ family: ModelFamily; alpha: number | null }> = [
@@ -110,7 +114,12 @@ export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld
       model_family: spec.family, feature_set: spec.family, quantile_alpha: spec.alpha, sha256_hash: createHash('sha256').update(bytes).digest('hex'), created_at: created,
     });
   }
-  await warehouse.insert({ name: 'seed', table: 'nba_predictions.model_registry', rows: registry });
+  await insert('nba_predictions.model_registry', registry);
+  // The worker's model set belongs to the deployment: it reads the production registry at boot, whatever the run's prefix.
+  if (prefix) {
+    await warehouse.ensureTables(ALL_TABLES);
+    await warehouse.insert({ name: 'seed', table: 'nba_predictions.model_registry', rows: registry });
+  }
   return { warehouse, modelsDir, players, gameIds, systems };
 }
 

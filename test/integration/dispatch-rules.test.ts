@@ -1,0 +1,176 @@
+/** Every rule of /start dispatch, on rows the test controls (issue 4). */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
+import { createTinyWorld } from '../helpers/tiny-world.js';
+import { QueryLog } from '../../shared/adapters/instrumented-warehouse.js';
+import { lookupLines } from '../../services/coordinator/dispatch/line-queries.js';
+import { loadCandidates } from '../../services/coordinator/dispatch/player-query.js';
+import { etDate } from '../../shared/dates/game-date.js';
+import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
+import type { Bus } from '../../shared/ports/bus.js';
+
+const today = etDate(new Date());
+const at = (hh: string) => `${today}T${hh}:00:00Z`;
+let t: TestStack | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('players', () => {
+  it('excludes out and doubtful case-insensitively, judged on each player’s latest context row', async () => {
+    const world = await createTinyWorld({ gameDate: today, players: 0 });
+    const row = (player: string, status: string | null, created: string): Row => ({
+      player_lookup: player, game_id: 'g1', game_date: today, player_status: status, is_production_ready: true, has_prop_line: true, avg_minutes_per_game_last_7: 30, created_at: created,
+    });
+    await world.warehouse.insert({
+      name: 'ctx',
+      table: 'nba_analytics.upcoming_player_game_context',
+      rows: [
+        row('lowerout', 'out', at('10')),
+        row('upperdoubtful', 'DOUBTFUL', at('10')),
+        row('questionable', 'Questionable', at('10')),
+        row('healthy', null, at('10')),
+        row('nowout', null, at('08')),
+        row('nowout', 'out', at('11')),
+        row('backnow', 'out', at('08')),
+        row('backnow', 'available', at('11')),
+      ],
+    });
+    const players = (await loadCandidates(world.warehouse, today, '', undefined)).map((c) => c.player_lookup).sort();
+    expect(players).toEqual(['backnow', 'healthy', 'questionable']);
+    await world.warehouse.close();
+  });
+});
+
+describe('lines: three queries, ranked books, BettingPros only for the rest', () => {
+  it('applies the OddsAPI ranking after the 5.0 floor, falls back to BettingPros points/over/active rows, keeps a genuine 20.0 and explains the misses', async () => {
+    const world = await createTinyWorld({ gameDate: today, players: 0 });
+    const odds = (player: string, book: string, line: number, snap: string): Row => ({ game_date: today, player_lookup: player, bookmaker: book, points_line: line, snapshot_timestamp: snap, minutes_before_tipoff: 90 });
+    const bp = (player: string, book: string, line: number, market = 'points', side = 'over', active = true): Row => ({ game_date: today, player_lookup: player, market_type: market, bet_side: side, bookmaker: book, points_line: line, is_active: active, created_at: at('09') });
+    await world.warehouse.insert({
+      name: 'odds',
+      table: 'nba_raw.odds_api_player_points_props',
+      rows: [
+        odds('dkrebound', 'DraftKings', 4.5, at('10')), // a rebounds line mislabelled as points, on the top book
+        odds('dkrebound', 'fanduel', 22.5, at('09')),
+        odds('newest', 'draftkings', 18.5, at('08')),
+        odds('newest', 'draftkings', 19.5, at('10')),
+        odds('newest', 'fanduel', 25.5, at('11')),
+        odds('twenty', 'betmgm', 20.0, at('10')),
+        odds('caesarsonly', 'caesars', 11.5, at('10')),
+        odds('onlylow', 'draftkings', 3.5, at('10')),
+      ],
+    });
+    await world.warehouse.insert({
+      name: 'bp',
+      table: 'nba_raw.bettingpros_player_points_props',
+      rows: [
+        bp('caesarsonly', 'DraftKings', 30.5), // OddsAPI has this player: BettingPros must not be consulted
+        bp('bponly', 'BettingPros Consensus', 14.5),
+        bp('bponly', 'FanDuel', 15.5),
+        bp('bponly', 'DraftKings', 9.5, 'rebounds'),
+        bp('bponly', 'DraftKings', 16.5, 'points', 'under'),
+        bp('bponly', 'DraftKings', 17.5, 'points', 'over', false),
+      ],
+    });
+    const log = new QueryLog(world.warehouse);
+    const players = ['dkrebound', 'newest', 'twenty', 'caesarsonly', 'bponly', 'onlylow', 'nobody'];
+    const { lines, missing } = await lookupLines(log, today, '', players);
+    expect(lines.get('dkrebound')).toMatchObject({ line_value: 22.5, sportsbook: 'FANDUEL', line_source_api: 'ODDS_API', was_line_fallback: true });
+    expect(lines.get('newest')).toMatchObject({ line_value: 19.5, sportsbook: 'DRAFTKINGS', was_line_fallback: false, line_minutes_before_game: 90 });
+    expect(lines.get('twenty')).toMatchObject({ line_value: 20.0, sportsbook: 'BETMGM' });
+    expect(lines.get('caesarsonly')).toMatchObject({ line_value: 11.5, sportsbook: 'CAESARS', line_source_api: 'ODDS_API' });
+    expect(lines.get('bponly')).toMatchObject({ line_value: 15.5, sportsbook: 'FANDUEL', line_source_api: 'BETTINGPROS', line_minutes_before_game: null });
+    expect(missing.get('onlylow')).toMatchObject({ reason: 'lines filtered out', detail: expect.stringContaining('1 below 5') });
+    expect(missing.get('nobody')).toMatchObject({ reason: 'not offered' });
+    expect(log.entries.map((e) => e.name)).toEqual(['lines.odds_api', 'lines.bettingpros', 'lines.diagnostic']);
+    await world.warehouse.close();
+  });
+});
+
+describe('/start failure and isolation rules', () => {
+  it('a warehouse failure in the line step answers 503 naming the step, publishes nothing and releases the date', async () => {
+    let fail = true;
+    const wrap = (inner: Warehouse): Warehouse => ({
+      query: (q) => (fail && q.name === 'lines.odds_api' ? Promise.reject(new Error(`${q.name}: backend unavailable`)) : inner.query(q)),
+      insert: (r) => inner.insert(r),
+      transaction: (n, s) => inner.transaction(n, s),
+      close: () => inner.close(),
+    });
+    t = await startTestStack({ gameDate: today, players: 5 }, { wrapWarehouse: wrap });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: 'DEPENDENCY_FAILED', step: 'lines' });
+    expect(String(res.body.message)).toMatch(/lines failed: lines.odds_api/);
+    expect(t.stack.bus.published(t.stack.topics.request)).toHaveLength(0);
+    fail = false;
+    const again = await t.post('/start', { game_date: today });
+    expect(again.status).toBe(202);
+    await waitForBatchEnd(t, String(again.body.batch_id));
+  });
+
+  it('a prefixed run reads and writes only prefixed tables, staging and consolidation included', async () => {
+    let log: QueryLog | undefined;
+    t = await startTestStack({ gameDate: today, players: 6, datasetPrefix: 'test1' }, { wrapWarehouse: (w) => (log = new QueryLog(w)) });
+    log!.clear();
+    const res = await t.post('/start', { game_date: today, dataset_prefix: 'test1' });
+    expect(res.status).toBe(202);
+    const end = await waitForBatchEnd(t, String(res.body.batch_id));
+    expect(end).toMatchObject({ status: 'complete', consolidation: { rows_merged: 18 } });
+    const touched = log!.tablesTouched();
+    expect(touched).toEqual(expect.arrayContaining(['test1_nba_predictions.prediction_staging', 'test1_nba_predictions.player_prop_predictions']));
+    expect(touched.filter((name) => !name.startsWith('test1_'))).toEqual([]);
+    const message = t.stack.bus.published(t.stack.topics.phase5)[0]?.data as Record<string, unknown>;
+    expect(message.output_dataset).toBe('test1_nba_predictions');
+  });
+
+  it('fails the completeness gate with 503 DATA_INCOMPLETE unless skipped', async () => {
+    t = await startTestStack({ gameDate: today, players: 3 });
+    await t.world.warehouse.query({ name: 'wipe', sql: 'DELETE FROM {{nba_analytics.player_game_summary}} WHERE 1 = 1' });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: 'DATA_INCOMPLETE', details: { final_games: 7, analysed_games: 0, coverage_pct: 0 } });
+    const skipped = await t.post('/start', { game_date: today, skip_completeness_check: true });
+    expect(skipped.status).toBe(202);
+    await waitForBatchEnd(t, String(skipped.body.batch_id));
+  });
+
+  it('answers 200 no_games_scheduled for an empty date, and 404 when games exist but no players do', async () => {
+    t = await startTestStack({ gameDate: today, players: 3 });
+    const tomorrowish = (await t.post('/start', { game_date: 'TOMORROW' })).body;
+    expect(tomorrowish).toMatchObject({ status: 'no_games_scheduled' });
+    await t.world.warehouse.query({ name: 'wipe', sql: 'DELETE FROM {{nba_analytics.upcoming_player_game_context}} WHERE 1 = 1' });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(404);
+  });
+
+  it('require_real_lines skips players without a line with reason no_prop_line', async () => {
+    t = await startTestStack({ gameDate: today, players: 4 });
+    await t.world.warehouse.query({ name: 'drop', sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup = 'player001'` });
+    const res = await t.post('/start', { game_date: today, require_real_lines: true });
+    expect(res.body).toMatchObject({ published: 3, summary: { run_mode: 'FIRST' } });
+    const end = await waitForBatchEnd(t, String(res.body.batch_id));
+    const players = (await t.get(`/status?batch_id=${String(end.batch_id)}&players=true`)).body.players as Array<Record<string, unknown>>;
+    expect(players.find((p) => p.player_lookup === 'player001')).toMatchObject({ outcome: 'skipped', reason: 'no_prop_line (not offered)' });
+  });
+
+  it('a message the bus fails marks its player publish_failed, and the batch expects only what was published', async () => {
+    const failing = (bus: Bus): Bus => ({
+      publish: async (topic, messages) => {
+        const outcomes = await bus.publish(topic, messages.filter((m) => (m.data as { player_lookup?: string }).player_lookup !== 'player002'));
+        let i = 0;
+        return messages.map((m) => ((m.data as { player_lookup?: string }).player_lookup === 'player002' ? { ok: false as const, error: 'deadline exceeded' } : (outcomes[i++] as (typeof outcomes)[number])));
+      },
+      close: () => bus.close(),
+    });
+    t = await startTestStack({ gameDate: today, players: 4 }, { wrapCoordinatorBus: failing });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.body).toMatchObject({ published: 3, total_requests: 4 });
+    expect((res.body.summary as Record<string, any>).gate.by_outcome.publish_failed).toBe(1);
+    const end = await waitForBatchEnd(t, String(res.body.batch_id));
+    expect(end).toMatchObject({ status: 'complete', progress: { expected: 3, completed: 3 } });
+    const players = (await t.get(`/status?batch_id=${String(end.batch_id)}&players=true`)).body.players as Array<Record<string, unknown>>;
+    expect(players.find((p) => p.player_lookup === 'player002')).toMatchObject({ outcome: 'publish_failed', reason: 'publish_failed: deadline exceeded' });
+  });
+});
