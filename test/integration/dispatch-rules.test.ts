@@ -174,3 +174,15 @@ describe('/start failure and isolation rules', () => {
     expect(players.find((p) => p.player_lookup === 'player002')).toMatchObject({ outcome: 'publish_failed', reason: 'publish_failed: deadline exceeded' });
   });
 });
+
+describe('player cap', () => {
+  it('keeps at most 500 players, those with the most recent minutes', async () => {
+    const world = await createTinyWorld({ gameDate: today, players: 510 });
+    const candidates = await loadCandidates(world.warehouse, today, '', undefined);
+    expect(candidates).toHaveLength(500);
+    const minutes = candidates.map((c) => c.projected_minutes);
+    expect(minutes).toEqual([...minutes].sort((a, b) => b - a));
+    expect(Math.min(...minutes)).toBeGreaterThanOrEqual(21); // tiny world minutes run 30 … 21; the cut drops ten 21s
+    await world.warehouse.close();
+  });
+});
