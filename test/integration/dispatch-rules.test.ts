@@ -186,3 +186,25 @@ describe('player cap', () => {
     await world.warehouse.close();
   });
 });
+
+describe('postponements', () => {
+  it('a postponed game on the date is a warning in the summary, never a block, and can be skipped', async () => {
+    t = await startTestStack({ gameDate: today, players: 3 });
+    await t.world.warehouse.insert({
+      name: 'postpone',
+      table: 'nba_orchestration.game_postponements',
+      rows: [
+        { game_id: 'G9', original_date: today, status: 'confirmed', detection_details: '{"matchup":"LAL @ GSW"}' },
+        { game_id: 'G8', original_date: today, status: 'resolved' },
+      ],
+    });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(202);
+    const warnings = (res.body.summary as { warnings: string[] }).warnings;
+    expect(warnings.filter((w) => w.startsWith('postponed games'))).toEqual([`postponed games on ${today}: G9 {"matchup":"LAL @ GSW"}`]);
+    await waitForBatchEnd(t, String(res.body.batch_id));
+    const skipped = await t.post('/start', { game_date: today, skip_postponement_check: true, prediction_run_mode: 'LINE_UPDATE' });
+    expect((skipped.body.summary as { warnings: string[] }).warnings.some((w) => w.startsWith('postponed'))).toBe(false);
+    await waitForBatchEnd(t, String(skipped.body.batch_id));
+  });
+});
