@@ -422,3 +422,25 @@ describe('write-write conflicts', () => {
     expect(rows).toEqual([{ game_status: 1 + wins }]);
   });
 });
+
+describe('schema migration', () => {
+  it('ensureTables adds columns an older table lacks, keeping its rows', async () => {
+    const { DuckDbWarehouse: Wh } = await import('../../shared/adapters/duckdb/duckdb-warehouse.js');
+    const { gamePostponements } = await import('../../shared/contracts/tables.js');
+    const wh = await Wh.open({ path: ':memory:' });
+    const older = { ...gamePostponements, columns: gamePostponements.columns.filter((c) => c.name !== 'reason' && c.name !== 'detected_at') };
+    await wh.ensureTables([older]);
+    await wh.query({ name: 'old', sql: "INSERT INTO {{nba_orchestration.game_postponements}} (game_id, original_date, status) VALUES ('g1', DATE '2026-01-01', 'detected')" });
+    const row = { game_id: 'g2', original_date: '2026-01-02', new_date: '2026-01-09', reason: 'weather', status: 'confirmed', detection_details: '{}', detected_at: '2026-01-02T10:00:00Z' };
+    await expect(wh.insert({ name: 'new', table: 'nba_orchestration.game_postponements', rows: [row] })).rejects.toThrow(/missing: reason, detected_at.*run ensureTables to migrate/);
+    await wh.ensureTables([gamePostponements]);
+    // The added columns sit physically at the end; values must still land in their own columns.
+    await wh.insert({ name: 'new', table: 'nba_orchestration.game_postponements', rows: [row] });
+    const rows = await wh.query({ name: 'read', sql: 'SELECT game_id, new_date, reason, status, detected_at FROM {{nba_orchestration.game_postponements}} ORDER BY game_id' });
+    expect(rows).toEqual([
+      { game_id: 'g1', new_date: null, reason: null, status: 'detected', detected_at: null },
+      { game_id: 'g2', new_date: '2026-01-09', reason: 'weather', status: 'confirmed', detected_at: '2026-01-02T10:00:00.000Z' },
+    ]);
+    await wh.close();
+  });
+});

@@ -53,7 +53,7 @@ import {
   type StatementResult,
   type Warehouse,
 } from '../../ports/warehouse.js';
-import { quoteDuckDbIdent, renderDuckDbDdl } from './duckdb-ddl.js';
+import { duckDbColumnType, duckDbTableName, quoteDuckDbIdent, renderDuckDbDdl } from './duckdb-ddl.js';
 import { renderDuckDbSql } from './duckdb-sql.js';
 
 export type WarehouseErrorCode = 'TRANSACTION_CONFLICT' | 'QUERY_FAILED' | 'INVALID_INPUT' | 'CLOSED';
@@ -308,6 +308,20 @@ export class DuckDbWarehouse implements Warehouse {
           }
         }
       }
+      // Additive migration: a column the definition has and an older table lacks is added (nullable), so an existing
+      // warehouse file upgrades in place instead of failing every write with "unknown column".
+      for (const table of tables) {
+        const schema = prefixedDataset(table.dataset, datasetPrefix);
+        const reader = await conn.runAndReadAll(
+          `SELECT column_name FROM information_schema.columns WHERE table_schema = $schema AND table_name = $table`,
+          { schema, table: table.name },
+        );
+        const existing = new Set(reader.getRowObjectsJson().map((r) => String(r.column_name)));
+        for (const col of table.columns) {
+          if (existing.has(col.name)) continue;
+          await conn.run(`ALTER TABLE ${duckDbTableName(table, datasetPrefix)} ADD COLUMN ${quoteDuckDbIdent(col.name)} ${duckDbColumnType(col)}`);
+        }
+      }
     });
   }
 
@@ -340,12 +354,21 @@ export class DuckDbWarehouse implements Warehouse {
     await this.track(req.name, async (conn) => {
       await conn.run('BEGIN TRANSACTION');
       try {
+        // The appender writes by position: order the values by the table's physical column order (a migrated table has
+        // its added columns at the end, whatever their place in the definition).
+        const physical = await physicalColumns(conn, schema, table.name);
+        const defined = new Map(table.columns.map((c, i) => [c.name, i]));
+        const missing = table.columns.filter((c) => !physical.includes(c.name)).map((c) => c.name);
+        const extra = physical.filter((name) => !defined.has(name));
+        if (missing.length > 0 || extra.length > 0) {
+          throw new Error(
+            `${schema}.${table.name} does not match the schema definition (missing: ${missing.join(', ') || 'none'}; not in the definition: ${extra.join(', ') || 'none'}): run ensureTables to migrate`,
+          );
+        }
+        columns = physical.map((name) => columns[defined.get(name) as number] as DuckDBValue[]);
         const appender = await conn.createAppender(table.name, schema);
         try {
-          if (appender.columnCount !== table.columns.length) {
-            throw new Error(`${schema}.${table.name} has ${appender.columnCount} columns, the schema defines ${table.columns.length}: recreate it`);
-          }
-          const types = table.columns.map((_, i) => appender.columnType(i));
+          const types = physical.map((_, i) => appender.columnType(i));
           const rowCount = req.rows.length;
           for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
             const n = Math.min(CHUNK_ROWS, rowCount - start);
@@ -528,4 +551,12 @@ function columnsOf(table: TableDef, rows: readonly Row[]): DuckDBValue[][] {
     if (r >= 0) throw new Error(`row ${r}, column '${col.name}': is required (NOT NULL)`);
   });
   return out;
+}
+
+async function physicalColumns(conn: DuckDBConnection, schema: string, table: string): Promise<string[]> {
+  const reader = await conn.runAndReadAll(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $schema AND table_name = $table ORDER BY ordinal_position',
+    { schema, table },
+  );
+  return reader.getRowObjectsJson().map((r) => String(r.column_name));
 }
