@@ -65,7 +65,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const models = new ModelSet();
   const runtime = opts.runtime ?? new OnnxModelRuntime({ intraOpNumThreads: opts.ortThreads ?? 1 });
-  await models.load(await loadRegistry(opts.warehouse), new FileModelStore(opts.modelsDir), runtime, opts.logger.child({ service: 'worker' }));
+  await models.load(await loadRegistry(opts.warehouse), new FileModelStore(opts.modelsDir), runtime, opts.logger.child({ service: 'worker' }), clock);
 
   const worker: WorkerDeps = {
     warehouse: opts.warehouse,

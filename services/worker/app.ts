@@ -29,7 +29,7 @@ export function createWorkerApp(deps: WorkerDeps, opts: WorkerAppOptions = {}): 
     service: 'prediction-worker',
     ready: deps.models.ready,
     champion: deps.models.championId,
-    loaded: deps.models.loaded.map((m) => ({ system_id: m.systemId, version: m.version, family: m.family, champion: m.champion, quantile_alpha: m.quantileAlpha, file: m.fileName, sha256: m.sha256, inputs: m.width })),
+    loaded: deps.models.loaded.map((m) => ({ system_id: m.systemId, version: m.version, family: m.family, champion: m.champion, quantile_alpha: m.quantileAlpha, file: m.fileName, sha256: m.sha256, inputs: m.width, breaker: m.breaker.view() })),
     refused: deps.models.refused.map((r) => ({ system_id: r.systemId, uri: r.uri, reason: r.reason })),
   });
 

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     logger.warn('COORDINATOR_PUSH_URL is not set: completion events are published to the local bus with no subscriber');
   }
   const models = new ModelSet();
-  await models.load(await loadRegistry(warehouse), new FileModelStore(config.MODEL_STORE_ROOT), new OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS }), logger);
+  await models.load(await loadRegistry(warehouse), new FileModelStore(config.MODEL_STORE_ROOT), new OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS }), logger, systemClock);
   const deps: WorkerDeps = {
     warehouse,
     bus,

@@ -12,6 +12,7 @@ import { FeatureCache } from '../../services/worker/predict/feature-cache.js';
 import { createWorkerApp } from '../../services/worker/app.js';
 import type { WorkerDeps } from '../../services/worker/deps.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
+import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import { etDate } from '../../shared/dates/game-date.js';
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
     close: () => inner.close(),
   };
   const models = new ModelSet();
-  await models.load(await loadRegistry(warehouse), new FileModelStore(world.modelsDir), new OnnxModelRuntime({ intraOpNumThreads: 1 }), silentLogger);
+  await models.load(await loadRegistry(warehouse), new FileModelStore(world.modelsDir), new OnnxModelRuntime({ intraOpNumThreads: 1 }), silentLogger, systemClock);
   bus = new LocalBus();
   const deps: WorkerDeps = { warehouse, bus, clock: systemClock, logger: silentLogger, models, features: new FeatureCache(warehouse, systemClock), settings: { readyTopic: 'ready', instance: 'test' } };
   server = createServer(createWorkerApp(deps));
@@ -149,5 +150,42 @@ describe('POST /predict ack matrix', () => {
     expect(models.loaded.map((m) => m.system_id)).toEqual(world.systems);
     expect(models.loaded[0]?.champion).toBe(true);
     expect(models.refused).toEqual([]);
+  });
+});
+
+describe('a model that throws at inference', () => {
+  it('is isolated: the other models still write, and its breaker opens after repeated failures', async () => {
+    const iso = await createTinyWorld({ gameDate: today, players: 1 });
+    const ort = new OnnxModelRuntime({ intraOpNumThreads: 1 });
+    const flaky: ModelRuntime = {
+      load: async (bytes) => {
+        const session = await ort.load(bytes);
+        if (session.metadata.family !== 'v12') return session;
+        return { ...session, featureNames: session.featureNames, run: async () => Promise.reject(new Error('kernel exploded')) };
+      },
+    };
+    const set = new ModelSet();
+    await set.load(await loadRegistry(iso.warehouse), new FileModelStore(iso.modelsDir), flaky, silentLogger);
+    const isoBus = new LocalBus();
+    const app = createWorkerApp({ warehouse: iso.warehouse, bus: isoBus, clock: systemClock, logger: silentLogger, models: set, features: new FeatureCache(iso.warehouse, systemClock), settings: { readyTopic: 'ready', instance: 't' } });
+    const srv = createServer(app);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope(request({ player_lookup: `iso${i}`, game_id: iso.gameIds[0] }))) });
+        expect(res.status).toBe(204);
+      }
+      const counts = isoBus.published('ready').map((m) => (m.data as { predictions_generated: number }).predictions_generated);
+      expect(counts).toEqual([2, 2, 2, 2, 2, 2]);
+      const view = (await (await fetch(`${base}/models`)).json()) as { loaded: Array<{ system_id: string; breaker: { state: string; consecutive_failures: number; last_error: string } }> };
+      const broken = view.loaded.find((m) => m.system_id === iso.systems[2]);
+      expect(broken?.breaker).toMatchObject({ state: 'open', consecutive_failures: 5, last_error: 'kernel exploded' });
+      expect(view.loaded.filter((m) => m.breaker.state === 'closed')).toHaveLength(2);
+    } finally {
+      await new Promise((r) => srv.close(r));
+      await isoBus.close();
+      await iso.warehouse.close();
+    }
   });
 });

@@ -65,7 +65,7 @@ describe.skipIf(!present)('worker with a real CatBoost .cbm from the registry', 
       ],
     });
     models = new ModelSet();
-    await models.load(await loadRegistry(world.warehouse), new FileModelStore(world.modelsDir), new OnnxModelRuntime({ intraOpNumThreads: 1 }), silentLogger);
+    await models.load(await loadRegistry(world.warehouse), new FileModelStore(world.modelsDir), new OnnxModelRuntime({ intraOpNumThreads: 1 }), silentLogger, systemClock);
     bus = new LocalBus();
     server = createServer(createWorkerApp({ warehouse: world.warehouse, bus, clock: systemClock, logger: silentLogger, models, features: new FeatureCache(world.warehouse, systemClock), settings: { readyTopic: 'ready', instance: 't' } }));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -12,6 +12,8 @@ import { FAMILY_FEATURES, familyOf, type ModelFamily } from '../../../shared/con
 import { convertCbmToOnnx } from '../../../shared/catboost/convert.js';
 import { errorMessage } from '../../../shared/errors/app-error.js';
 import type { RegistryEntry } from './registry-query.js';
+import { systemClock, type Clock } from '../../../shared/ports/clock.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 
 export interface LoadedModel {
   systemId: string;
@@ -23,6 +25,7 @@ export interface LoadedModel {
   sha256: string;
   session: ModelSession;
   width: number;
+  breaker: CircuitBreaker;
 }
 
 export interface RefusedModel {
@@ -40,11 +43,11 @@ export class ModelSet {
     return this.loaded.some((m) => m.champion);
   }
 
-  async load(entries: readonly RegistryEntry[], store: ModelStore, runtime: ModelRuntime, log: AppLogger): Promise<void> {
+  async load(entries: readonly RegistryEntry[], store: ModelStore, runtime: ModelRuntime, log: AppLogger, clock: Clock = systemClock): Promise<void> {
     this.championId = entries.find((e) => e.is_production)?.model_id ?? null;
     for (const entry of entries) {
       try {
-        const model = await loadOne(entry, store, runtime);
+        const model = await loadOne(entry, store, runtime, new CircuitBreaker(clock));
         this.loaded.push(model);
         log.info({ system_id: model.systemId, family: model.family, sha256: model.sha256, champion: model.champion }, `model ${model.systemId} loaded`);
       } catch (err) {
@@ -62,7 +65,7 @@ export class ModelSet {
   }
 }
 
-async function loadOne(entry: RegistryEntry, store: ModelStore, runtime: ModelRuntime): Promise<LoadedModel> {
+async function loadOne(entry: RegistryEntry, store: ModelStore, runtime: ModelRuntime, breaker: CircuitBreaker): Promise<LoadedModel> {
   const family = familyOf(entry.feature_set);
   const contract = FAMILY_FEATURES[family];
   const bytes = await store.fetch(entry.gcs_path);
@@ -90,6 +93,7 @@ async function loadOne(entry: RegistryEntry, store: ModelStore, runtime: ModelRu
     sha256,
     session,
     width: contract.length,
+    breaker,
   };
 }
 

@@ -61,15 +61,21 @@ export async function handlePredictionRequest(deps: WorkerDeps, req: PredictionR
   for (const model of models) {
     const input = buffer.subarray(offset, offset + model.width);
     offset += model.width;
+    if (!model.breaker.allow()) {
+      dropped.push({ system_id: model.systemId, line: null, reason: 'circuit_breaker_open' });
+      continue;
+    }
     let raw: number;
     try {
       buildVector(model.family, resolved, input);
       const out = await model.session.run(input, 1);
       raw = out[0] as number;
       if (!Number.isFinite(raw)) throw new Error(`non-finite output ${raw}`);
+      model.breaker.success();
     } catch (err) {
+      model.breaker.failure(errorMessage(err));
       dropped.push({ system_id: model.systemId, line: null, reason: `model_failed: ${errorMessage(err)}` });
-      log.error({ system_id: model.systemId, err: errorMessage(err) }, `model ${model.systemId} failed; its rows are skipped`);
+      log.error({ system_id: model.systemId, err: errorMessage(err), breaker: model.breaker.view().state }, `model ${model.systemId} failed; its rows are skipped`);
       continue;
     }
     for (const line of lines) rows.push(predictionRow(ctx, model, raw, line));
