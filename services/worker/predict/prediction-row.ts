@@ -6,6 +6,7 @@ import type { LoadedModel } from '../models/model-set.js';
 import type { VegasSource } from './vegas.js';
 import { actionable, clampPrediction, confidence, directionGuard, recommend, scoringTier } from './recommendation.js';
 import { predictionId } from './prediction-id.js';
+import { TIER_ADJUSTMENT, classifyScenario } from './scenario.js';
 
 export interface RowContext {
   req: PredictionRequest;
@@ -40,6 +41,9 @@ export function predictionRow(ctx: RowContext, model: LoadedModel, raw: number, 
     quality: quality?.feature_quality_score ?? null,
     requiredDefaults: quality?.required_default_count ?? null,
   });
+  const tier = scoringTier(values.points_avg_season);
+  const scenario = classifyScenario(rec, predicted, line, req.player_lookup, req.opponent_team_abbr);
+  const qualityScore = quality?.feature_quality_score ?? null;
   return {
     prediction_id: predictionId(req.batch_id, req.game_id, req.player_lookup, model.systemId, line),
     system_id: model.systemId,
@@ -72,7 +76,11 @@ export function predictionRow(ctx: RowContext, model: LoadedModel, raw: number, 
     features_snapshot: ctx.snapshot,
     is_actionable: act.isActionable,
     filter_reason: act.filterReason,
-    scoring_tier: scoringTier(values.points_avg_season),
+    scoring_tier: tier,
+    tier_adjustment: TIER_ADJUSTMENT[tier],
+    scenario_category: scenario.category,
+    scenario_flags: JSON.stringify(scenario.flags),
+    low_quality_flag: qualityScore === null ? null : qualityScore < 70,
     prediction_run_mode: req.prediction_run_mode,
     prediction_made_before_game: req.prediction_run_mode !== 'BACKFILL',
     is_active: true,
