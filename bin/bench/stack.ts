@@ -1,0 +1,64 @@
+/** The local stack over the bench world, and one timed /start → 202 → phase-5 run on it. */
+import { startLocalStack, type LocalStack } from '../local-stack.js';
+import { resetDate, type BenchWorld } from './world.js';
+import { silentLogger, withTimeout } from './common.js';
+
+export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
+
+type Json = Record<string, unknown>;
+
+export async function startBenchStack(world: BenchWorld): Promise<LocalStack> {
+  return startLocalStack({ warehouse: world.warehouse, modelsDir: world.modelsDir, apiKey: BENCH_API_KEY, logger: silentLogger });
+}
+
+export interface StartRun {
+  /** POST /start until its 202 answer (body read). */
+  startMs: number;
+  /** POST /start until the phase-5 message was published. */
+  phase5Ms: number;
+  queries: number;
+  candidates: number;
+  published: number;
+  phaseMs: Json;
+  message: Json;
+}
+
+const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
+
+/** Resets the date, POSTs /start, waits for the phase-5 message and for the bus to drain. */
+export async function runStart(stack: LocalStack, world: BenchWorld, capMs: number, extraBody: Record<string, unknown> = {}): Promise<StartRun> {
+  await resetDate(world.warehouse, world.gameDate);
+  let phase5At = 0;
+  let off: () => void = () => {};
+  const phase5 = new Promise<Json>((resolve) => {
+    off = stack.bus.onPublish(stack.topics.phase5, (m) => {
+      phase5At = performance.now();
+      resolve(obj(m.data));
+    });
+  });
+  try {
+    const t0 = performance.now();
+    const res = await fetch(`${stack.coordinatorUrl}/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': BENCH_API_KEY },
+      body: JSON.stringify({ ...extraBody, game_date: world.gameDate }),
+    });
+    const body = obj(await res.json());
+    const startMs = performance.now() - t0;
+    if (res.status !== 202) throw new Error(`/start answered ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);
+    const summary = obj(body.summary);
+    const message = await withTimeout('phase-5 message', capMs, phase5);
+    await stack.bus.idle(capMs);
+    return {
+      startMs,
+      phase5Ms: phase5At - t0,
+      queries: Number(summary.warehouse_queries),
+      candidates: Number(summary.candidates),
+      published: Number(body.published),
+      phaseMs: obj(summary.phase_ms),
+      message,
+    };
+  } finally {
+    off();
+  }
+}
