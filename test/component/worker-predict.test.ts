@@ -14,7 +14,7 @@ import type { WorkerDeps } from '../../services/worker/deps.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
 import { systemClock } from '../../shared/ports/clock.js';
-import { etDate } from '../../shared/dates/game-date.js';
+import { addDays, etDate } from '../../shared/dates/game-date.js';
 
 const today = etDate(new Date());
 let world: TinyWorld;
@@ -186,6 +186,29 @@ describe('a model that throws at inference', () => {
       await new Promise((r) => srv.close(r));
       await isoBus.close();
       await iso.warehouse.close();
+    }
+  });
+});
+
+describe('transient failures and the game date', () => {
+  it('answers 503 for today, but acks a game more than a day in the past with a 0 completion', async () => {
+    const before = completions().length;
+    const { features: _f, feature_quality: _q, ...bare } = request({ player_lookup: 'player008' });
+    const failing: Warehouse = { query: () => Promise.reject(new Error('feature store down')), insert: () => Promise.resolve(), transaction: () => Promise.resolve([]), close: () => Promise.resolve() };
+    const models = new ModelSet();
+    const app = createWorkerApp({ warehouse: failing, bus, clock: systemClock, logger: silentLogger, models, features: new FeatureCache(failing, systemClock), settings: { readyTopic: 'ready', instance: 't' } });
+    const srv = createServer(app);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    const send = (body: unknown) => fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      expect((await send(envelope(bare))).status).toBe(503);
+      expect(completions().length).toBe(before);
+      const old = addDays(today, -3);
+      expect((await send(envelope({ ...bare, game_date: old }))).status).toBe(204);
+      expect(completions().at(-1)).toMatchObject({ player_lookup: 'player008', game_date: old, predictions_generated: 0, skip_reason: 'stale_transient: FEATURE_STORE_UNAVAILABLE' });
+    } finally {
+      await new Promise((r) => srv.close(r));
     }
   });
 });
