@@ -11,12 +11,27 @@ import { startBodySchema, toStartRequest } from './dispatch/start-request.js';
 import { startBatch } from './dispatch/start-batch.js';
 import { recordCompletion } from './batch/record-completion.js';
 import { activeBatches, batchStatus } from './batch/status.js';
+import { DEFAULT_STALL_THRESHOLDS, checkStalled, resetBatch } from './batch/stalls.js';
 
 export interface CoordinatorAppOptions {
   apiKey: string;
   projectId?: string | undefined;
   bodyLimit?: string;
 }
+
+const checkStalledSchema = z
+  .object({
+    batch_id: z.string().min(1).optional(),
+    stall_threshold_minutes: z.number().positive().default(DEFAULT_STALL_THRESHOLDS.idleMinutes),
+    min_completion_pct: z.number().min(0).max(100).default(DEFAULT_STALL_THRESHOLDS.minCompletionPct),
+    max_batch_age_minutes: z.number().positive().default(DEFAULT_STALL_THRESHOLDS.maxAgeMinutes),
+  })
+  .strict();
+
+const resetSchema = z
+  .object({ batch_id: z.string().min(1).optional(), game_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional() })
+  .strict()
+  .refine((b) => b.batch_id !== undefined || b.game_date !== undefined, { message: 'give batch_id or game_date' });
 
 const statusQuerySchema = z
   .object({ batch_id: z.string().min(1).optional(), players: z.enum(['true', 'false']).optional() })
@@ -59,6 +74,23 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
     const answer = await recordCompletion(deps, decoded.data);
     if (answer === 'unknown_batch') res.status(200).json({ status: 'unknown_batch', batch_id: decoded.data.batch_id });
     else res.status(204).end();
+  });
+
+  app.post('/check-stalled', auth, async (req, res) => {
+    const parsed = checkStalledSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw badRequest(`invalid /check-stalled body: ${formatZodError(parsed.error)}`);
+    const b = parsed.data;
+    const results = await checkStalled(deps, { idleMinutes: b.stall_threshold_minutes, minCompletionPct: b.min_completion_pct, maxAgeMinutes: b.max_batch_age_minutes }, b.batch_id);
+    res.json({ status: 'success', batches_checked: results.length, batches_completed: results.filter((r) => r.action !== 'no_action').length, results });
+  });
+
+  app.post('/reset', auth, async (req, res) => {
+    const parsed = resetSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw badRequest(`invalid /reset body: ${formatZodError(parsed.error)}`);
+    const outcome = await resetBatch(deps, { batchId: parsed.data.batch_id, gameDate: parsed.data.game_date });
+    if (outcome.kind === 'not_found') res.status(404).json({ status: 'not_found', message: 'no such batch, and no active batch for that date' });
+    else if (outcome.kind === 'already_ended') res.status(200).json({ status: 'already_ended', batch_id: outcome.batch.batch_id, state: outcome.batch.state });
+    else res.json({ status: 'reset', batch_id: outcome.batch.batch_id, previous_state: outcome.previous, state: outcome.batch.state, lease_released: true });
   });
 
   app.get('/status', auth, async (req, res) => {

@@ -1,0 +1,127 @@
+/** Stalls, resets, expired leases and the line-in-tenths merge key (issue 6), with an injectable clock. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
+import { ManualClock } from '../../shared/ports/clock.js';
+import { etDate } from '../../shared/dates/game-date.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
+
+const today = etDate(new Date());
+let t: TestStack | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** A warehouse whose staging writes always fail for one player: that player never completes. */
+const neverCompletes = (player: string) => (inner: Warehouse): Warehouse => ({
+  query: (q) => inner.query(q),
+  insert: (r) => (r.rows.some((row) => row.player_lookup === player) ? Promise.reject(new Error('staging unavailable')) : inner.insert(r)),
+  transaction: (n, s) => inner.transaction(n, s),
+  close: () => inner.close(),
+});
+
+async function startStuck(players: number, clock: ManualClock): Promise<string> {
+  t = await startTestStack({ gameDate: today, players }, { clock, wrapWarehouse: neverCompletes('player003'), maxDeliveryAttempts: 2 });
+  const res = await t.post('/start', { game_date: today });
+  expect(res.status).toBe(202);
+  await t.stack.bus.idle();
+  const batchId = String(res.body.batch_id);
+  expect((await t.get(`/status?batch_id=${batchId}`)).body).toMatchObject({ status: 'running', progress: { expected: players, completed: players - 1 } });
+  return batchId;
+}
+
+describe('stalled batches', () => {
+  it('a batch older than 30 minutes is completed as partial and consolidated; the date is free again', async () => {
+    const clock = new ManualClock(new Date());
+    const batchId = await startStuck(5, clock);
+    expect((await t!.post('/check-stalled', {})).body).toMatchObject({ batches_checked: 1, batches_completed: 0, results: [{ action: 'no_action' }] });
+    clock.advance(31 * 60_000);
+    const checked = (await t!.post('/check-stalled', {})).body;
+    expect(checked).toMatchObject({ batches_completed: 1, results: [{ batch_id: batchId, action: 'completed_as_partial', state: 'partial', reason: expect.stringContaining('older than 30 min') }] });
+    const status = (await t!.get(`/status?batch_id=${batchId}`)).body;
+    expect(status).toMatchObject({ status: 'partial', consolidation: { merge_ok: true, rows_merged: 12, phase5_status: 'partial' } });
+    const phase5 = t!.stack.bus.published(t!.stack.topics.phase5).map((m) => m.data as Record<string, any>);
+    expect(phase5).toHaveLength(1);
+    expect(phase5[0]).toMatchObject({ status: 'partial', record_count: 4, records_failed: 1, metadata: { completion_pct: 80 } });
+    expect((await t!.post('/check-stalled', {})).body).toMatchObject({ batches_checked: 0 });
+    expect((await t!.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE', player_lookups: ['player000'] })).status).toBe(202);
+  });
+
+  it('a batch at ≥ 95% with no progress for 10 minutes is completed; before that it is left alone', async () => {
+    const clock = new ManualClock(new Date());
+    const batchId = await startStuck(20, clock);
+    clock.advance(9 * 60_000);
+    expect((await t!.post('/check-stalled', { batch_id: batchId })).body).toMatchObject({ results: [{ action: 'no_action' }] });
+    clock.advance(2 * 60_000);
+    expect((await t!.post('/check-stalled', { batch_id: batchId })).body).toMatchObject({ results: [{ action: 'completed_as_partial', reason: expect.stringContaining('no progress for 11.0 min at 95.0%') }] });
+  });
+});
+
+describe('reset and leases', () => {
+  it('/reset ends a running batch without consolidating, frees the date, and late completions change nothing', async () => {
+    const clock = new ManualClock(new Date());
+    const batchId = await startStuck(5, clock);
+    expect((await t!.post('/start', { game_date: today })).status).toBe(409);
+    const reset = await t!.post('/reset', { game_date: today });
+    expect(reset.body).toMatchObject({ status: 'reset', batch_id: batchId, previous_state: 'running', state: 'failed', lease_released: true });
+    const status = (await t!.get(`/status?batch_id=${batchId}`)).body;
+    expect(status).toMatchObject({ status: 'failed', error: 'reset by operator: ended without consolidating', consolidation: null });
+    expect(t!.stack.bus.published(t!.stack.topics.phase5)).toHaveLength(0);
+    t!.stack.bus.redeliverAll(`${t!.stack.topics.ready}-push`);
+    await t!.stack.bus.idle();
+    expect((await t!.get(`/status?batch_id=${batchId}`)).body.progress).toMatchObject({ completed: 4 });
+    expect((await t!.post('/reset', { batch_id: batchId })).body).toMatchObject({ status: 'already_ended' });
+    expect((await t!.post('/reset', {})).status).toBe(400);
+    expect((await t!.post('/start', { game_date: today })).status).toBe(202);
+  });
+
+  it('a coordinator that died mid-dispatch blocks the date only until its lease expires; /check-stalled fails that batch', async () => {
+    const clock = new ManualClock(new Date());
+    t = await startTestStack({ gameDate: today, players: 3 }, { clock });
+    const dead = 'batch_dead';
+    await t.stack.batches.claimLease({ gameDate: today, batchId: dead, ttlMs: 30 * 60_000, force: false });
+    const now = clock.now().toISOString();
+    await t.stack.batches.createBatch({ batch_id: dead, game_date: today, correlation_id: dead, dataset_prefix: '', prediction_run_mode: 'RETRY', state: 'dispatching', expected: 0, completed: 0, total_predictions: 0, started_at: now, dispatched_at: null, ended_at: null, updated_at: now, summary: {}, consolidation: null, error: null });
+    expect((await t.post('/start', { game_date: today })).body).toMatchObject({ status: 'already_running', batch_id: dead });
+    clock.advance(31 * 60_000);
+    expect((await t.post('/check-stalled', {})).body).toMatchObject({ results: [{ batch_id: dead, action: 'failed_dispatch', state: 'failed' }] });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(202);
+    await waitForBatchEnd(t, String(res.body.batch_id));
+  });
+});
+
+describe('merge key keeps the line to tenths', () => {
+  it('lines 25.5 then 26.0 for one player and model give two rows: the newer active, the older superseded', async () => {
+    t = await startTestStack({ gameDate: today, players: 1, models: 1 });
+    await t.world.warehouse.query({ name: 'line', sql: `UPDATE {{nba_raw.odds_api_player_points_props}} SET points_line = 25.5 WHERE player_lookup = 'player000'` });
+    const first = await t.post('/start', { game_date: today });
+    await waitForBatchEnd(t, String(first.body.batch_id));
+    await t.world.warehouse.query({ name: 'line', sql: `UPDATE {{nba_raw.odds_api_player_points_props}} SET points_line = 26.0 WHERE player_lookup = 'player000'` });
+    const second = await t.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE' });
+    await waitForBatchEnd(t, String(second.body.batch_id));
+    const rows = await t.world.warehouse.query({ name: 'rows', sql: `SELECT current_points_line, is_active FROM {{nba_predictions.player_prop_predictions}} WHERE player_lookup = 'player000' ORDER BY current_points_line` });
+    expect(rows).toEqual([
+      { current_points_line: 25.5, is_active: false },
+      { current_points_line: 26, is_active: true },
+    ]);
+  });
+});
+
+describe('merge failure', () => {
+  it('leaves the batch failed with the reason visible, the staging rows kept and a failed phase-5 message', async () => {
+    const failingMerge = (inner: Warehouse): Warehouse => ({
+      query: (q) => inner.query(q),
+      insert: (r) => inner.insert(r),
+      transaction: (name) => Promise.reject(new Error(`${name}: could not serialize access due to concurrent update`)),
+      close: () => inner.close(),
+    });
+    t = await startTestStack({ gameDate: today, players: 3 }, { wrapWarehouse: failingMerge });
+    const res = await t.post('/start', { game_date: today });
+    const status = await waitForBatchEnd(t, String(res.body.batch_id));
+    expect(status).toMatchObject({ status: 'failed', error: expect.stringContaining('merge failed: consolidate: could not serialize'), consolidation: { merge_ok: false, phase5_status: 'failed' } });
+    const staged = await t.world.warehouse.query({ name: 'staged', sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = '${String(res.body.batch_id)}'` });
+    expect(staged[0]?.n).toBe(9);
+    expect((t.stack.bus.published(t.stack.topics.phase5)[0]?.data as Record<string, unknown>).status).toBe('failed');
+  });
+});
