@@ -281,6 +281,31 @@ export const playerPropPredictions: TableDef = {
   columns: predictionColumns,
 };
 
+export const processorRunHistory: TableDef = {
+  dataset: 'nba_reference',
+  name: 'processor_run_history',
+  description: 'One row per coordinator batch when it ends: status, timings, counts and errors.',
+  partitionBy: 'data_date',
+  columns: [
+    req('processor_name', 'STRING'),
+    req('run_id', 'STRING', { description: 'the batch id' }),
+    req('status', 'STRING', { description: 'success, partial, failed, no_data, or the batch state for batches that never consolidated' }),
+    req('data_date', 'DATE', { description: 'the game date' }),
+    req('started_at', 'TIMESTAMP'),
+    c('processed_at', 'TIMESTAMP'),
+    c('duration_seconds', 'FLOAT64'),
+    c('records_processed', 'INT64', { description: 'players completed' }),
+    c('records_skipped', 'INT64', { description: 'published players that never completed' }),
+    c('predictions', 'INT64'),
+    c('phase', 'STRING'),
+    c('output_table', 'STRING'),
+    c('output_dataset', 'STRING'),
+    c('trigger_source', 'STRING'),
+    c('errors', 'STRING', { description: 'JSON text' }),
+    c('summary', 'STRING', { description: 'JSON text: dispatch summary and consolidation result' }),
+  ],
+};
+
 export const ALL_TABLES: readonly TableDef[] = [
   upcomingPlayerGameContext,
   oddsApiPlayerPointsProps,
@@ -292,6 +317,7 @@ export const ALL_TABLES: readonly TableDef[] = [
   modelRegistry,
   predictionStaging,
   playerPropPredictions,
+  processorRunHistory,
 ];
 
 export function tableId(t: TableDef): string {

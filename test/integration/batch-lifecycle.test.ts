@@ -4,6 +4,8 @@ import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stac
 import { ManualClock } from '../../shared/ports/clock.js';
 import { etDate } from '../../shared/dates/game-date.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { createTinyWorld } from '../helpers/tiny-world.js';
+import { runPostChecks } from '../../services/coordinator/batch/post-checks.js';
 
 const today = etDate(new Date());
 let t: TestStack | undefined;
@@ -123,5 +125,38 @@ describe('merge failure', () => {
     const staged = await t.world.warehouse.query({ name: 'staged', sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = '${String(res.body.batch_id)}'` });
     expect(staged[0]?.n).toBe(9);
     expect((t.stack.bus.published(t.stack.topics.phase5)[0]?.data as Record<string, unknown>).status).toBe('failed');
+  });
+});
+
+describe('after consolidation', () => {
+  it('post-checks flag champion bias, one-sided recommendations and direction mismatches', async () => {
+    const world = await createTinyWorld({ gameDate: today, players: 0, models: 0 });
+    const rows = Array.from({ length: 12 }, (_, i) => ({
+      prediction_id: `p${i}`, system_id: 'champ', player_lookup: `x${i}`, game_date: today, game_id: 'g', predicted_points: 23, confidence_score: 80,
+      recommendation: i === 0 ? 'UNDER' : 'OVER', current_points_line: 20, is_active: true, created_at: `${today}T12:00:00Z`,
+    }));
+    await world.warehouse.insert({ name: 'rows', table: 'nba_predictions.player_prop_predictions', rows });
+    const checks = await runPostChecks(world.warehouse, today, '', 'champ');
+    expect(checks).toMatchObject({ rows: 12, avg_bias: 3, over_pct: 91.7, under_pct: 8.3, direction_mismatches: 1 });
+    expect(checks.warnings).toEqual([
+      'champion bias 3 points (prediction − line) beyond ±2',
+      'champion UNDER share 8.3% below 15% (12 rows)',
+      '1 champion rows recommend against the sign of (prediction − line)',
+    ]);
+    await world.warehouse.close();
+  });
+
+  it('writes one run-history row per batch, consolidated or reset', async () => {
+    const clock = new ManualClock(new Date());
+    const stuck = await startStuck(5, clock);
+    await t!.post('/reset', { batch_id: stuck });
+    const again = await t!.post('/start', { game_date: today, player_lookups: ['player000', 'player001'] });
+    const end = await waitForBatchEnd(t!, String(again.body.batch_id));
+    expect(end.consolidation).toMatchObject({ checks: { champion: t!.world.systems[0], rows: 2 } });
+    const history = await t!.world.warehouse.query({ name: 'h', sql: 'SELECT run_id, status, records_processed, records_skipped, predictions, errors FROM {{nba_reference.processor_run_history}} ORDER BY records_skipped DESC' });
+    expect(history).toEqual([
+      { run_id: stuck, status: 'failed', records_processed: 4, records_skipped: 1, predictions: 12, errors: '["reset by operator: ended without consolidating"]' },
+      { run_id: again.body.batch_id, status: 'success', records_processed: 2, records_skipped: 0, predictions: 6, errors: '[]' },
+    ]);
   });
 });

@@ -11,6 +11,8 @@ import { prefixedDataset } from '../../../shared/ports/warehouse.js';
 import { errorMessage } from '../../../shared/errors/app-error.js';
 import type { Phase5Message, Phase5Status } from '../../../shared/contracts/messages.js';
 import { DUPLICATE_CHECK_SQL, consolidationStatements } from './merge-sql.js';
+import { runPostChecks, type PostChecks } from './post-checks.js';
+import { recordRun } from './run-record.js';
 
 export interface ConsolidationResult {
   merge_ok: boolean;
@@ -18,6 +20,7 @@ export interface ConsolidationResult {
   rows_deactivated: number;
   staging_rows_cleared: number;
   duplicate_active_keys: number | null;
+  checks: PostChecks | null;
   error: string | null;
   ms: number;
   phase5_status: Phase5Status;
@@ -39,6 +42,7 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
       rows_deactivated: 0,
       staging_rows_cleared: 0,
       duplicate_active_keys: null,
+      checks: null,
       error: null,
       ms: 0,
       phase5_status: 'failed',
@@ -73,6 +77,15 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
         } catch (err) {
           log.error({ err: errorMessage(err) }, 'duplicate check failed');
         }
+        const champion = (batch.summary.models as { champion?: unknown } | undefined)?.champion;
+        if (typeof champion === 'string') {
+          try {
+            result.checks = await runPostChecks(deps.warehouse, batch.game_date, batch.dataset_prefix, champion);
+            for (const w of result.checks.warnings) log.warn({ event: 'POST_CONSOLIDATION_CHECK', champion }, w);
+          } catch (err) {
+            log.error({ err: errorMessage(err) }, 'post-consolidation checks failed');
+          }
+        }
       }
     } else {
       result.merge_ok = true;
@@ -101,7 +114,9 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
     await deps.batches.transition(batchId, state, state, { consolidation: { ...result } });
 
     log.info({ event: 'BATCH_CONSOLIDATED', state, ...result }, `batch ${state}: ${result.rows_merged} rows merged, phase-5 status ${result.phase5_status}`);
-    return deps.batches.getBatch(batchId);
+    const recorded = await deps.batches.getBatch(batchId);
+    if (recorded) await recordRun(deps, recorded);
+    return recorded;
   });
 }
 

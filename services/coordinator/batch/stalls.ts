@@ -9,6 +9,7 @@ import type { CoordinatorDeps } from '../deps.js';
 import { ENDED_STATES, type BatchRecord } from '../../../shared/ports/batch-store.js';
 import { consolidateBatch } from './consolidate.js';
 import { batchProgress } from './progress.js';
+import { recordRun } from './run-record.js';
 
 export interface StallThresholds {
   idleMinutes: number;
@@ -55,6 +56,7 @@ export async function checkStalled(deps: CoordinatorDeps, thresholds: StallThres
       final = await deps.batches.transition(batch.batch_id, 'dispatching', 'failed', { error: `dispatch never finished: ${reason}` });
       if (final) {
         await deps.batches.releaseLease(batch.game_date, batch.batch_id);
+        await recordRun(deps, final);
         action = 'failed_dispatch';
       }
     }
@@ -79,6 +81,7 @@ export async function resetBatch(deps: CoordinatorDeps, target: { batchId?: stri
   const ended = await deps.batches.transition(batch.batch_id, ['dispatching', 'running', 'consolidating'], 'failed', { error: 'reset by operator: ended without consolidating' });
   if (!ended) return { kind: 'already_ended', batch: (await deps.batches.getBatch(batch.batch_id)) ?? batch };
   await deps.batches.releaseLease(batch.game_date, batch.batch_id);
+  await recordRun(deps, ended);
   deps.logger.warn({ batch_id: batch.batch_id, previous_state: batch.state }, 'batch reset by operator');
   return { kind: 'reset', batch: ended, previous: batch.state };
 }

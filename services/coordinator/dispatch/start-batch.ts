@@ -22,6 +22,7 @@ import { buildRequests } from './build-requests.js';
 import { inputHealth, summariseLines, summariseOutcomes } from './summarise.js';
 import { consolidateBatch } from '../batch/consolidate.js';
 import { batchProgress } from '../batch/progress.js';
+import { recordRun } from '../batch/run-record.js';
 
 export interface StartResponse {
   httpStatus: number;
@@ -244,6 +245,7 @@ async function endWithoutWork(
   error: string | null,
   summary: Record<string, unknown>,
 ): Promise<void> {
-  await deps.batches.transition(record.batch_id, 'dispatching', state, { error, summary });
+  const ended = await deps.batches.transition(record.batch_id, 'dispatching', state, { error, summary });
   await deps.batches.releaseLease(record.game_date, record.batch_id);
+  if (ended) await recordRun(deps, ended);
 }
