@@ -81,3 +81,38 @@ describe('the local stack end to end', () => {
     expect(end.consolidation).toMatchObject({ phase5_status: 'no_data' });
   });
 });
+
+describe('exactly once under duplicate and concurrent delivery', () => {
+  it('every completion redelivered three times, in random order and at once, changes no count, no row and no message', async () => {
+    const completions = t.stack.bus.published(t.stack.topics.ready).filter((m) => (m.data as { batch_id: string }).batch_id === batchId);
+    const copies = [...completions, ...completions, ...completions].sort(() => Math.random() - 0.5);
+    const before = await snapshot();
+    const statusBefore = (await t.get(`/status?batch_id=${batchId}`)).body;
+    const answers = await Promise.all(
+      copies.map((m) =>
+        fetch(`${t.stack.coordinatorUrl}/complete`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(m.data)).toString('base64'), messageId: m.messageId }, subscription: 'x' }),
+        }).then((r) => r.status),
+      ),
+    );
+    expect(new Set(answers)).toEqual(new Set([204]));
+    expect(await snapshot()).toEqual(before);
+    expect((await t.get(`/status?batch_id=${batchId}`)).body.progress).toEqual({ ...(statusBefore.progress as object), elapsed_seconds: expect.any(Number), completions_per_second: expect.any(Number), eta_seconds: expect.any(Number) });
+    expect(t.stack.bus.published(t.stack.topics.phase5).filter((m) => (m.data as { execution_id: string }).execution_id === batchId)).toHaveLength(1);
+  });
+
+  it('two batches for one date (the second forced) consolidate one after the other and leave no duplicate active rows', async () => {
+    const a = await t.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE' });
+    const b = await t.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE', force: true });
+    expect([a.status, b.status]).toEqual([202, 202]);
+    const [endA, endB] = await Promise.all([waitForBatchEnd(t, String(a.body.batch_id)), waitForBatchEnd(t, String(b.body.batch_id))]);
+    expect(endA.consolidation).toMatchObject({ merge_ok: true, duplicate_active_keys: 0 });
+    expect(endB.consolidation).toMatchObject({ merge_ok: true, duplicate_active_keys: 0 });
+    const active = (await snapshot()).filter((r) => r.is_active === true);
+    const keys = active.map((r) => `${String(r.player_lookup)}|${String(r.system_id)}|${String(r.current_points_line)}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(active.map((r) => `${String(r.player_lookup)}|${String(r.system_id)}`)).size).toBe(keys.length);
+  });
+});
