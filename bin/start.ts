@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   say(`NBA points predictions — local stack (warehouse .local/warehouse.duckdb, logs ${logPath})`);
   const warehouse = await DuckDbWarehouse.open({ path: resolve(localDir, 'warehouse.duckdb') });
   const modelsDir = resolve(localDir, 'models');
-  const world = await ensureDemoWorld({
+  await ensureDemoWorld({
     warehouse,
     modelsDir,
     slateDates: [gameDate],
@@ -45,7 +45,6 @@ async function main(): Promise<number> {
     ...(values.games ? { games: Number(values.games) } : {}),
     log: (line) => say(`  ${line}`),
   });
-  void world;
 
   const apiKey = randomBytes(24).toString('hex');
   const stack = await startLocalStack({ warehouse, modelsDir, apiKey, logger });

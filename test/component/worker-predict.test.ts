@@ -15,6 +15,7 @@ import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 
 const today = etDate(new Date());
 let world: TinyWorld;
@@ -26,12 +27,9 @@ let failInserts = false;
 beforeAll(async () => {
   world = await createTinyWorld({ gameDate: today, players: 3 });
   const inner = world.warehouse;
-  const warehouse: Warehouse = {
-    query: (q) => inner.query(q),
+  const warehouse = overrideWarehouse(inner, {
     insert: (r) => (failInserts ? Promise.reject(new Error('simulated staging outage')) : inner.insert(r)),
-    transaction: (n, s) => inner.transaction(n, s),
-    close: () => inner.close(),
-  };
+  });
   const models = new ModelSet();
   await models.load(await loadRegistry(warehouse), new FileModelStore(world.modelsDir), new OnnxModelRuntime({ intraOpNumThreads: 1 }), silentLogger, systemClock);
   bus = new LocalBus();

@@ -6,6 +6,7 @@ import { etDate } from '../../shared/dates/game-date.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { createTinyWorld } from '../helpers/tiny-world.js';
 import { runPostChecks } from '../../services/coordinator/batch/post-checks.js';
+import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 
 const today = etDate(new Date());
 let t: TestStack | undefined;
@@ -15,12 +16,10 @@ afterEach(async () => {
 });
 
 /** A warehouse whose staging writes always fail for one player: that player never completes. */
-const neverCompletes = (player: string) => (inner: Warehouse): Warehouse => ({
-  query: (q) => inner.query(q),
-  insert: (r) => (r.rows.some((row) => row.player_lookup === player) ? Promise.reject(new Error('staging unavailable')) : inner.insert(r)),
-  transaction: (n, s) => inner.transaction(n, s),
-  close: () => inner.close(),
-});
+const neverCompletes = (player: string) => (inner: Warehouse): Warehouse =>
+  overrideWarehouse(inner, {
+    insert: (r) => (r.rows.some((row) => row.player_lookup === player) ? Promise.reject(new Error('staging unavailable')) : inner.insert(r)),
+  });
 
 async function startStuck(players: number, clock: ManualClock): Promise<string> {
   t = await startTestStack({ gameDate: today, players }, { clock, wrapWarehouse: neverCompletes('player003'), maxDeliveryAttempts: 2 });
@@ -112,12 +111,8 @@ describe('merge key keeps the line to tenths', () => {
 
 describe('merge failure', () => {
   it('leaves the batch failed with the reason visible, the staging rows kept and a failed phase-5 message', async () => {
-    const failingMerge = (inner: Warehouse): Warehouse => ({
-      query: (q) => inner.query(q),
-      insert: (r) => inner.insert(r),
-      transaction: (name) => Promise.reject(new Error(`${name}: could not serialize access due to concurrent update`)),
-      close: () => inner.close(),
-    });
+    const failingMerge = (inner: Warehouse): Warehouse =>
+      overrideWarehouse(inner, { transaction: (name) => Promise.reject(new Error(`${name}: could not serialize access due to concurrent update`)) });
     t = await startTestStack({ gameDate: today, players: 3 }, { wrapWarehouse: failingMerge });
     const res = await t.post('/start', { game_date: today });
     const status = await waitForBatchEnd(t, String(res.body.batch_id));

@@ -8,6 +8,7 @@ import { loadCandidates } from '../../services/coordinator/dispatch/player-query
 import { etDate } from '../../shared/dates/game-date.js';
 import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
 import type { Bus } from '../../shared/ports/bus.js';
+import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 
 const today = etDate(new Date());
 const at = (hh: string) => `${today}T${hh}:00:00Z`;
@@ -92,12 +93,8 @@ describe('lines: three queries, ranked books, BettingPros only for the rest', ()
 describe('/start failure and isolation rules', () => {
   it('a warehouse failure in the line step answers 503 naming the step, publishes nothing and releases the date', async () => {
     let fail = true;
-    const wrap = (inner: Warehouse): Warehouse => ({
-      query: (q) => (fail && q.name === 'lines.odds_api' ? Promise.reject(new Error(`${q.name}: backend unavailable`)) : inner.query(q)),
-      insert: (r) => inner.insert(r),
-      transaction: (n, s) => inner.transaction(n, s),
-      close: () => inner.close(),
-    });
+    const wrap = (inner: Warehouse): Warehouse =>
+      overrideWarehouse(inner, { query: (q) => (fail && q.name === 'lines.odds_api' ? Promise.reject(new Error(`${q.name}: backend unavailable`)) : inner.query(q)) });
     t = await startTestStack({ gameDate: today, players: 5 }, { wrapWarehouse: wrap });
     const res = await t.post('/start', { game_date: today });
     expect(res.status).toBe(503);

@@ -6,8 +6,7 @@
  */
 import type { CoordinatorDeps } from '../deps.js';
 import type { BatchRecord } from '../../../shared/ports/batch-store.js';
-import { param } from '../../../shared/ports/warehouse.js';
-import { prefixedDataset } from '../../../shared/ports/warehouse.js';
+import { param, prefixedDataset } from '../../../shared/ports/warehouse.js';
 import { errorMessage } from '../../../shared/errors/app-error.js';
 import type { Phase5Message, Phase5Status } from '../../../shared/contracts/messages.js';
 import { DUPLICATE_CHECK_SQL, consolidationStatements } from './merge-sql.js';

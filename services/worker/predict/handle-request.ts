@@ -53,6 +53,7 @@ export async function handlePredictionRequest(deps: WorkerDeps, req: PredictionR
   });
 
   const models = deps.models.loaded;
+  if (models.length === 0) throw new AppError('NO_MODELS', 'no models are loaded (see GET /models for the refusals)', { httpStatus: 503, retryable: true });
   // One buffer for every model's input row: the vector does not depend on the line (vegas features come from the request line).
   const buffer = new Float32Array(models.reduce((sum, m) => sum + m.width, 0));
   const ctx = { req, values: resolved, quality, vegasSource: vegas.source, championId: deps.models.championId, createdAt: publishTime ?? deps.clock.now().toISOString(), snapshot };

@@ -278,6 +278,8 @@ function wrapError(name: string, err: unknown): WarehouseError {
 
 export class DuckDbWarehouse implements Warehouse {
   private readonly idle: DuckDBConnection[] = [];
+  /** Physical column order per `schema.table`; only ensureTables and dropPrefix change tables, and both clear it. */
+  private readonly columnOrder = new Map<string, string[]>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
@@ -311,18 +313,24 @@ export class DuckDbWarehouse implements Warehouse {
       // Additive migration: a column the definition has and an older table lacks is added (nullable), so an existing
       // warehouse file upgrades in place instead of failing every write with "unknown column".
       for (const table of tables) {
-        const schema = prefixedDataset(table.dataset, datasetPrefix);
-        const reader = await conn.runAndReadAll(
-          `SELECT column_name FROM information_schema.columns WHERE table_schema = $schema AND table_name = $table`,
-          { schema, table: table.name },
-        );
-        const existing = new Set(reader.getRowObjectsJson().map((r) => String(r.column_name)));
+        const existing = new Set(await physicalColumns(conn, prefixedDataset(table.dataset, datasetPrefix), table.name));
         for (const col of table.columns) {
           if (existing.has(col.name)) continue;
           await conn.run(`ALTER TABLE ${duckDbTableName(table, datasetPrefix)} ADD COLUMN ${quoteDuckDbIdent(col.name)} ${duckDbColumnType(col)}`);
         }
       }
+      this.columnOrder.clear();
     });
+  }
+
+  private async physicalOrder(conn: DuckDBConnection, schema: string, table: string): Promise<string[]> {
+    const key = `${schema}.${table}`;
+    let order = this.columnOrder.get(key);
+    if (!order) {
+      order = await physicalColumns(conn, schema, table);
+      this.columnOrder.set(key, order);
+    }
+    return order;
   }
 
   /** Drops every dataset of the project's tables created under `prefix` (`<prefix>_nba_raw`, …), with its tables. */
@@ -331,6 +339,7 @@ export class DuckDbWarehouse implements Warehouse {
     const datasets = [...new Set(ALL_TABLES.map((t) => prefixedDataset(t.dataset, prefix)))];
     await this.track('dropPrefix', async (conn) => {
       for (const ds of datasets) await conn.run(`DROP SCHEMA IF EXISTS ${quoteDuckDbIdent(ds)} CASCADE`);
+      this.columnOrder.clear();
     });
   }
 
@@ -356,7 +365,7 @@ export class DuckDbWarehouse implements Warehouse {
       try {
         // The appender writes by position: order the values by the table's physical column order (a migrated table has
         // its added columns at the end, whatever their place in the definition).
-        const physical = await physicalColumns(conn, schema, table.name);
+        const physical = await this.physicalOrder(conn, schema, table.name);
         const defined = new Map(table.columns.map((c, i) => [c.name, i]));
         const missing = table.columns.filter((c) => !physical.includes(c.name)).map((c) => c.name);
         const extra = physical.filter((name) => !defined.has(name));
