@@ -70,6 +70,8 @@ export interface BatchStore {
   getBatch(batchId: string): Promise<BatchRecord | null>;
   /** Batches not yet in an ended state, newest first. */
   listActive(): Promise<BatchRecord[]>;
+  /** The most recently started batch for a game date, whatever its state; null when the date never had one. */
+  latestForDate(gameDate: string): Promise<BatchRecord | null>;
 
   putOutcomes(batchId: string, outcomes: PlayerOutcome[]): Promise<void>;
   getOutcomes(batchId: string): Promise<PlayerOutcome[]>;

@@ -72,6 +72,14 @@ export class LocalBatchStore implements BatchStore {
       .map(clone);
   }
 
+  async latestForDate(gameDate: string): Promise<BatchRecord | null> {
+    let latest: BatchRecord | null = null;
+    for (const { record } of this.batches.values()) {
+      if (record.game_date === gameDate && (latest === null || record.started_at > latest.started_at)) latest = record;
+    }
+    return latest ? clone(latest) : null;
+  }
+
   async putOutcomes(batchId: string, outcomes: PlayerOutcome[]): Promise<void> {
     const entry = this.entry(batchId);
     entry.outcomes = clone(outcomes);
