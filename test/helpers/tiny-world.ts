@@ -21,6 +21,8 @@ export interface TinyWorldOptions {
   playersPerGame?: number;
   /** Seed the tables under `<prefix>_<dataset>` instead of the production datasets. */
   datasetPrefix?: string;
+  /** A DuckDB file to seed instead of an in-memory database (close the warehouse before another process opens it). */
+  path?: string;
 }
 
 export interface TinyWorld {
@@ -57,7 +59,7 @@ export function validFeatureValues(seasonAvg: number): Record<string, number> {
 }
 
 export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld> {
-  const warehouse = await DuckDbWarehouse.open({ path: ':memory:' });
+  const warehouse = await DuckDbWarehouse.open({ path: opts.path ?? ':memory:' });
   const prefix = opts.datasetPrefix;
   await warehouse.ensureTables(ALL_TABLES, prefix);
   const insert = (table: string, rows: Row[]) => warehouse.insert({ name: 'seed', table, rows, ...(prefix ? { datasetPrefix: prefix } : {}) });
