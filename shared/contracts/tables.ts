@@ -1,6 +1,6 @@
 /**
- * The one schema definition for every table the product reads and writes (design §5). DuckDB DDL is rendered from it
- * (shared/adapters/duckdb), and BigQuery DDL will be rendered from the same definitions. Names follow the original system so
+ * The one schema definition for every table the product reads and writes (design §5). DuckDB DDL (shared/adapters/duckdb)
+ * and BigQuery DDL (shared/adapters/bigquery/bigquery-ddl.ts) are rendered from it. Names follow the original system so
  * the product drops into its datasets. Column meanings: docs/data-contracts.md.
  */
 import { FEATURE_COUNT, featureColumn } from './feature-contract.js';
@@ -25,7 +25,7 @@ export interface TableDef {
   partitionBy?: string;
   clusterBy?: readonly string[];
   requirePartitionFilter?: boolean;
-  /** Days a partition lives (staging). */
+  /** Days a partition lives (staging); DuckDB emulates it in ensureTables. */
   partitionExpirationDays?: number;
 }
 
@@ -261,11 +261,17 @@ const predictionColumns: readonly Column[] = [
 
 export const PREDICTION_COLUMN_NAMES: readonly string[] = predictionColumns.map((col) => col.name);
 
+/**
+ * Staging is append-only: workers stream rows in (BigQuery insertAll), consolidation only reads them (the MERGE source), and
+ * nothing deletes them — streamed rows cannot be UPDATE/DELETE/MERGE targets for ~30 minutes. Rows expire instead, by the day
+ * they were written (`created_at`: the request's publish time, else the worker's clock), not by game date, so a backfill of
+ * an old date is not dropped on arrival.
+ */
 export const predictionStaging: TableDef = {
   dataset: 'nba_predictions',
   name: 'prediction_staging',
-  description: "Workers' appended prediction rows, one per model per line, tagged with batch_id; merged by consolidation.",
-  partitionBy: 'game_date',
+  description: "Workers' appended prediction rows, one per model per line, tagged with batch_id; read by consolidation, expired after 7 days.",
+  partitionBy: 'created_at',
   clusterBy: ['batch_id'],
   partitionExpirationDays: 7,
   columns: predictionColumns,
@@ -329,3 +335,6 @@ export function findTable(id: string): TableDef {
   if (!found) throw new Error(`unknown table '${id}'`);
   return found;
 }
+
+/** The tables this product writes (and the registry it reads its models from); the rest belong to the upstream phases. */
+export const PRODUCT_TABLES: readonly TableDef[] = [modelRegistry, predictionStaging, playerPropPredictions, processorRunHistory];

@@ -27,6 +27,12 @@ export interface Query {
   params?: Record<string, QueryParam>;
   /** Isolates the query: every `{{dataset.table}}` resolves to `<prefix>_<dataset>.table`. */
   datasetPrefix?: string;
+  /**
+   * Labels for the job that runs the query (cost attribution, e.g. `{batch_id: …}`), merged over the adapter's own. Keys
+   * follow BigQuery's label rules (lower case, start with a letter, ≤ 63 of [a-z0-9_-]); values are sanitised to them.
+   * In a transaction the statements' labels are merged (a key given two different values is an error). DuckDB ignores them.
+   */
+  labels?: Record<string, string>;
 }
 
 export interface InsertRequest {
@@ -35,6 +41,13 @@ export interface InsertRequest {
   table: string;
   rows: Row[];
   datasetPrefix?: string;
+  /**
+   * Columns whose values identify a row across redeliveries of the same write (e.g. a deterministic `prediction_id`).
+   * BigQuery builds each row's insertAll `insertId` from them, so a redelivered write is deduplicated (best effort, about a
+   * minute); without them the ids are random per call (an adapter's own retries still dedupe). Every row must have a
+   * non-null value in each id column. DuckDB ignores them.
+   */
+  idColumns?: readonly string[];
 }
 
 export interface StatementResult {

@@ -100,12 +100,21 @@ describe('merge key keeps the line to tenths', () => {
     await waitForBatchEnd(t, String(first.body.batch_id));
     await t.world.warehouse.query({ name: 'line', sql: `UPDATE {{nba_raw.odds_api_player_points_props}} SET points_line = 26.0 WHERE player_lookup = 'player000'` });
     const second = await t.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE' });
-    await waitForBatchEnd(t, String(second.body.batch_id));
+    const end = await waitForBatchEnd(t, String(second.body.batch_id));
     const rows = await t.world.warehouse.query({ name: 'rows', sql: `SELECT current_points_line, is_active FROM {{nba_predictions.player_prop_predictions}} WHERE player_lookup = 'player000' ORDER BY current_points_line` });
     expect(rows).toEqual([
       { current_points_line: 25.5, is_active: false },
       { current_points_line: 26, is_active: true },
     ]);
+    // Staging is append-only (rows expire, they are not deleted): both batches' rows are still there, and the second
+    // consolidation merged only its own row — the first batch's staging row was not merged again.
+    const staged = await t.world.warehouse.query({ name: 'staged', sql: `SELECT batch_id, current_points_line FROM {{nba_predictions.prediction_staging}} ORDER BY current_points_line` });
+    expect(staged).toEqual([
+      { batch_id: first.body.batch_id, current_points_line: 25.5 },
+      { batch_id: second.body.batch_id, current_points_line: 26 },
+    ]);
+    expect(end.consolidation).toMatchObject({ merge_ok: true, rows_merged: 1, rows_deactivated: 1 });
+    expect(end.consolidation).not.toHaveProperty('staging_rows_cleared');
   });
 });
 

@@ -444,3 +444,48 @@ describe('schema migration', () => {
     await wh.close();
   });
 });
+
+describe('partition expiry (emulated)', () => {
+  it('ensureTables deletes staging rows whose partition day ended more than partitionExpirationDays ago, and keeps the rest', async () => {
+    const day = 86_400_000;
+    const ago = (days: number): string => new Date(Date.now() - days * day).toISOString();
+    await wh.insert({
+      name: 'test.seed',
+      table: 'nba_predictions.prediction_staging',
+      rows: [
+        predictionRow('old', { created_at: ago(10) }),
+        predictionRow('edge', { created_at: `${ago(8).slice(0, 10)}T23:59:59.000Z` }),
+        predictionRow('recent', { created_at: ago(6) }),
+        // An old game date written today (a backfill) is kept: staging expires by when a row was written.
+        predictionRow('backfill', { game_date: '2021-01-05', created_at: ago(0) }),
+      ],
+    });
+    await wh.ensureTables(ALL_TABLES);
+    const rows = await wh.query({ name: 'test.left', sql: 'SELECT prediction_id FROM {{nba_predictions.prediction_staging}} ORDER BY prediction_id' });
+    expect(rows.map((r) => r.prediction_id)).toEqual(['backfill', 'recent']);
+  });
+
+  it('leaves tables without partitionExpirationDays alone', async () => {
+    await wh.insert({ name: 'test.seed', table: 'nba_predictions.player_prop_predictions', rows: [predictionRow('p1', { created_at: '2020-01-01T00:00:00Z' })] });
+    await wh.ensureTables(ALL_TABLES);
+    const rows = await wh.query({ name: 'test.left', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' });
+    expect(rows).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('NUMERIC rounding', () => {
+  it('rounds a number once, half away from zero, from its shortest decimal (27.349 → 27.3, 27.35 → 27.4, -0.05 → -0.1)', async () => {
+    const rows = [stagingLike('a', 27.349), stagingLike('b', 27.35), stagingLike('c', -0.05)];
+    await wh.insert({ name: 'test.round', table: 'nba_predictions.prediction_staging', rows });
+    const read = await wh.query({ name: 'test.read', sql: 'SELECT prediction_id, predicted_points FROM {{nba_predictions.prediction_staging}} ORDER BY prediction_id' });
+    expect(read).toEqual([
+      { prediction_id: 'a', predicted_points: 27.3 },
+      { prediction_id: 'b', predicted_points: 27.4 },
+      { prediction_id: 'c', predicted_points: -0.1 },
+    ]);
+  });
+});
+
+function stagingLike(id: string, predicted: number): Row {
+  return predictionRow(id, { predicted_points: predicted, created_at: new Date().toISOString() });
+}

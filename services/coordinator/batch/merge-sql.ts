@@ -39,10 +39,6 @@ WHERE T.game_date = @game_date AND T.is_active = TRUE AND (T.batch_id IS NULL OR
       AND s.game_id = T.game_id AND s.player_lookup = T.player_lookup AND s.system_id = T.system_id
   )`;
 
-const CLEAR_STAGING_SQL = `
-DELETE FROM {{nba_predictions.prediction_staging}}
-WHERE game_date = @game_date AND batch_id = @batch_id`;
-
 /** Active rows sharing a business key after the merge: must be zero. */
 export const DUPLICATE_CHECK_SQL = `
 SELECT COUNT(*) AS duplicate_keys FROM (
@@ -53,11 +49,16 @@ SELECT COUNT(*) AS duplicate_keys FROM (
   HAVING COUNT(*) > 1
 ) d`;
 
+/**
+ * MERGE then deactivate, in one transaction. Staging is only read: its rows are never deleted here (on BigQuery, freshly
+ * streamed rows cannot be DML targets), they expire with their partition. Every statement selects the batch's rows by
+ * batch_id, so an earlier batch's rows still in staging are never merged again.
+ */
 export function consolidationStatements(gameDate: string, batchId: string, datasetPrefix: string): Query[] {
   const params = { game_date: param.date(gameDate), batch_id: param.string(batchId) };
+  const labels = { batch_id: batchId };
   return [
-    { name: 'consolidate.merge', sql: MERGE_SQL, params, datasetPrefix },
-    { name: 'consolidate.deactivate', sql: DEACTIVATE_SQL, params, datasetPrefix },
-    { name: 'consolidate.clear_staging', sql: CLEAR_STAGING_SQL, params, datasetPrefix },
+    { name: 'consolidate.merge', sql: MERGE_SQL, params, datasetPrefix, labels },
+    { name: 'consolidate.deactivate', sql: DEACTIVATE_SQL, params, datasetPrefix, labels },
   ];
 }

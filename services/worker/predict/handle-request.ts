@@ -88,7 +88,9 @@ export async function handlePredictionRequest(deps: WorkerDeps, req: PredictionR
   }
 
   try {
-    await deps.warehouse.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows, datasetPrefix: req.dataset_prefix });
+    // prediction_id hashes (batch, game, player, system, line): a redelivered request sends the same ids, so BigQuery's
+    // insertAll drops the copy (best effort); the merge deduplicates whatever gets through.
+    await deps.warehouse.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows, datasetPrefix: req.dataset_prefix, idColumns: ['prediction_id'] });
   } catch (err) {
     throw new AppError('STAGING_WRITE_FAILED', `staging write failed: ${errorMessage(err)}`, { httpStatus: 503, retryable: true, details: { stale_ack: false } });
   }

@@ -4,7 +4,8 @@
  * Types: STRING → VARCHAR, INT64 → BIGINT, FLOAT64 → DOUBLE, NUMERIC(p,s) → DECIMAL(p,s) (default DECIMAL(38,9)),
  * BOOL → BOOLEAN, DATE → DATE, TIMESTAMP → TIMESTAMP (naive, holding UTC), JSON → VARCHAR holding JSON text (the json
  * extension may not be loadable offline), repeated → T[]. Required columns are NOT NULL (repeated columns never are:
- * BigQuery has no REQUIRED arrays). Partitioning and clustering have no DuckDB equivalent and are ignored.
+ * BigQuery has no REQUIRED arrays). Partitioning and clustering have no DuckDB equivalent and are ignored; partition expiry is
+ * emulated by DuckDbWarehouse.ensureTables.
  */
 import type { Column, ColumnType, TableDef } from '../../contracts/tables.js';
 import { prefixedDataset } from '../../ports/warehouse.js';

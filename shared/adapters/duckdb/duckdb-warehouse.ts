@@ -106,7 +106,10 @@ function scaleDecimal(v: number | string, precision: number, scale: number): big
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new Error(`${v} is not a NUMERIC value`);
     if (Math.abs(v) >= 1e21) throw new Error(`${v} is out of range for NUMERIC(${precision},${scale})`);
-    text = v.toFixed(Math.min(scale + 1, 100));
+    // The shortest decimal that is `v` (27.349), not toFixed(scale + 1) (27.35, which then rounded twice to 27.4).
+    const plain = String(v);
+    const m = /^(-?)(\d)(?:\.(\d+))?e-(\d+)$/.exec(plain);
+    text = m ? `${m[1]}0.${'0'.repeat(Number(m[4]) - 1)}${m[2]}${m[3] ?? ''}` : plain;
   } else {
     text = v.trim();
   }
@@ -295,7 +298,11 @@ export class DuckDbWarehouse implements Warehouse {
     return new DuckDbWarehouse(instance, opts.path, Math.max(0, opts.simulatedRoundTripMs ?? 0), opts.maxIdleConnections ?? 8);
   }
 
-  /** Creates the tables' datasets and tables (IF NOT EXISTS) under the prefix. */
+  /**
+   * Creates the tables' datasets and tables (IF NOT EXISTS) under the prefix, adds columns an older table lacks, and
+   * emulates BigQuery's partition expiry: a table with `partitionExpirationDays` loses the rows whose partition day ended
+   * more than that many days ago (so local staging does not grow forever; BigQuery does this itself, continuously).
+   */
   async ensureTables(tables: readonly TableDef[], datasetPrefix?: string): Promise<void> {
     const statements = tables.flatMap((t) => renderDuckDbDdl(t, datasetPrefix));
     await this.track('ensureTables', async (conn) => {
@@ -318,6 +325,10 @@ export class DuckDbWarehouse implements Warehouse {
           if (existing.has(col.name)) continue;
           await conn.run(`ALTER TABLE ${duckDbTableName(table, datasetPrefix)} ADD COLUMN ${quoteDuckDbIdent(col.name)} ${duckDbColumnType(col)}`);
         }
+      }
+      for (const table of tables) {
+        const expiry = expirySql(table, datasetPrefix, new Date());
+        if (expiry) await conn.run(expiry);
       }
       this.columnOrder.clear();
     });
@@ -560,6 +571,20 @@ function columnsOf(table: TableDef, rows: readonly Row[]): DuckDBValue[][] {
     if (r >= 0) throw new Error(`row ${r}, column '${col.name}': is required (NOT NULL)`);
   });
   return out;
+}
+
+/**
+ * DELETE of the rows BigQuery would have expired by `now`: a daily partition lives `partitionExpirationDays` past the end of
+ * its (UTC) day, so rows whose partition day is before the UTC day of `now − days` are gone. Null for tables without expiry.
+ */
+export function expirySql(table: TableDef, datasetPrefix: string | undefined, now: Date): string | null {
+  if (table.partitionExpirationDays === undefined || table.partitionBy === undefined) return null;
+  const col = table.columns.find((c) => c.name === table.partitionBy);
+  if (!col || (col.type !== 'DATE' && col.type !== 'TIMESTAMP')) {
+    throw new Error(`${table.dataset}.${table.name}: partition column '${table.partitionBy}' must be a DATE or TIMESTAMP column`);
+  }
+  const cutoffDay = new Date(now.getTime() - table.partitionExpirationDays * MS_PER_DAY).toISOString().slice(0, 10);
+  return `DELETE FROM ${duckDbTableName(table, datasetPrefix)} WHERE ${quoteDuckDbIdent(col.name)} < ${col.type} '${cutoffDay}'`;
 }
 
 async function physicalColumns(conn: DuckDBConnection, schema: string, table: string): Promise<string[]> {

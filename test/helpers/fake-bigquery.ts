@@ -1,0 +1,445 @@
+/**
+ * A local fake of the BigQuery v2 REST API — just what BigQueryWarehouse uses — on 127.0.0.1 (random port), for the
+ * @google-cloud/bigquery client pointed at it with `apiEndpoint: fake.url`. It records every request and answers as
+ * BigQuery does:
+ *   POST /projects/P/jobs                    jobs.insert      (409 duplicate for a known job id; the job runs at once)
+ *   GET  /projects/P/queries/J               jobs.getQueryResults (schema + f/v rows; a failed job answers its error)
+ *   GET  /projects/P/jobs/J                  jobs.get         (status DONE, errorResult for a failed job)
+ *   GET  /projects/P/jobs?parentJobId=J      jobs.list        (a script's child jobs, newest first, with stack frames)
+ *   POST /projects/P/jobs/J/cancel           jobs.cancel
+ *   POST /projects/P/datasets/D/tables/T/insertAll   tabledata.insertAll (insertId dedupe; per-row insertErrors)
+ * Results come from `onQuery` (per statement; a script's statements are split on `;` ending a line). Failures are injected
+ * with `failJobs` (the job fails: getQueryResults answers the error) and `failRequests` (the HTTP call fails).
+ * Values in results are natural JS values, encoded per the schema like BigQuery: INT64/NUMERIC/FLOAT64 as strings, BOOL as
+ * 'true'/'false', DATE as text, TIMESTAMP as int64 micros (formatOptions.useInt64Timestamp) or float seconds, JSON as text,
+ * REPEATED as [{v}], RECORD as {f: [{v}]}, NULL as null.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OAuth2Client } from 'google-auth-library';
+
+export type RequestKind = 'jobs.insert' | 'jobs.getQueryResults' | 'jobs.get' | 'jobs.list' | 'jobs.cancel' | 'tabledata.insertAll' | 'unknown';
+
+export interface RecordedRequest {
+  kind: RequestKind;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export interface FakeField {
+  name: string;
+  type: string;
+  mode?: 'NULLABLE' | 'REQUIRED' | 'REPEATED';
+  fields?: FakeField[];
+}
+
+export interface FakeResult {
+  schema?: FakeField[];
+  rows?: Array<Record<string, unknown>>;
+  /** For DML: numDmlAffectedRows (and dmlStats.updatedRowCount). */
+  affectedRows?: number;
+  statementType?: string;
+}
+
+export interface FakeError {
+  code: number;
+  reason: string;
+  message: string;
+}
+
+export interface FakeStatement {
+  sql: string;
+  jobId: string;
+  parentJobId: string | undefined;
+  /** The job's REST queryParameters, by name. */
+  params: Record<string, { parameterType: unknown; parameterValue: unknown }>;
+}
+
+/** A jobs.insert body, as the client sends it. */
+export interface InsertedJob {
+  jobReference: { projectId: string; jobId: string; location?: string };
+  configuration: {
+    query: { query: string; useLegacySql?: boolean; parameterMode?: string; queryParameters?: Array<{ name: string; parameterType: unknown; parameterValue: unknown }>; maximumBytesBilled?: string };
+    labels?: Record<string, string>;
+    jobTimeoutMs?: string;
+  };
+}
+
+export type QueryHandler = (st: FakeStatement) => FakeResult | { error: FakeError } | undefined;
+
+export interface RequestFailure extends FakeError {
+  /** jobs.insert only: create the job anyway, then fail the call (the response was lost). */
+  afterCreate?: boolean;
+}
+
+export type InsertAllHandler = (table: string, rows: Array<{ insertId?: string; json: Record<string, unknown> }>) => Array<{ index: number; errors: Array<{ reason: string; message: string }> }> | undefined;
+
+interface FakeJob {
+  jobId: string;
+  projectId: string;
+  location: string;
+  sql: string;
+  parentJobId: string | undefined;
+  created: number;
+  result: FakeResult;
+  error: FakeError | undefined;
+  startLine: number | undefined;
+  children: string[];
+  pendingPolls: number;
+  cancelled: boolean;
+}
+
+/** A credential that needs no metadata server: a static bearer token that never expires during a test. */
+export function staticTokenAuth(token = 'fake-token'): OAuth2Client {
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: token, expiry_date: Date.now() + 3_600_000 });
+  return client;
+}
+
+const BASE = '/bigquery/v2';
+
+export class FakeBigQuery {
+  readonly requests: RecordedRequest[] = [];
+  /** Rows stored by insertAll, by `project.dataset.table`. */
+  readonly tables = new Map<string, Array<{ insertId?: string; json: Record<string, unknown> }>>();
+  /** Each new job first answers jobComplete:false this many times. */
+  pendingPolls = 0;
+  /** Rows per getQueryResults page (default: all in one). */
+  pageSize: number | undefined;
+  private handler: QueryHandler = () => undefined;
+  private insertHandler: InsertAllHandler = () => undefined;
+  private readonly jobFailures: FakeError[] = [];
+  private readonly requestFailures = new Map<RequestKind, RequestFailure[]>();
+  private readonly jobs = new Map<string, FakeJob>();
+  private clock = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<FakeBigQuery> {
+    let fake: FakeBigQuery | undefined;
+    const server = createServer((req, res) => {
+      void fake?.handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    fake = new FakeBigQuery(server, `http://127.0.0.1:${port}`);
+    return fake;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  onQuery(handler: QueryHandler): void {
+    this.handler = handler;
+  }
+
+  onInsertAll(handler: InsertAllHandler): void {
+    this.insertHandler = handler;
+  }
+
+  /** The next jobs fail with these errors, one each, in order (a script fails whole). */
+  failJobs(...errors: FakeError[]): void {
+    this.jobFailures.push(...errors);
+  }
+
+  /** The next calls of `kind` fail with these HTTP errors, one each, in order. */
+  failRequests(kind: RequestKind, ...failures: RequestFailure[]): void {
+    this.requestFailures.set(kind, [...(this.requestFailures.get(kind) ?? []), ...failures]);
+  }
+
+  requestsOf(kind: RequestKind): RecordedRequest[] {
+    return this.requests.filter((r) => r.kind === kind);
+  }
+
+  /** The body of every jobs.insert, in order. */
+  insertedJobs(): InsertedJob[] {
+    return this.requestsOf('jobs.insert').map((r) => r.body as InsertedJob);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const body: unknown = text ? JSON.parse(text) : undefined;
+    const path = url.pathname.startsWith(BASE) ? url.pathname.slice(BASE.length) : url.pathname;
+    const method = req.method ?? 'GET';
+    const kind = kindOf(method, path);
+    this.requests.push({ kind, method, path, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+
+    const failure = this.requestFailures.get(kind)?.shift();
+    if (failure) {
+      if (failure.afterCreate && kind === 'jobs.insert') this.insertJob(path, body);
+      return send(res, failure.code, errorBody(failure));
+    }
+    try {
+      switch (kind) {
+        case 'jobs.insert':
+          return this.jobsInsert(res, path, body);
+        case 'jobs.getQueryResults':
+          return await this.getQueryResults(res, path, url.searchParams);
+        case 'jobs.get':
+          return this.jobsGet(res, path);
+        case 'jobs.list':
+          return this.jobsList(res, url.searchParams);
+        case 'jobs.cancel':
+          return this.jobsCancel(res, path);
+        case 'tabledata.insertAll':
+          return this.insertAll(res, path, body);
+        default:
+          return send(res, 404, errorBody({ code: 404, reason: 'notFound', message: `fake BigQuery: no route ${method} ${path}` }));
+      }
+    } catch (err) {
+      return send(res, 500, errorBody({ code: 500, reason: 'internalError', message: `fake BigQuery: ${err instanceof Error ? err.message : String(err)}` }));
+    }
+  }
+
+  private jobsInsert(res: ServerResponse, path: string, body: unknown): void {
+    const ref = ((body as { jobReference?: { jobId?: string } }).jobReference ?? {}) as { jobId?: string };
+    if (ref.jobId && this.jobs.has(ref.jobId)) {
+      return send(res, 409, errorBody({ code: 409, reason: 'duplicate', message: `Already Exists: Job ${projectOf(path)}:${ref.jobId}` }));
+    }
+    const job = this.insertJob(path, body);
+    send(res, 200, { ...this.resource(job), status: { state: 'RUNNING' } });
+  }
+
+  /** Creates and runs a job (and, for a script, its child jobs). */
+  private insertJob(path: string, body: unknown): FakeJob {
+    const b = body as { jobReference?: { jobId?: string; location?: string }; configuration?: { query?: { query?: string; queryParameters?: Array<{ name: string; parameterType: unknown; parameterValue: unknown }> } } };
+    const jobId = b.jobReference?.jobId ?? `fake_${this.jobs.size + 1}`;
+    const sql = b.configuration?.query?.query ?? '';
+    const params = Object.fromEntries((b.configuration?.query?.queryParameters ?? []).map((p) => [p.name, { parameterType: p.parameterType, parameterValue: p.parameterValue }]));
+    const job = this.newJob(jobId, projectOf(path), b.jobReference?.location ?? 'US', sql, undefined, undefined);
+    const injected = this.jobFailures.shift();
+    if (injected) {
+      job.error = injected;
+      return job;
+    }
+    const statements = splitScript(sql);
+    if (statements.length <= 1) {
+      this.run(job, { sql, jobId, parentJobId: undefined, params });
+      return job;
+    }
+    job.result = { statementType: 'SCRIPT' };
+    statements.forEach((st, i) => {
+      const child = this.newJob(`script_job_${jobId}_${i}`, job.projectId, job.location, st.sql, jobId, st.line);
+      job.children.push(child.jobId);
+      const control = /^(BEGIN|COMMIT|ROLLBACK)\s+TRANSACTION$/i.exec(st.sql);
+      if (control) {
+        child.result = { statementType: `${(control[1] as string).toUpperCase()}_TRANSACTION` };
+        return;
+      }
+      if (job.error) return;
+      this.run(child, { sql: st.sql, jobId: child.jobId, parentJobId: jobId, params });
+      if (child.error) job.error = child.error;
+    });
+    return job;
+  }
+
+  private run(job: FakeJob, st: FakeStatement): void {
+    const out = this.handler(st);
+    if (out && 'error' in out) job.error = out.error;
+    else job.result = { statementType: statementTypeOf(st.sql), ...(out ?? {}) };
+  }
+
+  private newJob(jobId: string, projectId: string, location: string, sql: string, parentJobId: string | undefined, startLine: number | undefined): FakeJob {
+    const job: FakeJob = { jobId, projectId, location, sql, parentJobId, created: ++this.clock, result: {}, error: undefined, startLine, children: [], pendingPolls: parentJobId ? 0 : this.pendingPolls, cancelled: false };
+    this.jobs.set(jobId, job);
+    return job;
+  }
+
+  private resource(job: FakeJob): Record<string, unknown> {
+    const query: Record<string, unknown> = { statementType: job.result.statementType };
+    if (job.result.affectedRows !== undefined) {
+      query.numDmlAffectedRows = String(job.result.affectedRows);
+      query.dmlStats = { updatedRowCount: String(job.result.affectedRows) };
+    }
+    const statistics: Record<string, unknown> = { creationTime: String(1_700_000_000_000 + job.created), query };
+    if (job.parentJobId) {
+      statistics.parentJobId = job.parentJobId;
+      statistics.scriptStatistics = { evaluationKind: 'STATEMENT', stackFrames: [{ startLine: job.startLine, startColumn: 1, text: job.sql }] };
+    }
+    if (job.children.length > 0) statistics.numChildJobs = String(job.children.length);
+    const status: Record<string, unknown> = { state: 'DONE' };
+    if (job.error) {
+      status.errorResult = { reason: job.error.reason, message: job.error.message };
+      status.errors = [{ reason: job.error.reason, message: job.error.message }];
+    }
+    return {
+      kind: 'bigquery#job',
+      id: `${job.projectId}:${job.location}.${job.jobId}`,
+      jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
+      configuration: { query: { query: job.sql } },
+      status,
+      state: 'DONE',
+      statistics,
+    };
+  }
+
+  private job(path: string): FakeJob | undefined {
+    const id = /\/(?:jobs|queries)\/([^/]+)/.exec(path)?.[1];
+    return id === undefined ? undefined : this.jobs.get(decodeURIComponent(id));
+  }
+
+  private notFound(res: ServerResponse, path: string): void {
+    send(res, 404, errorBody({ code: 404, reason: 'notFound', message: `Not found: Job ${path}` }));
+  }
+
+  private async getQueryResults(res: ServerResponse, path: string, qs: URLSearchParams): Promise<void> {
+    const job = this.job(path);
+    if (!job) return this.notFound(res, path);
+    const reference = { projectId: job.projectId, jobId: job.jobId, location: job.location };
+    if (job.pendingPolls > 0 && !job.cancelled) {
+      job.pendingPolls--;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return send(res, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: false });
+    }
+    if (job.error) return send(res, job.error.code, errorBody(job.error));
+    const fields = job.result.schema ?? [];
+    const all = job.result.rows ?? [];
+    const micros = qs.get('formatOptions.useInt64Timestamp') === 'true';
+    const start = Number(qs.get('pageToken') ?? '0');
+    const end = this.pageSize === undefined ? all.length : Math.min(all.length, start + this.pageSize);
+    const body: Record<string, unknown> = { kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: true, totalRows: String(all.length), cacheHit: false };
+    if (job.result.schema) body.schema = { fields };
+    if (all.length > 0) body.rows = all.slice(start, end).map((row) => encodeRow(fields, row, micros));
+    if (end < all.length) body.pageToken = String(end);
+    if (job.result.affectedRows !== undefined) body.numDmlAffectedRows = String(job.result.affectedRows);
+    send(res, 200, body);
+  }
+
+  private jobsGet(res: ServerResponse, path: string): void {
+    const job = this.job(path);
+    if (!job) return this.notFound(res, path);
+    send(res, 200, this.resource(job));
+  }
+
+  private jobsList(res: ServerResponse, qs: URLSearchParams): void {
+    const parent = qs.get('parentJobId');
+    const jobs = [...this.jobs.values()].filter((j) => (parent ? j.parentJobId === parent : j.parentJobId === undefined)).sort((a, b) => b.created - a.created);
+    send(res, 200, { kind: 'bigquery#jobList', jobs: jobs.map((j) => this.resource(j)) });
+  }
+
+  private jobsCancel(res: ServerResponse, path: string): void {
+    const job = this.job(path);
+    if (!job) return this.notFound(res, path);
+    job.cancelled = true;
+    send(res, 200, { kind: 'bigquery#jobCancelResponse', job: this.resource(job) });
+  }
+
+  private insertAll(res: ServerResponse, path: string, body: unknown): void {
+    const m = /^\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(path);
+    const table = m ? `${m[1]}.${m[2]}.${m[3]}` : path;
+    const b = body as { rows?: Array<{ insertId?: string; json: Record<string, unknown> }>; skipInvalidRows?: boolean };
+    const rows = b.rows ?? [];
+    const errors = this.insertHandler(table, rows) ?? [];
+    const failed = new Set(errors.map((e) => e.index));
+    let insertErrors = errors;
+    let keep = rows.filter((_, i) => !failed.has(i));
+    if (!b.skipInvalidRows && errors.some((e) => e.errors.some((x) => x.reason === 'invalid'))) {
+      insertErrors = [...errors, ...rows.flatMap((_, i) => (failed.has(i) ? [] : [{ index: i, errors: [{ reason: 'stopped', message: '' }] }]))];
+      keep = [];
+    }
+    const stored = this.tables.get(table) ?? [];
+    for (const row of keep) {
+      if (row.insertId !== undefined && stored.some((s) => s.insertId === row.insertId)) continue; // best-effort dedupe
+      stored.push(row);
+    }
+    this.tables.set(table, stored);
+    send(res, 200, insertErrors.length > 0 ? { kind: 'bigquery#tableDataInsertAllResponse', insertErrors } : { kind: 'bigquery#tableDataInsertAllResponse' });
+  }
+}
+
+function kindOf(method: string, path: string): RequestKind {
+  if (method === 'POST' && /^\/projects\/[^/]+\/jobs$/.test(path)) return 'jobs.insert';
+  if (method === 'GET' && /^\/projects\/[^/]+\/queries\/[^/]+$/.test(path)) return 'jobs.getQueryResults';
+  if (method === 'GET' && /^\/projects\/[^/]+\/jobs\/[^/]+$/.test(path)) return 'jobs.get';
+  if (method === 'GET' && /^\/projects\/[^/]+\/jobs$/.test(path)) return 'jobs.list';
+  if (method === 'POST' && /^\/projects\/[^/]+\/jobs\/[^/]+\/cancel$/.test(path)) return 'jobs.cancel';
+  if (method === 'POST' && /\/insertAll$/.test(path)) return 'tabledata.insertAll';
+  return 'unknown';
+}
+
+const projectOf = (path: string): string => /^\/projects\/([^/]+)/.exec(path)?.[1] ?? 'unknown';
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function errorBody(e: FakeError): unknown {
+  return { error: { code: e.code, message: e.message, errors: [{ reason: e.reason, message: e.message, domain: 'global' }] } };
+}
+
+/** Splits a script on `;` that ends a line (or the text), with each statement's one-based start line. */
+function splitScript(sql: string): Array<{ sql: string; line: number }> {
+  const out: Array<{ sql: string; line: number }> = [];
+  const re = /;[ \t]*(?:\n|$)/g;
+  let from = 0;
+  for (let m = re.exec(sql); m !== null; m = re.exec(sql)) {
+    push(sql.slice(from, m.index), from);
+    from = m.index + m[0].length;
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  push(sql.slice(from), from);
+  return out;
+
+  function push(piece: string, offset: number): void {
+    const lead = piece.length - piece.trimStart().length;
+    const text = piece.trim();
+    if (text === '') return;
+    out.push({ sql: text, line: sql.slice(0, offset + lead).split('\n').length });
+  }
+}
+
+function statementTypeOf(sql: string): string {
+  const word = /^\s*(\w+)(?:\s+(\w+))?/.exec(sql);
+  const first = (word?.[1] ?? '').toUpperCase();
+  if (first === 'WITH') return 'SELECT';
+  if (first === 'CREATE' || first === 'ALTER' || first === 'DROP') return `${first}_${(word?.[2] ?? '').toUpperCase()}`;
+  return first;
+}
+
+function encodeRow(fields: readonly FakeField[], row: Record<string, unknown>, micros: boolean): { f: Array<{ v: unknown }> } {
+  return { f: fields.map((f) => ({ v: encodeCell(f, row[f.name], micros) })) };
+}
+
+function encodeCell(field: FakeField, v: unknown, micros: boolean): unknown {
+  if (field.mode === 'REPEATED') return ((v as unknown[] | null | undefined) ?? []).map((item) => ({ v: encodeScalar(field, item, micros) }));
+  return encodeScalar(field, v, micros);
+}
+
+function encodeScalar(field: FakeField, v: unknown, micros: boolean): unknown {
+  if (v === null || v === undefined) return null;
+  switch (field.type) {
+    case 'RECORD':
+    case 'STRUCT':
+      return encodeRow(field.fields ?? [], v as Record<string, unknown>, micros);
+    case 'BOOL':
+    case 'BOOLEAN':
+      return v ? 'true' : 'false';
+    case 'TIMESTAMP': {
+      const text = String(v);
+      const ms = Date.parse(text);
+      if (Number.isNaN(ms)) throw new Error(`fake: bad TIMESTAMP ${text}`);
+      const sub = /\.\d{3}(\d{1,3})/.exec(text)?.[1] ?? '';
+      const us = BigInt(ms) * 1000n + BigInt(sub.padEnd(3, '0') || '0');
+      return micros ? us.toString() : (Number(us) / 1e6).toExponential();
+    }
+    case 'JSON':
+      return typeof v === 'string' ? v : JSON.stringify(v);
+    default:
+      return String(v);
+  }
+}
