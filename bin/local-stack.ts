@@ -11,6 +11,7 @@ import type { Clock } from '../shared/ports/clock.js';
 import type { AppLogger } from '../shared/ports/logger.js';
 import type { ModelRuntime } from '../shared/ports/model-runtime.js';
 import type { Bus } from '../shared/ports/bus.js';
+import type { BatchStore } from '../shared/ports/batch-store.js';
 import { systemClock } from '../shared/ports/clock.js';
 import { topicNames } from '../shared/config/common.js';
 import { LocalBus } from '../shared/adapters/local-bus/local-bus.js';
@@ -19,7 +20,6 @@ import { FileModelStore } from '../shared/adapters/file-model-store/file-model-s
 import { OnnxModelRuntime } from '../shared/adapters/onnx/onnx-model-runtime.js';
 import { createCoordinatorApp } from '../services/coordinator/app.js';
 import { createWorkerApp } from '../services/worker/app.js';
-import { KeyedMutex } from '../services/coordinator/batch/keyed-mutex.js';
 import { ModelSet } from '../services/worker/models/model-set.js';
 import { loadRegistry } from '../services/worker/models/registry-query.js';
 import { FeatureCache } from '../services/worker/predict/feature-cache.js';
@@ -43,13 +43,22 @@ export interface LocalStackOptions {
   leaseTtlMs?: number;
   /** Wraps the bus the coordinator publishes through (tests inject publish failures). */
   wrapCoordinatorBus?: (bus: Bus) => Bus;
+  /**
+   * Buses the services publish through instead of the embedded local bus (e.g. PubSubBus on the emulator). Delivery to
+   * `/predict` and `/complete` is then the injected transport's business; the caller owns and closes these buses.
+   */
+  coordinatorBus?: Bus;
+  workerBus?: Bus;
+  /** The batch store instead of the in-memory LocalBatchStore (e.g. FirestoreBatchStore on the emulator). */
+  batchStore?: BatchStore;
 }
 
 export interface LocalStack {
   coordinatorUrl: string;
   workerUrl: string;
+  /** The embedded bus (idle when both services were given their own bus). */
   bus: LocalBus;
-  batches: LocalBatchStore;
+  batches: BatchStore;
   models: ModelSet;
   topics: ReturnType<typeof topicNames>;
   coordinator: CoordinatorDeps;
@@ -61,7 +70,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const clock = opts.clock ?? systemClock;
   const topics = topicNames(opts.topicSuffix ?? '');
   const bus = new LocalBus({ logger: opts.logger.child({ component: 'local-bus' }) });
-  const batches = new LocalBatchStore(clock);
+  const batches = opts.batchStore ?? new LocalBatchStore(clock);
 
   const models = new ModelSet();
   const runtime = opts.runtime ?? new OnnxModelRuntime({ intraOpNumThreads: opts.ortThreads ?? 1 });
@@ -69,7 +78,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const worker: WorkerDeps = {
     warehouse: opts.warehouse,
-    bus,
+    bus: opts.workerBus ?? bus,
     clock,
     logger: opts.logger.child({ service: 'worker' }),
     models,
@@ -78,16 +87,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
   const coordinator: CoordinatorDeps = {
     warehouse: opts.warehouse,
-    bus: opts.wrapCoordinatorBus ? opts.wrapCoordinatorBus(bus) : bus,
+    bus: opts.wrapCoordinatorBus ? opts.wrapCoordinatorBus(opts.coordinatorBus ?? bus) : (opts.coordinatorBus ?? bus),
     batches,
     clock,
     logger: opts.logger.child({ service: 'coordinator' }),
     settings: { topics: { request: topics.request, phase5: topics.phase5 }, leaseTtlMs: opts.leaseTtlMs ?? 30 * 60_000, publishChunkSize: 100, outputDataset: 'nba_predictions' },
-    dateLocks: new KeyedMutex(),
   };
 
   const workerServer = await listen(createWorkerApp(worker));
-  const coordinatorServer = await listen(createCoordinatorApp(coordinator, { apiKey: opts.apiKey }));
+  const coordinatorServer = await listen(createCoordinatorApp(coordinator, { operatorAuth: { apiKeys: [opts.apiKey] } }));
   const workerUrl = urlOf(workerServer);
   const coordinatorUrl = urlOf(coordinatorServer);
 

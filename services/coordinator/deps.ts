@@ -4,7 +4,7 @@ import type { Bus } from '../../shared/ports/bus.js';
 import type { BatchStore } from '../../shared/ports/batch-store.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { AppLogger } from '../../shared/ports/logger.js';
-import type { KeyedMutex } from './batch/keyed-mutex.js';
+import type { DateLockTiming } from './batch/date-lock.js';
 
 export interface CoordinatorSettings {
   topics: { request: string; phase5: string };
@@ -14,6 +14,8 @@ export interface CoordinatorSettings {
   publishChunkSize: number;
   /** Dataset name written in the phase-5 message (before any prefix). */
   outputDataset: string;
+  /** Consolidation's per-date lock in the batch store; defaults to DEFAULT_DATE_LOCK. */
+  dateLock?: DateLockTiming;
 }
 
 export interface CoordinatorDeps {
@@ -23,6 +25,4 @@ export interface CoordinatorDeps {
   clock: Clock;
   logger: AppLogger;
   settings: CoordinatorSettings;
-  /** Serialises consolidation per game date. */
-  dateLocks: KeyedMutex;
 }

@@ -87,4 +87,12 @@ export interface BatchStore {
 
   /** Compare-and-set on the state: applies `patch` and returns the new record only if the batch is in `from`. */
   transition(batchId: string, from: BatchState | readonly BatchState[], to: BatchState, patch?: Partial<Pick<BatchRecord, 'consolidation' | 'error' | 'summary'>>): Promise<BatchRecord | null>;
+
+  /**
+   * Store-level mutual exclusion across processes (consolidation of one game date at a time). Takes the lock when it is
+   * free, expired, or already held by `holder` (which renews it for `ttlMs`); false while another live holder has it.
+   */
+  acquireDateLock(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock if `holder` still holds it; a no-op otherwise (it expired and someone else took it). */
+  releaseDateLock(key: string, holder: string): Promise<void>;
 }

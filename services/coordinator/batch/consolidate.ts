@@ -1,8 +1,8 @@
 /**
  * Ends a batch exactly once. Only the caller that moved the batch to `consolidating` calls this (the store's transition
- * decides who). One transaction merges the batch's deduplicated staging rows, deactivates superseded rows and clears the
- * batch's staging rows; a failed merge leaves staging intact and the batch `failed` with the reason. Then the phase-5
- * message says what really happened.
+ * decides who). One transaction merges the batch's deduplicated staging rows and deactivates superseded rows; staging is
+ * only read (its rows expire with their partition); a failed merge leaves the batch `failed` with the reason. Then the
+ * phase-5 message says what really happened.
  */
 import type { CoordinatorDeps } from '../deps.js';
 import type { BatchRecord } from '../../../shared/ports/batch-store.js';
@@ -12,12 +12,12 @@ import type { Phase5Message, Phase5Status } from '../../../shared/contracts/mess
 import { DUPLICATE_CHECK_SQL, consolidationStatements } from './merge-sql.js';
 import { runPostChecks, type PostChecks } from './post-checks.js';
 import { recordRun } from './run-record.js';
+import { withConsolidationLock } from './consolidation-lock.js';
 
 export interface ConsolidationResult {
   merge_ok: boolean;
   rows_merged: number;
   rows_deactivated: number;
-  staging_rows_cleared: number;
   duplicate_active_keys: number | null;
   checks: PostChecks | null;
   error: string | null;
@@ -33,13 +33,12 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
   if (batch.state !== 'consolidating') return batch; // someone else owns (or owned) the end of this batch
   const log = deps.logger.child({ batch_id: batchId, game_date: batch.game_date });
 
-  return deps.dateLocks.run(batch.game_date, async () => {
+  return withConsolidationLock(deps, batch, log, async () => {
     const t0 = performance.now();
     const result: ConsolidationResult = {
       merge_ok: false,
       rows_merged: 0,
       rows_deactivated: 0,
-      staging_rows_cleared: 0,
       duplicate_active_keys: null,
       checks: null,
       error: null,
@@ -50,17 +49,16 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
     };
     if (batch.expected > 0) {
       try {
-        const [merge, deactivate, clear] = await deps.warehouse.transaction(
+        const [merge, deactivate] = await deps.warehouse.transaction(
           'consolidate',
           consolidationStatements(batch.game_date, batchId, batch.dataset_prefix),
         );
         result.rows_merged = merge?.affectedRows ?? 0;
         result.rows_deactivated = deactivate?.affectedRows ?? 0;
-        result.staging_rows_cleared = clear?.affectedRows ?? 0;
         result.merge_ok = true;
       } catch (err) {
         result.error = `merge failed: ${errorMessage(err)}`;
-        log.error({ err: errorMessage(err) }, 'consolidation merge failed; staging rows kept');
+        log.error({ err: errorMessage(err) }, 'consolidation merge failed; nothing merged');
       }
       if (result.merge_ok) {
         try {

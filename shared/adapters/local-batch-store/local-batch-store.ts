@@ -32,6 +32,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 export class LocalBatchStore implements BatchStore {
   private readonly leases = new Map<string, Lease>();
   private readonly batches = new Map<string, BatchEntry>();
+  private readonly dateLocks = new Map<string, { holder: string; expiresAt: number }>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -142,6 +143,18 @@ export class LocalBatchStore implements BatchStore {
     r.updated_at = this.nowIso();
     if (ENDED_STATES.includes(to)) r.ended_at = r.updated_at;
     return clone(r);
+  }
+
+  async acquireDateLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    const current = this.dateLocks.get(key);
+    if (current !== undefined && current.holder !== holder && current.expiresAt > now) return false;
+    this.dateLocks.set(key, { holder, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async releaseDateLock(key: string, holder: string): Promise<void> {
+    if (this.dateLocks.get(key)?.holder === holder) this.dateLocks.delete(key);
   }
 
   /** Counts only completions of published players (before dispatch ends, every completion counts provisionally). */
