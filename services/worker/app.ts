@@ -9,6 +9,9 @@ import express, { type Express } from 'express';
 import type { WorkerDeps } from './deps.js';
 import { errorHandler } from '../../shared/http/error-handler.js';
 import { requestContext, requestLog } from '../../shared/http/request-context.js';
+import { pushAuth, type PushAuth } from '../../shared/http/auth/push-auth.js';
+import { BODY_LIMITS, jsonBody } from '../../shared/http/json-body.js';
+import { compose } from '../../shared/http/compose.js';
 import { AppError, errorMessage, toAppError } from '../../shared/errors/app-error.js';
 import { decodePush, predictionRequestSchema, type CompletionEvent, type PredictionRequest } from '../../shared/contracts/messages.js';
 import { addDays, etDate } from '../../shared/dates/game-date.js';
@@ -16,14 +19,18 @@ import { handlePredictionRequest } from './predict/handle-request.js';
 
 export interface WorkerAppOptions {
   projectId?: string | undefined;
+  /** JSON body limit for /predict (express `limit` syntax). */
   bodyLimit?: string;
+  /** Who may push to /predict. Absent: anyone (the embedded default; main.ts always passes the configured mode). */
+  pushAuth?: PushAuth;
 }
 
 export function createWorkerApp(deps: WorkerDeps, opts: WorkerAppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(deps.logger, opts.projectId));
-  app.use(express.json({ limit: opts.bodyLimit ?? '1mb' }));
+  // No app-wide body parser: /predict parses its envelope after push authentication.
+  const push = compose(pushAuth(opts.pushAuth ?? { mode: 'disabled' }, deps.logger), ...jsonBody(opts.bodyLimit ?? BODY_LIMITS.push, { allowOtherTypes: true }));
 
   const modelsView = () => ({
     service: 'prediction-worker',
@@ -47,7 +54,7 @@ export function createWorkerApp(deps: WorkerDeps, opts: WorkerAppOptions = {}): 
     else res.status(503).json({ status: 'not_ready', reason: deps.models.championId ? `champion ${deps.models.championId} not loaded` : 'no champion (is_production) in the registry', refused: deps.models.refused });
   });
 
-  app.post('/predict', async (req, res) => {
+  app.post('/predict', push, async (req, res) => {
     const log = requestLog(res, deps.logger);
     const decoded = decodePush(req.body, predictionRequestSchema);
     if (!decoded.ok) {

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { FEATURE_NAMES, type FeatureName } from './feature-contract.js';
+import { DATASET_PREFIX_PATTERN } from '../ports/warehouse.js';
 
 export const TOPICS = {
   predictionRequest: 'prediction-request',
@@ -50,7 +51,8 @@ export const predictionRequestSchema = z.object({
   opponent_team_abbr: z.string().nullable().default(null),
   is_home: z.boolean().nullable().default(null),
   prediction_run_mode: z.string().default('RETRY'),
-  dataset_prefix: z.string().default(''),
+  /** '' (production datasets) or a validated prefix: it ends up in table names. */
+  dataset_prefix: z.union([z.literal(''), z.string().regex(DATASET_PREFIX_PATTERN, 'must be empty or match ^[a-z][a-z0-9_]{0,29}$')]).default(''),
   /** One value normally; ±2 around the base when multi-line is on; `[null]` for NO_PROP_LINE. */
   line_values: z.array(z.number().nullable()).min(1),
   line_source: z.enum(LINE_SOURCES),

@@ -8,6 +8,9 @@ interface BodyParserError {
   type?: string;
   status?: number;
   message?: string;
+  /** entity.too.large: the limit and the declared length, in bytes. */
+  limit?: number;
+  length?: number;
 }
 
 export function errorHandler(logger: AppLogger): ErrorRequestHandler {
@@ -17,7 +20,7 @@ export function errorHandler(logger: AppLogger): ErrorRequestHandler {
       parserErr?.type === 'entity.parse.failed'
         ? new AppError('BAD_REQUEST', `request body is not valid JSON: ${parserErr.message ?? ''}`, { httpStatus: 400 })
         : parserErr?.type === 'entity.too.large'
-          ? new AppError('PAYLOAD_TOO_LARGE', 'request body is too large', { httpStatus: 413 })
+          ? new AppError('PAYLOAD_TOO_LARGE', `request body is too large: ${parserErr.length !== undefined ? `${parserErr.length} bytes` : 'it'} exceeds this endpoint's limit of ${parserErr.limit ?? '?'} bytes`, { httpStatus: 413, retryable: false })
           : toAppError(err);
     const log = requestLog(res, logger);
     if (appErr.httpStatus >= 500) log.error({ code: appErr.code, err: appErr.message, details: appErr.details }, appErr.message);

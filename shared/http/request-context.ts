@@ -5,7 +5,7 @@ import { traceFields } from '../logging/logger.js';
 
 export function requestContext(logger: AppLogger, projectId: string | undefined): RequestHandler {
   return (req, res, next) => {
-    res.locals.log = logger.child({ ...traceFields(req.get('x-cloud-trace-context'), projectId), path: req.path });
+    res.locals.log = logger.child({ ...traceFields(req.get('x-cloud-trace-context'), projectId, req.get('traceparent')), path: req.path });
     next();
   };
 }
