@@ -7,11 +7,17 @@ export interface ProgressState {
   eta: number | null;
 }
 
+/** Where the printer writes: a process stream, or any sink with `write` (the operator CLI's tests capture output). */
+export interface TextSink {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
 export class ProgressPrinter {
   private last = '';
 
   constructor(
-    private readonly stream: NodeJS.WriteStream,
+    private readonly stream: TextSink,
     private readonly tty = Boolean(stream.isTTY),
   ) {}
 

@@ -1,10 +1,20 @@
-/** `GET /status`: one batch (with per-player outcomes on request) or every active batch. */
+/** `GET /status`: one batch (by id, or the latest of a date; with per-player outcomes on request) or every active batch. */
 import type { CoordinatorDeps } from '../deps.js';
+import type { BatchRecord } from '../../../shared/ports/batch-store.js';
 import { batchProgress } from './progress.js';
 
 export async function batchStatus(deps: CoordinatorDeps, batchId: string, withPlayers: boolean): Promise<Record<string, unknown> | null> {
   const batch = await deps.batches.getBatch(batchId);
-  if (!batch) return null;
+  return batch ? statusBody(deps, batch, withPlayers) : null;
+}
+
+/** The most recently started batch of a game date, whatever its state (the operator CLI's resume check); null if none. */
+export async function latestBatchStatus(deps: CoordinatorDeps, gameDate: string, withPlayers: boolean): Promise<Record<string, unknown> | null> {
+  const batch = await deps.batches.latestForDate(gameDate);
+  return batch ? statusBody(deps, batch, withPlayers) : null;
+}
+
+async function statusBody(deps: CoordinatorDeps, batch: BatchRecord, withPlayers: boolean): Promise<Record<string, unknown>> {
   const body: Record<string, unknown> = {
     status: batch.state,
     batch_id: batch.batch_id,
@@ -20,7 +30,7 @@ export async function batchStatus(deps: CoordinatorDeps, batchId: string, withPl
     consolidation: batch.consolidation,
     summary: batch.summary,
   };
-  if (withPlayers) body.players = await deps.batches.getOutcomes(batchId);
+  if (withPlayers) body.players = await deps.batches.getOutcomes(batch.batch_id);
   return body;
 }
 

@@ -1,0 +1,40 @@
+/** `predict --help`. */
+import { RUN_MODES } from '../../services/coordinator/dispatch/run-modes.js';
+import { DEFAULT_URL } from './client.js';
+
+export const USAGE = `predict: run and watch prediction batches on a coordinator.
+
+Usage: predict <command> [options]      (npm run predict -- <command> …, or node dist/bin/predict.js <command> …)
+
+Commands:
+  start [DATE|TODAY|TOMORROW]   start a batch (default TODAY, New York) and follow it to the end
+      --mode M                  run mode: ${RUN_MODES.join(', ')} (default RETRY)
+      --force                   take the date over from a running batch
+      --require-real-lines      only players with a sportsbook line (runs as FIRST)
+      --players a,b             only these player_lookups
+      --no-wait                 return once the batch has started, printing its id
+      --skip-completeness-check run even if recent analytics are incomplete
+      --dataset-prefix P        read and write <P>_<dataset> tables
+  backfill --from D1 --to D2    run each date in turn, each to its end, then print one table
+      --mode M                  default BACKFILL
+      --no-skip-existing        re-run dates whose latest batch is complete (default: skip them, so a re-run resumes)
+      --continue-on-error       go on after a date that failed or was busy (default: stop there)
+      --force                   take over dates that have a running batch (default: refuse them)
+      --skip-completeness-check, --dataset-prefix P   as for start
+  status [BATCH_ID] [--date D]  one batch (or the latest of a date) with its summary; no argument: every active batch
+      --wait                    follow it to its end (exit code as for start)
+      --players                 list every candidate's outcome and reason
+  reset BATCH_ID | --date D     end a batch without consolidating and free its date
+  check-stalled [BATCH_ID]      complete stalled batches as they stand (--idle-minutes, --min-pct, --max-age-minutes)
+
+Global options:
+  --url URL          coordinator base URL (env COORDINATOR_URL, default ${DEFAULT_URL})
+  --json             machine output: one JSON object per line (progress events, then a summary object)
+  --interval S       seconds between status polls (default 2)
+  --timeout MIN      stop following a batch after MIN minutes (default 60; 0 = no limit); the batch goes on
+
+Credentials: COORDINATOR_API_KEY (sent as X-API-Key) or COORDINATOR_ID_TOKEN (sent as Authorization: Bearer).
+
+Exit codes: 0 success · 1 a batch ended partial/failed, did not end in time, or was not found · 2 usage error ·
+            3 service, network or authentication error · 4 conflict (the date has a running batch)
+`;
