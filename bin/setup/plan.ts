@@ -69,7 +69,6 @@ const PROJECT_ROLES: Record<'coordinator' | 'worker', readonly string[]> = {
 export function buildSetupPlan(o: SetupOptions): Step[] {
   const p = ['--project', o.projectId];
   const topics = topicNames(o.suffix);
-  const services = serviceNames(o.suffix);
   const sas = serviceAccounts(o.projectId);
   const pubsubAgent = `service-${o.projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
   const steps: Step[] = [];
@@ -155,10 +154,10 @@ export function buildSetupPlan(o: SetupOptions): Step[] {
   steps.push(...pushSubscription(`${topics.request}-push`, topics.request, `${o.workerUrl}/predict`, o.workerUrl, 60));
   steps.push(...pushSubscription(`${topics.ready}-push`, topics.ready, `${o.coordinatorUrl}/complete`, o.coordinatorUrl, 600));
 
-  for (const [service, url] of [[services.worker, o.workerUrl], [services.coordinator, o.coordinatorUrl]] as const) {
-    steps.push({ title: `the pusher may invoke ${service} (${url})`, run: ['gcloud', 'run', 'services', 'add-iam-policy-binding', service, `--member=serviceAccount:${sas.pusher}`, '--role=roles/run.invoker', `--region=${o.region}`, ...p] });
+  // Project-level, so the bindings can exist before the first deploy creates the services (Cloud Run checks it per call).
+  for (const who of ['pusher', 'scheduler'] as const) {
+    steps.push({ title: `${who} may invoke Cloud Run services`, run: ['gcloud', 'projects', 'add-iam-policy-binding', o.projectId, `--member=serviceAccount:${sas[who]}`, '--role=roles/run.invoker', '--condition=None', '--quiet'] });
   }
-  steps.push({ title: `the scheduler may invoke ${services.coordinator}`, run: ['gcloud', 'run', 'services', 'add-iam-policy-binding', services.coordinator, `--member=serviceAccount:${sas.scheduler}`, '--role=roles/run.invoker', `--region=${o.region}`, ...p] });
 
   const schedulerJob = (name: string, schedule: string, path: string, body: string, deadline: string): Step => ({
     title: `scheduler job ${name} (${schedule} America/New_York → POST ${path})`,

@@ -1,36 +1,34 @@
 /**
  * Coordinator composition root: parse the config once, build the adapters it selects, hand ports to the app, own the
- * process. Embedded default: DuckDB, the local bus (pushing requests to WORKER_PUSH_URL), the local batch store.
+ * process. With GCP_PROJECT_ID: BigQuery, Pub/Sub, Firestore. Embedded default: DuckDB, the local bus (pushing requests to
+ * WORKER_PUSH_URL), the in-process batch store.
  */
 import { createLogger } from '../../shared/logging/logger.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import { topicNames } from '../../shared/config/common.js';
 import { serve } from '../../shared/http/serve.js';
-import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
-import { ALL_TABLES } from '../../shared/contracts/tables.js';
-import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
-import { LocalBatchStore } from '../../shared/adapters/local-batch-store/local-batch-store.js';
+import { openWarehouse } from '../../shared/adapters/select/warehouse.js';
+import { createBus } from '../../shared/adapters/select/bus.js';
+import { createBatchStore } from '../../shared/adapters/select/batch-store.js';
 import { loadCoordinatorConfig } from './config.js';
 import { createCoordinatorApp } from './app.js';
-import { KeyedMutex } from './batch/keyed-mutex.js';
+import { operatorAuthConfig, pushAuthConfig } from '../../shared/config/auth-env.js';
+import { secretManagerResolver } from '../../shared/http/auth/api-key-source.js';
+import { buildOperatorAuth, buildPushAuth, googleCertSource } from '../../shared/http/auth/setup.js';
 import type { CoordinatorDeps } from './deps.js';
 
 async function main(): Promise<void> {
   const config = loadCoordinatorConfig(process.env);
   const logger = createLogger({ service: 'prediction-coordinator', level: config.LOG_LEVEL, revision: config.K_REVISION });
   const topics = topicNames(config.TOPIC_SUFFIX);
-  const warehouse = await DuckDbWarehouse.open({ path: config.DUCKDB_PATH });
-  await warehouse.ensureTables(ALL_TABLES);
-  const bus = new LocalBus({ logger: logger.child({ component: 'local-bus' }) });
-  if (config.WORKER_PUSH_URL) {
-    bus.subscribe({ name: `${topics.request}-push`, topic: topics.request, pushEndpoint: config.WORKER_PUSH_URL, deadLetterTopic: `${topics.request}-dlq` });
-  } else {
-    logger.warn('WORKER_PUSH_URL is not set: prediction requests are published to the local bus with no subscriber');
-  }
+  logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, batch_store: config.BATCH_STORE }, 'adapters selected');
+  const warehouse = await openWarehouse(config, 'prediction-coordinator', logger);
+  const bus = createBus(config, logger, { topic: topics.request, endpoint: config.WORKER_PUSH_URL });
+  const batches = createBatchStore(config, systemClock);
   const deps: CoordinatorDeps = {
     warehouse,
     bus,
-    batches: new LocalBatchStore(systemClock),
+    batches: batches.store,
     clock: systemClock,
     logger,
     settings: {
@@ -39,15 +37,18 @@ async function main(): Promise<void> {
       publishChunkSize: config.PUBLISH_CHUNK_SIZE,
       outputDataset: config.OUTPUT_DATASET,
     },
-    dateLocks: new KeyedMutex(),
   };
-  const app = createCoordinatorApp(deps, { apiKey: config.COORDINATOR_API_KEY, projectId: config.GCP_PROJECT_ID });
+  const certs = googleCertSource(config.OIDC_CERTS_URL);
+  const operatorAuth = await buildOperatorAuth(operatorAuthConfig(config), { resolver: secretManagerResolver(), certs, logger });
+  const pushAuth = buildPushAuth(pushAuthConfig(config), { certs, logger, endpoint: '/complete' });
+  const app = createCoordinatorApp(deps, { operatorAuth, pushAuth, projectId: config.GCP_PROJECT_ID });
   await serve(app, {
     host: config.HOST,
     port: config.PORT,
     logger,
     cleanup: async () => {
-      await bus.close();
+      await bus.close(); // flushes the publisher
+      await batches.close();
       await warehouse.close();
     },
   });

@@ -1,19 +1,21 @@
 /**
  * Worker composition root: parse the config once, load every registry model before serving (/ready reports it), build
- * the adapters, own the process. Embedded default: DuckDB, the local bus (pushing completions to COORDINATOR_PUSH_URL),
- * the file model store and onnxruntime with explicit thread settings.
+ * the adapters, own the process. With GCP_PROJECT_ID: BigQuery, Pub/Sub, Cloud Storage (gs:// models). Embedded default:
+ * DuckDB, the local bus (pushing completions to COORDINATOR_PUSH_URL), the file model store. onnxruntime either way, with
+ * explicit thread settings.
  */
 import { createLogger } from '../../shared/logging/logger.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import { topicNames } from '../../shared/config/common.js';
 import { serve } from '../../shared/http/serve.js';
-import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
-import { ALL_TABLES } from '../../shared/contracts/tables.js';
-import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
-import { FileModelStore } from '../../shared/adapters/file-model-store/file-model-store.js';
+import { openWarehouse } from '../../shared/adapters/select/warehouse.js';
+import { createBus } from '../../shared/adapters/select/bus.js';
+import { createModelStore } from '../../shared/adapters/select/model-store.js';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
 import { loadWorkerConfig } from './config.js';
 import { createWorkerApp } from './app.js';
+import { pushAuthConfig } from '../../shared/config/auth-env.js';
+import { buildPushAuth, googleCertSource } from '../../shared/http/auth/setup.js';
 import { ModelSet } from './models/model-set.js';
 import { loadRegistry } from './models/registry-query.js';
 import { FeatureCache } from './predict/feature-cache.js';
@@ -23,16 +25,11 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   const logger = createLogger({ service: 'prediction-worker', level: config.LOG_LEVEL, revision: config.K_REVISION });
   const topics = topicNames(config.TOPIC_SUFFIX);
-  const warehouse = await DuckDbWarehouse.open({ path: config.DUCKDB_PATH });
-  await warehouse.ensureTables(ALL_TABLES);
-  const bus = new LocalBus({ logger: logger.child({ component: 'local-bus' }) });
-  if (config.COORDINATOR_PUSH_URL) {
-    bus.subscribe({ name: `${topics.ready}-push`, topic: topics.ready, pushEndpoint: config.COORDINATOR_PUSH_URL, deadLetterTopic: `${topics.ready}-dlq` });
-  } else {
-    logger.warn('COORDINATOR_PUSH_URL is not set: completion events are published to the local bus with no subscriber');
-  }
+  logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, model_store: config.MODEL_STORE }, 'adapters selected');
+  const warehouse = await openWarehouse(config, 'prediction-worker', logger);
+  const bus = createBus(config, logger, { topic: topics.ready, endpoint: config.COORDINATOR_PUSH_URL });
   const models = new ModelSet();
-  await models.load(await loadRegistry(warehouse), new FileModelStore(config.MODEL_STORE_ROOT), new OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS }), logger, systemClock);
+  await models.load(await loadRegistry(warehouse), createModelStore(config), new OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS }), logger, systemClock);
   const deps: WorkerDeps = {
     warehouse,
     bus,
@@ -42,7 +39,8 @@ async function main(): Promise<void> {
     features: new FeatureCache(warehouse, systemClock, config.FEATURE_CACHE_TTL_SECONDS * 1000),
     settings: { readyTopic: topics.ready, instance: config.K_REVISION ?? 'local' },
   };
-  await serve(createWorkerApp(deps, { projectId: config.GCP_PROJECT_ID }), {
+  const pushAuth = buildPushAuth(pushAuthConfig(config), { certs: googleCertSource(config.OIDC_CERTS_URL), logger, endpoint: '/predict' });
+  await serve(createWorkerApp(deps, { projectId: config.GCP_PROJECT_ID, pushAuth }), {
     host: config.HOST,
     port: config.PORT,
     logger,

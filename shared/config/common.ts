@@ -13,12 +13,33 @@ export const commonEnv = {
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GCP_PROJECT_ID: z.string().min(1).optional(),
   K_REVISION: z.string().optional(),
-  /** Embedded default: DuckDB (`bigquery` arrives with the Google adapters). */
-  WAREHOUSE: z.enum(['duckdb']).default('duckdb'),
+  /** Unset: `bigquery` when GCP_PROJECT_ID is set, the embedded `duckdb` otherwise. */
+  WAREHOUSE: z.enum(['duckdb', 'bigquery']).optional(),
   DUCKDB_PATH: z.string().default('.local/warehouse.duckdb'),
+  /** Location of the BigQuery datasets and jobs. */
+  BIGQUERY_LOCATION: z.string().min(1).default('US'),
+  /** Server-side limit of each BigQuery job; BigQuery cancels a job that runs longer. */
+  BIGQUERY_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(21_600).default(300),
+  /** Cost guard per job; 0 = no cap. */
+  BIGQUERY_MAX_BYTES_BILLED: z.coerce.number().int().min(0).default(50 * 1024 ** 3),
+  /** Pub/Sub publisher batching window (the client's maxMilliseconds). */
+  PUBSUB_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** Appended to every topic name, e.g. `-prod`. */
   TOPIC_SUFFIX: z.string().regex(/^[a-z0-9-]*$/).default(''),
 };
+
+/** Unset: the Google adapter when the service runs against a GCP project, the embedded one otherwise. */
+export function adapterChoice<G extends string, E extends string>(chosen: G | E | undefined, projectId: string | undefined, google: G, embedded: E): G | E {
+  return chosen ?? (projectId ? google : embedded);
+}
+
+/** A Google adapter needs a project: refuse the combination at boot rather than fail at the first call. */
+export function requireProjectFor(cfg: { GCP_PROJECT_ID?: string | undefined }, choices: Record<string, string>, google: readonly string[], ctx: z.RefinementCtx): void {
+  if (cfg.GCP_PROJECT_ID) return;
+  for (const [name, value] of Object.entries(choices)) {
+    if (google.includes(value)) ctx.addIssue({ code: 'custom', path: [name], message: `${name}=${value} needs GCP_PROJECT_ID` });
+  }
+}
 
 export function topicNames(suffix: string): { request: string; ready: string; phase5: string } {
   return {

@@ -41,7 +41,7 @@ const files: ModelStore = { fetch: async (uri) => new TextEncoder().encode(`file
 
 describe('GcsModelStore', () => {
   it('downloads gs:// objects whole, including object names with slashes and spaces', async () => {
-    const body = Buffer.alloc(300_000).map((_, i) => i % 251);
+    const body = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
     objects.set('nba-models/catboost/v9 champion.onnx', { body });
     const bytes = await new GcsModelStore({ storage, files }).fetch('gs://nba-models/catboost/v9 champion.onnx');
     expect(Buffer.from(bytes).equals(body)).toBe(true);

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSetupPlan, type SetupOptions } from '../../bin/setup/plan.js';
 import { runPlan, shellLine } from '../../bin/setup/run-plan.js';
+import { renderBigQueryDdl } from '../../shared/adapters/bigquery/bigquery-ddl.js';
+import { PRODUCT_TABLES } from '../../shared/contracts/tables.js';
 
 const options: SetupOptions = {
   projectId: 'nba-props',
@@ -17,7 +19,7 @@ const options: SetupOptions = {
   suffix: '-prod',
   coordinatorUrl: 'https://prediction-coordinator-prod-abc.a.run.app',
   workerUrl: 'https://prediction-worker-prod-abc.a.run.app',
-  ddl: ['CREATE SCHEMA IF NOT EXISTS `nba-props.nba_predictions` OPTIONS(location="US")', 'CREATE TABLE IF NOT EXISTS `nba-props.nba_predictions.prediction_staging` (x INT64)'],
+  ddl: renderBigQueryDdl(PRODUCT_TABLES, { projectId: 'nba-props', location: 'US' }),
   modelBucket: 'nba-props-models',
   startSchedule: '0 10 * * *',
   maxDeliveryAttempts: 5,
@@ -76,8 +78,14 @@ describe('setup plan', () => {
     for (const j of jobs) expect(j).toContain('--oidc-token-audience=https://prediction-coordinator-prod-abc.a.run.app');
   });
 
-  it('runs every DDL statement it is given through bq', () => {
-    expect(lines.filter((l) => l.startsWith('bq ') && l.includes('IF NOT EXISTS'))).toHaveLength(2);
+  it('creates the product datasets and tables through bq, staging partitioned by write time with an expiry', () => {
+    const ddl = plan.filter((s) => s.run[0] === 'bq').map((s) => s.run.at(-1) ?? '');
+    expect(ddl.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(PRODUCT_TABLES.length);
+    const staging = ddl.find((sql) => sql.includes('`nba-props.nba_predictions.prediction_staging`')) ?? '';
+    expect(staging).toMatch(/PARTITION BY DATE\(`created_at`\)/);
+    expect(staging).toMatch(/CLUSTER BY `batch_id`/);
+    expect(staging).toMatch(/partition_expiration_days\s*=\s*7/);
+    expect(ddl.find((sql) => sql.includes('player_prop_predictions'))).toMatch(/PARTITION BY `game_date`/);
   });
 
   it('--dry-run prints every command and runs none', async () => {

@@ -1,0 +1,17 @@
+/** Builds the model store the config selects: files only, or Cloud Storage for gs:// URIs with files for the rest. */
+import { Storage } from '@google-cloud/storage';
+import { FileModelStore } from '../file-model-store/file-model-store.js';
+import { GcsModelStore } from '../gcs-model-store/gcs-model-store.js';
+import type { ModelStore } from '../../ports/model-store.js';
+
+export interface ModelStoreConfig {
+  MODEL_STORE: 'file' | 'gcs';
+  MODEL_STORE_ROOT: string;
+  GCP_PROJECT_ID?: string | undefined;
+}
+
+export function createModelStore(cfg: ModelStoreConfig): ModelStore {
+  const files = new FileModelStore(cfg.MODEL_STORE_ROOT);
+  if (cfg.MODEL_STORE === 'file') return files;
+  return new GcsModelStore({ storage: new Storage(cfg.GCP_PROJECT_ID ? { projectId: cfg.GCP_PROJECT_ID } : {}), files });
+}

@@ -1,0 +1,35 @@
+/** Builds the warehouse the config selects: the embedded DuckDB file (tables ensured at boot) or BigQuery. */
+import { DuckDbWarehouse } from '../duckdb/duckdb-warehouse.js';
+import { BigQueryWarehouse } from '../bigquery/bigquery-warehouse.js';
+import { ALL_TABLES } from '../../contracts/tables.js';
+import type { Warehouse } from '../../ports/warehouse.js';
+import type { AppLogger } from '../../ports/logger.js';
+
+export interface WarehouseConfig {
+  WAREHOUSE: 'duckdb' | 'bigquery';
+  DUCKDB_PATH: string;
+  GCP_PROJECT_ID?: string | undefined;
+  BIGQUERY_LOCATION: string;
+  BIGQUERY_JOB_TIMEOUT_SECONDS: number;
+  BIGQUERY_MAX_BYTES_BILLED: number;
+}
+
+export async function openWarehouse(cfg: WarehouseConfig, service: string, logger: AppLogger): Promise<Warehouse> {
+  if (cfg.WAREHOUSE === 'duckdb') {
+    const warehouse = await DuckDbWarehouse.open({ path: cfg.DUCKDB_PATH });
+    await warehouse.ensureTables(ALL_TABLES);
+    return warehouse;
+  }
+  if (!cfg.GCP_PROJECT_ID) throw new Error('WAREHOUSE=bigquery needs GCP_PROJECT_ID');
+  // The datasets and tables belong to the setup script (bin/setup-gcp.ts); the services never run DDL in production.
+  const jobTimeoutMs = cfg.BIGQUERY_JOB_TIMEOUT_SECONDS * 1000;
+  return new BigQueryWarehouse({
+    projectId: cfg.GCP_PROJECT_ID,
+    location: cfg.BIGQUERY_LOCATION,
+    jobTimeoutMs,
+    timeoutMs: jobTimeoutMs + 30_000,
+    maximumBytesBilled: cfg.BIGQUERY_MAX_BYTES_BILLED > 0 ? cfg.BIGQUERY_MAX_BYTES_BILLED : null,
+    labels: { service },
+    onRetry: (e) => logger.warn({ event: 'BIGQUERY_RETRY', ...e }, `BigQuery ${e.operation} attempt ${e.attempt} failed; retrying in ${e.delayMs} ms: ${e.error}`),
+  });
+}

@@ -1,0 +1,36 @@
+/** Which adapters a service runs on: the embedded ones by default, the Google ones when a project is configured. */
+import { describe, expect, it } from 'vitest';
+import { loadCoordinatorConfig } from '../../services/coordinator/config.js';
+import { loadWorkerConfig } from '../../services/worker/config.js';
+
+const key = { COORDINATOR_API_KEY: 'adapter-config-test-key-0123' };
+
+describe('adapter selection', () => {
+  it('runs on the embedded adapters when no project is configured', () => {
+    const c = loadCoordinatorConfig({ ...key });
+    expect([c.WAREHOUSE, c.BUS, c.BATCH_STORE]).toEqual(['duckdb', 'local', 'local']);
+    const w = loadWorkerConfig({});
+    expect([w.WAREHOUSE, w.BUS, w.MODEL_STORE]).toEqual(['duckdb', 'local', 'file']);
+  });
+
+  it('defaults to BigQuery, Pub/Sub, Firestore and Cloud Storage when GCP_PROJECT_ID is set', () => {
+    const c = loadCoordinatorConfig({ ...key, GCP_PROJECT_ID: 'nba-props', PUSH_AUTH: 'disabled' });
+    expect([c.WAREHOUSE, c.BUS, c.BATCH_STORE]).toEqual(['bigquery', 'pubsub', 'firestore']);
+    const w = loadWorkerConfig({ GCP_PROJECT_ID: 'nba-props', PUSH_AUTH: 'disabled' });
+    expect([w.WAREHOUSE, w.BUS, w.MODEL_STORE]).toEqual(['bigquery', 'pubsub', 'gcs']);
+  });
+
+  it('lets each adapter be chosen on its own (Pub/Sub and Firestore emulators over a DuckDB warehouse)', () => {
+    const c = loadCoordinatorConfig({ ...key, GCP_PROJECT_ID: 'emulated', PUSH_AUTH: 'disabled', WAREHOUSE: 'duckdb' });
+    expect([c.WAREHOUSE, c.BUS, c.BATCH_STORE]).toEqual(['duckdb', 'pubsub', 'firestore']);
+  });
+
+  it('refuses a Google adapter without a project, naming the variable', () => {
+    expect(() => loadCoordinatorConfig({ ...key, BUS: 'pubsub' })).toThrow(/BUS: BUS=pubsub needs GCP_PROJECT_ID/);
+    expect(() => loadWorkerConfig({ WAREHOUSE: 'bigquery' })).toThrow(/WAREHOUSE: WAREHOUSE=bigquery needs GCP_PROJECT_ID/);
+  });
+
+  it('refuses an unknown adapter name', () => {
+    expect(() => loadCoordinatorConfig({ ...key, BATCH_STORE: 'redis' })).toThrow(/BATCH_STORE/);
+  });
+});
