@@ -30,6 +30,8 @@ export interface Step {
   /** Exit 0 means the resource exists and `run` is skipped. */
   check?: readonly string[];
   run: readonly string[];
+  /** Output of a failed `run` that means the resource is already there (for commands with no describe). */
+  alreadyDone?: string;
 }
 
 export const serviceNames = (suffix: string) => ({
@@ -105,6 +107,14 @@ export function buildSetupPlan(o: SetupOptions): Step[] {
     check: ['gcloud', 'firestore', 'databases', 'describe', '--database=(default)', ...p],
     run: ['gcloud', 'firestore', 'databases', 'create', `--location=${o.location.toLowerCase() === 'us' ? 'nam5' : o.location}`, '--type=firestore-native', ...p],
   });
+  // The batch store's two queries (docs/operations.md → Firestore): active batches, and a date's latest batch.
+  for (const [first, firstOrder] of [['state', 'ascending'], ['game_date', 'ascending']] as const) {
+    steps.push({
+      title: `Firestore index batches(${first}, started_at desc)`,
+      run: ['gcloud', 'firestore', 'indexes', 'composite', 'create', '--collection-group=batches', '--query-scope=COLLECTION', `--field-config=field-path=${first},order=${firstOrder}`, '--field-config=field-path=started_at,order=descending', '--async', ...p],
+      alreadyDone: 'ALREADY_EXISTS',
+    });
+  }
   steps.push({
     title: `model bucket gs://${o.modelBucket}`,
     check: ['gcloud', 'storage', 'buckets', 'describe', `gs://${o.modelBucket}`, ...p],

@@ -64,6 +64,11 @@ export async function runPlan(steps: readonly Step[], opts: RunOptions): Promise
     }
     opts.out(`$ ${shellLine(step.run)}`);
     const done = await exec(step.run, opts.env, false);
+    if (done.code !== 0 && step.alreadyDone !== undefined && done.output.includes(step.alreadyDone)) {
+      opts.out('  already in place');
+      summary.skipped += 1;
+      continue;
+    }
     if (done.code !== 0) throw new Error(`setup step ${i + 1} (${step.title}) failed with exit ${done.code}: ${done.output.trim().split('\n').slice(-3).join(' | ')}`);
     summary.created += 1;
   }

@@ -32,6 +32,9 @@ function fakeCloud(existing: string[]): { env: NodeJS.ProcessEnv; calls: () => s
   const script = `#!/bin/sh
 echo "$(basename "$0") $*" >> "${dir}/calls.log"
 case "$*" in
+  *"indexes composite create"*)
+    if grep -qx "firestore-indexes" "${dir}/exists.txt"; then echo "ALREADY_EXISTS: index already exists" >&2; exit 1; fi
+    exit 0 ;;
   *" describe "*)
     for name in $(cat "${dir}/exists.txt"); do
       case " $* " in *" $name "*) exit 0 ;; esac
@@ -105,12 +108,21 @@ describe('setup plan', () => {
 
     const existing = ['nba-props', 'prediction-request-prod', 'prediction-ready-prod', 'nba-phase5-predictions-complete', 'prediction-request-prod-dlq', 'prediction-ready-prod-dlq',
       'prediction-request-prod-push', 'prediction-ready-prod-push', 'prediction-request-prod-dlq-sub', 'prediction-ready-prod-dlq-sub', 'nba-predictions', 'gs://nba-props-models',
-      'coordinator-api-key', '--database=(default)', 'prediction-start-prod', 'prediction-check-stalled-prod',
+      'coordinator-api-key', '--database=(default)', 'firestore-indexes', 'prediction-start-prod', 'prediction-check-stalled-prod',
       ...['prediction-coordinator', 'prediction-worker', 'prediction-pubsub-push', 'prediction-scheduler'].map((a) => `${a}@nba-props.iam.gserviceaccount.com`)];
     const again = fakeCloud(existing);
     const rerun = await runPlan(plan, { dryRun: false, out: () => undefined, env: again.env });
-    expect(rerun.skipped).toBe(plan.filter((s) => s.check).length);
-    expect(again.calls().filter((c) => / create /.test(c))).toEqual([]);
+    expect(rerun.skipped).toBe(plan.filter((s) => s.check || s.alreadyDone).length);
+    // Only the index creates run again (there is no describe for them); they answer ALREADY_EXISTS and count as in place.
+    expect(again.calls().filter((c) => / create /.test(c) && !c.includes('indexes composite create'))).toEqual([]);
+  });
+
+  it('treats an index that already exists as in place', async () => {
+    const cloud = fakeCloud([]);
+    const index = plan.find((s) => s.title.startsWith('Firestore index')) ?? { title: 'missing', run: [] };
+    const exists = { ...index, run: ['sh', '-c', 'echo "ERROR: (gcloud) ALREADY_EXISTS: index already exists" >&2; exit 1'] };
+    const summary = await runPlan([exists], { dryRun: false, out: () => undefined, env: cloud.env });
+    expect(summary).toEqual({ created: 0, skipped: 1, planned: 0 });
   });
 
   it('stops at the first failing step and names it', async () => {
