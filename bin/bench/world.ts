@@ -1,5 +1,6 @@
 /**
- * The demo world the service benchmarks share: a 15-game slate for today (America/New_York) seeded with `seedWorld` into a
+ * The demo world the service benchmarks share: a 15-game slate for today (America/New_York), 35–36 candidates a game,
+ * seeded with `seedWorld` into a
  * DuckDB file under the world directory, plus 8 registered models (the 4 demo models and a copy of each under a new
  * model_id, same file and sha256). Seeding is idempotent: a later benchmark (or child process) finds the world present.
  */
@@ -12,6 +13,8 @@ import { seedWorld } from '../demo/seed-world.js';
 import { DEMO_MODELS } from '../demo/demo-models.js';
 
 export const BENCH_GAMES = 15;
+/** Nearly full rosters, so the 15-game slate has about 500 candidates (the default 30–35 a game gives about 430). */
+export const BENCH_CANDIDATES_PER_GAME: readonly [number, number] = [35, 36];
 export const BENCH_MODELS = 8;
 const REGISTRY = 'nba_predictions.model_registry';
 export const COPY_SUFFIX = '_bench_copy';
@@ -38,7 +41,7 @@ export async function openWorld(worldDir: string, rttMs: number, log: (line: str
   const seeder = await DuckDbWarehouse.open({ path: db });
   let summary;
   try {
-    summary = await seedWorld({ warehouse: seeder, modelsDir, slateDates: [today], today, games: BENCH_GAMES, log: (l) => log(`  seed: ${l}`) });
+    summary = await seedWorld({ warehouse: seeder, modelsDir, slateDates: [today], today, games: BENCH_GAMES, candidatesPerGame: BENCH_CANDIDATES_PER_GAME, log: (l) => log(`  seed: ${l}`) });
     await registerCopies(seeder);
   } finally {
     await seeder.close();

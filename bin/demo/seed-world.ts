@@ -26,6 +26,8 @@ export interface SeedWorldOptions {
   seed?: number;
   trees?: number;
   historyDays?: number;
+  /** Candidate players per game, min–max (default 30–35). */
+  candidatesPerGame?: readonly [number, number];
   datasetPrefix?: string;
   log?: (line: string) => void;
 }
@@ -105,7 +107,7 @@ export async function seedWorld(opts: SeedWorldOptions): Promise<WorldSummary> {
     return summary;
   }
 
-  const world: DemoWorld = generateWorld({ slateDates, today: opts.today, games: opts.games, seed: opts.seed, historyDays: opts.historyDays });
+  const world: DemoWorld = generateWorld({ slateDates, today: opts.today, games: opts.games, seed: opts.seed, historyDays: opts.historyDays, candidatesPerGame: opts.candidatesPerGame });
   log(`generated the demo world in ${((performance.now() - t0) / 1000).toFixed(2)} s (history ${world.info.historyStart} … ${world.info.historyEnd})`);
   const clear = worldPresent ? [] : WORLD_TABLE_IDS.map((id) => ({ name: `demo.seed.clear.${id}`, sql: `DELETE FROM {{${id}}} WHERE TRUE`, datasetPrefix }));
   await warehouse.transaction('demo.seed.clear', [

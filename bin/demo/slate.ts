@@ -28,10 +28,13 @@ const EXTRA_STATUSES = ['doubtful', 'questionable', 'probable', 'probable', 'out
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-/** Candidates of one game: both rosters minus the deepest bench, 30–35 players. */
-function candidatesOf(state: SimState, game: ScheduledGame, rng: Rng): Player[] {
+/** Candidates per game by default: both rosters minus the deepest bench. */
+export const DEFAULT_CANDIDATES_PER_GAME: readonly [number, number] = [30, 35];
+
+/** Candidates of one game: both rosters minus the deepest bench, `perGame` players (min–max, at most both rosters). */
+function candidatesOf(state: SimState, game: ScheduledGame, rng: Rng, perGame: readonly [number, number]): Player[] {
   const both = [...(state.league.byTeam.get(game.home) ?? []), ...(state.league.byTeam.get(game.away) ?? [])];
-  const keep = rng.int(30, 35);
+  const keep = rng.int(perGame[0], perGame[1]);
   return both.sort((a, b) => a.slot - b.slot || a.lookup.localeCompare(b.lookup)).slice(0, keep);
 }
 
@@ -99,7 +102,7 @@ function qualityFields(rng: Rng, values: FeatureMap): Row {
   };
 }
 
-export function generateSlate(state: SimState, date: string, gameCount: number, today: string): SlateRows {
+export function generateSlate(state: SimState, date: string, gameCount: number, today: string, perGame: readonly [number, number] = DEFAULT_CANDIDATES_PER_GAME): SlateRows {
   const rng = Rng.of(state.seed, 'slate', date);
   const games = scheduleDay(state, date, gameCount, rng);
   const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], candidates: 0 };
@@ -108,7 +111,7 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
   const teamOf = (abbr: string): Team => state.league.teams.find((t) => t.abbr === abbr) as Team;
 
   games.forEach((game, gi) => {
-    const players = candidatesOf(state, game, rng);
+    const players = candidatesOf(state, game, rng, perGame);
     rows.candidates += players.length;
     const status = injuries(state, players, rng);
     const fair = new Map<string, number>();

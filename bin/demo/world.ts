@@ -6,9 +6,9 @@
 import type { Row } from '../../shared/ports/warehouse.js';
 import type { FeatureContext, GameLogEntry } from './features.js';
 import { simulateHistory, type ScheduledGame } from './history.js';
-import { buildLeague } from './league.js';
+import { ROSTER_SIZE, buildLeague } from './league.js';
 import { addDays } from './random.js';
-import { generateSlate } from './slate.js';
+import { DEFAULT_CANDIDATES_PER_GAME, generateSlate } from './slate.js';
 
 export const WORLD_TABLE_IDS = [
   'nba_raw.nbac_schedule',
@@ -58,6 +58,8 @@ export interface WorldOptions {
   seed?: number;
   /** Days of history before the first slate date, default 120. */
   historyDays?: number;
+  /** Candidate players per game, min–max (default 30–35; at most both rosters, 2 × ROSTER_SIZE). */
+  candidatesPerGame?: readonly [number, number];
 }
 
 export const DEFAULT_SEED = 20_251_122;
@@ -75,6 +77,10 @@ export function generateWorld(opts: WorldOptions): DemoWorld {
   for (const d of [...slateDates, opts.today]) if (!DATE.test(d)) throw new Error(`generateWorld: invalid date '${d}'`);
   if (!Number.isInteger(games) || games < 1 || games > 15) throw new Error(`generateWorld: games must be 1–15, got ${games}`);
   if (!Number.isInteger(historyDays) || historyDays < 14) throw new Error(`generateWorld: historyDays must be ≥ 14, got ${historyDays}`);
+  const perGame = opts.candidatesPerGame ?? DEFAULT_CANDIDATES_PER_GAME;
+  if (!perGame.every(Number.isInteger) || perGame[0] < 1 || perGame[0] > perGame[1] || perGame[1] > 2 * ROSTER_SIZE) {
+    throw new Error(`generateWorld: candidatesPerGame must be integers 1 ≤ min ≤ max ≤ ${2 * ROSTER_SIZE}, got ${perGame.join('–')}`);
+  }
 
   const first = slateDates[0] as string;
   const historyStart = addDays(first, -historyDays);
@@ -108,7 +114,7 @@ export function generateWorld(opts: WorldOptions): DemoWorld {
 
   const info: DemoWorld['info'] = { seed, slateDates, historyStart, historyEnd, games: {}, candidates: {} };
   for (const date of slateDates) {
-    const slate = generateSlate(state, date, games, opts.today);
+    const slate = generateSlate(state, date, games, opts.today, perGame);
     tables['nba_raw.nbac_schedule'].push(...slate.games.map((g) => scheduleRow(g, 1)));
     tables['nba_analytics.upcoming_player_game_context'].push(...slate.context);
     tables['nba_raw.odds_api_player_points_props'].push(...slate.odds);

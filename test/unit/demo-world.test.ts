@@ -176,3 +176,11 @@ describe('demo world generator', () => {
     expect(ex.some((e) => e.features.vegas_points_line === undefined)).toBe(true);
   });
 });
+
+describe('slate size', () => {
+  it('takes as many candidates a game as asked, up to both full rosters', () => {
+    const full = generateWorld({ slateDates: [DATE], today: DATE, games: 2, seed: 7, historyDays: 40, candidatesPerGame: [36, 36] });
+    expect(full.info.candidates[DATE]).toBe(72);
+    expect(() => generateWorld({ slateDates: [DATE], today: DATE, games: 2, seed: 7, historyDays: 40, candidatesPerGame: [30, 37] })).toThrow(/candidatesPerGame must be integers 1 ≤ min ≤ max ≤ 36, got 30–37/);
+  });
+});
