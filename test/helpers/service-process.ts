@@ -3,7 +3,7 @@
  * and configured only through the environment. For tests that check the composition roots (main.ts) and process behaviour.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -19,15 +19,6 @@ export function runOrThrow(cmd: string, args: string[], cwd: string): void {
 export function buildDist(dir: string): void {
   runOrThrow(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], repoRoot);
 }
-
-export const freePort = (): Promise<number> =>
-  new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no free port'))));
-    });
-  });
 
 export interface ServiceProcess {
   child: ChildProcess;
