@@ -27,6 +27,7 @@ import { batchBenchmark } from './bench/batch.js';
 import { inferenceBenchmark } from './bench/inference.js';
 import { workerBenchmark } from './bench/worker.js';
 import { setBenchOptions } from './bench/options.js';
+import { errorMessage } from '../shared/errors/error-message.js';
 
 const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, inferenceBenchmark, workerBenchmark];
 /** Hard cap per benchmark child (the whole default suite is meant to stay under ~5 minutes). */
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
         } catch (err) {
           failed++;
           log(`${b.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-          emit({ name: b.name, error: err instanceof Error ? err.message : String(err) });
+          emit({ name: b.name, error: errorMessage(err) });
         }
       }
     } finally {

@@ -9,6 +9,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { convertCbmToOnnx, sha256Hex } from '../shared/catboost/convert.js';
 import { FAMILY_FEATURES, MODEL_FAMILIES, type ModelFamily } from '../shared/contracts/feature-contract.js';
+import { errorMessage } from '../shared/errors/error-message.js';
 
 const USAGE = 'usage: cbm-to-onnx <in.cbm> <out.onnx> [--features-from metadata.json] [--family v9|v12|v12_noveg]';
 
@@ -84,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (e) {
-    console.error(`cbm-to-onnx: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    console.error(`cbm-to-onnx: ${errorMessage(e)}\n${USAGE}`);
     return 2;
   }
   try {
@@ -105,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`onnx:     ${args.output} (${onnx.length} bytes, sha256 ${sha256Hex(onnx)})`);
     return 0;
   } catch (e) {
-    console.error(`cbm-to-onnx: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`cbm-to-onnx: ${errorMessage(e)}`);
     return 1;
   }
 }

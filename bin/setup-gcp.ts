@@ -11,6 +11,7 @@ import { PRODUCT_TABLES, ALL_TABLES } from '../shared/contracts/tables.js';
 import { renderBigQueryDdl } from '../shared/adapters/bigquery/bigquery-ddl.js';
 import { buildSetupPlan, serviceNames } from './setup/plan.js';
 import { runPlan } from './setup/run-plan.js';
+import { errorMessage } from '../shared/errors/error-message.js';
 
 const USAGE = `usage: setup-gcp --project ID --region REGION [options]
   --project ID             GCP project id (required)
@@ -94,6 +95,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`setup-gcp: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`setup-gcp: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -4,6 +4,7 @@ import { resolveGameDate } from '../../shared/dates/game-date.js';
 import { LEGACY_RUN_MODES, RUN_MODES, parseRunMode } from '../../services/coordinator/dispatch/run-modes.js';
 import { DEFAULT_URL } from './client.js';
 import { UsageError } from './errors.js';
+import { errorMessage } from '../../shared/errors/error-message.js';
 
 export interface GlobalOptions {
   url: string;
@@ -104,7 +105,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   try {
     parsed = parseArgs({ args: argv.slice(1), options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[name] }, allowPositionals: true, allowNegative: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${name}: ${err instanceof Error ? err.message : String(err)}`, [`predict --help shows the options of '${name}'`]);
+    throw new UsageError(`${name}: ${errorMessage(err)}`, [`predict --help shows the options of '${name}'`]);
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const positionals = parsed.positionals;

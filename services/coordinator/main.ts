@@ -16,6 +16,7 @@ import { operatorAuthConfig, pushAuthConfig } from '../../shared/config/auth-env
 import { secretManagerResolver } from '../../shared/http/auth/api-key-source.js';
 import { buildOperatorAuth, buildPushAuth, googleCertSource } from '../../shared/http/auth/setup.js';
 import type { CoordinatorDeps } from './deps.js';
+import { errorMessage } from '../../shared/errors/error-message.js';
 
 async function main(): Promise<void> {
   const config = loadCoordinatorConfig(process.env);
@@ -55,6 +56,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `coordinator failed to start: ${err instanceof Error ? err.message : String(err)}` })}\n`);
+  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `coordinator failed to start: ${errorMessage(err)}` })}\n`);
   process.exit(1);
 });

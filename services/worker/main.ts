@@ -20,6 +20,7 @@ import { ModelSet } from './models/model-set.js';
 import { loadRegistry } from './models/registry-query.js';
 import { FeatureCache } from './predict/feature-cache.js';
 import type { WorkerDeps } from './deps.js';
+import { errorMessage } from '../../shared/errors/error-message.js';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
@@ -53,6 +54,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `worker failed to start: ${err instanceof Error ? err.message : String(err)}` })}\n`);
+  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `worker failed to start: ${errorMessage(err)}` })}\n`);
   process.exit(1);
 });

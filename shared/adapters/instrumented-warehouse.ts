@@ -8,10 +8,12 @@ import {
   tablesOf,
   type InsertRequest,
   type Query,
+  type QueryResult,
   type Row,
-  type StatementResult,
+  type TransactionResult,
   type Warehouse,
 } from '../ports/warehouse.js';
+import { errorMessage } from '../errors/error-message.js';
 
 export interface QueryLogEntry {
   /** The query's or insert's `name`; for a transaction statement, the statement's own `name`. */
@@ -55,12 +57,16 @@ export class QueryLog implements Warehouse {
     return this.timed([{ name: q.name, kind: 'query', tables: tablesOfQuery(q) }], () => this.inner.query(q));
   }
 
+  async queryWithWarnings(q: Query): Promise<QueryResult> {
+    return this.timed([{ name: q.name, kind: 'query', tables: tablesOfQuery(q) }], () => this.inner.queryWithWarnings(q));
+  }
+
   async insert(req: InsertRequest): Promise<void> {
     const entry = { name: req.name, kind: 'insert' as const, tables: [resolve(req.table, req.datasetPrefix)], rowCount: req.rows.length };
     return this.timed([entry], () => this.inner.insert(req));
   }
 
-  async transaction(name: string, statements: Query[]): Promise<StatementResult[]> {
+  async transaction(name: string, statements: Query[]): Promise<TransactionResult> {
     const entries = statements.map((st) => ({ name: st.name, kind: 'transaction' as const, tables: tablesOfQuery(st), transaction: name }));
     return this.timed(entries, () => this.inner.transaction(name, statements));
   }
@@ -89,7 +95,7 @@ export class QueryLog implements Warehouse {
     try {
       return await call();
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      error = errorMessage(err);
       throw err;
     } finally {
       const ms = performance.now() - start;

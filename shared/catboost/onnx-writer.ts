@@ -9,6 +9,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import type { ObliviousEnsemble } from './oblivious-ensemble.js';
+import { errorMessage } from '../errors/error-message.js';
 
 type Writer = protobuf.Writer;
 
@@ -282,7 +283,7 @@ export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
       }
     }
   } catch (e) {
-    throw new Error(`readOnnxMetadata: not a valid ONNX model (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`readOnnxMetadata: not a valid ONNX model (${errorMessage(e)})`);
   }
   return out;
 }

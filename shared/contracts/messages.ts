@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { FEATURE_NAMES, type FeatureName } from './feature-contract.js';
 import { DATASET_PREFIX_PATTERN } from '../ports/warehouse.js';
+import { errorMessage } from '../errors/error-message.js';
 
 export const TOPICS = {
   predictionRequest: 'prediction-request',
@@ -133,7 +134,7 @@ export function decodePush<T>(body: unknown, schema: z.ZodType<T>): DecodedPush<
   try {
     json = JSON.parse(Buffer.from(env.data.message.data, 'base64').toString('utf8'));
   } catch (err) {
-    return { ok: false, error: `message.data is not base64 JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: `message.data is not base64 JSON: ${errorMessage(err)}` };
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) return { ok: false, error: `invalid message: ${formatZodError(parsed.error)}` };

@@ -3,6 +3,10 @@
  * are expected failures (bad input, a failed dependency) as opposed to programmer errors.
  * For push routes the class decides the ack: `retryable` errors answer 5xx (Pub/Sub redelivers), others are acked.
  */
+import { errorMessage } from './error-message.js';
+
+export { errorMessage };
+
 export interface AppErrorOptions {
   httpStatus?: number;
   operational?: boolean;
@@ -41,10 +45,6 @@ export const dependencyFailed = (step: string, cause: unknown): AppError =>
     cause,
   });
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
 
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;

@@ -56,12 +56,101 @@ export interface StatementResult {
   rows: Row[];
 }
 
+export interface QueryResult {
+  rows: Row[];
+  /**
+   * What the engine reported beside a successful result: BigQuery's job `status.errors` on a job without `errorResult`
+   * (e.g. "buffered data may be temporarily unavailable"). DuckDB never reports any.
+   */
+  warnings: string[];
+}
+
+export interface TransactionResult {
+  statements: StatementResult[];
+  /** Warnings of the transaction's job and of each statement, in order (see QueryResult.warnings). */
+  warnings: string[];
+}
+
 export interface Warehouse {
   query(q: Query): Promise<Row[]>;
+  /** A query whose warnings matter to the caller (consolidation's staging counts): rows and warnings. */
+  queryWithWarnings(q: Query): Promise<QueryResult>;
   insert(req: InsertRequest): Promise<void>;
   /** Runs the statements in one transaction: all take effect, or none. */
-  transaction(name: string, statements: Query[]): Promise<StatementResult[]>;
+  transaction(name: string, statements: Query[]): Promise<TransactionResult>;
   close(): Promise<void>;
+}
+
+export type WarehouseErrorCode =
+  /** A query or job failed; `retryable` says whether the failure was transient (then the adapter's attempts ran out). */
+  | 'QUERY_FAILED'
+  /** A table or dataset the statement names does not exist (e.g. a dataset prefix with no tables). */
+  | 'NOT_FOUND'
+  /** A concurrent transaction on the same table won (BigQuery cancels one of two overlapping ones; DuckDB's write conflict). */
+  | 'TRANSACTION_CONFLICT'
+  /** The request is wrong before it is sent: a value that does not fit its column, an unknown column, a bad label key. */
+  | 'INVALID_INPUT'
+  /** The engine rejected rows of an append (per-row reasons in the message; `rejectedRows` names them). */
+  | 'INSERT_REJECTED'
+  /** The job did not finish within the client's timeout (it was asked to cancel). */
+  | 'TIMEOUT'
+  /** The transaction committed, but its per-statement results could not be read. */
+  | 'RESULT_UNKNOWN'
+  | 'CLOSED';
+
+export interface WarehouseErrorDetails {
+  /** Decided by the adapter from what the engine reported: worth another attempt later (a 5xx on a push), or not. */
+  retryable: boolean;
+  attempts?: number;
+  /** The engine's own reasons (BigQuery: `invalidQuery`, `backendError`, …). */
+  reasons?: string[];
+  jobId?: string;
+  /** INSERT_REJECTED: indices of the rows the engine refused (into the request's rows). */
+  rejectedRows?: number[];
+  cause?: unknown;
+}
+
+/** The one error every Warehouse adapter throws. The message starts with the query's name. */
+export class WarehouseError extends Error {
+  readonly code: WarehouseErrorCode;
+  /** The `name` of the query, insert or transaction that failed. */
+  readonly queryName: string;
+  readonly retryable: boolean;
+  readonly attempts: number;
+  readonly reasons: string[];
+  readonly jobId: string | undefined;
+  readonly rejectedRows: number[];
+
+  constructor(queryName: string, message: string, code: WarehouseErrorCode, details: WarehouseErrorDetails) {
+    super(`${queryName}: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'WarehouseError';
+    this.code = code;
+    this.queryName = queryName;
+    this.retryable = details.retryable;
+    this.attempts = details.attempts ?? 1;
+    this.reasons = details.reasons ?? [];
+    this.jobId = details.jobId;
+    this.rejectedRows = details.rejectedRows ?? [];
+  }
+}
+
+export type WarehouseCall =
+  | { kind: 'query'; name: string; query: Query }
+  | { kind: 'insert'; name: string; insert: InsertRequest }
+  | { kind: 'transaction'; name: string; statements: Query[] };
+
+/**
+ * A warehouse that passes every call to `inner` through `around` — the one decorator behind query counting, query logs and
+ * the tests' fault injection. `around` calls `next()` to run the call (or not, to fail it).
+ */
+export function interceptWarehouse(inner: Warehouse, around: <T>(call: WarehouseCall, next: () => Promise<T>) => Promise<T>): Warehouse {
+  return {
+    query: (q) => around({ kind: 'query', name: q.name, query: q }, () => inner.query(q)),
+    queryWithWarnings: (q) => around({ kind: 'query', name: q.name, query: q }, () => inner.queryWithWarnings(q)),
+    insert: (req) => around({ kind: 'insert', name: req.name, insert: req }, () => inner.insert(req)),
+    transaction: (name, statements) => around({ kind: 'transaction', name, statements }, () => inner.transaction(name, statements)),
+    close: () => inner.close(),
+  };
 }
 
 /** Typed parameter constructors, so call sites never hand-write type tags. */

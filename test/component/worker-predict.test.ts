@@ -192,7 +192,7 @@ describe('transient failures and the game date', () => {
   it('answers 503 for today, but acks a game more than a day in the past with a 0 completion', async () => {
     const before = completions().length;
     const { features: _f, feature_quality: _q, ...bare } = request({ player_lookup: 'player008' });
-    const failing: Warehouse = { query: () => Promise.reject(new Error('feature store down')), insert: () => Promise.resolve(), transaction: () => Promise.resolve([]), close: () => Promise.resolve() };
+    const failing: Warehouse = { query: () => Promise.reject(new Error('feature store down')), queryWithWarnings: () => Promise.reject(new Error('feature store down')), insert: () => Promise.resolve(), transaction: () => Promise.resolve({ statements: [], warnings: [] }), close: () => Promise.resolve() };
     const models = new ModelSet();
     const app = createWorkerApp({ warehouse: failing, bus, clock: systemClock, logger: silentLogger, models, features: new FeatureCache(failing, systemClock), settings: { readyTopic: 'ready', instance: 't' } });
     const srv = createServer(app);

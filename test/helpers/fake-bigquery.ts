@@ -17,6 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OAuth2Client } from 'google-auth-library';
+import { errorMessage } from '../../shared/errors/error-message.js';
 
 export type RequestKind = 'jobs.insert' | 'jobs.getQueryResults' | 'jobs.get' | 'jobs.list' | 'jobs.cancel' | 'tabledata.insertAll' | 'unknown';
 
@@ -200,7 +201,7 @@ export class FakeBigQuery {
           return send(res, 404, errorBody({ code: 404, reason: 'notFound', message: `fake BigQuery: no route ${method} ${path}` }));
       }
     } catch (err) {
-      return send(res, 500, errorBody({ code: 500, reason: 'internalError', message: `fake BigQuery: ${err instanceof Error ? err.message : String(err)}` }));
+      return send(res, 500, errorBody({ code: 500, reason: 'internalError', message: `fake BigQuery: ${errorMessage(err)}` }));
     }
   }
 

@@ -1,11 +1,11 @@
 /** A warehouse that passes everything to `inner` except the methods a test overrides (to inject faults). */
-import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { interceptWarehouse, type Warehouse } from '../../shared/ports/warehouse.js';
 
 export function overrideWarehouse(inner: Warehouse, overrides: Partial<Pick<Warehouse, 'query' | 'insert' | 'transaction'>>): Warehouse {
-  return {
-    query: overrides.query ?? ((q) => inner.query(q)),
-    insert: overrides.insert ?? ((r) => inner.insert(r)),
-    transaction: overrides.transaction ?? ((name, statements) => inner.transaction(name, statements)),
-    close: () => inner.close(),
-  };
+  return interceptWarehouse(inner, (call, next) => {
+    if (call.kind === 'query' && overrides.query) return overrides.query(call.query) as never;
+    if (call.kind === 'insert' && overrides.insert) return overrides.insert(call.insert) as never;
+    if (call.kind === 'transaction' && overrides.transaction) return overrides.transaction(call.name, call.statements) as never;
+    return next();
+  });
 }

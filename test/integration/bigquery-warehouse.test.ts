@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BigQueryWarehouse, type BigQueryRetryEvent, type BigQueryWarehouseOptions } from '../../shared/adapters/bigquery/bigquery-warehouse.js';
-import { BigQueryWarehouseError } from '../../shared/adapters/bigquery/bigquery-errors.js';
+import { WarehouseError } from '../../shared/ports/warehouse.js';
 import { renderBigQueryDdl, renderCreateTable } from '../../shared/adapters/bigquery/bigquery-ddl.js';
 import { ALL_TABLES, gamePostponements, oddsApiPlayerPointsProps, predictionStaging } from '../../shared/contracts/tables.js';
 import { param, type Row } from '../../shared/ports/warehouse.js';
@@ -43,13 +43,13 @@ afterEach(async () => {
   await fake.close();
 });
 
-async function rejection(p: Promise<unknown>): Promise<BigQueryWarehouseError> {
+async function rejection(p: Promise<unknown>): Promise<WarehouseError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(BigQueryWarehouseError);
-  return err as BigQueryWarehouseError;
+  expect(err).toBeInstanceOf(WarehouseError);
+  return err as WarehouseError;
 }
 
 function stagingRow(id: string, extra: Row = {}): Row {
@@ -191,7 +191,7 @@ describe('retries', () => {
   it('re-run a job that lost to a concurrent update, as a new job, then succeed', async () => {
     fake.failJobs({ code: 400, reason: 'invalidQuery', message: `Could not serialize access to table ${PROJECT}:nba_predictions.player_prop_predictions due to concurrent update` });
     fake.onQuery((st) => (st.sql.startsWith('MERGE') ? { affectedRows: 4 } : st.sql.startsWith('UPDATE') ? { affectedRows: 1 } : undefined));
-    const results = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
+    const { statements: results } = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
     expect(results.map((r) => r.affectedRows)).toEqual([4, 1]);
     const jobs = fake.insertedJobs();
     expect(jobs).toHaveLength(2);
@@ -248,7 +248,7 @@ describe('transactions', () => {
       ...consolidationStatements('2025-01-15', 'batch_7', 'test1'),
       { name: 'count', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch_id -- other batch', params: { batch_id: param.string('batch_6') }, datasetPrefix: 'test1' },
     ];
-    const results = await wh.transaction('consolidate', statements);
+    const { statements: results } = await wh.transaction('consolidate', statements);
     expect(results).toEqual([
       { affectedRows: 7, rows: [] },
       { affectedRows: 3, rows: [] },

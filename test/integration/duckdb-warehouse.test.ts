@@ -270,7 +270,7 @@ WHEN NOT MATCHED THEN INSERT (${PREDICTION_COLUMN_NAMES.join(', ')})
         predictionRow('p4', { batch_id: 'other' }),
       ],
     });
-    const results = await wh.transaction('test.consolidate', [
+    const { statements: results } = await wh.transaction('test.consolidate', [
       { name: 'test.merge', sql: MERGE_SQL, params: { batch: param.string('b1') } },
       { name: 'test.clean', sql: 'DELETE FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch', params: { batch: param.string('b1') } },
       { name: 'test.count', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' },

@@ -49,7 +49,7 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
     };
     if (batch.expected > 0) {
       try {
-        const [merge, deactivate] = await deps.warehouse.transaction(
+        const { statements: [merge, deactivate] } = await deps.warehouse.transaction(
           'consolidate',
           consolidationStatements(batch.game_date, batchId, batch.dataset_prefix),
         );

@@ -9,51 +9,6 @@
  * Never retried: invalidQuery, notFound, accessDenied, quotaExceeded, bytesBilledLimitExceeded, duplicate, invalid, … .
  */
 
-export type BigQueryWarehouseErrorCode =
-  /** A job or request failed; `retryable` says whether the failure was transient (the attempts ran out). */
-  | 'QUERY_FAILED'
-  /** A concurrent MERGE/UPDATE on the same table won, on every attempt. */
-  | 'TRANSACTION_CONFLICT'
-  /** The request is wrong before it is sent: a value that does not fit its column, an unknown column, a bad label key. */
-  | 'INVALID_INPUT'
-  /** insertAll rejected rows (per-row reasons in the message). */
-  | 'INSERT_REJECTED'
-  /** The job did not finish within the client's timeout (it was asked to cancel). */
-  | 'TIMEOUT'
-  /** The transaction committed, but its per-statement results could not be read. */
-  | 'RESULT_UNKNOWN'
-  | 'CLOSED';
-
-export interface BigQueryWarehouseErrorDetails {
-  retryable?: boolean;
-  attempts?: number;
-  reasons?: string[];
-  jobId?: string;
-  cause?: unknown;
-}
-
-export class BigQueryWarehouseError extends Error {
-  readonly code: BigQueryWarehouseErrorCode;
-  /** The `name` of the query, insert or transaction that failed. */
-  readonly queryName: string;
-  readonly retryable: boolean;
-  readonly attempts: number;
-  /** BigQuery's error reasons (`invalidQuery`, `backendError`, …), when it gave any. */
-  readonly reasons: string[];
-  readonly jobId: string | undefined;
-
-  constructor(queryName: string, message: string, code: BigQueryWarehouseErrorCode, details: BigQueryWarehouseErrorDetails = {}) {
-    super(`${queryName}: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'BigQueryWarehouseError';
-    this.code = code;
-    this.queryName = queryName;
-    this.retryable = details.retryable ?? false;
-    this.attempts = details.attempts ?? 1;
-    this.reasons = details.reasons ?? [];
-    this.jobId = details.jobId;
-  }
-}
-
 /** What a failed call to BigQuery said, whatever shape the client library gave it. */
 export interface ApiFailure {
   /** HTTP status, when the failure came from a response. */
@@ -71,9 +26,9 @@ const CONCURRENT_UPDATE = /could not serialize access to table .* due to concurr
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+import { errorMessage } from '../../errors/error-message.js';
+
+export { errorMessage };
 
 /** Reads an ApiError (`code`, `errors[{reason, message}]`), a job's `errorResult`/`errors`, or a network error. */
 export function apiFailureOf(err: unknown): ApiFailure {

@@ -8,6 +8,7 @@
  */
 import type { QueryParam, ScalarType, ScalarValue } from '../../ports/warehouse.js';
 import { canonicalDate, canonicalTimestamp, describeValue, float64Wire, int64String, numericString } from './bigquery-values.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 export interface RestQueryParameter {
   name: string;
@@ -57,7 +58,7 @@ export function restQueryParameter(name: string, p: QueryParam): RestQueryParame
     }
     return { name, parameterType: { type: p.type }, parameterValue: { value: p.value === null ? null : scalarWire(p.type, p.value) } };
   } catch (err) {
-    throw new Error(`parameter @${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`parameter @${name}: ${errorMessage(err)}`, { cause: err });
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { PlainValue, Row } from '../../ports/warehouse.js';
 import { isoFromMicros, safeInteger, timestampMicros } from './bigquery-values.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 export interface SchemaField {
   name: string;
@@ -87,7 +88,7 @@ function decodeCell(field: SchemaField, v: unknown): PlainValue {
     }
     return decodeScalar(field, v);
   } catch (err) {
-    throw new Error(`column '${field.name}': ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`column '${field.name}': ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -109,7 +110,7 @@ export function decodeRows(fields: readonly SchemaField[], rows: readonly unknow
     try {
       return decodeRecord(fields, r);
     } catch (err) {
-      throw new Error(`result row ${i}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`result row ${i}: ${errorMessage(err)}`, { cause: err });
     }
   });
 }

@@ -8,6 +8,7 @@
  */
 import { prefixedDataset, renderTables, type Query, type QueryParam } from '../../ports/warehouse.js';
 import { sameParam } from './bigquery-params.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 export function quoteBigQueryIdent(path: string): string {
   if (path.includes('`')) throw new Error(`identifier ${path} contains a backtick`);
@@ -135,7 +136,7 @@ export function transactionScript(statements: readonly Query[], render: (q: Quer
     try {
       sql = singleStatement(render(st));
     } catch (err) {
-      throw new Error(`statement ${st.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`statement ${st.name}: ${errorMessage(err)}`, { cause: err });
     }
     const renames = new Map<string, string>();
     const own = new Set(Object.keys(st.params ?? {}));

@@ -17,10 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Query as BigQueryQuery } from '@google-cloud/bigquery';
 import { findTable, type TableDef } from '../../contracts/tables.js';
-import { prefixedDataset, type InsertRequest, type Query, type Row, type StatementResult, type Warehouse } from '../../ports/warehouse.js';
+import { WarehouseError, prefixedDataset, type InsertRequest, type Query, type QueryResult, type Row, type StatementResult, type TransactionResult, type Warehouse, type WarehouseErrorCode, type WarehouseErrorDetails } from '../../ports/warehouse.js';
 import { datasetsOf, renderAddColumns, renderBigQueryDdl, type BigQueryDdlOptions } from './bigquery-ddl.js';
 import {
-  BigQueryWarehouseError,
   apiFailureOf,
   describeFailure,
   errorMessage,
@@ -75,7 +74,12 @@ export interface BigQueryWarehouseOptions {
 interface JobOutcome {
   jobId: string;
   rows: Row[];
+  warnings: string[];
 }
+
+/** The adapter's errors: the port's WarehouseError; not retryable unless said. */
+const bqError = (name: string, message: string, code: WarehouseErrorCode, details: Partial<WarehouseErrorDetails> = {}): WarehouseError =>
+  new WarehouseError(name, message, code, { retryable: false, ...details });
 
 type JobState = 'missing' | 'running' | 'done' | 'failed' | 'unknown';
 
@@ -122,9 +126,20 @@ export class BigQueryWarehouse implements Warehouse {
   // Port
 
   async query(q: Query): Promise<Row[]> {
+    return (await this.queryWithWarnings(q)).rows;
+  }
+
+  /**
+   * A query with the warnings BigQuery reported beside its success: getQueryResults' `errors` on a job without
+   * `errorResult` ("the first errors or warnings encountered during the running of the job … do not necessarily mean that
+   * the job has completed or was unsuccessful":
+   * https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/getQueryResults#response-body).
+   */
+  async queryWithWarnings(q: Query): Promise<QueryResult> {
     return this.track(q.name, async () => {
       const { sql, params, labels } = this.prepare(q.name, [q], () => renderBigQuerySql(q.sql, this.projectId, q.datasetPrefix));
-      return (await this.runJob(q.name, sql, params, labels)).rows;
+      const job = await this.runJob(q.name, sql, params, labels);
+      return { rows: job.rows, warnings: job.warnings };
     });
   }
 
@@ -136,7 +151,7 @@ export class BigQueryWarehouse implements Warehouse {
         table = findTable(req.table);
         rows = insertAllRows(table, req.rows, req.idColumns);
       } catch (err) {
-        throw new BigQueryWarehouseError(req.name, `insert into ${req.table}: ${errorMessage(err)}`, 'INVALID_INPUT', { cause: err });
+        throw bqError(req.name, `insert into ${req.table}: ${errorMessage(err)}`, 'INVALID_INPUT', { cause: err });
       }
       if (rows.length === 0) return;
       const dataset = prefixedDataset(table.dataset, req.datasetPrefix);
@@ -162,9 +177,9 @@ export class BigQueryWarehouse implements Warehouse {
     });
   }
 
-  async transaction(name: string, statements: Query[]): Promise<StatementResult[]> {
+  async transaction(name: string, statements: Query[]): Promise<TransactionResult> {
     return this.track(name, async () => {
-      if (statements.length === 0) return [];
+      if (statements.length === 0) return { statements: [], warnings: [] };
       let startLines: number[] = [];
       const { sql, params, labels } = this.prepare(name, statements, () => {
         const script = transactionScript(statements, (st) => renderBigQuerySql(st.sql, this.projectId, st.datasetPrefix));
@@ -176,13 +191,16 @@ export class BigQueryWarehouse implements Warehouse {
         const children = await this.withRetry(name, 'list child jobs', () => this.childJobs(parent.jobId));
         const byStatement = childrenByStatement(children, startLines, statements.map((s) => s.name));
         const results: StatementResult[] = [];
+        const warnings = [...parent.warnings];
         for (const child of byStatement) {
-          const rows = child.statementType === 'SELECT' ? await this.withRetry(name, 'read child results', () => this.readResults(name, this.bq.job(child.jobId, { location: child.location ?? this.location }))) : [];
+          warnings.push(...child.warnings);
+          const rows = child.statementType === 'SELECT' ? (await this.withRetry(name, 'read child results', () => this.readResults(name, this.bq.job(child.jobId, { location: child.location ?? this.location })))).rows : [];
           results.push({ affectedRows: child.affectedRows ?? 0, rows });
         }
-        return results;
+        return { statements: results, warnings: [...new Set(warnings)] };
       } catch (err) {
-        throw new BigQueryWarehouseError(name, `the transaction COMMITTED (job ${parent.jobId}), but its per-statement results could not be read: ${errorMessage(err)}`, 'RESULT_UNKNOWN', {
+        throw bqError(name, `the transaction COMMITTED (job ${parent.jobId}), but its per-statement results could not be read: ${errorMessage(err)}`, 'RESULT_UNKNOWN', {
+          retryable: false,
           jobId: parent.jobId,
           cause: err,
         });
@@ -227,7 +245,7 @@ export class BigQueryWarehouse implements Warehouse {
       for (const table of tables) {
         const key = `${prefixedDataset(table.dataset, datasetPrefix)}.${table.name}`;
         const cols = have.get(key);
-        if (!cols) throw new BigQueryWarehouseError('ensureTables', `${this.projectId}.${key} has no columns in INFORMATION_SCHEMA after CREATE TABLE IF NOT EXISTS`, 'QUERY_FAILED');
+        if (!cols) throw bqError('ensureTables', `${this.projectId}.${key} has no columns in INFORMATION_SCHEMA after CREATE TABLE IF NOT EXISTS`, 'QUERY_FAILED');
         const missing = table.columns.filter((c) => !cols.has(c.name));
         if (missing.length > 0) alters.push(renderAddColumns(table, missing, ddl));
       }
@@ -252,7 +270,7 @@ export class BigQueryWarehouse implements Warehouse {
       if (missing.length > 0) throw new Error(`parameter ${missing.map((p) => `@${p}`).join(', ')} has no value`);
       return { sql, params: restQueryParameters(params), labels: this.jobLabels(name, statements) };
     } catch (err) {
-      throw new BigQueryWarehouseError(name, errorMessage(err), 'INVALID_INPUT', { cause: err });
+      throw bqError(name, errorMessage(err), 'INVALID_INPUT', { cause: err });
     }
   }
 
@@ -280,9 +298,9 @@ export class BigQueryWarehouse implements Warehouse {
     for (let attempt = 1; ; attempt++) {
       try {
         job ??= await this.createJob(jobId, sql, params, labels);
-        return { jobId, rows: await this.readResults(name, job) };
+        return { jobId, ...(await this.readResults(name, job)) };
       } catch (err) {
-        if (err instanceof BigQueryWarehouseError) throw err;
+        if (err instanceof WarehouseError) throw err;
         const failure = apiFailureOf(err);
         if (!isRetryable(failure) || attempt >= this.retry.maxAttempts) throw this.failed(name, failure, attempt, jobId, err);
         const state = await this.jobState(jobId);
@@ -329,9 +347,10 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   /** Pages through a job's results until it completes, within the client timeout; decodes them with the schema. */
-  private async readResults(name: string, job: Job): Promise<Row[]> {
+  private async readResults(name: string, job: Job): Promise<{ rows: Row[]; warnings: string[] }> {
     const deadline = Date.now() + this.opts.timeoutMs;
     const raw: unknown[] = [];
+    const warnings = new Set<string>();
     let fields: SchemaField[] | undefined;
     let pageToken: string | undefined;
     for (;;) {
@@ -347,30 +366,32 @@ export class BigQueryWarehouse implements Warehouse {
         await sleep(100); // the server already held the call (up to ~10 s) before answering
         continue;
       }
+      for (const w of warningsOf(resp.errors)) warnings.add(w);
       try {
         fields ??= schemaFields(resp.schema);
       } catch (err) {
-        throw new BigQueryWarehouseError(name, errorMessage(err), 'QUERY_FAILED', { jobId: job.id ?? undefined, cause: err });
+        throw bqError(name, errorMessage(err), 'QUERY_FAILED', { jobId: job.id ?? undefined, cause: err });
       }
       raw.push(...(Array.isArray(rows) ? (rows as unknown[]) : []));
       if (typeof resp.pageToken !== 'string' || resp.pageToken === '') break;
       pageToken = resp.pageToken;
     }
     try {
-      return decodeRows(fields ?? [], raw);
+      return { rows: decodeRows(fields ?? [], raw), warnings: [...warnings] };
     } catch (err) {
-      throw new BigQueryWarehouseError(name, errorMessage(err), 'QUERY_FAILED', { jobId: job.id ?? undefined, cause: err });
+      throw bqError(name, errorMessage(err), 'QUERY_FAILED', { jobId: job.id ?? undefined, cause: err });
     }
   }
 
-  private async timedOut(name: string, job: Job): Promise<BigQueryWarehouseError> {
+  private async timedOut(name: string, job: Job): Promise<WarehouseError> {
     let cancel = 'cancel requested';
     try {
       await job.cancel();
     } catch (err) {
       cancel = `cancel failed: ${errorMessage(err)}`;
     }
-    return new BigQueryWarehouseError(name, `job ${job.id ?? '?'} did not complete within ${this.opts.timeoutMs} ms (${cancel})`, 'TIMEOUT', { jobId: job.id ?? undefined });
+    // A job that outlived the client's patience may finish on a later attempt (a redelivery): worth retrying.
+    return bqError(name, `job ${job.id ?? '?'} did not complete within ${this.opts.timeoutMs} ms (${cancel})`, 'TIMEOUT', { retryable: true, jobId: job.id ?? undefined });
   }
 
   private async childJobs(parentJobId: string): Promise<ChildJob[]> {
@@ -394,7 +415,7 @@ export class BigQueryWarehouse implements Warehouse {
       try {
         return await call();
       } catch (err) {
-        if (err instanceof BigQueryWarehouseError) throw err;
+        if (err instanceof WarehouseError) throw err;
         const failure = apiFailureOf(err);
         if (!isRetryable(failure) || attempt >= this.retry.maxAttempts) throw new Error(`${what}: ${describeFailure(failure)}`, { cause: err });
         await this.backoff(name, attempt, failure, undefined);
@@ -408,11 +429,12 @@ export class BigQueryWarehouse implements Warehouse {
     await sleep(delayMs);
   }
 
-  private failed(name: string, failure: ApiFailure, attempts: number, jobId: string, cause: unknown): BigQueryWarehouseError {
+  private failed(name: string, failure: ApiFailure, attempts: number, jobId: string, cause: unknown): WarehouseError {
     const retryable = isRetryable(failure);
     const conflict = isConcurrentUpdate(failure);
     const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-    return new BigQueryWarehouseError(name, `${conflict ? 'transaction conflict: ' : ''}${describeFailure(failure)}${tries}`, conflict ? 'TRANSACTION_CONFLICT' : 'QUERY_FAILED', {
+    const code: WarehouseErrorCode = conflict ? 'TRANSACTION_CONFLICT' : failure.reasons.includes('notFound') ? 'NOT_FOUND' : 'QUERY_FAILED';
+    return bqError(name, `${conflict ? 'transaction conflict: ' : ''}${describeFailure(failure)}${tries}`, code, {
       retryable,
       attempts,
       reasons: failure.reasons,
@@ -422,7 +444,7 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   private track<T>(name: string, work: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new BigQueryWarehouseError(name, 'the warehouse is closed', 'CLOSED'));
+    if (this.closed) return Promise.reject(bqError(name, 'the warehouse is closed', 'CLOSED', { retryable: true }));
     const op = work();
     this.inFlight.add(op);
     const forget = (): void => {
@@ -431,6 +453,16 @@ export class BigQueryWarehouse implements Warehouse {
     op.then(forget, forget);
     return op;
   }
+}
+
+/** The messages of a response's `errors` (ErrorProto list): warnings when the job did not fail. */
+function warningsOf(errors: unknown): string[] {
+  if (!Array.isArray(errors)) return [];
+  return errors.flatMap((e: unknown) => {
+    if (!isRecord(e)) return [];
+    const reason = typeof e.reason === 'string' ? `[${e.reason}] ` : '';
+    return typeof e.message === 'string' ? [`${reason}${e.message}`] : [];
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Column, TableDef } from '../../contracts/tables.js';
 import type { PlainValue, Row } from '../../ports/warehouse.js';
 import { canonicalDate, canonicalTimestamp, describeValue, float64Wire, int64String, numericString } from './bigquery-values.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 export type WireValue = string | number | boolean | WireValue[];
 
@@ -104,7 +105,7 @@ export function insertAllRows(table: TableDef, rows: readonly Row[], idColumns?:
       try {
         wire = cellWire(col, row[col.name]);
       } catch (err) {
-        throw new Error(`row ${r}, column '${col.name}': ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(`row ${r}, column '${col.name}': ${errorMessage(err)}`, { cause: err });
       }
       if (wire !== undefined) json[col.name] = wire;
     }
@@ -112,7 +113,7 @@ export function insertAllRows(table: TableDef, rows: readonly Row[], idColumns?:
     try {
       insertId = idColumns && idColumns.length > 0 ? insertIdOf(row, idColumns) : randomUUID();
     } catch (err) {
-      throw new Error(`row ${r}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`row ${r}: ${errorMessage(err)}`, { cause: err });
     }
     return { insertId, json };
   });

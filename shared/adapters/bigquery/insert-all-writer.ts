@@ -8,7 +8,8 @@
  * naming each row (its index in the request), insertId, reason and message, and how many rows were written.
  */
 import type { Table } from '@google-cloud/bigquery';
-import { BigQueryWarehouseError, apiFailureOf, describeFailure, isRetryable, type ApiFailure } from './bigquery-errors.js';
+import { WarehouseError } from '../../ports/warehouse.js';
+import { apiFailureOf, describeFailure, isRetryable, type ApiFailure } from './bigquery-errors.js';
 import type { InsertAllRow } from './insert-all-rows.js';
 
 const RETRYABLE_ROW_REASONS = new Set(['backendError', 'internalError', 'stopped', 'timeout']);
@@ -57,11 +58,13 @@ export async function insertAllChunk(target: InsertAllTarget, chunk: readonly In
           await target.backoff(attempt, { httpStatus: undefined, networkCode: undefined, reasons, message: `${rowErrors.length} rows failed transiently` });
           continue;
         }
-        throw new BigQueryWarehouseError(target.name, rejection(target, rowErrors, permanent, written), 'INSERT_REJECTED', { attempts: attempt, reasons, cause: err });
+        const rejectedRows = permanent.filter((f) => !onlyStopped(f)).map((f) => target.rowIndex.get(f.insertId)).filter((i): i is number => i !== undefined);
+        // Rejected rows never succeed as they are; rows only `stopped` beside them, or failing transiently, would.
+        throw new WarehouseError(target.name, rejection(target, rowErrors, permanent, written), 'INSERT_REJECTED', { retryable: permanent.length === 0, attempts: attempt, reasons, rejectedRows, cause: err });
       }
       const failure = apiFailureOf(err);
       if (!isRetryable(failure) || attempt >= target.maxAttempts) {
-        throw new BigQueryWarehouseError(target.name, `insert into ${target.fullName}: ${describeFailure(failure)} (${written} of ${target.total} rows written before)`, 'QUERY_FAILED', {
+        throw new WarehouseError(target.name, `insert into ${target.fullName}: ${describeFailure(failure)} (${written} of ${target.total} rows written before)`, failure.reasons.includes('notFound') ? 'NOT_FOUND' : 'QUERY_FAILED', {
           retryable: isRetryable(failure),
           attempts: attempt,
           reasons: failure.reasons,

@@ -11,6 +11,8 @@ export interface ChildJob {
   statementType: string | undefined;
   /** Rows inserted + updated + deleted; null when BigQuery gave no count. */
   affectedRows: number | null;
+  /** status.errors of a child that succeeded: warnings. */
+  warnings: string[];
 }
 
 const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
@@ -41,7 +43,9 @@ export function childJobOf(entry: unknown): ChildJob {
     const parts = ['insertedRowCount', 'updatedRowCount', 'deletedRowCount'].map((k) => count(rec(query.dmlStats)[k]) ?? 0);
     affected = parts.reduce((a, b) => a + b, 0);
   }
-  return { jobId, location: str(ref.location), startLine: line ?? undefined, statementType: str(query.statementType), affectedRows: affected };
+  const status = rec(e.status);
+  const warnings = Array.isArray(status.errors) ? status.errors.flatMap((w: unknown) => (typeof rec(w).message === 'string' ? [`${str(rec(w).reason) ? `[${str(rec(w).reason)}] ` : ''}${String(rec(w).message)}`] : [])) : [];
+  return { jobId, location: str(ref.location), startLine: line ?? undefined, statementType: str(query.statementType), affectedRows: affected, warnings };
 }
 
 export const isDml = (child: ChildJob): boolean => child.statementType !== undefined && DML.has(child.statementType);

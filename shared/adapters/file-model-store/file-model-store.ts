@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelStore } from '../../ports/model-store.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 export class FileModelStore implements ModelStore {
   constructor(private readonly root: string) {}
@@ -13,7 +14,7 @@ export class FileModelStore implements ModelStore {
     try {
       return new Uint8Array(await readFile(path));
     } catch (err) {
-      throw new Error(`model ${uri}: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`model ${uri}: cannot read ${path}: ${errorMessage(err)}`);
     }
   }
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { BatchRecord, BatchState, PlayerOutcome } from '../../ports/batch-store.js';
 import { formatZodError } from '../../contracts/messages.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 const STATES = ['dispatching', 'running', 'consolidating', 'complete', 'partial', 'failed'] as const satisfies readonly BatchState[];
 
@@ -71,7 +72,7 @@ export function parseJson<T>(schema: z.ZodType<T>, json: string, what: string): 
   try {
     value = JSON.parse(json);
   } catch (err) {
-    throw new Error(`${what} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${what} is not JSON: ${errorMessage(err)}`);
   }
   return parseDoc(schema, value, what);
 }

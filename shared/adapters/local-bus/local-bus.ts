@@ -20,6 +20,7 @@ import type {
   PublishListener,
   SubscriptionStats,
 } from './types.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 export { computeBackoffMs } from './backoff.js';
 export type {
@@ -251,7 +252,7 @@ export class LocalBus implements Bus {
     try {
       stored = this.store(topic, m.data, m.attributes ?? {});
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       this.logger.warn({ topic, error }, 'local bus rejected a message');
       return { ok: false, error };
     }
@@ -269,7 +270,7 @@ export class LocalBus implements Bus {
     try {
       json = JSON.stringify(data);
     } catch (err) {
-      throw new Error(`data is not JSON-serialisable: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`data is not JSON-serialisable: ${errorMessage(err)}`);
     }
     if (json === undefined) throw new Error(`data is not JSON-serialisable (${typeof data})`);
     const bytes = Buffer.byteLength(json);
@@ -329,7 +330,7 @@ export class LocalBus implements Bus {
       const envelope = buildEnvelope(d.message, s.path, s.config.deadLetterTopic ? d.attempts : undefined);
       result = await pushOnce(s.config.pushEndpoint, JSON.stringify(envelope), s.config.ackDeadlineMs, controller);
     } catch (err) {
-      result = { ack: false, error: err instanceof Error ? err.message : String(err) };
+      result = { ack: false, error: errorMessage(err) };
     } finally {
       s.controllers.delete(controller);
       s.inFlight--;

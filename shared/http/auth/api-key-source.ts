@@ -7,6 +7,7 @@
  * service without a secret never loads it. No key is ever put in an error message.
  */
 import { MIN_API_KEY_LENGTH } from '../api-key-auth.js';
+import { errorMessage } from '../../errors/error-message.js';
 
 export interface SecretResolver {
   /** The payload of a secret version, as UTF-8 text. */
@@ -75,7 +76,7 @@ export async function loadApiKeys(sources: ApiKeySources, resolver: SecretResolv
       text = await resolver.access(sources.secret);
     } catch (err) {
       throw new Error(
-        `could not read the API keys from Secret Manager (${sources.secret}): ${err instanceof Error ? err.message : String(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`,
+        `could not read the API keys from Secret Manager (${sources.secret}): ${errorMessage(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`,
       );
     }
     const fromSecret = parseKeyList(text, `secret ${sources.secret}`);

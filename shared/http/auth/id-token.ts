@@ -11,6 +11,7 @@
  */
 import { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
+import { errorMessage } from '../../errors/error-message.js';
 
 /** Google's signing keys as PEM, `{kid: pem}` — the format `verifySignedJwtWithCertsAsync` takes. */
 export const GOOGLE_PEM_CERTS_URL = 'https://www.googleapis.com/oauth2/v1/certs';
@@ -97,7 +98,7 @@ export class HttpCertSource implements CertSource {
     try {
       res = await this.fetchImpl(this.opts.url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
     } catch (err) {
-      throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: ${errorMessage(err)}`);
     }
     if (!res.ok) throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: HTTP ${res.status}`);
     const parsed = certsBodySchema.safeParse(await res.json().catch(() => undefined));

@@ -1,0 +1,94 @@
+/**
+ * One embedded DuckDB database (a file or ':memory:') and its small connection pool: every operation takes a connection of
+ * its own, gives it back when done, and a connection left inside a failed transaction is closed instead of reused. Shared
+ * by the warehouse adapter and the embedded default's durable state (the local batch store and the local bus), so one
+ * process opens one file once.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export class DuckDbClosedError extends Error {
+  constructor() {
+    super('the DuckDB database is closed');
+    this.name = 'DuckDbClosedError';
+  }
+}
+
+export class DuckDbDatabase {
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly path: string,
+    private readonly maxIdle: number,
+  ) {}
+
+  static async open(path: string, maxIdleConnections = 8): Promise<DuckDbDatabase> {
+    return new DuckDbDatabase(await DuckDBInstance.create(path), path, maxIdleConnections);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Runs `work` on a connection of its own and returns the connection to the pool (unless it is left unusable). */
+  withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new DuckDbClosedError());
+    const op = (async () => {
+      const conn = this.idle.pop() ?? (await this.instance.connect());
+      let healthy = true;
+      try {
+        return await work(conn);
+      } catch (err) {
+        healthy = await stillUsable(conn);
+        throw err;
+      } finally {
+        if (healthy && !this.closed && this.idle.length < this.maxIdle) this.idle.push(conn);
+        else conn.closeSync();
+      }
+    })();
+    this.inFlight.add(op);
+    const forget = (): void => {
+      this.inFlight.delete(op);
+    };
+    op.then(forget, forget);
+    return op;
+  }
+
+  /** `work` inside BEGIN … COMMIT on one connection; any failure rolls back and rethrows. */
+  inTransaction<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.withConnection(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const result = await work(conn);
+        await conn.run('COMMIT');
+        return result;
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** Waits for operations in flight, then closes every connection and the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    for (const conn of this.idle.splice(0)) conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** After a failure: a connection goes back to the pool only if it is not left inside a transaction. */
+async function stillUsable(conn: DuckDBConnection): Promise<boolean> {
+  try {
+    await conn.run('SELECT 1');
+    await conn.run('BEGIN TRANSACTION');
+    await conn.run('ROLLBACK');
+    return true;
+  } catch {
+    return false;
+  }
+}

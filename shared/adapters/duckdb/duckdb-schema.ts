@@ -1,0 +1,60 @@
+/**
+ * Tables on DuckDB from the one schema definition: create (IF NOT EXISTS), additive migration (a column the definition has
+ * and an older table lacks is added, nullable), BigQuery's partition expiry emulated, and the physical column order the
+ * appender needs.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ALL_TABLES, type TableDef } from '../../contracts/tables.js';
+import { DATASET_PREFIX_PATTERN, prefixedDataset } from '../../ports/warehouse.js';
+import { duckDbColumnType, duckDbTableName, quoteDuckDbIdent, renderDuckDbDdl } from './duckdb-ddl.js';
+import { isDuckDbConflict } from './duckdb-errors.js';
+import { withRetry } from '../../retry/backoff.js';
+
+const MS_PER_DAY = 86_400_000;
+
+/** Creates the tables, migrates older ones additively, and drops rows whose partition would have expired on BigQuery. */
+export async function ensureDuckDbTables(conn: DuckDBConnection, tables: readonly TableDef[], datasetPrefix: string | undefined, now: Date): Promise<void> {
+  for (const sql of tables.flatMap((t) => renderDuckDbDdl(t, datasetPrefix))) {
+    // Two processes' first boots may race on CREATE SCHEMA; a conflict clears on a short retry.
+    await withRetry(() => conn.run(sql), { attempts: 5, initialDelayMs: 5, maxDelayMs: 50, retryIf: isDuckDbConflict });
+  }
+  for (const table of tables) {
+    const existing = new Set(await physicalColumns(conn, prefixedDataset(table.dataset, datasetPrefix), table.name));
+    for (const col of table.columns) {
+      if (existing.has(col.name)) continue;
+      await conn.run(`ALTER TABLE ${duckDbTableName(table, datasetPrefix)} ADD COLUMN ${quoteDuckDbIdent(col.name)} ${duckDbColumnType(col)}`);
+    }
+  }
+  for (const table of tables) {
+    const expiry = expirySql(table, datasetPrefix, now);
+    if (expiry) await conn.run(expiry);
+  }
+}
+
+/** Drops every dataset of the project's tables created under `prefix` (`<prefix>_nba_raw`, …), with its tables. */
+export async function dropDuckDbPrefix(conn: DuckDBConnection, prefix: string): Promise<void> {
+  if (!DATASET_PREFIX_PATTERN.test(prefix)) throw new Error(`invalid dataset prefix '${prefix}'`);
+  for (const ds of new Set(ALL_TABLES.map((t) => prefixedDataset(t.dataset, prefix)))) await conn.run(`DROP SCHEMA IF EXISTS ${quoteDuckDbIdent(ds)} CASCADE`);
+}
+
+/**
+ * DELETE of the rows BigQuery would have expired by `now`: a daily partition lives `partitionExpirationDays` past the end of
+ * its (UTC) day, so rows whose partition day is before the UTC day of `now − days` are gone. Null for tables without expiry.
+ */
+export function expirySql(table: TableDef, datasetPrefix: string | undefined, now: Date): string | null {
+  if (table.partitionExpirationDays === undefined || table.partitionBy === undefined) return null;
+  const col = table.columns.find((c) => c.name === table.partitionBy);
+  if (!col || (col.type !== 'DATE' && col.type !== 'TIMESTAMP')) {
+    throw new Error(`${table.dataset}.${table.name}: partition column '${table.partitionBy}' must be a DATE or TIMESTAMP column`);
+  }
+  const cutoffDay = new Date(now.getTime() - table.partitionExpirationDays * MS_PER_DAY).toISOString().slice(0, 10);
+  return `DELETE FROM ${duckDbTableName(table, datasetPrefix)} WHERE ${quoteDuckDbIdent(col.name)} < ${col.type} '${cutoffDay}'`;
+}
+
+export async function physicalColumns(conn: DuckDBConnection, schema: string, table: string): Promise<string[]> {
+  const reader = await conn.runAndReadAll(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $schema AND table_name = $table ORDER BY ordinal_position',
+    { schema, table },
+  );
+  return reader.getRowObjectsJson().map((r) => String(r.column_name));
+}

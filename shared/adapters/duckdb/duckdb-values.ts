@@ -1,0 +1,190 @@
+/**
+ * Values between the warehouse port's plain JSON and DuckDB: typed parameters (ARRAY → LIST of the element type, NUMERIC →
+ * DECIMAL(38,9), nulls typed), rows out as plain values (DECIMAL and BIGINT/HUGEINT → number, an integer beyond
+ * Number.MAX_SAFE_INTEGER throws; DATE → 'YYYY-MM-DD'; TIMESTAMP → ISO-8601 with 'Z'; lists → arrays; structs → objects;
+ * JSON columns stay JSON text), and column-major appends converted by the table's column types.
+ */
+import {
+  BIGINT,
+  BOOLEAN,
+  DATE,
+  DECIMAL,
+  DOUBLE,
+  DuckDBArrayValue,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBListValue,
+  DuckDBMapValue,
+  DuckDBStructValue,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  LIST,
+  TIMESTAMP,
+  VARCHAR,
+  type DuckDBResultReader,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { Column, TableDef } from '../../contracts/tables.js';
+import type { PlainValue, QueryParam, Row, ScalarType } from '../../ports/warehouse.js';
+import { dateFromEpochDays, describeValue, epochDays, isoFromMicros, safeNumber, scaledDecimal, timestampMicros } from '../../values/scalars.js';
+import { errorMessage } from '../../errors/error-message.js';
+
+const SCALAR_TYPES: Readonly<Record<ScalarType, DuckDBType>> = {
+  STRING: VARCHAR,
+  INT64: BIGINT,
+  FLOAT64: DOUBLE,
+  NUMERIC: DECIMAL(38, 9),
+  BOOL: BOOLEAN,
+  DATE: DATE,
+  TIMESTAMP: TIMESTAMP,
+  JSON: VARCHAR,
+};
+
+const DEFAULT_NUMERIC = [38, 9] as const;
+
+/** Converts one scalar to its DuckDB value for `type`. `numeric` is [precision, scale] for NUMERIC. */
+function toDuckScalar(type: ScalarType, v: PlainValue | undefined, numeric: readonly [number, number]): DuckDBValue {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'STRING':
+      if (typeof v === 'string') return v;
+      break;
+    case 'JSON':
+      return typeof v === 'string' ? v : JSON.stringify(v);
+    case 'INT64':
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+      if (typeof v === 'string' && /^[+-]?\d+$/.test(v.trim())) return BigInt(v.trim());
+      break;
+    case 'FLOAT64':
+      if (typeof v === 'number') return v;
+      break;
+    case 'NUMERIC':
+      if (typeof v === 'number' || typeof v === 'string') return new DuckDBDecimalValue(scaledDecimal(v, numeric[0], numeric[1]), numeric[0], numeric[1]);
+      break;
+    case 'BOOL':
+      if (typeof v === 'boolean') return v;
+      break;
+    case 'DATE':
+      if (typeof v === 'string') return new DuckDBDateValue(epochDays(v));
+      break;
+    case 'TIMESTAMP':
+      if (typeof v === 'string') return new DuckDBTimestampValue(timestampMicros(v));
+      break;
+  }
+  throw new Error(`${describeValue(v)} is not a valid ${type} value`);
+}
+
+export function paramValue(p: QueryParam): { value: DuckDBValue; type: DuckDBType } {
+  if (p.type === 'ARRAY') {
+    if (!Array.isArray(p.value)) throw new Error('an ARRAY parameter needs an array value');
+    const items = p.value.map((item) => {
+      if (item === null) throw new Error('an ARRAY parameter may not contain NULL (BigQuery rejects it)');
+      return toDuckScalar(p.elementType, item, DEFAULT_NUMERIC);
+    });
+    return { value: new DuckDBListValue(items), type: LIST(SCALAR_TYPES[p.elementType]) };
+  }
+  return { value: toDuckScalar(p.type, p.value, DEFAULT_NUMERIC), type: SCALAR_TYPES[p.type] };
+}
+
+function toPlain(v: DuckDBValue): PlainValue {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
+  if (typeof v === 'bigint') return safeNumber(v);
+  if (v instanceof DuckDBDecimalValue) return Number(v.toString());
+  if (v instanceof DuckDBDateValue) return v.isFinite ? dateFromEpochDays(v.days) : v.toString();
+  if (v instanceof DuckDBTimestampValue || v instanceof DuckDBTimestampTZValue) return v.isFinite ? isoFromMicros(v.micros) : v.toString();
+  if (v instanceof DuckDBTimestampMillisecondsValue) return isoFromMicros(v.millis * 1000n);
+  if (v instanceof DuckDBTimestampSecondsValue) return isoFromMicros(v.seconds * 1_000_000n);
+  if (v instanceof DuckDBTimestampNanosecondsValue) return isoFromMicros(v.nanos / 1000n);
+  if (v instanceof DuckDBListValue || v instanceof DuckDBArrayValue) return v.items.map(toPlain);
+  if (v instanceof DuckDBStructValue) {
+    const out: Record<string, PlainValue> = {};
+    for (const [k, item] of Object.entries(v.entries)) out[k] = toPlain(item);
+    return out;
+  }
+  if (v instanceof DuckDBMapValue) {
+    const out: Record<string, PlainValue> = {};
+    for (const e of v.entries) out[String(toPlain(e.key))] = toPlain(e.value);
+    return out;
+  }
+  return v.toString();
+}
+
+export function readRows(reader: DuckDBResultReader): Row[] {
+  const names = reader.columnNames();
+  return reader.getRows().map((values) => {
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = toPlain(values[i] ?? null);
+    return row;
+  });
+}
+
+type Converter = (v: PlainValue | undefined) => DuckDBValue;
+
+/** A converter for one column's values, with a cache for the DATE/TIMESTAMP strings a batch repeats. */
+function converterFor(col: Column): Converter {
+  const numeric = col.numeric ?? DEFAULT_NUMERIC;
+  let scalar: Converter;
+  if (col.type === 'FLOAT64') {
+    scalar = (v) => {
+      if (typeof v === 'number' || v === null || v === undefined) return v ?? null;
+      throw new Error(`${describeValue(v)} is not a valid FLOAT64 value`);
+    };
+  } else if (col.type === 'DATE' || col.type === 'TIMESTAMP') {
+    const cache = new Map<string, DuckDBValue>();
+    scalar = (v) => {
+      if (typeof v !== 'string') return toDuckScalar(col.type, v, numeric);
+      let hit = cache.get(v);
+      if (hit === undefined) {
+        hit = toDuckScalar(col.type, v, numeric);
+        if (cache.size < 10_000) cache.set(v, hit);
+      }
+      return hit;
+    };
+  } else {
+    scalar = (v) => {
+      if (col.type !== 'JSON' && v !== null && typeof v === 'object') throw new Error(`${describeValue(v)} is not a ${col.type} value`);
+      return toDuckScalar(col.type, v, numeric);
+    };
+  }
+  if (!col.repeated) return scalar;
+  return (v) => {
+    if (v === null || v === undefined) return new DuckDBListValue([]);
+    if (!Array.isArray(v)) throw new Error(`${describeValue(v)} is not an array`);
+    return new DuckDBListValue(
+      v.map((item) => {
+        if (item === null) throw new Error('arrays may not contain NULL');
+        return scalar(item);
+      }),
+    );
+  };
+}
+
+/** Column-major DuckDB values for `rows`, converted by the table's column types; a missing column is NULL. */
+export function columnsOf(table: TableDef, rows: readonly Row[]): DuckDBValue[][] {
+  const cols = table.columns;
+  const index = new Map(cols.map((c, i) => [c.name, i]));
+  const converters = cols.map(converterFor);
+  const out = cols.map((c) => new Array<DuckDBValue>(rows.length).fill(c.repeated ? new DuckDBListValue([]) : null));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Row;
+    for (const key in row) {
+      const i = index.get(key);
+      if (i === undefined) throw new Error(`unknown column '${key}' (not in ${table.dataset}.${table.name})`);
+      try {
+        (out[i] as DuckDBValue[])[r] = (converters[i] as Converter)(row[key]);
+      } catch (err) {
+        throw new Error(`row ${r}, column '${key}': ${errorMessage(err)}`, { cause: err });
+      }
+    }
+  }
+  cols.forEach((col, i) => {
+    if (!col.required || col.repeated) return;
+    const r = (out[i] as DuckDBValue[]).indexOf(null);
+    if (r >= 0) throw new Error(`row ${r}, column '${col.name}': is required (NOT NULL)`);
+  });
+  return out;
+}
