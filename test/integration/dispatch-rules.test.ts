@@ -211,7 +211,7 @@ describe('injury re-check (once per batch, in the coordinator)', () => {
     t = await startTestStack({ gameDate: today, players: 5 });
     const yesterday = addDays(today, -1);
     const report = (player: string, status: string | null, reportDate: string, hour: number, reason: string | null = null): Row => ({
-      report_date: reportDate, report_hour: hour, game_date: today, game_id: t!.world.gameIds[0], team: 'AAA', player_lookup: player, injury_status: status, reason,
+      report_date: reportDate, report_hour: hour, game_date: today, game_id: t!.world.gameIds[0] as string, team: 'AAA', player_lookup: player, injury_status: status, reason,
     });
     await t.world.warehouse.insert({
       name: 'injuries',
