@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FAMILY_FEATURES, FEATURE_DEFAULTS, type FeatureName, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, type FeatureName, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { missingValue } from '../../shared/contracts/feature-fills.js';
 import { evaluateBatch } from '../../shared/catboost/evaluator.js';
 import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
 import { computeFeatures, type FeatureMap } from './features.js';
@@ -106,13 +107,13 @@ export function buildTrainingSet(history: readonly PlayerHistory[]): TrainingExa
   return out.sort((a, b) => (a.gameDate < b.gameDate ? -1 : a.gameDate > b.gameDate ? 1 : 0));
 }
 
-/** Row-major float32 matrix of a family's inputs; absent values take the contract default, or NaN. */
+/** Row-major float32 matrix of a family's inputs; absent values take the family's missing value (as the worker does), or NaN. */
 export function familyMatrix(examples: readonly TrainingExample[], family: ModelFamily): Float32Array {
   const names = FAMILY_FEATURES[family];
   const x = new Float32Array(examples.length * names.length);
   examples.forEach((e, r) => {
     names.forEach((name: FeatureName, j) => {
-      x[r * names.length + j] = e.features[name] ?? FEATURE_DEFAULTS[name] ?? Number.NaN;
+      x[r * names.length + j] = e.features[name] ?? missingValue(family, name) ?? Number.NaN;
     });
   });
   return x;

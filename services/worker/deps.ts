@@ -10,6 +10,8 @@ export interface WorkerSettings {
   readyTopic: string;
   /** Written on rows (deployment_revision) and completion events (worker_instance). */
   instance: string;
+  /** The build's commit, written on rows (build_commit_sha); absent → 'unknown', as the original wrote. */
+  buildCommit?: string;
 }
 
 export interface WorkerDeps {

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     logger,
     models,
     features: new FeatureCache(warehouse, systemClock, config.FEATURE_CACHE_TTL_SECONDS * 1000),
-    settings: { readyTopic: topics.ready, instance: config.K_REVISION ?? 'local' },
+    settings: { readyTopic: topics.ready, instance: config.K_REVISION ?? 'local', buildCommit: config.BUILD_COMMIT },
   };
   const pushAuth = buildPushAuth(pushAuthConfig(config), { certs: googleCertSource(config.OIDC_CERTS_URL), logger, endpoint: '/predict' });
   await serve(createWorkerApp(deps, { projectId: config.GCP_PROJECT_ID, pushAuth }), {

@@ -1,8 +1,9 @@
 /**
  * The feature contract: the 55 feature-store features in store order, and the model families as named subsets.
  * Single source of truth for the coordinator (which ships values), the worker (which builds vectors), the demo world
- * and the model tooling. New features may only be appended.
+ * and the model tooling. New features may only be appended. The fill rules live in ./feature-fills.ts.
  */
+import { missingValue } from './feature-fills.js';
 
 export const FEATURE_NAMES = [
   'points_avg_last_5', 'points_avg_last_10', 'points_avg_season', 'points_std_last_10',
@@ -61,51 +62,15 @@ export function familyOf(featureSet: string | null): ModelFamily {
   throw new Error(`unknown feature_set '${featureSet}': expected v9, v12 or v12_noveg`);
 }
 
-/**
- * Defaults used when a feature is absent from a player's values. `NaN` means "missing": CatBoost's `nan_mode` decides its
- * branch. Base features have no default: their absence makes the request invalid.
- */
-export const FEATURE_DEFAULTS: Readonly<Partial<Record<FeatureName, number>>> = {
-  vegas_points_line: Number.NaN,
-  vegas_opening_line: Number.NaN,
-  vegas_line_move: Number.NaN,
-  has_vegas_line: 0,
-  avg_points_vs_opponent: Number.NaN,
-  games_vs_opponent: 0,
-  minutes_avg_last_10: 25,
-  ppm_avg_last_10: 0.4,
-  dnp_rate: 0,
-  pts_slope_10g: 0,
-  pts_vs_season_zscore: 0,
-  breakout_flag: 0,
-  star_teammates_out: 0,
-  game_total_line: 224,
-  days_rest: 1,
-  minutes_load_last_7d: 80,
-  spread_magnitude: 5,
-  implied_team_total: 112,
-  points_avg_last_3: 10,
-  scoring_trend_slope: 0,
-  deviation_from_avg_last3: 0,
-  consecutive_games_below_avg: 0,
-  teammate_usage_available: 0,
-  usage_rate_last_5: 20,
-  games_since_structural_change: 30,
-  multi_book_line_std: 0.5,
-  prop_over_streak: 0,
-  prop_under_streak: 0,
-  line_vs_season_avg: 0,
-  prop_line_delta: 0,
-};
-
 /** Store column name of feature i (`feature_0_value` …). */
 export function featureColumn(index: number): string {
   return `feature_${index}_value`;
 }
 
 /**
- * Builds one model's input row by name into `out` (reused across calls to avoid allocation churn).
- * Missing base features throw: the caller validates before building.
+ * Builds one model's input row by name into `out` (reused across calls to avoid allocation churn). A name the values lack
+ * takes the family's missing value (shared/contracts/feature-fills.ts, applied after `fillFeatures`); a missing base feature
+ * throws: the caller validates before building.
  */
 export function buildVector(family: ModelFamily, values: FeatureValues, out: Float32Array, offset = 0): void {
   const names = FAMILY_FEATURES[family];
@@ -116,7 +81,7 @@ export function buildVector(family: ModelFamily, values: FeatureValues, out: Flo
       out[offset + i] = v;
       continue;
     }
-    const d = FEATURE_DEFAULTS[name];
+    const d = missingValue(family, name);
     if (d === undefined) throw new Error(`feature '${name}' is missing and has no default`);
     out[offset + i] = d;
   }

@@ -39,6 +39,8 @@ export const featureQualitySchema = z.object({
   default_feature_count: z.number().int().nullable(),
   required_default_count: z.number().int().nullable(),
   vegas_line_source: z.string().nullable(),
+  /** Store indices of the features the store defaulted (written on every row; absent → []). */
+  default_feature_indices: z.array(z.number().int()).optional(),
 });
 export type FeatureQuality = z.infer<typeof featureQualitySchema>;
 
@@ -51,7 +53,8 @@ export const predictionRequestSchema = z.object({
   team_abbr: z.string().nullable().default(null),
   opponent_team_abbr: z.string().nullable().default(null),
   is_home: z.boolean().nullable().default(null),
-  prediction_run_mode: z.string().default('RETRY'),
+  /** The mode as requested at /start (e.g. OVERNIGHT), written on every row; the gate used its normalised form. */
+  prediction_run_mode: z.string().default('OVERNIGHT'),
   /** '' (production datasets) or a validated prefix: it ends up in table names. */
   dataset_prefix: z.union([z.literal(''), z.string().regex(DATASET_PREFIX_PATTERN, 'must be empty or match ^[a-z][a-z0-9_]{0,29}$')]).default(''),
   /** One value normally; ±2 around the base when multi-line is on; `[null]` for NO_PROP_LINE. */
@@ -64,6 +67,17 @@ export const predictionRequestSchema = z.object({
   /** Feature values from the store (absent → the worker loads them itself). */
   features: featureValuesSchema.optional(),
   feature_quality: featureQualitySchema.optional(),
+  /** The feature-store row's own `days_rest` column, shipped with `features`: it overrides feature 39 (NULL → 1). */
+  days_rest: z.number().int().nullable().optional(),
+  /** From the context table (the registry's id); written on every row. */
+  universal_player_id: z.string().nullable().optional(),
+  /** The player's latest points_avg_last_5 rounded to the nearest 0.5: a reference line written on every row. */
+  estimated_line_value: z.number().nullable().optional(),
+  /** The coordinator's injury re-check (nba_raw.nbac_injury_report, once per batch): absent means not checked. */
+  injury_status: z.string().nullable().optional(),
+  injury_flag: z.boolean().nullable().optional(),
+  injury_reason: z.string().nullable().optional(),
+  injury_checked_at: z.string().nullable().optional(),
 });
 export type PredictionRequest = z.infer<typeof predictionRequestSchema>;
 export type PredictionRequestInput = z.input<typeof predictionRequestSchema>;
@@ -102,6 +116,8 @@ export const phase5MessageSchema = z.object({
     batch_id: z.string(),
     expected_players: z.number().int(),
     completed_players: z.number().int(),
+    /** Players completed, as the original named it (its consumer reads this name; equal to completed_players). */
+    completed_predictions: z.number().int(),
     total_predictions: z.number().int(),
     rows_merged: z.number().int(),
     completion_pct: z.number(),

@@ -182,6 +182,26 @@ export const gamePostponements: TableDef = {
   ],
 };
 
+export const nbacInjuryReport: TableDef = {
+  dataset: 'nba_raw',
+  name: 'nbac_injury_report',
+  description: "NBA.com injury reports: one row per player per game per report (several reports a day); the latest report wins.",
+  partitionBy: 'report_date',
+  clusterBy: ['player_lookup', 'game_id', 'injury_status'],
+  columns: [
+    c('report_date', 'DATE', { description: 'the day the report was issued' }),
+    c('report_hour', 'INT64', { description: 'hour of the report (0–23)' }),
+    c('game_date', 'DATE'),
+    c('game_id', 'STRING'),
+    c('team', 'STRING'),
+    c('player_lookup', 'STRING'),
+    c('injury_status', 'STRING', { description: 'lower case: out, doubtful, questionable, probable, available' }),
+    c('reason', 'STRING'),
+    c('reason_category', 'STRING'),
+    c('processed_at', 'TIMESTAMP'),
+  ],
+};
+
 export const modelRegistry: TableDef = {
   dataset: 'nba_predictions',
   name: 'model_registry',
@@ -214,15 +234,19 @@ export const modelRegistry: TableDef = {
   ],
 };
 
-/** Columns of a prediction row: shared by the staging table and player_prop_predictions. */
+/**
+ * Columns of a prediction row: shared by the staging table and player_prop_predictions. Who writes each one and when:
+ * docs/data-contracts.md. New columns are appended by `ensureTables` to existing tables; inserts map by name.
+ */
 const predictionColumns: readonly Column[] = [
   req('prediction_id', 'STRING', { description: 'sha256 of (batch, game, player, system, line): a redelivery writes the same id' }),
   req('system_id', 'STRING'),
   req('player_lookup', 'STRING'),
-  c('universal_player_id', 'STRING'),
+  c('universal_player_id', 'STRING', { description: "the context table's registry id for the player" }),
   req('game_date', 'DATE'),
   req('game_id', 'STRING'),
   c('batch_id', 'STRING'),
+  c('prediction_version', 'INT64', { description: 'always 1 (as the original wrote it)' }),
   req('predicted_points', 'NUMERIC', { numeric: [5, 1] }),
   req('confidence_score', 'NUMERIC', { numeric: [5, 2] }),
   req('recommendation', 'STRING', { description: 'OVER, UNDER, PASS, HOLD, NO_LINE' }),
@@ -234,16 +258,20 @@ const predictionColumns: readonly Column[] = [
   c('sportsbook', 'STRING'),
   c('was_line_fallback', 'BOOL'),
   c('line_minutes_before_game', 'INT64'),
+  c('estimated_line_value', 'NUMERIC', { numeric: [4, 1], description: "the player's latest points_avg_last_5 rounded to the nearest 0.5: a reference, never the bet line" }),
+  c('estimation_method', 'STRING', { description: 'always NULL: estimated lines are disabled' }),
   c('model_version', 'STRING'),
   c('model_file_name', 'STRING'),
   c('model_sha256', 'STRING'),
   c('feature_quality_score', 'FLOAT64'),
-  c('is_quality_ready', 'BOOL'),
+  c('is_quality_ready', 'BOOL', { description: 'the store value; NULL in the store is written false (not ready)' }),
   c('quality_alert_level', 'STRING'),
   c('matchup_quality_pct', 'FLOAT64'),
   c('default_feature_count', 'INT64'),
   c('required_default_count', 'INT64'),
+  c('default_feature_indices', 'INT64', { repeated: true, description: 'store indices the feature store defaulted' }),
   c('vegas_line_source', 'STRING'),
+  c('critical_features', 'JSON', { description: 'vegas_points_line, has_vegas_line, ppm_avg_last_10, avg_points_vs_opponent, team_win_pct as the models saw them' }),
   c('features_snapshot', 'JSON'),
   c('is_actionable', 'BOOL'),
   c('filter_reason', 'STRING'),
@@ -252,9 +280,19 @@ const predictionColumns: readonly Column[] = [
   c('scenario_category', 'STRING', { description: 'optimal_over, high_edge_over, under_safe, anti_under_low_line, low_edge, unknown, …' }),
   c('scenario_flags', 'STRING', { description: 'JSON text: edge, line_value, blacklisted_player, risky_opponent, anti_pattern' }),
   c('low_quality_flag', 'BOOL', { description: 'feature quality below 70' }),
-  c('prediction_run_mode', 'STRING'),
+  c('injury_status_at_prediction', 'STRING', { description: 'latest injury report status at dispatch, upper case (QUESTIONABLE, DOUBTFUL, PROBABLE, …); NULL when none' }),
+  c('injury_flag_at_prediction', 'BOOL', { description: 'true for OUT, DOUBTFUL or QUESTIONABLE' }),
+  c('injury_reason_at_prediction', 'STRING'),
+  c('injury_checked_at', 'TIMESTAMP', { description: 'when the coordinator read the injury report; NULL when not checked' }),
+  c('build_commit_sha', 'STRING'),
+  c('deployment_revision', 'STRING'),
+  c('predicted_at', 'TIMESTAMP', { description: "the request's publish time, as created_at: a redelivery writes the same value" }),
+  c('prediction_run_mode', 'STRING', { description: 'the mode as requested (e.g. OVERNIGHT, EARLY with require_real_lines)' }),
   c('prediction_made_before_game', 'BOOL'),
   req('is_active', 'BOOL'),
+  c('superseded_by', 'STRING', { description: 'never written by the product (nor by the original)' }),
+  c('invalidation_reason', 'STRING', { description: 'written by upstream postponement handling, never by the product' }),
+  c('invalidated_at', 'TIMESTAMP', { description: 'written by upstream postponement handling, never by the product' }),
   req('created_at', 'TIMESTAMP'),
   c('updated_at', 'TIMESTAMP'),
 ];
@@ -306,7 +344,8 @@ export const processorRunHistory: TableDef = {
     c('phase', 'STRING'),
     c('output_table', 'STRING'),
     c('output_dataset', 'STRING'),
-    c('trigger_source', 'STRING'),
+    c('trigger_source', 'STRING', { description: "the /start body's trigger_source, else api" }),
+    c('parent_processor', 'STRING', { description: "the /start body's parent_processor" }),
     c('errors', 'STRING', { description: 'JSON text' }),
     c('summary', 'STRING', { description: 'JSON text: dispatch summary and consolidation result' }),
   ],
@@ -320,6 +359,7 @@ export const ALL_TABLES: readonly TableDef[] = [
   playerGameSummary,
   nbacSchedule,
   gamePostponements,
+  nbacInjuryReport,
   modelRegistry,
   predictionStaging,
   playerPropPredictions,

@@ -5,11 +5,13 @@
 import { param, type Warehouse } from '../ports/warehouse.js';
 import { FEATURE_COUNT, FEATURE_NAMES, featureColumn, type FeatureValues } from '../contracts/feature-contract.js';
 import type { FeatureQuality } from '../contracts/messages.js';
-import { bool, num, reqStr, str } from './row-values.js';
+import { bool, num, nums, reqStr, str } from './row-values.js';
 
 export interface FeatureRow {
   values: FeatureValues;
   quality: FeatureQuality;
+  /** The row's own `days_rest` column (not feature 39, which it overrides when the vector is built). */
+  days_rest: number | null;
 }
 
 const FEATURE_COLUMNS = Array.from({ length: FEATURE_COUNT }, (_, i) => featureColumn(i)).join(', ');
@@ -17,7 +19,8 @@ const FEATURE_COLUMNS = Array.from({ length: FEATURE_COUNT }, (_, i) => featureC
 const SQL = `
 SELECT player_lookup, ${FEATURE_COLUMNS},
   feature_quality_score, is_quality_ready, quality_alert_level, matchup_quality_pct,
-  default_feature_count, COALESCE(required_default_count, default_feature_count) AS required_default_count, vegas_line_source
+  default_feature_count, COALESCE(required_default_count, default_feature_count) AS required_default_count, vegas_line_source,
+  default_feature_indices, days_rest
 FROM {{nba_predictions.ml_feature_store_v2}}
 WHERE game_date = @game_date AND (@all_players OR player_lookup IN UNNEST(@players))
 QUALIFY ROW_NUMBER() OVER (PARTITION BY player_lookup ORDER BY created_at DESC) = 1`;
@@ -53,7 +56,9 @@ export async function loadFeatureRows(
         default_feature_count: num(row, 'default_feature_count'),
         required_default_count: num(row, 'required_default_count'),
         vegas_line_source: str(row, 'vegas_line_source'),
+        default_feature_indices: nums(row, 'default_feature_indices'),
       },
+      days_rest: num(row, 'days_rest'),
     });
   }
   return out;

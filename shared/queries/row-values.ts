@@ -27,3 +27,11 @@ export function reqStr(row: Row, key: string): string {
   if (v === null) throw new Error(`column ${key}: unexpected NULL`);
   return v;
 }
+
+/** A repeated numeric column; NULL (or absent) reads as []. */
+export function nums(row: Row, key: string): number[] {
+  const v = row[key];
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new Error(`column ${key}: expected a list of numbers`);
+  return v as number[];
+}

@@ -307,6 +307,7 @@ describe('inserts (insertAll)', () => {
       prediction_id: 'p1', system_id: 'catboost_v9', player_lookup: 'lebronjames', game_date: '2025-01-15', game_id: '0022400555', batch_id: 'b1',
       predicted_points: '27.3', confidence_score: '71.25', recommendation: 'OVER', current_points_line: '25.5', is_active: true,
       features_snapshot: '{"points_avg_last_5":27}', created_at: '2025-01-15T10:30:45.123456Z',
+      default_feature_indices: [], // a repeated column is never NULL: absent → []
     });
     expect(body.rows[1]!.json).not.toHaveProperty('current_points_line');
     expect((calls[1]!.body as typeof body).rows.map((r) => r.insertId)).toEqual(['p1', 'p2']);

@@ -5,7 +5,7 @@ import { createTinyWorld } from '../helpers/tiny-world.js';
 import { QueryLog } from '../../shared/adapters/instrumented-warehouse.js';
 import { lookupLines } from '../../services/coordinator/dispatch/line-queries.js';
 import { loadCandidates } from '../../services/coordinator/dispatch/player-query.js';
-import { etDate } from '../../shared/dates/game-date.js';
+import { addDays, etDate } from '../../shared/dates/game-date.js';
 import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
 import type { Bus } from '../../shared/ports/bus.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
@@ -203,5 +203,82 @@ describe('postponements', () => {
     const skipped = await t.post('/start', { game_date: today, skip_postponement_check: true, prediction_run_mode: 'LINE_UPDATE' });
     expect((skipped.body.summary as { warnings: string[] }).warnings.some((w) => w.startsWith('postponed'))).toBe(false);
     await waitForBatchEnd(t, String(skipped.body.batch_id));
+  });
+});
+
+describe('injury re-check (once per batch, in the coordinator)', () => {
+  it('skips OUT players with player_injury_out, flags DOUBTFUL/QUESTIONABLE, takes the newest report by date then hour, and writes the injury columns', async () => {
+    t = await startTestStack({ gameDate: today, players: 5 });
+    const yesterday = addDays(today, -1);
+    const report = (player: string, status: string | null, reportDate: string, hour: number, reason: string | null = null): Row => ({
+      report_date: reportDate, report_hour: hour, game_date: today, game_id: t!.world.gameIds[0] as string, team: 'AAA', player_lookup: player, injury_status: status, reason,
+    });
+    await t.world.warehouse.insert({
+      name: 'injuries',
+      table: 'nba_raw.nbac_injury_report',
+      rows: [
+        report('player000', 'out', today, 9, 'Left Knee - Soreness'),
+        report('player001', 'out', today, 8),
+        report('player001', 'Questionable', today, 13, 'Illness'),
+        // The previous evening's report (hour 20) is older than the game day's morning one (hour 10).
+        report('player002', 'out', yesterday, 20),
+        report('player002', 'available', today, 10),
+        report('player003', 'doubtful', today, 11, 'Ankle'),
+        report('player004', 'out', today, 9, 'another game day'),
+      ].map((r, i) => (i === 6 ? { ...r, game_date: addDays(today, 1) } : r)),
+    });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ total_requests: 5, published: 4 });
+    const end = await waitForBatchEnd(t, String(res.body.batch_id));
+    const players = (await t.get(`/status?batch_id=${String(end.batch_id)}&players=true`)).body.players as Array<Record<string, unknown>>;
+    expect(players.find((p) => p.player_lookup === 'player000')).toMatchObject({ outcome: 'skipped', reason: 'player_injury_out' });
+    const rows = await t.world.warehouse.query({
+      name: 'rows',
+      sql: `SELECT DISTINCT player_lookup, injury_status_at_prediction AS s, injury_flag_at_prediction AS f, injury_reason_at_prediction AS r, injury_checked_at IS NOT NULL AS checked
+            FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}' ORDER BY player_lookup`,
+    });
+    expect(rows).toEqual([
+      { player_lookup: 'player001', s: 'QUESTIONABLE', f: true, r: 'Illness', checked: true },
+      { player_lookup: 'player002', s: 'AVAILABLE', f: false, r: null, checked: true },
+      { player_lookup: 'player003', s: 'DOUBTFUL', f: true, r: 'Ankle', checked: true },
+      { player_lookup: 'player004', s: null, f: false, r: null, checked: true },
+    ]);
+  });
+
+  it('is one query for all players: the count stays constant as the slate grows', async () => {
+    const counts: number[] = [];
+    for (const players of [4, 120]) {
+      let log: QueryLog | undefined;
+      t = await startTestStack({ gameDate: today, players }, { wrapWarehouse: (w) => (log = new QueryLog(w)) });
+      log!.clear();
+      const res = await t.post('/start', { game_date: today });
+      expect(res.status).toBe(202);
+      counts.push(log!.named('injuries').length);
+      await waitForBatchEnd(t, String(res.body.batch_id));
+      await t.close();
+      t = undefined;
+    }
+    expect(counts).toEqual([1, 1]);
+  });
+});
+
+describe('what /start answers about an empty schedule and its request count', () => {
+  it('an empty schedule with players in the context table still predicts them, with a warning', async () => {
+    t = await startTestStack({ gameDate: today, players: 3 });
+    await t.world.warehouse.query({ name: 'wipe', sql: `DELETE FROM {{nba_raw.nbac_schedule}} WHERE game_date = '${today}'` });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ published: 3, summary: { games: 0, context_games: 1 } });
+    expect((res.body.summary as { warnings: string[] }).warnings).toContain(`the schedule has no games on ${today}, but the context table has 3 candidate players: predicting them`);
+    await waitForBatchEnd(t, String(res.body.batch_id));
+  });
+
+  it('total_requests counts the requests before the quality gate; published counts after it', async () => {
+    t = await startTestStack({ gameDate: today, players: 4 });
+    await t.world.warehouse.query({ name: 'low', sql: `UPDATE {{nba_predictions.ml_feature_store_v2}} SET feature_quality_score = 60 WHERE player_lookup = 'player001'` });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.body).toMatchObject({ total_requests: 4, published: 3, summary: { total_requests: 4, published: 3 } });
+    await waitForBatchEnd(t, String(res.body.batch_id));
   });
 });

@@ -4,7 +4,7 @@ import type { FoundLine } from '../../services/coordinator/dispatch/line-queries
 import type { FeatureRow } from '../../shared/queries/feature-rows.js';
 
 const line = (api: 'ODDS_API' | 'BETTINGPROS', book: string): FoundLine => ({ line_value: 20.5, sportsbook: book, line_source_api: api, was_line_fallback: book !== 'DRAFTKINGS', line_minutes_before_game: null });
-const featureRow = (vegas: string | null): FeatureRow => ({ values: {}, quality: { feature_quality_score: 90, is_quality_ready: true, quality_alert_level: 'green', matchup_quality_pct: 90, default_feature_count: 0, required_default_count: 0, vegas_line_source: vegas } });
+const featureRow = (vegas: string | null): FeatureRow => ({ values: {}, quality: { feature_quality_score: 90, is_quality_ready: true, quality_alert_level: 'green', matchup_quality_pct: 90, default_feature_count: 0, required_default_count: 0, vegas_line_source: vegas }, days_rest: null });
 
 describe('input health (warnings, never blocking)', () => {
   it('is quiet for a healthy slate', () => {

@@ -54,7 +54,6 @@ describe('is_actionable filter chain, in order', () => {
     seasonAvg: 20,
     last5Avg: 20,
     isQualityReady: true,
-    quality: 95,
     requiredDefaults: 0,
   };
   const reason = (patch: Partial<ActionableInput>) => actionable({ ...base, ...patch }).filterReason;
@@ -71,6 +70,7 @@ describe('is_actionable filter chain, in order', () => {
     expect(reason({ recommendation: 'UNDER', predicted: 16, seasonAvg: 12, last5Avg: 12 })).toBe('role_player_under_low_edge');
     expect(reason({ recommendation: 'UNDER', predicted: 14, seasonAvg: 20, last5Avg: 24 })).toBe('hot_streak_under_risk');
     expect(reason({ isQualityReady: false })).toBe('not_quality_ready');
+    expect(reason({ isQualityReady: null })).toBe('not_quality_ready');
     expect(reason({ requiredDefaults: 1 })).toBe('has_default_features');
   });
   it('a row without a line or without a direction is never actionable', () => {

@@ -4,7 +4,18 @@ import { shapeLine } from '../../services/coordinator/dispatch/line-shaping.js';
 
 describe('/start body', () => {
   it('applies defaults', () => {
-    expect(toStartRequest(startBodySchema.parse({}))).toMatchObject({ force: false, requestedMode: 'RETRY', useMultipleLines: false, datasetPrefix: '' });
+    expect(toStartRequest(startBodySchema.parse({}))).toMatchObject({
+      force: false, requestedMode: 'RETRY', runModeLabel: 'OVERNIGHT', useMultipleLines: false, datasetPrefix: '', triggerSource: 'api', parentProcessor: null,
+    });
+  });
+  it("accepts what the original's callers send: the Phase-4→5 function's trigger_source, parent_processor, and min_minutes (ignored)", () => {
+    const body = startBodySchema.parse({ game_date: 'TODAY', correlation_id: 'abc', trigger_source: 'phase4_to_phase5', parent_processor: 'MLFeatureStoreProcessor', min_minutes: 15 });
+    expect(toStartRequest(body)).toMatchObject({ triggerSource: 'phase4_to_phase5', parentProcessor: 'MLFeatureStoreProcessor', correlationId: 'abc' });
+  });
+  it('keeps the requested mode name for the rows and its normalised form for the gate; require_real_lines writes EARLY', () => {
+    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'overnight' }))).toMatchObject({ requestedMode: 'RETRY', runModeLabel: 'OVERNIGHT' });
+    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'EARLY' }))).toMatchObject({ requestedMode: 'FIRST', runModeLabel: 'EARLY' });
+    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'BACKFILL', require_real_lines: true }))).toMatchObject({ runModeLabel: 'EARLY' });
   });
   it('rejects unknown fields, wrong types, bad modes and bad prefixes, naming the field', () => {
     const fail = (body: unknown) => {
@@ -12,7 +23,9 @@ describe('/start body', () => {
       expect(r.success).toBe(false);
       return r.success ? '' : r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
     };
-    expect(fail({ min_minutes: 15 })).toMatch(/min_minutes/);
+    expect(fail({ min_points: 15 })).toMatch(/min_points/);
+    expect(fail({ min_minutes: 'fifteen' })).toMatch(/^min_minutes /);
+    expect(fail({ trigger_source: 7 })).toMatch(/^trigger_source /);
     expect(fail({ force: 'yes' })).toMatch(/^force /);
     expect(fail({ prediction_run_mode: 'SOMETIMES' })).toMatch(/prediction_run_mode unknown mode 'SOMETIMES'/);
     expect(fail({ dataset_prefix: 'Prod; DROP' })).toMatch(/dataset_prefix/);

@@ -143,6 +143,7 @@ function phase5Message(deps: CoordinatorDeps, batch: BatchRecord, result: Consol
       batch_id: batch.batch_id,
       expected_players: batch.expected,
       completed_players: batch.completed,
+      completed_predictions: batch.completed,
       total_predictions: batch.total_predictions,
       rows_merged: result.rows_merged,
       completion_pct: batch.expected === 0 ? 0 : Math.round((batch.completed / batch.expected) * 1000) / 10,

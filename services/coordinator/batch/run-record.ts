@@ -4,6 +4,12 @@ import type { BatchRecord } from '../../../shared/ports/batch-store.js';
 import { prefixedDataset } from '../../../shared/ports/warehouse.js';
 import { errorMessage } from '../../../shared/errors/app-error.js';
 
+/** Who triggered the run: /start's body, kept in the batch summary. */
+function summaryString(batch: BatchRecord, key: string): string | null {
+  const v = batch.summary[key];
+  return typeof v === 'string' ? v : null;
+}
+
 export async function recordRun(deps: CoordinatorDeps, batch: BatchRecord): Promise<void> {
   const now = deps.clock.now();
   const phase5 = batch.consolidation?.phase5_status;
@@ -27,7 +33,8 @@ export async function recordRun(deps: CoordinatorDeps, batch: BatchRecord): Prom
           phase: 'phase_5_predictions',
           output_table: 'player_prop_predictions',
           output_dataset: prefixedDataset(deps.settings.outputDataset, batch.dataset_prefix),
-          trigger_source: 'coordinator',
+          trigger_source: summaryString(batch, 'trigger_source') ?? 'api',
+          parent_processor: summaryString(batch, 'parent_processor'),
           errors: JSON.stringify(batch.error ? [batch.error] : []),
           summary: JSON.stringify({ summary: batch.summary, consolidation: batch.consolidation }),
         },

@@ -5,7 +5,8 @@ import type { Candidate } from './player-query.js';
 import type { LineLookup } from './line-queries.js';
 import type { FeatureRow } from '../../../shared/queries/feature-rows.js';
 import type { EnabledModels } from './models-query.js';
-import { shapeLine } from './line-shaping.js';
+import { referenceLine, shapeLine } from './line-shaping.js';
+import { injuryFields, injuryVerdict, type InjuryReport } from './injury-query.js';
 import { gatePlayer, type GateVerdict } from './quality-gate.js';
 import type { RunMode } from './run-modes.js';
 
@@ -14,13 +15,19 @@ export interface BuildInput {
   correlationId: string;
   gameDate: string;
   datasetPrefix: string;
+  /** The gate's mode. */
   mode: RunMode;
+  /** The mode as requested, stamped on every request (and so on every row). */
+  runModeLabel: string;
   requireRealLines: boolean;
   useMultipleLines: boolean;
   candidates: readonly Candidate[];
   lines: LineLookup;
   features: ReadonlyMap<string, FeatureRow>;
   models: EnabledModels;
+  /** Latest injury report per player, and when it was read. */
+  injuries: ReadonlyMap<string, InjuryReport>;
+  injuriesCheckedAt: string;
 }
 
 export interface BuiltRequests {
@@ -28,12 +35,15 @@ export interface BuiltRequests {
   /** One per candidate; published players start as `published` and become `publish_failed` if the bus fails them. */
   outcomes: PlayerOutcome[];
   perModel: Record<string, Record<GateVerdict, number>>;
+  /** Requests before the quality gate (the original's `total_requests`): candidates not dropped for lacking a real line. */
+  totalRequests: number;
 }
 
 export function buildRequests(input: BuildInput): BuiltRequests {
   const requests: PredictionRequestInput[] = [];
   const outcomes: PlayerOutcome[] = [];
   const perModel: Record<string, Record<GateVerdict, number>> = {};
+  let totalRequests = 0;
   for (const system of input.models.systems) perModel[system] = { predict: 0, skip: 0, block: 0 };
 
   for (const c of input.candidates) {
@@ -48,6 +58,12 @@ export function buildRequests(input: BuildInput): BuiltRequests {
     if (shaped.line_source === 'NO_PROP_LINE' && input.requireRealLines) {
       const why = input.lines.missing.get(c.player_lookup);
       outcomes.push({ ...base, outcome: 'skipped', reason: `no_prop_line${why ? ` (${why.reason})` : ''}` });
+      continue;
+    }
+    totalRequests++;
+    const injury = input.injuries.get(c.player_lookup);
+    if (injuryVerdict(injury?.status) === 'skip') {
+      outcomes.push({ ...base, outcome: 'skipped', reason: 'player_injury_out' });
       continue;
     }
     const featureRow = input.features.get(c.player_lookup);
@@ -70,7 +86,7 @@ export function buildRequests(input: BuildInput): BuiltRequests {
       team_abbr: c.team_abbr,
       opponent_team_abbr: c.opponent_team_abbr,
       is_home: c.is_home,
-      prediction_run_mode: input.mode,
+      prediction_run_mode: input.runModeLabel,
       dataset_prefix: input.datasetPrefix,
       line_values: shaped.line_values,
       line_source: shaped.line_source,
@@ -78,8 +94,11 @@ export function buildRequests(input: BuildInput): BuiltRequests {
       sportsbook: shaped.sportsbook,
       was_line_fallback: shaped.was_line_fallback,
       line_minutes_before_game: shaped.line_minutes_before_game,
-      ...(featureRow ? { features: featureRow.values, feature_quality: featureRow.quality } : {}),
+      universal_player_id: c.universal_player_id,
+      estimated_line_value: referenceLine(c.points_avg_last_5),
+      ...injuryFields(injury, input.injuriesCheckedAt),
+      ...(featureRow ? { features: featureRow.values, feature_quality: featureRow.quality, days_rest: featureRow.days_rest } : {}),
     });
   }
-  return { requests, outcomes, perModel };
+  return { requests, outcomes, perModel, totalRequests };
 }

@@ -49,3 +49,21 @@ export function shapeLine(found: FoundLine | undefined, useMultipleLines: boolea
     line_minutes_before_game: found.line_minutes_before_game,
   };
 }
+
+/**
+ * The reference line written on every row as `estimated_line_value` (original-coordinator §3.8): the player's
+ * points_avg_last_5 rounded to the nearest 0.5, halves to even as Python's round() does; no average (NULL or 0) → null.
+ * It is never used as the bet line (estimated lines stay disabled).
+ */
+export function referenceLine(pointsAvgLast5: number | null): number | null {
+  if (pointsAvgLast5 === null || pointsAvgLast5 === 0 || !Number.isFinite(pointsAvgLast5)) return null;
+  return roundHalfEven(pointsAvgLast5 * 2) / 2;
+}
+
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}

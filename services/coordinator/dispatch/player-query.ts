@@ -17,6 +17,7 @@ export interface Candidate {
   is_home: boolean | null;
   projected_minutes: number;
   injury_status: string | null;
+  points_avg_last_5: number | null;
 }
 
 const SQL = `
@@ -27,7 +28,7 @@ WITH latest AS (
   QUALIFY ROW_NUMBER() OVER (PARTITION BY player_lookup ORDER BY created_at DESC) = 1
 )
 SELECT player_lookup, universal_player_id, game_id, team_abbr, opponent_team_abbr, home_game,
-  COALESCE(avg_minutes_per_game_last_7, 0) AS projected_minutes, player_status
+  COALESCE(avg_minutes_per_game_last_7, 0) AS projected_minutes, player_status, points_avg_last_5
 FROM latest
 WHERE (player_status IS NULL OR LOWER(player_status) NOT IN ('out', 'doubtful'))
   AND (is_production_ready = TRUE OR has_prop_line = TRUE)
@@ -55,5 +56,6 @@ export async function loadCandidates(
     is_home: bool(row, 'home_game'),
     projected_minutes: num(row, 'projected_minutes') ?? 0,
     injury_status: str(row, 'player_status'),
+    points_avg_last_5: num(row, 'points_avg_last_5'),
   }));
 }

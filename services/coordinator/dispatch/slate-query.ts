@@ -1,5 +1,6 @@
 /**
- * One query for the fixed checks of a date: games scheduled, the 7-day analytics completeness, and postponed games.
+ * One query for the fixed checks of a date: games scheduled, games the context table has players for, the 7-day analytics
+ * completeness, and postponed games.
  */
 import { param, type Warehouse } from '../../../shared/ports/warehouse.js';
 import { addDays } from '../../../shared/dates/game-date.js';
@@ -14,6 +15,8 @@ export interface Postponement {
 
 export interface Slate {
   gamesScheduled: number;
+  /** Distinct games in upcoming_player_game_context for the date (the original's `total_games`). */
+  contextGames: number;
   /** Final games over the lookback window, and how many of them have analytics rows. */
   finalGames: number;
   analysedGames: number;
@@ -37,6 +40,9 @@ WITH final_games AS (
 SELECT 'games' AS kind, COUNT(DISTINCT game_id) AS a, 0 AS b, CAST(NULL AS STRING) AS game_id, CAST(NULL AS STRING) AS detail
 FROM {{nba_raw.nbac_schedule}} WHERE game_date = @game_date
 UNION ALL
+SELECT 'context_games' AS kind, COUNT(DISTINCT game_id) AS a, 0 AS b, CAST(NULL AS STRING) AS game_id, CAST(NULL AS STRING) AS detail
+FROM {{nba_analytics.upcoming_player_game_context}} WHERE game_date = @game_date
+UNION ALL
 SELECT 'coverage' AS kind, COALESCE(SUM(f.expected), 0) AS a, COALESCE(SUM(LEAST(COALESCE(x.analysed, 0), f.expected)), 0) AS b,
   CAST(NULL AS STRING) AS game_id, CAST(NULL AS STRING) AS detail
 FROM final_games f LEFT JOIN analysed x ON x.game_date = f.game_date
@@ -52,10 +58,11 @@ export async function loadSlate(warehouse: Warehouse, gameDate: string, datasetP
     params: { game_date: param.date(gameDate), lookback_start: param.date(addDays(gameDate, -COMPLETENESS.lookbackDays)) },
     datasetPrefix,
   });
-  const slate: Slate = { gamesScheduled: 0, finalGames: 0, analysedGames: 0, coveragePct: null, postponed: [] };
+  const slate: Slate = { gamesScheduled: 0, contextGames: 0, finalGames: 0, analysedGames: 0, coveragePct: null, postponed: [] };
   for (const row of rows) {
     const kind = str(row, 'kind');
     if (kind === 'games') slate.gamesScheduled = num(row, 'a') ?? 0;
+    else if (kind === 'context_games') slate.contextGames = num(row, 'a') ?? 0;
     else if (kind === 'coverage') {
       slate.finalGames = num(row, 'a') ?? 0;
       slate.analysedGames = num(row, 'b') ?? 0;

@@ -15,6 +15,7 @@ import { countQueries } from './query-counter.js';
 import { PhaseTimer } from './phase-timer.js';
 import { COMPLETENESS, loadSlate } from './slate-query.js';
 import { loadCandidates } from './player-query.js';
+import { loadInjuries } from './injury-query.js';
 import { lookupLines } from './line-queries.js';
 import { loadFeatureRows } from '../../../shared/queries/feature-rows.js';
 import { loadEnabledModels } from './models-query.js';
@@ -98,7 +99,11 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
       analysed_games: slate.analysedGames,
       coverage_pct: slate.coveragePct,
     };
-    const baseSummary = { game_date: gameDate, run_mode: mode, requested_mode: req.requestedMode, dataset_prefix: prefix, games: slate.gamesScheduled, completeness };
+    const baseSummary = {
+      game_date: gameDate, run_mode: mode, requested_mode: req.requestedMode, run_mode_label: req.runModeLabel, dataset_prefix: prefix,
+      trigger_source: req.triggerSource, parent_processor: req.parentProcessor,
+      games: slate.gamesScheduled, context_games: slate.contextGames, completeness,
+    };
 
     if (!req.skipCompletenessCheck && slate.coveragePct !== null && slate.coveragePct < COMPLETENESS.thresholdPct) {
       await endWithoutWork(deps, record, 'failed', `DATA_INCOMPLETE: coverage ${slate.coveragePct}%`, baseSummary);
@@ -114,18 +119,22 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
         },
       };
     }
-    if (slate.gamesScheduled === 0) {
-      await endWithoutWork(deps, record, 'complete', null, { ...baseSummary, outcome: 'no_games_scheduled' });
-      return { httpStatus: 200, body: { status: 'no_games_scheduled', message: `no games scheduled on ${gameDate}`, game_date: gameDate, summary: baseSummary } };
-    }
-
-    // 3. Players (one query).
+    // 3. Players (one query). An empty schedule alone does not end the run: the context table's players decide.
     const candidates = await step('players', 'players', () => loadCandidates(wh, gameDate, prefix, req.playerLookups));
     if (candidates.length === 0) {
+      if (slate.gamesScheduled === 0 && slate.contextGames === 0) {
+        await endWithoutWork(deps, record, 'complete', null, { ...baseSummary, outcome: 'no_games_scheduled' });
+        return { httpStatus: 200, body: { status: 'no_games_scheduled', message: `no games scheduled on ${gameDate}`, game_date: gameDate, summary: baseSummary } };
+      }
       await endWithoutWork(deps, record, 'complete', null, { ...baseSummary, outcome: 'no_players' });
       return { httpStatus: 404, body: { status: 'error', message: `No players found for ${gameDate}`, game_date: gameDate, summary: baseSummary } };
     }
+    if (slate.gamesScheduled === 0) warnings.push(`the schedule has no games on ${gameDate}, but the context table has ${candidates.length} candidate players: predicting them`);
     const players = candidates.map((c) => c.player_lookup);
+
+    // 3b. The injury re-check, once for everyone (one query).
+    const injuriesCheckedAt = deps.clock.now().toISOString();
+    const injuries = await step('injuries', 'injuries', () => loadInjuries(wh, gameDate, prefix, players));
 
     // 4. Lines (at most three queries).
     const lines = await step('lines', 'lines', () => lookupLines(wh, gameDate, prefix, players));
@@ -137,7 +146,10 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
       throw new AppError('NO_MODELS', 'no enabled, active models in the model registry', { httpStatus: 503, details: { step: 'models_and_existing' } });
     }
     const built = await timer.time('gate', async () =>
-      buildRequests({ batchId, correlationId, gameDate, datasetPrefix: prefix, mode, requireRealLines: req.requireRealLines, useMultipleLines: req.useMultipleLines, candidates, lines, features, models }),
+      buildRequests({
+        batchId, correlationId, gameDate, datasetPrefix: prefix, mode, runModeLabel: req.runModeLabel, requireRealLines: req.requireRealLines,
+        useMultipleLines: req.useMultipleLines, candidates, lines, features, models, injuries, injuriesCheckedAt,
+      }),
     );
 
     // 6. Publish in chunks; a message the bus fails marks its player publish_failed.
@@ -148,7 +160,7 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
     const summary = {
       ...baseSummary,
       candidates: candidates.length,
-      total_requests: built.requests.length,
+      total_requests: built.totalRequests,
       published: published.length,
       lines: lineSummary,
       gate: { ...summariseOutcomes(built.outcomes), per_model: built.perModel },
@@ -173,7 +185,7 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
         batch_id: batchId,
         game_date: gameDate,
         correlation_id: correlationId,
-        total_requests: built.requests.length,
+        total_requests: built.totalRequests,
         published: published.length,
         summary,
         monitor_url: `/status?batch_id=${batchId}`,
@@ -182,7 +194,7 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
   } catch (err) {
     const appErr = err instanceof AppError ? err : dependencyFailed('dispatch', err);
     log.error({ err: errorMessage(err), step: appErr.details?.step }, `start failed: ${appErr.message}`);
-    await endWithoutWork(deps, record, 'failed', appErr.message, { game_date: gameDate, phase_ms: timer.phases, warehouse_queries: counted.count() }).catch(
+    await endWithoutWork(deps, record, 'failed', appErr.message, { game_date: gameDate, trigger_source: req.triggerSource, parent_processor: req.parentProcessor, phase_ms: timer.phases, warehouse_queries: counted.count() }).catch(
       (cleanupErr: unknown) => log.error({ err: errorMessage(cleanupErr) }, 'could not record the failed batch'),
     );
     throw appErr;

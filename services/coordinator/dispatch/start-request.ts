@@ -1,4 +1,8 @@
-/** The body of `POST /start`, validated strictly: unknown fields and wrong types are 400s naming the field. */
+/**
+ * The body of `POST /start`, validated strictly: unknown fields and wrong types are 400s naming the field. The fields the
+ * original accepted from its callers are accepted: the Phase-4→5 Cloud Function posts `trigger_source` (and may post
+ * `parent_processor`, `min_minutes`); `min_minutes` is accepted and ignored, as the original's query made it a no-op.
+ */
 import { z } from 'zod';
 import { DATASET_PREFIX_PATTERN } from '../../../shared/ports/warehouse.js';
 import { RUN_MODES, LEGACY_RUN_MODES, parseRunMode, type RunMode } from './run-modes.js';
@@ -28,6 +32,12 @@ export const startBodySchema = z
     skip_completeness_check: z.boolean().default(false),
     skip_postponement_check: z.boolean().default(false),
     player_lookups: z.array(z.string().min(1)).min(1).max(1000).optional(),
+    /** Who triggered the run (e.g. the Phase-4→5 function); recorded in the run history. */
+    trigger_source: z.string().min(1).max(128).optional(),
+    /** The upstream processor that triggered the run; recorded in the run history. */
+    parent_processor: z.string().min(1).max(128).optional(),
+    /** Accepted and ignored: in the original its filter was implied by another clause of the player query (a no-op). */
+    min_minutes: z.number().min(0).optional(),
   })
   .strict();
 
@@ -37,6 +47,11 @@ export interface StartRequest {
   gameDateInput: string | undefined;
   force: boolean;
   requestedMode: RunMode;
+  /**
+   * The mode as asked for, written on every row (the original wrote the requested name, e.g. OVERNIGHT, and EARLY when
+   * require_real_lines forced it); the gate uses `requestedMode`'s normalised form.
+   */
+  runModeLabel: string;
   requireRealLines: boolean;
   useMultipleLines: boolean;
   datasetPrefix: string;
@@ -44,7 +59,12 @@ export interface StartRequest {
   skipCompletenessCheck: boolean;
   skipPostponementCheck: boolean;
   playerLookups: string[] | undefined;
+  triggerSource: string;
+  parentProcessor: string | null;
 }
+
+/** The original's default mode name when none is given. */
+export const DEFAULT_RUN_MODE_LABEL = 'OVERNIGHT';
 
 export function toStartRequest(body: StartBody): StartRequest {
   return {
@@ -58,5 +78,8 @@ export function toStartRequest(body: StartBody): StartRequest {
     skipCompletenessCheck: body.skip_completeness_check,
     skipPostponementCheck: body.skip_postponement_check,
     playerLookups: body.player_lookups,
+    runModeLabel: body.require_real_lines ? 'EARLY' : (body.prediction_run_mode?.trim().toUpperCase() ?? DEFAULT_RUN_MODE_LABEL),
+    triggerSource: body.trigger_source ?? 'api',
+    parentProcessor: body.parent_processor ?? null,
   };
 }

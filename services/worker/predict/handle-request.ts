@@ -10,7 +10,8 @@ import { buildVector, FEATURE_NAMES, type FeatureValues } from '../../../shared/
 import type { Row } from '../../../shared/ports/warehouse.js';
 import { AppError, errorMessage } from '../../../shared/errors/app-error.js';
 import { resolveVegas } from './vegas.js';
-import { validateFeatures } from './validate-features.js';
+import { qualityFloorProblem, validateFeatures } from './validate-features.js';
+import { fillFeatures } from '../../../shared/contracts/feature-fills.js';
 import { provenanceProblem } from './line-provenance.js';
 import { predictionRow } from './prediction-row.js';
 
@@ -23,6 +24,7 @@ export async function handlePredictionRequest(deps: WorkerDeps, req: PredictionR
 
   let values = req.features;
   let quality = req.feature_quality;
+  let daysRest = req.days_rest ?? null;
   if (values === undefined) {
     let row;
     try {
@@ -33,12 +35,14 @@ export async function handlePredictionRequest(deps: WorkerDeps, req: PredictionR
     if (!row) return { kind: 'skipped', reason: 'no_features', detail: `no feature-store row for ${req.player_lookup} on ${req.game_date}` };
     values = row.values;
     quality = row.quality;
+    daysRest = row.days_rest;
   }
-  const invalid = validateFeatures(values);
+  const invalid = validateFeatures(values) ?? qualityFloorProblem(quality);
   if (invalid) return { kind: 'skipped', reason: 'invalid_features', detail: invalid };
 
   const vegas = resolveVegas(values, req.line_values);
-  const resolved: FeatureValues = vegas.values;
+  // The one place fills happen, before any vector is built (shared/contracts/feature-fills.ts).
+  const resolved: FeatureValues = fillFeatures(vegas.values, daysRest);
   const snapshot = JSON.stringify({
     ...Object.fromEntries(FEATURE_NAMES.filter((n) => resolved[n] !== undefined).map((n) => [n, resolved[n]])),
     vegas_source: vegas.source,
@@ -56,7 +60,10 @@ export async function handlePredictionRequest(deps: WorkerDeps, req: PredictionR
   if (models.length === 0) throw new AppError('NO_MODELS', 'no models are loaded (see GET /models for the refusals)', { httpStatus: 503, retryable: true });
   // One buffer for every model's input row: the vector does not depend on the line (vegas features come from the request line).
   const buffer = new Float32Array(models.reduce((sum, m) => sum + m.width, 0));
-  const ctx = { req, values: resolved, quality, vegasSource: vegas.source, championId: deps.models.championId, createdAt: publishTime ?? deps.clock.now().toISOString(), snapshot };
+  const ctx = {
+    req, values: resolved, quality, vegasSource: vegas.source, championId: deps.models.championId, createdAt: publishTime ?? deps.clock.now().toISOString(), snapshot,
+    build: { commitSha: deps.settings.buildCommit ?? 'unknown', revision: deps.settings.instance },
+  };
   const rows: Row[] = [];
   let offset = 0;
   for (const model of models) {

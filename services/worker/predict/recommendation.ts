@@ -58,8 +58,8 @@ export interface ActionableInput {
   confidence: number;
   seasonAvg: number | undefined;
   last5Avg: number | undefined;
+  /** NULL is not ready (the original's loader made a NULL false). */
   isQualityReady: boolean | null;
-  quality: number | null;
   requiredDefaults: number | null;
 }
 
@@ -78,8 +78,7 @@ export function actionable(input: ActionableInput): { isActionable: boolean; fil
   if (season >= 25 && under && edge >= 5 && !input.systemId.includes('_q4')) return no('star_under_bias_suspect');
   if (under && season >= 8 && season <= 16 && edge < 5) return no('role_player_under_low_edge');
   if (under && input.last5Avg !== undefined && input.last5Avg - season > 3) return no('hot_streak_under_risk');
-  if (input.isQualityReady === false) return no('not_quality_ready');
-  if (input.isQualityReady === null && (input.quality ?? 0) < 80) return no('low_data_quality');
+  if (input.isQualityReady !== true) return no('not_quality_ready');
   if ((input.requiredDefaults ?? 0) > 0) return no('has_default_features');
   return { isActionable: true, filterReason: null };
 }
