@@ -1,45 +1,20 @@
 /**
- * BatchStore port: leases per game date, batch records, per-player outcomes and completions, state transitions.
- * Every method is atomic: the Firestore adapter uses transactions, the local adapter does each change in one synchronous step.
+ * BatchStore port: leases per game date, batch records, per-player outcomes and completions, locks. The record and every
+ * change to it are the batch state machine's (shared/batch): an adapter reads, applies the machine's pure function and
+ * writes, inside one transaction of its own (Firestore; DuckDB on the embedded default), so exactly one caller wins each
+ * transition however many race.
  */
+import type { BatchRecord, DispatchSummary, PlayerCompletion, PlayerOutcome } from '../batch/batch-record.js';
 
-export type BatchState = 'dispatching' | 'running' | 'consolidating' | 'complete' | 'partial' | 'failed';
-
-export const ENDED_STATES: readonly BatchState[] = ['complete', 'partial', 'failed'];
-
-export type PlayerOutcomeKind = 'published' | 'skipped' | 'blocked' | 'publish_failed';
-
-export interface PlayerOutcome {
-  player_lookup: string;
-  game_id: string | null;
-  outcome: PlayerOutcomeKind;
-  /** Why: `quality_sufficient`, `already_has_prediction`, `hard_floor_red_alert`, `publish_failed: …`, … */
-  reason: string;
-  line_source: string | null;
-  line_value: number | null;
-  sportsbook: string | null;
-}
-
-export interface BatchRecord {
-  batch_id: string;
-  game_date: string;
-  correlation_id: string;
-  dataset_prefix: string;
-  prediction_run_mode: string;
-  state: BatchState;
-  /** Players published; set when dispatch ends (before that, completions are only collected). */
-  expected: number;
-  completed: number;
-  total_predictions: number;
-  started_at: string;
-  dispatched_at: string | null;
-  ended_at: string | null;
-  updated_at: string;
-  /** The dispatch summary, consolidation result, checks: JSON objects owned by the coordinator. */
-  summary: Record<string, unknown>;
-  consolidation: Record<string, unknown> | null;
-  error: string | null;
-}
+export {
+  ENDED_STATES,
+  isEnded,
+  type BatchRecord,
+  type BatchState,
+  type PlayerCompletion,
+  type PlayerOutcome,
+  type PlayerOutcomeKind,
+} from '../batch/batch-record.js';
 
 export interface LeaseClaim {
   gameDate: string;
@@ -53,10 +28,21 @@ export type LeaseResult = { ok: true; tookOverBatchId: string | null } | { ok: f
 export type CompletionResult =
   | { kind: 'unknown_batch' }
   | { kind: 'batch_ended'; batch: BatchRecord }
-  | { kind: 'duplicate'; batch: BatchRecord }
-  | { kind: 'not_in_batch'; batch: BatchRecord }
-  /** `finished` is true for exactly one caller: the one whose change made the batch finished (it moved to `consolidating`). */
-  | { kind: 'recorded'; batch: BatchRecord; finished: boolean };
+  | {
+      kind: 'recorded';
+      batch: BatchRecord;
+      /** Players whose completion was recorded by this call. */
+      recorded: string[];
+      /** Players that had already reported (a redelivery): nothing changed for them. */
+      duplicates: string[];
+      /** Players this batch did not publish: not counted. */
+      notInBatch: string[];
+      /** True for exactly one caller: the one whose completions made the batch finished (it moved to `consolidating`). */
+      finished: boolean;
+    };
+
+/** A change to a record: the new record, or null when it does not apply to the record as it stands. Must be pure. */
+export type BatchChange = (record: BatchRecord) => BatchRecord | null;
 
 export interface BatchStore {
   /** Claims the game date for a batch. Fails if another live (unexpired, not ended) lease holds it, unless `force`. */
@@ -68,31 +54,45 @@ export interface BatchStore {
 
   createBatch(batch: BatchRecord): Promise<void>;
   getBatch(batchId: string): Promise<BatchRecord | null>;
-  /** Batches not yet in an ended state, newest first. */
-  listActive(): Promise<BatchRecord[]>;
+  /** Batches not yet closed (still running, or ended with their phase-5 message or run-history row pending), newest first. */
+  listOpen(): Promise<BatchRecord[]>;
   /** The most recently started batch for a game date, whatever its state; null when the date never had one. */
   latestForDate(gameDate: string): Promise<BatchRecord | null>;
 
   putOutcomes(batchId: string, outcomes: PlayerOutcome[]): Promise<void>;
   getOutcomes(batchId: string): Promise<PlayerOutcome[]>;
+  /** Every player's completion recorded so far (published players' only, once dispatch ended). */
+  getCompletions(batchId: string): Promise<PlayerCompletion[]>;
 
   /**
-   * Ends dispatch: records which players were published, sets `expected`, moves `dispatching → running`, and — when every
-   * published player has already reported — straight on to `consolidating` (then `finished` is true).
+   * Ends dispatch: records which players were published and applies the machine's `finishDispatch` (completions that came in
+   * during dispatch count now). Throws if the batch is not dispatching (it was superseded or reset meanwhile).
    */
-  finishDispatch(batchId: string, published: readonly string[], summary: Record<string, unknown>): Promise<{ batch: BatchRecord; finished: boolean }>;
+  finishDispatch(batchId: string, published: readonly string[], summary: DispatchSummary): Promise<{ batch: BatchRecord; finished: boolean }>;
 
-  /** Records one player's completion once; a redelivery changes nothing. */
-  recordCompletion(batchId: string, playerLookup: string, predictions: number): Promise<CompletionResult>;
+  /** Records each player's completion once (a redelivery changes nothing) and applies the machine's `applyCompletions`. */
+  recordCompletions(batchId: string, completions: readonly PlayerCompletion[]): Promise<CompletionResult>;
 
-  /** Compare-and-set on the state: applies `patch` and returns the new record only if the batch is in `from`. */
-  transition(batchId: string, from: BatchState | readonly BatchState[], to: BatchState, patch?: Partial<Pick<BatchRecord, 'consolidation' | 'error' | 'summary'>>): Promise<BatchRecord | null>;
+  /** Applies `change` to the record in one transaction; returns the new record, or null (unknown batch, or change refused). */
+  update(batchId: string, change: BatchChange): Promise<BatchRecord | null>;
 
   /**
-   * Store-level mutual exclusion across processes (consolidation of one game date at a time). Takes the lock when it is
-   * free, expired, or already held by `holder` (which renews it for `ttlMs`); false while another live holder has it.
+   * Store-level mutual exclusion across processes (e.g. one merge into a table at a time). Takes the lock when it is free,
+   * expired, or already held by `holder` (which renews it for `ttlMs`); false while another live holder has it.
    */
-  acquireDateLock(key: string, holder: string, ttlMs: number): Promise<boolean>;
-  /** Releases the lock if `holder` still holds it; a no-op otherwise (it expired and someone else took it). */
-  releaseDateLock(key: string, holder: string): Promise<void>;
+  acquireLock(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock if `holder` still holds it; a no-op otherwise. */
+  releaseLock(key: string, holder: string): Promise<void>;
+  /** The lock's live holder, if any. */
+  lockHolder(key: string): Promise<string | null>;
+}
+
+/** The one error BatchStore adapters throw; `retryable` says whether the store may succeed on another attempt. */
+export class BatchStoreError extends Error {
+  readonly retryable: boolean;
+  constructor(operation: string, message: string, opts: { retryable: boolean; cause?: unknown }) {
+    super(`batch store ${operation}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'BatchStoreError';
+    this.retryable = opts.retryable;
+  }
 }

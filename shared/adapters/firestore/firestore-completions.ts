@@ -1,11 +1,15 @@
 /**
  * The end of dispatch and per-player completions: the two steps that decide who finishes a batch. Each reads the batch
- * document (the serialisation point: every completion writes it) and what it needs before staging any write, in one
- * transaction, so `finished` is true for exactly one caller however many redeliveries race.
+ * document (the serialisation point: every completion event writes it), the player documents and the published chunks it
+ * needs before staging any write, in one transaction, and applies the state machine (shared/batch) to the record, so
+ * `finished` is true for exactly one caller however many redeliveries race. A completion event carries several players: it
+ * is one transaction, one batch-document write.
  */
 import type { DocumentSnapshot } from '@google-cloud/firestore';
-import { ENDED_STATES, type BatchRecord, type CompletionResult } from '../../ports/batch-store.js';
-import { completionDocSchema, parseDoc, publishedChunkSchema, readBatchDoc, toBatchRecord, type BatchDoc, type CompletionDoc } from './batch-docs.js';
+import { BatchStoreError, type CompletionResult } from '../../ports/batch-store.js';
+import { isEnded, type BatchRecord, type DispatchSummary, type PlayerCompletion } from '../../batch/batch-record.js';
+import { applyCompletions, finishDispatch as finishDispatchRecord } from '../../batch/batch-machine.js';
+import { completionDoc, completionOf, parseDoc, publishedChunkSchema, readBatchDoc, recordFields, recordOf } from './batch-docs.js';
 import { chunkByJsonBytes } from './chunks.js';
 import { inTransaction, type StoreContext } from './store-context.js';
 
@@ -14,74 +18,72 @@ export function finishDispatch(
   chunkBudgetBytes: number,
   batchId: string,
   published: readonly string[],
-  summary: Record<string, unknown>,
+  summary: DispatchSummary,
 ): Promise<{ batch: BatchRecord; finished: boolean }> {
   const batchRef = ctx.paths.batch(batchId);
   return inTransaction(ctx, batchRef, async (tx) => {
     const snap = await tx.get(batchRef);
-    if (!snap.exists) throw new Error(`unknown batch ${batchId}`);
+    if (!snap.exists) throw new BatchStoreError('finishDispatch', `unknown batch ${batchId}`, { retryable: false });
     const doc = readBatchDoc(snap.data(), batchRef.path);
-    if (doc.state !== 'dispatching') throw new Error(`batch ${batchId} is ${doc.state}, not dispatching`);
+    const rec = recordOf(doc, batchRef.path);
     const completions = await tx.get(ctx.paths.players(batchId));
-
-    // Completions that came in during dispatch counted provisionally; from now on only published players count.
     const players = new Set(published);
-    let completed = 0;
-    let predictions = 0;
-    for (const c of completions.docs) {
-      const completion: CompletionDoc = parseDoc(completionDocSchema, c.data(), c.ref.path);
-      if (players.has(completion.player_lookup)) {
-        completed++;
-        predictions += completion.predictions;
-      }
-    }
+    const early = completions.docs.map((c) => completionOf(c.data(), c.ref.path)).filter((c) => players.has(c.player_lookup));
+    const done = finishDispatchRecord(rec, { published: players.size, summary, now: ctx.clock.now().toISOString() }, early);
+    if (!done) throw new BatchStoreError('finishDispatch', `batch ${batchId} is ${rec.state}, not dispatching`, { retryable: false });
     const chunks = chunkByJsonBytes([...players], chunkBudgetBytes, 'published player');
     chunks.forEach((chunk, i) => tx.set(ctx.paths.published(batchId, i), { players: chunk }));
-    const now = ctx.clock.now().toISOString();
-    const finished = completed >= players.size;
-    const next: BatchDoc = {
-      ...doc,
-      expected: players.size,
-      completed,
-      total_predictions: predictions,
-      summary_json: JSON.stringify(summary),
-      dispatched_at: now,
-      updated_at: now,
-      state: finished ? 'consolidating' : 'running',
-      published_chunks: chunks.length,
-    };
-    tx.set(batchRef, next);
-    return { batch: toBatchRecord(next, batchRef.path), finished };
+    tx.update(batchRef, { ...recordFields(done.record), published_chunks: chunks.length });
+    return { batch: done.record, finished: done.finished };
   });
 }
 
-export function recordCompletion(ctx: StoreContext, batchId: string, playerLookup: string, predictions: number): Promise<CompletionResult> {
+export function recordCompletions(ctx: StoreContext, batchId: string, completions: readonly PlayerCompletion[]): Promise<CompletionResult> {
   const batchRef = ctx.paths.batch(batchId);
-  const playerRef = ctx.paths.player(batchId, playerLookup);
+  const unique = [...new Map(completions.map((c) => [c.player_lookup, c])).values()];
+  const playerRefs = unique.map((c) => ctx.paths.player(batchId, c.player_lookup));
   return inTransaction(ctx, batchRef, async (tx): Promise<CompletionResult> => {
     const snap = await tx.get(batchRef);
     if (!snap.exists) return { kind: 'unknown_batch' };
     const doc = readBatchDoc(snap.data(), batchRef.path);
+    const rec = recordOf(doc, batchRef.path);
+    if (isEnded(rec.state) || rec.state === 'consolidating') return { kind: 'batch_ended', batch: rec };
     const chunkRefs = Array.from({ length: doc.published_chunks ?? 0 }, (_, i) => ctx.paths.published(batchId, i));
-    const [player, ...chunks] = await tx.getAll(playerRef, ...chunkRefs);
-    const current = () => toBatchRecord(doc, batchRef.path);
-
-    if (ENDED_STATES.includes(doc.state) || doc.state === 'consolidating') return { kind: 'batch_ended', batch: current() };
-    if (player?.exists) return { kind: 'duplicate', batch: current() };
-    if (doc.published_chunks !== null && !chunks.some((c) => publishedIn(c, playerLookup))) return { kind: 'not_in_batch', batch: current() };
-
+    const read = playerRefs.length + chunkRefs.length > 0 ? await tx.getAll(...playerRefs, ...chunkRefs) : [];
+    const existing = read.slice(0, playerRefs.length);
+    const publishedSet = doc.published_chunks === null ? null : publishedPlayers(read.slice(playerRefs.length));
+    const fresh: PlayerCompletion[] = [];
+    const duplicates: string[] = completions.length > unique.length ? duplicatesWithin(completions) : [];
+    const notInBatch: string[] = [];
+    unique.forEach((c, i) => {
+      if (existing[i]?.exists) duplicates.push(c.player_lookup);
+      else if (publishedSet !== null && !publishedSet.has(c.player_lookup)) notInBatch.push(c.player_lookup);
+      else fresh.push(c);
+    });
     const now = ctx.clock.now().toISOString();
-    const completion: CompletionDoc = { player_lookup: playerLookup, predictions, recorded_at: now };
-    const counted = { completed: doc.completed + 1, total_predictions: doc.total_predictions + predictions, updated_at: now };
-    const finished = doc.state === 'running' && counted.completed >= doc.expected;
-    const next: BatchDoc = { ...doc, ...counted, state: finished ? 'consolidating' : doc.state };
-    tx.create(playerRef, completion);
-    tx.update(batchRef, { ...counted, state: next.state });
-    return { kind: 'recorded', batch: toBatchRecord(next, batchRef.path), finished };
+    const applied = applyCompletions(rec, publishedSet === null ? [] : fresh, now);
+    if (!applied) return { kind: 'batch_ended', batch: rec };
+    for (const c of fresh) tx.create(ctx.paths.player(batchId, c.player_lookup), completionDoc(c, now));
+    if (applied.record !== rec) tx.update(batchRef, recordFields(applied.record));
+    return { kind: 'recorded', batch: applied.record, recorded: fresh.map((c) => c.player_lookup), duplicates, notInBatch, finished: applied.finished };
   });
 }
 
-function publishedIn(chunk: DocumentSnapshot, playerLookup: string): boolean {
-  if (!chunk.exists) throw new Error(`published chunk ${chunk.ref.path} is missing`);
-  return parseDoc(publishedChunkSchema, chunk.data(), chunk.ref.path).players.includes(playerLookup);
+function duplicatesWithin(completions: readonly PlayerCompletion[]): string[] {
+  const seen = new Set<string>();
+  const dup: string[] = [];
+  for (const c of completions) {
+    if (seen.has(c.player_lookup)) dup.push(c.player_lookup);
+    seen.add(c.player_lookup);
+  }
+  return dup;
+}
+
+function publishedPlayers(chunks: readonly DocumentSnapshot[]): Set<string> {
+  const players = new Set<string>();
+  for (const chunk of chunks) {
+    if (!chunk.exists) throw new Error(`published chunk ${chunk.ref.path} is missing`);
+    for (const p of parseDoc(publishedChunkSchema, chunk.data(), chunk.ref.path).players) players.add(p);
+  }
+  return players;
 }

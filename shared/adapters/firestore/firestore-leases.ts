@@ -1,11 +1,11 @@
 /**
- * Leases per game date and consolidation date locks, each a read-then-write in one Firestore transaction (the callback
+ * Leases per game date and store-level locks, each a read-then-write in one Firestore transaction (the callback
  * only reads and stages writes, so a retry after contention is harmless). Expiry uses the injected clock, like the local
  * store, so tests can move time.
  */
 import type { Transaction } from '@google-cloud/firestore';
-import { ENDED_STATES, type LeaseClaim, type LeaseResult } from '../../ports/batch-store.js';
-import { dateLockDocSchema, leaseDocSchema, parseDoc, readBatchDoc, type DateLockDoc, type LeaseDoc } from './batch-docs.js';
+import { isEnded, type LeaseClaim, type LeaseResult } from '../../ports/batch-store.js';
+import { leaseDocSchema, lockDocSchema, parseDoc, readBatchDoc, type LeaseDoc, type LockDoc } from './batch-docs.js';
 import { inTransaction, type StoreContext } from './store-context.js';
 
 /** The lease's holder if it is live: unexpired and its batch not ended (a missing batch counts as live, like the local store). */
@@ -17,7 +17,7 @@ async function liveHolder(ctx: StoreContext, tx: Transaction, gameDate: string, 
   if (lease.expires_at_ms <= now) return null;
   const batchRef = ctx.paths.batch(lease.batch_id);
   const batch = await tx.get(batchRef);
-  if (batch.exists && ENDED_STATES.includes(readBatchDoc(batch.data(), batchRef.path).state)) return null;
+  if (batch.exists && isEnded(readBatchDoc(batch.data(), batchRef.path).state)) return null;
   return lease.batch_id;
 }
 
@@ -44,25 +44,33 @@ export function leaseHolder(ctx: StoreContext, gameDate: string): Promise<string
   return ctx.db.runTransaction((tx) => liveHolder(ctx, tx, gameDate, ctx.clock.now().getTime()), { readOnly: true });
 }
 
-export function acquireDateLock(ctx: StoreContext, key: string, holder: string, ttlMs: number): Promise<boolean> {
-  const ref = ctx.paths.dateLock(key);
+export function acquireLock(ctx: StoreContext, key: string, holder: string, ttlMs: number): Promise<boolean> {
+  const ref = ctx.paths.lock(key);
   return inTransaction(ctx, ref, async (tx) => {
     const now = ctx.clock.now();
     const snap = await tx.get(ref);
     if (snap.exists) {
-      const current = parseDoc(dateLockDocSchema, snap.data(), ref.path);
+      const current = parseDoc(lockDocSchema, snap.data(), ref.path);
       if (current.holder !== holder && current.expires_at_ms > now.getTime()) return false;
     }
-    const lock: DateLockDoc = { holder, expires_at_ms: now.getTime() + ttlMs, acquired_at: now.toISOString() };
+    const lock: LockDoc = { holder, expires_at_ms: now.getTime() + ttlMs, acquired_at: now.toISOString() };
     tx.set(ref, lock);
     return true;
   });
 }
 
-export function releaseDateLock(ctx: StoreContext, key: string, holder: string): Promise<void> {
-  const ref = ctx.paths.dateLock(key);
+export function releaseLock(ctx: StoreContext, key: string, holder: string): Promise<void> {
+  const ref = ctx.paths.lock(key);
   return inTransaction(ctx, ref, async (tx) => {
     const snap = await tx.get(ref);
-    if (snap.exists && parseDoc(dateLockDocSchema, snap.data(), ref.path).holder === holder) tx.delete(ref);
+    if (snap.exists && parseDoc(lockDocSchema, snap.data(), ref.path).holder === holder) tx.delete(ref);
   });
+}
+
+export async function lockHolder(ctx: StoreContext, key: string): Promise<string | null> {
+  const ref = ctx.paths.lock(key);
+  const snap = await ref.get();
+  if (!snap.exists) return null;
+  const lock = parseDoc(lockDocSchema, snap.data(), ref.path);
+  return lock.expires_at_ms > ctx.clock.now().getTime() ? lock.holder : null;
 }

@@ -2,8 +2,8 @@
  * Where the batch store keeps its documents, all under one root document so environments and tests isolate:
  *
  *   {root}/leases/{game_date}                      the date's lease: batch_id, expires_at_ms
- *   {root}/date_locks/{key}                        consolidation lock: holder, expires_at_ms
- *   {root}/batches/{batch_id}                      the batch record and its counters
+ *   {root}/locks/{key}                             store-level lock (e.g. one merge per table): holder, expires_at_ms
+ *   {root}/batches/{batch_id}                      the batch record (JSON) and the fields queries use
  *   {root}/batches/{batch_id}/players/{player}     one completion per player (id: playerDocId(player_lookup), chunks.ts)
  *   {root}/batches/{batch_id}/published/{00000}    the published players, chunked (written when dispatch ends)
  *   {root}/batches/{batch_id}/outcomes/{00000}     every candidate's outcome, chunked JSON
@@ -27,8 +27,8 @@ export class BatchStorePaths {
     return this.root.collection('leases').doc(assertDocId(gameDate, 'game_date'));
   }
 
-  dateLock(key: string): DocumentReference {
-    return this.root.collection('date_locks').doc(assertDocId(key, 'date lock key'));
+  lock(key: string): DocumentReference {
+    return this.root.collection('locks').doc(assertDocId(key, 'lock key'));
   }
 
   get batches(): CollectionReference {

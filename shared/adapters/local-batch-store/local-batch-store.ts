@@ -1,188 +1,308 @@
 /**
- * In-process BatchStore for the embedded default and tests. Each method reads and writes its state in one synchronous step
- * (no await between read and write), which gives the same atomicity a Firestore transaction gives: exactly one caller wins
- * each transition. State lives in memory; records are copied in and out so callers can't mutate it.
+ * BatchStore for the embedded default, durable: its state lives in DuckDB tables (schema `embedded_state`, in the embedded
+ * warehouse file), so a batch that was running when the process died is still there after a restart, and finishes.
+ *
+ * Atomicity as Firestore's transactions give it: every method is one DuckDB transaction, and this store runs them one at
+ * a time (a queue), so a read and the write that depends on it never interleave with another caller's. The record itself
+ * is the batch state machine's (shared/batch), stored as JSON and validated when read.
  */
+import { DuckDBListValue, LIST, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Clock } from '../../ports/clock.js';
 import {
-  ENDED_STATES,
-  type BatchRecord,
-  type BatchState,
+  BatchStoreError,
+  type BatchChange,
   type BatchStore,
   type CompletionResult,
   type LeaseClaim,
   type LeaseResult,
-  type PlayerOutcome,
 } from '../../ports/batch-store.js';
+import {
+  isEnded,
+  parseBatchRecord,
+  playerCompletionSchema,
+  playerOutcomeSchema,
+  type BatchRecord,
+  type DispatchSummary,
+  type PlayerCompletion,
+  type PlayerOutcome,
+} from '../../batch/batch-record.js';
+import { applyCompletions, finishDispatch, isClosed } from '../../batch/batch-machine.js';
+import type { DuckDbDatabase } from '../duckdb/duckdb-database.js';
+import { DuckDbClosedError } from '../duckdb/duckdb-database.js';
+import { errorMessage } from '../../errors/error-message.js';
+import { z } from 'zod';
 
-interface Lease {
-  batchId: string;
-  expiresAt: number;
-}
+export const STATE_SCHEMA = 'embedded_state';
 
-interface BatchEntry {
-  record: BatchRecord;
-  published: Set<string> | null;
-  completions: Map<string, number>;
-  outcomes: PlayerOutcome[];
-}
+const DDL = [
+  `CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.leases (game_date VARCHAR PRIMARY KEY, batch_id VARCHAR NOT NULL, expires_at_ms BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.locks (lock_key VARCHAR PRIMARY KEY, holder VARCHAR NOT NULL, expires_at_ms BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.batches (
+     batch_id VARCHAR PRIMARY KEY, game_date VARCHAR NOT NULL, state VARCHAR NOT NULL, started_at VARCHAR NOT NULL,
+     closed BOOLEAN NOT NULL, record VARCHAR NOT NULL, outcomes VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.batch_players (
+     batch_id VARCHAR NOT NULL, player_lookup VARCHAR NOT NULL, published BOOLEAN NOT NULL, completion VARCHAR,
+     PRIMARY KEY (batch_id, player_lookup))`,
+];
 
-const clone = <T>(value: T): T => structuredClone(value);
+const strings = (values: readonly string[]): DuckDBListValue => new DuckDBListValue([...values]);
 
 export class LocalBatchStore implements BatchStore {
-  private readonly leases = new Map<string, Lease>();
-  private readonly batches = new Map<string, BatchEntry>();
-  private readonly dateLocks = new Map<string, { holder: string; expiresAt: number }>();
+  private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly clock: Clock) {}
+  private constructor(
+    private readonly db: DuckDbDatabase,
+    private readonly clock: Clock,
+  ) {}
 
-  async claimLease(claim: LeaseClaim): Promise<LeaseResult> {
-    const now = this.clock.now().getTime();
-    const current = this.leases.get(claim.gameDate);
-    const live = current !== undefined && current.expiresAt > now && !this.isEnded(current.batchId);
-    if (live && !claim.force) return { ok: false, holderBatchId: current.batchId };
-    this.leases.set(claim.gameDate, { batchId: claim.batchId, expiresAt: now + claim.ttlMs });
-    return { ok: true, tookOverBatchId: live ? current.batchId : null };
+  /** Opens the store on `db`, creating its tables if they are missing. */
+  static async open(db: DuckDbDatabase, clock: Clock): Promise<LocalBatchStore> {
+    await db.withConnection(async (conn) => {
+      for (const sql of DDL) await conn.run(sql);
+    });
+    return new LocalBatchStore(db, clock);
   }
 
-  async releaseLease(gameDate: string, batchId: string): Promise<void> {
-    if (this.leases.get(gameDate)?.batchId === batchId) this.leases.delete(gameDate);
+  claimLease(claim: LeaseClaim): Promise<LeaseResult> {
+    return this.tx('claimLease', async (conn) => {
+      const now = this.clock.now().getTime();
+      const holder = await this.liveHolder(conn, claim.gameDate, now);
+      if (holder !== null && !claim.force) return { ok: false, holderBatchId: holder };
+      await conn.run(
+        `INSERT INTO ${STATE_SCHEMA}.leases VALUES ($d, $b, $e) ON CONFLICT (game_date) DO UPDATE SET batch_id = excluded.batch_id, expires_at_ms = excluded.expires_at_ms`,
+        { d: claim.gameDate, b: claim.batchId, e: BigInt(now + claim.ttlMs) },
+      );
+      return { ok: true, tookOverBatchId: holder };
+    });
   }
 
-  async leaseHolder(gameDate: string): Promise<string | null> {
-    const lease = this.leases.get(gameDate);
-    if (!lease || lease.expiresAt <= this.clock.now().getTime() || this.isEnded(lease.batchId)) return null;
-    return lease.batchId;
+  releaseLease(gameDate: string, batchId: string): Promise<void> {
+    return this.tx('releaseLease', async (conn) => {
+      await conn.run(`DELETE FROM ${STATE_SCHEMA}.leases WHERE game_date = $d AND batch_id = $b`, { d: gameDate, b: batchId });
+    });
   }
 
-  async createBatch(batch: BatchRecord): Promise<void> {
-    if (this.batches.has(batch.batch_id)) throw new Error(`batch ${batch.batch_id} already exists`);
-    this.batches.set(batch.batch_id, { record: clone(batch), published: null, completions: new Map(), outcomes: [] });
+  leaseHolder(gameDate: string): Promise<string | null> {
+    return this.tx('leaseHolder', (conn) => this.liveHolder(conn, gameDate, this.clock.now().getTime()));
   }
 
-  async getBatch(batchId: string): Promise<BatchRecord | null> {
-    const entry = this.batches.get(batchId);
-    return entry ? clone(entry.record) : null;
+  createBatch(batch: BatchRecord): Promise<void> {
+    return this.tx('createBatch', async (conn) => {
+      const exists = await rows(conn, `SELECT 1 FROM ${STATE_SCHEMA}.batches WHERE batch_id = $b`, { b: batch.batch_id });
+      if (exists.length > 0) throw new BatchStoreError('createBatch', `batch ${batch.batch_id} already exists`, { retryable: false });
+      await conn.run(`INSERT INTO ${STATE_SCHEMA}.batches VALUES ($b, $d, $s, $t, $c, $r, NULL)`, {
+        b: batch.batch_id,
+        d: batch.game_date,
+        s: batch.state,
+        t: batch.started_at,
+        c: isClosed(batch),
+        r: JSON.stringify(batch),
+      });
+    });
   }
 
-  async listActive(): Promise<BatchRecord[]> {
-    return [...this.batches.values()]
-      .map((e) => e.record)
-      .filter((r) => !ENDED_STATES.includes(r.state))
-      .sort((a, b) => b.started_at.localeCompare(a.started_at))
-      .map(clone);
+  getBatch(batchId: string): Promise<BatchRecord | null> {
+    return this.tx('getBatch', (conn) => this.read(conn, batchId));
   }
 
-  async latestForDate(gameDate: string): Promise<BatchRecord | null> {
-    let latest: BatchRecord | null = null;
-    for (const { record } of this.batches.values()) {
-      if (record.game_date === gameDate && (latest === null || record.started_at > latest.started_at)) latest = record;
-    }
-    return latest ? clone(latest) : null;
+  listOpen(): Promise<BatchRecord[]> {
+    return this.tx('listOpen', async (conn) => {
+      const found = await rows(conn, `SELECT batch_id, record FROM ${STATE_SCHEMA}.batches WHERE NOT closed ORDER BY started_at DESC`);
+      return found.map((r) => parseBatchRecord(JSON.parse(String(r.record)), String(r.batch_id)));
+    });
   }
 
-  async putOutcomes(batchId: string, outcomes: PlayerOutcome[]): Promise<void> {
-    const entry = this.entry(batchId);
-    entry.outcomes = clone(outcomes);
-    entry.record.updated_at = this.nowIso();
+  latestForDate(gameDate: string): Promise<BatchRecord | null> {
+    return this.tx('latestForDate', async (conn) => {
+      const [r] = await rows(conn, `SELECT batch_id, record FROM ${STATE_SCHEMA}.batches WHERE game_date = $d ORDER BY started_at DESC, batch_id DESC LIMIT 1`, { d: gameDate });
+      return r ? parseBatchRecord(JSON.parse(String(r.record)), String(r.batch_id)) : null;
+    });
   }
 
-  async getOutcomes(batchId: string): Promise<PlayerOutcome[]> {
-    return clone(this.entry(batchId).outcomes);
+  putOutcomes(batchId: string, outcomes: PlayerOutcome[]): Promise<void> {
+    return this.tx('putOutcomes', async (conn) => {
+      await this.required(conn, batchId);
+      await conn.run(`UPDATE ${STATE_SCHEMA}.batches SET outcomes = $o WHERE batch_id = $b`, { b: batchId, o: JSON.stringify(outcomes) });
+    });
   }
 
-  async finishDispatch(
-    batchId: string,
-    published: readonly string[],
-    summary: Record<string, unknown>,
-  ): Promise<{ batch: BatchRecord; finished: boolean }> {
-    const entry = this.entry(batchId);
-    if (entry.record.state !== 'dispatching') throw new Error(`batch ${batchId} is ${entry.record.state}, not dispatching`);
-    entry.published = new Set(published);
-    const r = entry.record;
-    r.expected = entry.published.size;
-    this.recount(entry);
-    r.summary = clone(summary);
-    r.dispatched_at = this.nowIso();
-    r.updated_at = r.dispatched_at;
-    const finished = r.completed >= r.expected;
-    r.state = finished ? 'consolidating' : 'running';
-    return { batch: clone(r), finished };
+  getOutcomes(batchId: string): Promise<PlayerOutcome[]> {
+    return this.tx('getOutcomes', async (conn) => {
+      const [r] = await rows(conn, `SELECT outcomes FROM ${STATE_SCHEMA}.batches WHERE batch_id = $b`, { b: batchId });
+      if (!r) throw new BatchStoreError('getOutcomes', `unknown batch ${batchId}`, { retryable: false });
+      return r.outcomes === null ? [] : z.array(playerOutcomeSchema).parse(JSON.parse(String(r.outcomes)));
+    });
   }
 
-  async recordCompletion(batchId: string, playerLookup: string, predictions: number): Promise<CompletionResult> {
-    const entry = this.batches.get(batchId);
-    if (!entry) return { kind: 'unknown_batch' };
-    const r = entry.record;
-    if (ENDED_STATES.includes(r.state) || r.state === 'consolidating') return { kind: 'batch_ended', batch: clone(r) };
-    if (entry.completions.has(playerLookup)) return { kind: 'duplicate', batch: clone(r) };
-    if (entry.published !== null && !entry.published.has(playerLookup)) return { kind: 'not_in_batch', batch: clone(r) };
-    entry.completions.set(playerLookup, predictions);
-    r.updated_at = this.nowIso();
-    this.recount(entry);
-    const finished = r.state === 'running' && r.completed >= r.expected;
-    if (finished) r.state = 'consolidating';
-    return { kind: 'recorded', batch: clone(r), finished };
+  getCompletions(batchId: string): Promise<PlayerCompletion[]> {
+    return this.tx('getCompletions', async (conn) => {
+      const rec = await this.required(conn, batchId);
+      const onlyPublished = rec.state !== 'dispatching';
+      const found = await rows(
+        conn,
+        `SELECT completion FROM ${STATE_SCHEMA}.batch_players WHERE batch_id = $b AND completion IS NOT NULL ${onlyPublished ? 'AND published' : ''} ORDER BY player_lookup`,
+        { b: batchId },
+      );
+      return found.map((r) => playerCompletionSchema.parse(JSON.parse(String(r.completion))));
+    });
   }
 
-  async transition(
-    batchId: string,
-    from: BatchState | readonly BatchState[],
-    to: BatchState,
-    patch: Partial<Pick<BatchRecord, 'consolidation' | 'error' | 'summary'>> = {},
-  ): Promise<BatchRecord | null> {
-    const entry = this.batches.get(batchId);
-    if (!entry) return null;
-    const allowed: readonly BatchState[] = typeof from === 'string' ? [from] : from;
-    if (!allowed.includes(entry.record.state)) return null;
-    const r = entry.record;
-    r.state = to;
-    if (patch.consolidation !== undefined) r.consolidation = clone(patch.consolidation);
-    if (patch.error !== undefined) r.error = patch.error;
-    if (patch.summary !== undefined) r.summary = clone(patch.summary);
-    r.updated_at = this.nowIso();
-    if (ENDED_STATES.includes(to)) r.ended_at = r.updated_at;
-    return clone(r);
-  }
-
-  async acquireDateLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
-    const now = this.clock.now().getTime();
-    const current = this.dateLocks.get(key);
-    if (current !== undefined && current.holder !== holder && current.expiresAt > now) return false;
-    this.dateLocks.set(key, { holder, expiresAt: now + ttlMs });
-    return true;
-  }
-
-  async releaseDateLock(key: string, holder: string): Promise<void> {
-    if (this.dateLocks.get(key)?.holder === holder) this.dateLocks.delete(key);
-  }
-
-  /** Counts only completions of published players (before dispatch ends, every completion counts provisionally). */
-  private recount(entry: BatchEntry): void {
-    let completed = 0;
-    let predictions = 0;
-    for (const [player, count] of entry.completions) {
-      if (entry.published === null || entry.published.has(player)) {
-        completed++;
-        predictions += count;
+  finishDispatch(batchId: string, published: readonly string[], summary: DispatchSummary): Promise<{ batch: BatchRecord; finished: boolean }> {
+    return this.tx('finishDispatch', async (conn) => {
+      const rec = await this.required(conn, batchId);
+      if (published.length > 0) {
+        await conn.run(
+          `INSERT INTO ${STATE_SCHEMA}.batch_players SELECT $b, p, TRUE, NULL FROM (SELECT unnest($players) AS p)
+           ON CONFLICT (batch_id, player_lookup) DO UPDATE SET published = TRUE`,
+          { b: batchId, players: strings(published) },
+          { b: VARCHAR, players: LIST(VARCHAR) },
+        );
       }
-    }
-    entry.record.completed = completed;
-    entry.record.total_predictions = predictions;
+      const early = await rows(conn, `SELECT completion FROM ${STATE_SCHEMA}.batch_players WHERE batch_id = $b AND published AND completion IS NOT NULL`, { b: batchId });
+      const done = finishDispatch(
+        rec,
+        { published: new Set(published).size, summary, now: this.nowIso() },
+        early.map((r) => playerCompletionSchema.parse(JSON.parse(String(r.completion)))),
+      );
+      if (!done) throw new BatchStoreError('finishDispatch', `batch ${batchId} is ${rec.state}, not dispatching`, { retryable: false });
+      await this.write(conn, done.record);
+      return { batch: done.record, finished: done.finished };
+    });
   }
 
-  private isEnded(batchId: string): boolean {
-    const entry = this.batches.get(batchId);
-    return entry !== undefined && ENDED_STATES.includes(entry.record.state);
+  recordCompletions(batchId: string, completions: readonly PlayerCompletion[]): Promise<CompletionResult> {
+    return this.tx('recordCompletions', async (conn): Promise<CompletionResult> => {
+      const rec = await this.read(conn, batchId);
+      if (!rec) return { kind: 'unknown_batch' };
+      if (isEnded(rec.state) || rec.state === 'consolidating') return { kind: 'batch_ended', batch: rec };
+      const players = [...new Set(completions.map((c) => c.player_lookup))];
+      const known = await rows(
+        conn,
+        `SELECT player_lookup, published, completion IS NOT NULL AS reported FROM ${STATE_SCHEMA}.batch_players WHERE batch_id = $b AND player_lookup IN (SELECT unnest($players))`,
+        { b: batchId, players: strings(players) },
+        { b: VARCHAR, players: LIST(VARCHAR) },
+      );
+      const byPlayer = new Map(known.map((r) => [String(r.player_lookup), { published: r.published === true, reported: r.reported === true }]));
+      const dispatched = rec.state !== 'dispatching';
+      const fresh: PlayerCompletion[] = [];
+      const duplicates: string[] = [];
+      const notInBatch: string[] = [];
+      const seen = new Set<string>();
+      for (const c of completions) {
+        const row = byPlayer.get(c.player_lookup);
+        if (row?.reported || seen.has(c.player_lookup)) duplicates.push(c.player_lookup);
+        else if (dispatched && !row?.published) notInBatch.push(c.player_lookup);
+        else {
+          fresh.push(c);
+          seen.add(c.player_lookup);
+        }
+      }
+      for (const c of fresh) {
+        await conn.run(
+          `INSERT INTO ${STATE_SCHEMA}.batch_players VALUES ($b, $p, FALSE, $c) ON CONFLICT (batch_id, player_lookup) DO UPDATE SET completion = excluded.completion`,
+          { b: batchId, p: c.player_lookup, c: JSON.stringify(c) },
+        );
+      }
+      const applied = applyCompletions(rec, dispatched ? fresh : [], this.nowIso());
+      if (!applied) return { kind: 'batch_ended', batch: rec };
+      if (applied.record !== rec) await this.write(conn, applied.record);
+      return { kind: 'recorded', batch: applied.record, recorded: fresh.map((c) => c.player_lookup), duplicates, notInBatch, finished: applied.finished };
+    });
   }
 
-  private entry(batchId: string): BatchEntry {
-    const entry = this.batches.get(batchId);
-    if (!entry) throw new Error(`unknown batch ${batchId}`);
-    return entry;
+  update(batchId: string, change: BatchChange): Promise<BatchRecord | null> {
+    return this.tx('update', async (conn) => {
+      const rec = await this.read(conn, batchId);
+      if (!rec) return null;
+      const next = change(rec);
+      if (!next) return null;
+      await this.write(conn, next);
+      return next;
+    });
+  }
+
+  acquireLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.tx('acquireLock', async (conn) => {
+      const now = this.clock.now().getTime();
+      const [current] = await rows(conn, `SELECT holder, expires_at_ms FROM ${STATE_SCHEMA}.locks WHERE lock_key = $k`, { k: key });
+      if (current && current.holder !== holder && Number(current.expires_at_ms) > now) return false;
+      await conn.run(
+        `INSERT INTO ${STATE_SCHEMA}.locks VALUES ($k, $h, $e) ON CONFLICT (lock_key) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms`,
+        { k: key, h: holder, e: BigInt(now + ttlMs) },
+      );
+      return true;
+    });
+  }
+
+  releaseLock(key: string, holder: string): Promise<void> {
+    return this.tx('releaseLock', async (conn) => {
+      await conn.run(`DELETE FROM ${STATE_SCHEMA}.locks WHERE lock_key = $k AND holder = $h`, { k: key, h: holder });
+    });
+  }
+
+  lockHolder(key: string): Promise<string | null> {
+    return this.tx('lockHolder', async (conn) => {
+      const [current] = await rows(conn, `SELECT holder, expires_at_ms FROM ${STATE_SCHEMA}.locks WHERE lock_key = $k`, { k: key });
+      return current && Number(current.expires_at_ms) > this.clock.now().getTime() ? String(current.holder) : null;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+
+  /** One transaction, after every earlier one of this store has ended. */
+  private tx<T>(operation: string, work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = () =>
+      this.db.inTransaction(work).catch((err: unknown) => {
+        if (err instanceof BatchStoreError) throw err;
+        // A closed database means the process is stopping: the caller's work belongs to the next process (retry).
+        const retryable = err instanceof DuckDbClosedError || /conflict|IO Error/i.test(errorMessage(err));
+        throw new BatchStoreError(operation, errorMessage(err), { retryable, cause: err });
+      });
+    const next = this.tail.then(run, run);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private async liveHolder(conn: DuckDBConnection, gameDate: string, now: number): Promise<string | null> {
+    const [lease] = await rows(conn, `SELECT batch_id, expires_at_ms FROM ${STATE_SCHEMA}.leases WHERE game_date = $d`, { d: gameDate });
+    if (!lease || Number(lease.expires_at_ms) <= now) return null;
+    const holder = String(lease.batch_id);
+    const batch = await this.read(conn, holder);
+    return batch && isEnded(batch.state) ? null : holder;
+  }
+
+  private async read(conn: DuckDBConnection, batchId: string): Promise<BatchRecord | null> {
+    const [r] = await rows(conn, `SELECT record FROM ${STATE_SCHEMA}.batches WHERE batch_id = $b`, { b: batchId });
+    return r ? parseBatchRecord(JSON.parse(String(r.record)), `${STATE_SCHEMA}.batches/${batchId}`) : null;
+  }
+
+  private async required(conn: DuckDBConnection, batchId: string): Promise<BatchRecord> {
+    const rec = await this.read(conn, batchId);
+    if (!rec) throw new BatchStoreError('read', `unknown batch ${batchId}`, { retryable: false });
+    return rec;
+  }
+
+  private async write(conn: DuckDBConnection, rec: BatchRecord): Promise<void> {
+    await conn.run(`UPDATE ${STATE_SCHEMA}.batches SET state = $s, closed = $c, record = $r WHERE batch_id = $b`, {
+      b: rec.batch_id,
+      s: rec.state,
+      c: isClosed(rec),
+      r: JSON.stringify(rec),
+    });
   }
 
   private nowIso(): string {
     return this.clock.now().toISOString();
   }
+}
+
+async function rows(
+  conn: DuckDBConnection,
+  sql: string,
+  values?: Record<string, DuckDBValue>,
+  types?: Record<string, ReturnType<typeof LIST> | typeof VARCHAR>,
+): Promise<Array<Record<string, unknown>>> {
+  const reader = await conn.runAndReadAll(sql, values, types);
+  return reader.getRowObjectsJS() as Array<Record<string, unknown>>;
 }
