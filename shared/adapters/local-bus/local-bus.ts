@@ -4,13 +4,16 @@
  * Same semantics as the real thing where the services can tell: wrapped push envelope, any 2xx acks, anything else (or no
  * answer within the ack deadline) nacks and redelivers with exponential backoff, dead-lettering after maxDeliveryAttempts
  * with Pub/Sub's `CloudPubSubDeadLetterSource*` attributes, at-least-once and unordered delivery, and subscriptions that
- * only see messages published after they were created. Extras for tests and the local stack: per-topic logs, stats,
- * idle(), redeliverAll() and onPublish().
+ * only see messages published after they were created. With a durable store (bus-store.ts: DuckDB on the embedded
+ * default), a message is accepted only once stored, and a message accepted and not yet acked or dead-lettered is delivered
+ * again after the process restarts — as Pub/Sub keeps undelivered messages. Extras for tests and the local stack: recent
+ * per-topic logs, stats, idle(), redeliverAll() and onPublish().
  */
 import type { Bus, OutgoingMessage, PublishOutcome } from '../../ports/bus.js';
 import { computeBackoffMs } from './backoff.js';
 import { assertLoopbackEndpoint } from './loopback.js';
 import { buildEnvelope, pushOnce } from './push.js';
+import { MemoryBusStore, type BusStore, type StoredMessage } from './bus-store.js';
 import type {
   DeadLetterRecord,
   LocalBusLogger,
@@ -39,23 +42,16 @@ export const BUS_CLOSED = 'bus closed';
 const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 const DEFAULTS = {
-  maxDeliveryAttempts: 5,
+  /** Pub/Sub's own default is 5; see docs/operations.md for why this product uses 15. */
+  maxDeliveryAttempts: 15,
   minBackoffMs: 100,
   maxBackoffMs: 10_000,
   ackDeadlineMs: 60_000,
   maxOutstanding: 16,
   closeTimeoutMs: 5_000,
+  /** Messages kept in memory per topic for published() and per subscription for redeliverAll(). */
+  logLimit: 10_000,
 } as const;
-
-interface StoredMessage {
-  readonly topic: string;
-  readonly messageId: string;
-  /** Parsed copy of the serialised JSON: what a subscriber decodes. */
-  readonly data: unknown;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly publishTime: string;
-  readonly data64: string;
-}
 
 interface Delivery {
   readonly message: StoredMessage;
@@ -73,7 +69,7 @@ interface SubscriptionState {
   inFlight: number;
   readonly controllers: Set<AbortController>;
   readonly retryTimers: Set<NodeJS.Timeout>;
-  /** Every message ever acked, by id: what redeliverAll re-sends. */
+  /** Recently acked messages, by id (the last `logLimit`): what redeliverAll re-sends. */
   readonly acked: Map<string, StoredMessage>;
   readonly deadLetters: DeadLetterRecord[];
   readonly counts: { delivered: number; acked: number; nacked: number; deadLettered: number };
@@ -96,6 +92,11 @@ export class LocalBus implements Bus {
   private readonly listeners = new Map<string, Set<PublishListener>>();
   private readonly deliveries = new Set<Promise<void>>();
   private readonly idleWaiters = new Set<IdleWaiter>();
+  private readonly store: BusStore;
+  private readonly logLimit: number;
+  /** Store work in flight (appends, pending loads): idle() waits for it. */
+  private readonly storeWork = new Set<Promise<unknown>>();
+  private readonly ready: Promise<void>;
   private nextMessageId = 1;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -104,6 +105,13 @@ export class LocalBus implements Bus {
     this.logger = options.logger ?? noopLogger;
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs;
     this.random = options.random ?? Math.random;
+    this.store = options.store ?? new MemoryBusStore();
+    this.logLimit = options.logLimit ?? DEFAULTS.logLimit;
+    this.ready = this.track(
+      this.store.nextMessageNumber().then((n) => {
+        this.nextMessageId = Math.max(this.nextMessageId, n);
+      }),
+    );
   }
 
   /** Adds a push subscription. Throws on a duplicate name, bad numbers, a non-loopback endpoint, or a closed bus. */
@@ -146,14 +154,50 @@ export class LocalBus implements Bus {
       { subscription: config.name, topic: config.topic, pushEndpoint: config.pushEndpoint, deadLetterTopic: config.deadLetterTopic },
       'local bus subscription created',
     );
+    // What the store still holds for this subscription (a restart): delivered again, attempts counted on.
+    this.track(
+      this.ready
+        .then(() => this.store.pending(config.name))
+        .then((pending) => {
+          if (pending.length === 0 || this.closed) return;
+          this.logger.info({ subscription: config.name, pending: pending.length }, 'local bus resuming deliveries accepted before a restart');
+          for (const p of pending) state.queue.push({ message: p.message, attempts: p.attempts });
+          this.pump(state);
+        })
+        .catch((err: unknown) => this.logger.error({ subscription: config.name, err: errorMessage(err) }, 'local bus could not load pending deliveries')),
+    );
   }
 
+  /**
+   * Stores, then fans out. A message the store could not keep is refused (its outcome says why), never accepted and lost;
+   * one message that cannot be serialised fails alone.
+   */
   async publish(topic: string, messages: OutgoingMessage[]): Promise<PublishOutcome[]> {
     if (this.closed) return messages.map(() => ({ ok: false, error: BUS_CLOSED }));
     if (typeof topic !== 'string' || topic.length === 0) {
       return messages.map(() => ({ ok: false, error: 'invalid topic name' }));
     }
-    return messages.map((m) => this.publishOne(topic, m));
+    await this.ready;
+    const prepared = messages.map((m) => {
+      try {
+        return this.prepare(topic, m.data, m.attributes ?? {});
+      } catch (err) {
+        const error = errorMessage(err);
+        this.logger.warn({ topic, error }, 'local bus rejected a message');
+        return { error };
+      }
+    });
+    const accepted = prepared.filter((p): p is StoredMessage => !('error' in p));
+    try {
+      await this.persist(accepted);
+    } catch (err) {
+      const error = `local bus store: ${errorMessage(err)}`;
+      this.logger.error({ topic, error, messages: accepted.length }, 'local bus could not store messages; refused');
+      return prepared.map((p) => ({ ok: false as const, error: 'error' in p ? p.error : error }));
+    }
+    if (this.closed) return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error } : { ok: true as const, messageId: p.messageId }));
+    for (const m of accepted) this.fanOut(m);
+    return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error } : { ok: true as const, messageId: p.messageId }));
   }
 
   /** Calls `listener` synchronously for every later message on `topic` (dead-lettered copies included). Returns the unsubscribe. */
@@ -167,7 +211,7 @@ export class LocalBus implements Bus {
     };
   }
 
-  /** Every message published to `topic`, in publish order (empty for an unknown topic). */
+  /** Messages published to `topic` (the most recent `logLimit`), in publish order (empty for an unknown topic). */
   published(topic: string): PublishedMessage[] {
     return (this.topics.get(topic) ?? []).map(toPublished);
   }
@@ -223,11 +267,14 @@ export class LocalBus implements Bus {
   private async shutdown(): Promise<void> {
     this.closed = true;
     for (const s of this.subscriptionsByName.values()) {
-      const dropped = s.queue.length + s.retryTimers.size;
+      const left = s.queue.length + s.retryTimers.size;
       for (const t of s.retryTimers) clearTimeout(t);
       s.retryTimers.clear();
       s.queue.length = 0;
-      if (dropped > 0) this.logger.warn({ subscription: s.config.name, dropped }, 'local bus closed with undelivered messages');
+      if (left > 0) {
+        if (this.store instanceof MemoryBusStore) this.logger.warn({ subscription: s.config.name, dropped: left }, 'local bus closed with undelivered messages (memory store: they are lost)');
+        else this.logger.info({ subscription: s.config.name, pending: left }, 'local bus closed; undelivered messages stay in its store and are delivered after a restart');
+      }
     }
     if (this.deliveries.size > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -244,24 +291,13 @@ export class LocalBus implements Bus {
         await Promise.allSettled([...this.deliveries]);
       }
     }
+    await Promise.allSettled([...this.storeWork]);
+    await this.store.close();
     this.notifyIfIdle();
   }
 
-  private publishOne(topic: string, m: OutgoingMessage): PublishOutcome {
-    let stored: StoredMessage;
-    try {
-      stored = this.store(topic, m.data, m.attributes ?? {});
-    } catch (err) {
-      const error = errorMessage(err);
-      this.logger.warn({ topic, error }, 'local bus rejected a message');
-      return { ok: false, error };
-    }
-    this.fanOut(stored);
-    return { ok: true, messageId: stored.messageId };
-  }
-
-  /** Validates, serialises and appends to the topic log. Throws on a message Pub/Sub would refuse. */
-  private store(topic: string, data: unknown, attributes: Record<string, string>): StoredMessage {
+  /** Validates and serialises one message and gives it an id. Throws on a message Pub/Sub would refuse. */
+  private prepare(topic: string, data: unknown, attributes: Record<string, string>): StoredMessage {
     for (const [k, v] of Object.entries(attributes)) {
       if (!k) throw new Error('attribute keys must be non-empty');
       if (typeof v !== 'string') throw new Error(`attribute ${k} must be a string, got ${typeof v}`);
@@ -275,7 +311,7 @@ export class LocalBus implements Bus {
     if (json === undefined) throw new Error(`data is not JSON-serialisable (${typeof data})`);
     const bytes = Buffer.byteLength(json);
     if (bytes > MAX_MESSAGE_BYTES) throw new Error(`message of ${bytes} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`);
-    const stored: StoredMessage = {
+    return {
       topic,
       messageId: String(this.nextMessageId++),
       data: JSON.parse(json) as unknown,
@@ -283,10 +319,36 @@ export class LocalBus implements Bus {
       publishTime: new Date().toISOString(),
       data64: Buffer.from(json).toString('base64'),
     };
-    const log = this.topics.get(topic) ?? [];
-    log.push(stored);
-    this.topics.set(topic, log);
-    return stored;
+  }
+
+  /** Stores messages (with a pending delivery for each current subscription of their topic) and logs them. */
+  private async persist(messages: readonly StoredMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const subs = new Map<string, string[]>();
+    for (const m of messages) subs.set(m.topic, (this.subscriptionsByTopic.get(m.topic) ?? []).map((s) => s.config.name));
+    await this.track(this.store.append(messages, subs));
+    for (const m of messages) {
+      const log = this.topics.get(m.topic) ?? [];
+      log.push(m);
+      if (log.length > this.logLimit) log.splice(0, log.length - this.logLimit);
+      this.topics.set(m.topic, log);
+    }
+  }
+
+  /** Keeps store work visible to idle() and close(). */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.storeWork.add(p);
+    const forget = () => {
+      this.storeWork.delete(p);
+      this.notifyIfIdle();
+    };
+    p.then(forget, forget);
+    return p;
+  }
+
+  /** A store write after a delivery: a failure is logged (the delivery is then repeated after a restart: at-least-once). */
+  private record(what: string, write: Promise<void>): void {
+    void this.track(write).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, `local bus store: could not record ${what}`));
   }
 
   private fanOut(message: StoredMessage): void {
@@ -339,6 +401,8 @@ export class LocalBus implements Bus {
     if (result.ack) {
       s.counts.acked++;
       s.acked.set(d.message.messageId, d.message);
+      if (s.acked.size > this.logLimit) s.acked.delete(s.acked.keys().next().value as string);
+      this.record('an ack', this.store.settle(s.config.name, d.message.messageId, 'acked'));
       this.logger.debug({ ...log, status: result.status }, 'local bus delivery acked');
     } else {
       s.counts.nacked++;
@@ -346,8 +410,10 @@ export class LocalBus implements Bus {
       if (d.attempts >= s.config.maxDeliveryAttempts) {
         this.deadLetter(s, d, result.error);
       } else if (this.closed) {
-        this.logger.warn({ ...log, error: result.error }, 'local bus nack after close; not retried');
+        this.record('an attempt', this.store.recordAttempt(s.config.name, d.message.messageId, d.attempts, result.error));
+        this.logger.warn({ ...log, error: result.error }, 'local bus nack after close; not retried now (kept in the store)');
       } else {
+        this.record('an attempt', this.store.recordAttempt(s.config.name, d.message.messageId, d.attempts, result.error));
         const delayMs = computeBackoffMs(d.attempts, s.config.minBackoffMs, s.config.maxBackoffMs, this.random);
         this.logger.warn({ ...log, error: result.error, retryInMs: delayMs }, 'local bus delivery nacked');
         this.scheduleRetry(s, d, delayMs);
@@ -383,11 +449,12 @@ export class LocalBus implements Bus {
       deadLetteredAt: new Date().toISOString(),
     };
     const dlq = s.config.deadLetterTopic;
+    const settle = () => this.store.settle(s.config.name, m.messageId, 'dead_lettered', lastError);
     if (dlq) {
       record.deadLetterTopic = dlq;
       try {
         // Pub/Sub republishes the same data with the source recorded in attributes; the copy gets a new message id.
-        const copy = this.store(dlq, m.data, {
+        const copy = this.prepare(dlq, m.data, {
           ...m.attributes,
           CloudPubSubDeadLetterSourceDeliveryCount: String(d.attempts),
           CloudPubSubDeadLetterSourceDeliveryErrorMessage: lastError,
@@ -396,10 +463,19 @@ export class LocalBus implements Bus {
           CloudPubSubDeadLetterSourceTopicPublishTime: m.publishTime,
         });
         record.deadLetterMessageId = copy.messageId;
-        this.fanOut(copy);
+        // The copy is stored before the original is settled: a crash in between delivers the original once more, never loses it.
+        this.record(
+          'a dead letter',
+          this.persist([copy]).then(() => {
+            if (!this.closed) this.fanOut(copy);
+            return settle();
+          }),
+        );
       } catch (err) {
         this.logger.error({ subscription: s.config.name, messageId: m.messageId, deadLetterTopic: dlq, err }, 'local bus could not publish to the dead-letter topic');
       }
+    } else {
+      this.record('a dead letter', settle());
     }
     s.deadLetters.push(record);
     this.logger.error(
@@ -415,6 +491,7 @@ export class LocalBus implements Bus {
   }
 
   private isIdle(): boolean {
+    if (this.storeWork.size > 0) return false;
     for (const s of this.subscriptionsByName.values()) {
       if (s.queue.length > 0 || s.inFlight > 0 || s.retryTimers.size > 0) return false;
     }
@@ -422,7 +499,7 @@ export class LocalBus implements Bus {
   }
 
   private describePending(): string {
-    const parts: string[] = [];
+    const parts: string[] = this.storeWork.size > 0 ? [`store writes (${this.storeWork.size})`] : [];
     for (const [name, s] of this.subscriptionsByName) {
       if (s.queue.length > 0 || s.inFlight > 0 || s.retryTimers.size > 0) {
         parts.push(`${name} (queued ${s.queue.length}, inFlight ${s.inFlight}, waitingRetry ${s.retryTimers.size})`);

@@ -15,7 +15,7 @@ export interface LocalSubscriptionConfig {
   topic: string;
   /** `http://127.0.0.1:port/path` (or `localhost` / `[::1]`); any other host is refused. */
   pushEndpoint: string;
-  /** Attempts before the message is dead-lettered. Default 5. */
+  /** Attempts before the message is dead-lettered. Default 15 (docs/operations.md says why). */
   maxDeliveryAttempts?: number;
   /** Topic that receives dead-lettered messages; when set, envelopes carry `deliveryAttempt`. */
   deadLetterTopic?: string;
@@ -73,6 +73,10 @@ export interface DeadLetterRecord {
 
 export interface LocalBusOptions {
   logger?: LocalBusLogger;
+  /** Where accepted messages and delivery state are kept (bus-store.ts). Default: memory (nothing survives the process). */
+  store?: import('./bus-store.js').BusStore;
+  /** Messages kept in memory per topic (published()) and per subscription (redeliverAll()). Default 10 000. */
+  logLimit?: number;
   /** How long close() waits for in-flight deliveries before aborting them. Default 5 000 ms. */
   closeTimeoutMs?: number;
   /** Source of jitter in [0, 1); Math.random by default. */

@@ -1,9 +1,11 @@
-/** Builds the warehouse the config selects: the embedded DuckDB file (tables ensured at boot) or BigQuery. */
-import { DuckDbWarehouse } from '../duckdb/duckdb-warehouse.js';
-import { BigQueryWarehouse } from '../bigquery/bigquery-warehouse.js';
+/**
+ * Builds the warehouse the config selects: the embedded DuckDB file (tables ensured at boot) or BigQuery. Each adapter is
+ * loaded only when chosen: the BigQuery path never loads DuckDB's native addon, the embedded one never loads Google's client.
+ */
 import { ALL_TABLES } from '../../contracts/tables.js';
 import type { Warehouse } from '../../ports/warehouse.js';
 import type { AppLogger } from '../../ports/logger.js';
+import type { DuckDbWarehouse } from '../duckdb/duckdb-warehouse.js';
 
 export interface WarehouseConfig {
   WAREHOUSE: 'duckdb' | 'bigquery';
@@ -14,13 +16,18 @@ export interface WarehouseConfig {
   BIGQUERY_MAX_BYTES_BILLED: number;
 }
 
+/** The embedded warehouse file, with every table ensured (created, migrated additively). */
+export async function openDuckDbWarehouse(path: string): Promise<DuckDbWarehouse> {
+  const { DuckDbWarehouse } = await import('../duckdb/duckdb-warehouse.js');
+  const warehouse = await DuckDbWarehouse.open({ path });
+  await warehouse.ensureTables(ALL_TABLES);
+  return warehouse;
+}
+
 export async function openWarehouse(cfg: WarehouseConfig, service: string, logger: AppLogger): Promise<Warehouse> {
-  if (cfg.WAREHOUSE === 'duckdb') {
-    const warehouse = await DuckDbWarehouse.open({ path: cfg.DUCKDB_PATH });
-    await warehouse.ensureTables(ALL_TABLES);
-    return warehouse;
-  }
+  if (cfg.WAREHOUSE === 'duckdb') return openDuckDbWarehouse(cfg.DUCKDB_PATH);
   if (!cfg.GCP_PROJECT_ID) throw new Error('WAREHOUSE=bigquery needs GCP_PROJECT_ID');
+  const { BigQueryWarehouse } = await import('../bigquery/bigquery-warehouse.js');
   // The datasets and tables belong to the setup script (bin/setup-gcp.ts); the services never run DDL in production.
   const jobTimeoutMs = cfg.BIGQUERY_JOB_TIMEOUT_SECONDS * 1000;
   return new BigQueryWarehouse({
