@@ -1,56 +1,52 @@
 /**
- * The whole product in one process on loopback: coordinator and worker on their own HTTP ports, the local bus pushing
- * envelopes between them over real HTTP, the local batch store, the DuckDB warehouse and the file model store.
- * Used by `npm start` and by the end-to-end tests.
+ * The whole product in one process on loopback: the coordinator and the worker on their own HTTP ports, each built by its
+ * service's one builder (services/<svc>/wiring.ts) from its config schema; the worker shares the coordinator's embedded
+ * warehouse, bus and batch store (the coordinator's process hosts them, as it does for a worker process of its own).
+ * The local bus pushes envelopes between them over real HTTP; its messages and the batch store live in the DuckDB file, so
+ * a restart resumes. Used by `npm start`, the benchmarks and the end-to-end tests.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import type { Logger } from 'pino';
 import type { Warehouse } from '../shared/ports/warehouse.js';
 import type { Clock } from '../shared/ports/clock.js';
-import type { AppLogger } from '../shared/ports/logger.js';
 import type { ModelRuntime } from '../shared/ports/model-runtime.js';
 import type { Bus } from '../shared/ports/bus.js';
 import type { BatchStore } from '../shared/ports/batch-store.js';
-import { systemClock } from '../shared/ports/clock.js';
-import { topicNames } from '../shared/config/common.js';
-import { LocalBus } from '../shared/adapters/local-bus/local-bus.js';
-import { LocalBatchStore } from '../shared/adapters/local-batch-store/local-batch-store.js';
-import { FileModelStore } from '../shared/adapters/file-model-store/file-model-store.js';
-import { OnnxModelRuntime } from '../shared/adapters/onnx/onnx-model-runtime.js';
-import { createCoordinatorApp } from '../services/coordinator/app.js';
-import { createWorkerApp } from '../services/worker/app.js';
-import { ModelSet } from '../services/worker/models/model-set.js';
-import { loadRegistry } from '../services/worker/models/registry-query.js';
-import { FeatureCache } from '../services/worker/predict/feature-cache.js';
+import type { DuckDbWarehouse } from '../shared/adapters/duckdb/duckdb-warehouse.js';
+import type { LocalBus } from '../shared/adapters/local-bus/local-bus.js';
+import type { TopicNames } from '../shared/config/common.js';
+import { loadCoordinatorConfig } from '../services/coordinator/config.js';
+import { loadWorkerConfig } from '../services/worker/config.js';
+import { buildCoordinatorApp, buildCoordinatorDeps, type CoordinatorRuntime } from '../services/coordinator/wiring.js';
+import { buildWorkerApp, buildWorkerDeps, type WorkerRuntime } from '../services/worker/wiring.js';
 import type { CoordinatorDeps } from '../services/coordinator/deps.js';
 import type { WorkerDeps } from '../services/worker/deps.js';
+import type { ModelSet } from '../services/worker/models/model-set.js';
 
 export interface LocalStackOptions {
-  warehouse: Warehouse;
+  /** The embedded warehouse file (or :memory:); the batch store and the bus's messages live in it too. */
+  duckdb: DuckDbWarehouse;
+  /** What the services query through, when not `duckdb` itself (a query log, injected faults). */
+  warehouse?: Warehouse;
   modelsDir: string;
   apiKey: string;
-  logger: AppLogger;
+  logger: Logger;
   clock?: Clock;
-  /** Override the model runtime (tests inject failing or counting runtimes). */
+  /** The model runtime (tests inject failing or counting runtimes). */
   runtime?: ModelRuntime;
-  ortThreads?: number;
-  topicSuffix?: string;
-  maxDeliveryAttempts?: number;
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-  maxOutstanding?: number;
-  leaseTtlMs?: number;
+  /** More configuration, as the services' environment would give it (e.g. LOCAL_BUS_MAX_DELIVERY_ATTEMPTS, PLAYERS_PER_MESSAGE). */
+  env?: Record<string, string>;
   /** Wraps the bus the coordinator publishes through (tests inject publish failures). */
   wrapCoordinatorBus?: (bus: Bus) => Bus;
-  /**
-   * Buses the services publish through instead of the embedded local bus (e.g. PubSubBus on the emulator). Delivery to
-   * `/predict` and `/complete` is then the injected transport's business; the caller owns and closes these buses.
-   */
+  /** Buses the services publish through instead of the embedded one (e.g. Pub/Sub on the emulator); the caller closes them. */
   coordinatorBus?: Bus;
   workerBus?: Bus;
-  /** The batch store instead of the in-memory LocalBatchStore (e.g. FirestoreBatchStore on the emulator). */
+  /** The batch store instead of the embedded one (e.g. Firestore on the emulator). */
   batchStore?: BatchStore;
+  /** Waits between the coordinator's polls and retries (tests shorten them). */
+  wait?: (ms: number) => Promise<unknown>;
 }
 
 export interface LocalStack {
@@ -60,67 +56,57 @@ export interface LocalStack {
   bus: LocalBus;
   batches: BatchStore;
   models: ModelSet;
-  topics: ReturnType<typeof topicNames>;
+  topics: TopicNames;
   coordinator: CoordinatorDeps;
   worker: WorkerDeps;
+  /** Stops the bus, then the servers and the services' clients; the DuckDB file stays open (the caller owns it). */
   close(): Promise<void>;
 }
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  const clock = opts.clock ?? systemClock;
-  const topics = topicNames(opts.topicSuffix ?? '');
-  const bus = new LocalBus({ logger: opts.logger.child({ component: 'local-bus' }) });
-  const batches = opts.batchStore ?? new LocalBatchStore(clock);
-
-  const models = new ModelSet();
-  const runtime = opts.runtime ?? new OnnxModelRuntime({ intraOpNumThreads: opts.ortThreads ?? 1 });
-  await models.load(await loadRegistry(opts.warehouse), new FileModelStore(opts.modelsDir), runtime, opts.logger.child({ service: 'worker' }), clock);
-
-  const worker: WorkerDeps = {
-    warehouse: opts.warehouse,
-    bus: opts.workerBus ?? bus,
-    clock,
-    logger: opts.logger.child({ service: 'worker' }),
-    models,
-    features: new FeatureCache(opts.warehouse, clock),
-    settings: { readyTopic: topics.ready, instance: 'local-worker' },
-  };
-  const coordinator: CoordinatorDeps = {
-    warehouse: opts.warehouse,
-    bus: opts.wrapCoordinatorBus ? opts.wrapCoordinatorBus(opts.coordinatorBus ?? bus) : (opts.coordinatorBus ?? bus),
-    batches,
-    clock,
+  const base = { LOG_LEVEL: opts.logger.level, DUCKDB_PATH: opts.duckdb.path, ...opts.env };
+  const coordinatorConfig = loadCoordinatorConfig({ ...base, COORDINATOR_API_KEY: opts.apiKey });
+  const coordinator: CoordinatorRuntime = await buildCoordinatorDeps(coordinatorConfig, {
     logger: opts.logger.child({ service: 'coordinator' }),
-    settings: { topics: { request: topics.request, phase5: topics.phase5 }, leaseTtlMs: opts.leaseTtlMs ?? 30 * 60_000, publishChunkSize: 100, outputDataset: 'nba_predictions' },
-  };
+    duckdb: opts.duckdb,
+    ...(opts.warehouse ? { warehouse: opts.warehouse } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.coordinatorBus ? { bus: opts.coordinatorBus } : {}),
+    ...(opts.batchStore ? { batches: opts.batchStore } : {}),
+    ...(opts.wrapCoordinatorBus ? { wrapBus: opts.wrapCoordinatorBus } : {}),
+    ...(opts.wait ? { wait: opts.wait } : {}),
+  });
+  const embedded = coordinator.embedded;
+  if (!embedded) throw new Error('the local stack runs the embedded default');
+  const worker: WorkerRuntime = await buildWorkerDeps(loadWorkerConfig({ ...base, MODEL_STORE_ROOT: opts.modelsDir }), {
+    logger: opts.logger.child({ service: 'worker' }),
+    warehouse: opts.warehouse ?? embedded.warehouse,
+    bus: opts.workerBus ?? embedded.bus,
+    batchReader: opts.batchStore ?? embedded.batches,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.runtime ? { runtime: opts.runtime } : {}),
+  });
 
-  const workerServer = await listen(createWorkerApp(worker));
-  const coordinatorServer = await listen(createCoordinatorApp(coordinator, { operatorAuth: { apiKeys: [opts.apiKey] } }));
+  const workerServer = await listen(buildWorkerApp(worker, { accessLog: false }));
+  const coordinatorServer = await listen(await buildCoordinatorApp(coordinator, { accessLog: false }));
   const workerUrl = urlOf(workerServer);
   const coordinatorUrl = urlOf(coordinatorServer);
-
-  const delivery = {
-    maxDeliveryAttempts: opts.maxDeliveryAttempts ?? 5,
-    minBackoffMs: opts.minBackoffMs ?? 100,
-    maxBackoffMs: opts.maxBackoffMs ?? 5_000,
-    maxOutstanding: opts.maxOutstanding ?? 8,
-  };
-  bus.subscribe({ name: `${topics.request}-push`, topic: topics.request, pushEndpoint: `${workerUrl}/predict`, deadLetterTopic: `${topics.request}-dlq`, ...delivery });
-  bus.subscribe({ name: `${topics.ready}-push`, topic: topics.ready, pushEndpoint: `${coordinatorUrl}/complete`, deadLetterTopic: `${topics.ready}-dlq`, ...delivery });
+  await coordinator.started({ coordinator: coordinatorUrl, worker: workerUrl });
 
   return {
     coordinatorUrl,
     workerUrl,
-    bus,
-    batches,
-    models,
-    topics,
-    coordinator,
-    worker,
+    bus: embedded.bus,
+    batches: coordinator.deps.batches,
+    models: worker.deps.models,
+    topics: coordinator.deps.settings.topics,
+    coordinator: coordinator.deps,
+    worker: worker.deps,
     async close() {
-      await bus.close();
+      await coordinator.drain();
       await Promise.all([close(workerServer), close(coordinatorServer)]);
-      await models.close();
+      await worker.close();
+      await coordinator.close();
     },
   };
 }

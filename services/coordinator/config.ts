@@ -1,10 +1,12 @@
 /** The coordinator's one configuration schema. */
 import { z } from 'zod';
-import { adapterChoice, commonEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { adapterChoice, commonEnv, localBusEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { MAX_PLAYERS_PER_MESSAGE } from '../../shared/contracts/messages.js';
 import { operatorAuthEnv, pushAuthEnv, refineOperatorAuth, refinePushAuth } from '../../shared/config/auth-env.js';
 
 export const coordinatorConfigSchema = z.object({
   ...commonEnv,
+  ...localBusEnv,
   /** Operator endpoints: X-API-Key and/or Google ID tokens (docs/security.md). */
   ...operatorAuthEnv,
   /** `/complete`: Pub/Sub push OIDC tokens (docs/security.md). */
@@ -16,13 +18,36 @@ export const coordinatorConfigSchema = z.object({
   FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
   /** Root document of the batch store's collections: one per environment. */
   FIRESTORE_ROOT: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod').default('prediction-coordinator/default'),
-  /** Where the local bus pushes requests (the worker's /predict) — embedded default only. */
-  WORKER_PUSH_URL: z.url().optional(),
+  /**
+   * Embedded default, two processes: the worker's base URL (e.g. http://127.0.0.1:8081), where the local bus pushes
+   * prediction requests. The coordinator's process then hosts the warehouse, the bus and the batch store for the worker
+   * (shared/embedded). Unset: no worker is pushed to (the local stack runs both services in one process instead).
+   */
+  WORKER_URL: z.url().optional(),
   LEASE_TTL_SECONDS: z.coerce.number().int().min(60).default(1800),
+  /** Messages handed to the bus per publish call. */
   PUBLISH_CHUNK_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Players per prediction request message (docs/benchmarks.md: the worker's throughput against K). */
+  PLAYERS_PER_MESSAGE: z.coerce.number().int().min(1).max(MAX_PLAYERS_PER_MESSAGE).default(16),
   OUTPUT_DATASET: z.string().default('nba_predictions'),
+  /** Dates a backfill runs at once against this coordinator (GET /capacity; docs/benchmarks.md: measured on the embedded default). */
+  BACKFILL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * The consolidation step's own deadline: it finishes well inside it or answers 5xx (retried), and a batch still
+   * `consolidating` this long after its last attempt is picked up again by /check-stalled. Below the push ack deadline (600 s).
+   */
+  CONSOLIDATION_DEADLINE_SECONDS: z.coerce.number().int().min(30).max(590).default(540),
+  /** How long consolidation waits, with backoff, for every staged row the workers reported to become visible. */
+  VERIFY_WAIT_SECONDS: z.coerce.number().min(0).max(400).default(180),
+  /** How long consolidation waits for the table-wide merge lock before answering 5xx (Pub/Sub redelivers later). */
+  MERGE_LOCK_WAIT_SECONDS: z.coerce.number().min(0).max(120).default(20),
+  /** Budget for re-running a merge a concurrent transaction cancelled (on top of the adapter's own attempts). */
+  MERGE_CONFLICT_RETRY_SECONDS: z.coerce.number().min(0).max(400).default(120),
 })
   .superRefine((cfg, ctx) => {
+    if (cfg.VERIFY_WAIT_SECONDS + cfg.MERGE_LOCK_WAIT_SECONDS >= cfg.CONSOLIDATION_DEADLINE_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['VERIFY_WAIT_SECONDS'], message: 'VERIFY_WAIT_SECONDS + MERGE_LOCK_WAIT_SECONDS must leave time for the merge inside CONSOLIDATION_DEADLINE_SECONDS' });
+    }
     refineOperatorAuth(cfg, ctx);
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);

@@ -9,8 +9,16 @@ export const workerConfigSchema = z.object({
   BUS: z.enum(['local', 'pubsub']).optional(),
   /** Unset: `gcs` (gs:// and file URIs) when GCP_PROJECT_ID is set, `file` otherwise. */
   MODEL_STORE: z.enum(['file', 'gcs']).optional(),
-  /** Where the local bus pushes completions (the coordinator's /complete) — embedded default only. */
-  COORDINATOR_PUSH_URL: z.url().optional(),
+  /**
+   * Embedded default, two processes: the coordinator's base URL (e.g. http://127.0.0.1:8080). Its process hosts the DuckDB
+   * warehouse, the local bus and the batch store; this worker reaches them there (shared/embedded). Required when the
+   * worker runs on the embedded default as a process of its own.
+   */
+  EMBEDDED_HOST_URL: z.url().optional(),
+  /** Where the worker reads a batch's state (to skip requests of ended batches): Firestore with a project, else the host. */
+  BATCH_STORE: z.enum(['local', 'firestore']).optional(),
+  FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
+  FIRESTORE_ROOT: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod').default('prediction-coordinator/default'),
   MODEL_STORE_ROOT: z.string().default('.local/models'),
   /** onnxruntime threads per session; with several requests in flight, 1 keeps the cores for concurrency. */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
@@ -22,13 +30,14 @@ export const workerConfigSchema = z.object({
 })
   .superRefine((cfg, ctx) => {
     refinePushAuth(cfg, ctx);
-    requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '' }, ['bigquery', 'pubsub'], ctx);
+    requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);
   })
   .transform((cfg) => ({
     ...cfg,
     WAREHOUSE: adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'),
     BUS: adapterChoice(cfg.BUS, cfg.GCP_PROJECT_ID, 'pubsub', 'local'),
     MODEL_STORE: adapterChoice(cfg.MODEL_STORE, cfg.GCP_PROJECT_ID, 'gcs', 'file'),
+    BATCH_STORE: adapterChoice(cfg.BATCH_STORE, cfg.GCP_PROJECT_ID, 'firestore', 'local'),
   }));
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

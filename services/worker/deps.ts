@@ -1,10 +1,11 @@
-/** What the worker's domain needs, as ports. Built by main.ts or by tests. */
+/** What the worker's domain needs, as ports. Built by `buildWorkerDeps` (wiring.ts). */
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Bus } from '../../shared/ports/bus.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { AppLogger } from '../../shared/ports/logger.js';
 import type { ModelSet } from './models/model-set.js';
 import type { FeatureCache } from './predict/feature-cache.js';
+import type { BatchStateCache } from './predict/batch-state.js';
 
 export interface WorkerSettings {
   readyTopic: string;
@@ -21,5 +22,6 @@ export interface WorkerDeps {
   logger: AppLogger;
   models: ModelSet;
   features: FeatureCache;
+  batchState: BatchStateCache;
   settings: WorkerSettings;
 }

@@ -1,59 +1,35 @@
 /**
- * Worker composition root: parse the config once, load every registry model before serving (/ready reports it), build
- * the adapters, own the process. With GCP_PROJECT_ID: BigQuery, Pub/Sub, Cloud Storage (gs:// models). Embedded default:
- * DuckDB, the local bus (pushing completions to COORDINATOR_PUSH_URL), the file model store. onnxruntime either way, with
- * explicit thread settings.
+ * Worker process: parse the config once, build it (wiring.ts: every model loads before serving), serve, own the signals.
+ * A worker whose champion did not load exits instead of serving (docs/operations.md): it would otherwise take pushes and
+ * end batches with shadow rows only.
  */
-import { createLogger } from '../../shared/logging/logger.js';
-import { systemClock } from '../../shared/ports/clock.js';
-import { topicNames } from '../../shared/config/common.js';
-import { serve } from '../../shared/http/serve.js';
-import { openWarehouse } from '../../shared/adapters/select/warehouse.js';
-import { createBus } from '../../shared/adapters/select/bus.js';
-import { createModelStore } from '../../shared/adapters/select/model-store.js';
-import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
 import { loadWorkerConfig } from './config.js';
-import { createWorkerApp } from './app.js';
-import { pushAuthConfig } from '../../shared/config/auth-env.js';
-import { buildPushAuth, googleCertSource } from '../../shared/http/auth/setup.js';
-import { ModelSet } from './models/model-set.js';
-import { loadRegistry } from './models/registry-query.js';
-import { FeatureCache } from './predict/feature-cache.js';
-import type { WorkerDeps } from './deps.js';
+import { buildWorkerApp, buildWorkerDeps } from './wiring.js';
+import { serve } from '../../shared/http/serve.js';
+import { armCrashPoints } from '../../shared/faults/crash-points.js';
 import { errorMessage } from '../../shared/errors/error-message.js';
+import { SERVICE } from './app.js';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
-  const logger = createLogger({ service: 'prediction-worker', level: config.LOG_LEVEL, revision: config.K_REVISION });
-  const topics = topicNames(config.TOPIC_SUFFIX);
-  logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, model_store: config.MODEL_STORE }, 'adapters selected');
-  const warehouse = await openWarehouse(config, 'prediction-worker', logger);
-  const bus = createBus(config, logger, { topic: topics.ready, endpoint: config.COORDINATOR_PUSH_URL });
-  const models = new ModelSet();
-  await models.load(await loadRegistry(warehouse), createModelStore(config), new OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS }), logger, systemClock);
-  const deps: WorkerDeps = {
-    warehouse,
-    bus,
-    clock: systemClock,
-    logger,
-    models,
-    features: new FeatureCache(warehouse, systemClock, config.FEATURE_CACHE_TTL_SECONDS * 1000),
-    settings: { readyTopic: topics.ready, instance: config.K_REVISION ?? 'local', buildCommit: config.BUILD_COMMIT },
-  };
-  const pushAuth = buildPushAuth(pushAuthConfig(config), { certs: googleCertSource(config.OIDC_CERTS_URL), logger, endpoint: '/predict' });
-  await serve(createWorkerApp(deps, { projectId: config.GCP_PROJECT_ID, pushAuth }), {
+  armCrashPoints(config.CRASH_AT);
+  const runtime = await buildWorkerDeps(config);
+  const models = runtime.deps.models;
+  if (!models.ready) {
+    const reason = models.championId ? `champion ${models.championId} did not load: ${models.refused.find((r) => r.systemId === models.championId)?.reason ?? 'unknown'}` : 'no champion (is_production) in the registry';
+    throw new Error(`not serving: ${reason}`);
+  }
+  await serve(buildWorkerApp(runtime), {
     host: config.HOST,
     port: config.PORT,
-    logger,
-    cleanup: async () => {
-      await bus.close();
-      await models.close();
-      await warehouse.close();
-    },
+    logger: runtime.logger,
+    service: SERVICE,
+    drain: () => runtime.deps.bus.close(),
+    cleanup: () => runtime.close(),
   });
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `worker failed to start: ${errorMessage(err)}` })}\n`);
+  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `worker failed to start: ${errorMessage(err)}`, stack: err instanceof Error ? err.stack : undefined })}\n`);
   process.exit(1);
 });

@@ -26,6 +26,20 @@ export const commonEnv = {
   PUBSUB_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** Appended to every topic name, e.g. `-prod`. */
   TOPIC_SUFFIX: z.string().regex(/^[a-z0-9-]*$/).default(''),
+  /** Crash tests only: SIGKILL this process at the named point (shared/faults/crash-points.ts). No deployment sets it. */
+  CRASH_AT: z.string().regex(/^[a-z0-9_.@,]*$/).optional(),
+};
+
+/** The local bus of the embedded default (the stand-in for Pub/Sub's push subscriptions and their retry policy). */
+export const localBusEnv = {
+  /** Delivery attempts before a message is dead-lettered (docs/operations.md: why 15). */
+  LOCAL_BUS_MAX_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
+  LOCAL_BUS_MIN_BACKOFF_MS: z.coerce.number().int().min(0).default(100),
+  LOCAL_BUS_MAX_BACKOFF_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Concurrent pushes per subscription. */
+  LOCAL_BUS_MAX_OUTSTANDING: z.coerce.number().int().min(1).max(256).default(8),
+  /** How long the bus waits for pushes in flight when the process stops (the rest stay stored and are delivered later). */
+  LOCAL_BUS_CLOSE_TIMEOUT_MS: z.coerce.number().int().min(0).max(8_000).default(4_000),
 };
 
 /** Unset: the Google adapter when the service runs against a GCP project, the embedded one otherwise. */
@@ -41,13 +55,24 @@ export function requireProjectFor(cfg: { GCP_PROJECT_ID?: string | undefined }, 
   }
 }
 
-export function topicNames(suffix: string): { request: string; ready: string; phase5: string } {
+export interface TopicNames {
+  request: string;
+  ready: string;
+  consolidate: string;
+  phase5: string;
+}
+
+export function topicNames(suffix: string): TopicNames {
   return {
     request: `${TOPICS.predictionRequest}${suffix}`,
     ready: `${TOPICS.predictionReady}${suffix}`,
+    consolidate: `${TOPICS.consolidate}${suffix}`,
     phase5: TOPICS.phase5Complete,
   };
 }
+
+/** A topic's dead-letter topic (setup creates it; the local bus uses the same name). */
+export const deadLetterTopic = (topic: string): string => `${topic}-dlq`;
 
 /** Parses `env` with `schema`; on failure, one error naming every bad variable. */
 export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, service: string): z.infer<S> {

@@ -4,15 +4,21 @@
 import { z } from 'zod';
 import { FEATURE_NAMES, type FeatureName } from './feature-contract.js';
 import { DATASET_PREFIX_PATTERN } from '../ports/warehouse.js';
+import { isoDateSchema } from '../dates/game-date.js';
+import { COMPLETION_KINDS, PHASE5_STATUSES, type Phase5Status } from '../batch/batch-record.js';
+
+export { PHASE5_STATUSES, type Phase5Status };
 import { errorMessage } from '../errors/error-message.js';
 
 export const TOPICS = {
   predictionRequest: 'prediction-request',
   predictionReady: 'prediction-ready',
+  /** The consolidation step: one message per finished batch, pushed to the coordinator's /consolidate. */
+  consolidate: 'prediction-consolidate',
   phase5Complete: 'nba-phase5-predictions-complete',
 } as const;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+const isoDate = isoDateSchema;
 
 export const LINE_SOURCES = ['ACTUAL_PROP', 'NO_PROP_LINE'] as const;
 export const LINE_SOURCE_APIS = ['ODDS_API', 'BETTINGPROS'] as const;
@@ -44,19 +50,13 @@ export const featureQualitySchema = z.object({
 });
 export type FeatureQuality = z.infer<typeof featureQualitySchema>;
 
-export const predictionRequestSchema = z.object({
-  batch_id: z.string().min(1),
-  correlation_id: z.string().min(1),
-  game_date: isoDate,
+/** One player's part of a prediction request: the game, the line with its provenance, and the feature values. */
+export const playerRequestSchema = z.object({
   game_id: z.string().min(1),
   player_lookup: z.string().min(1),
   team_abbr: z.string().nullable().default(null),
   opponent_team_abbr: z.string().nullable().default(null),
   is_home: z.boolean().nullable().default(null),
-  /** The mode as requested at /start (e.g. OVERNIGHT), written on every row; the gate used its normalised form. */
-  prediction_run_mode: z.string().default('OVERNIGHT'),
-  /** '' (production datasets) or a validated prefix: it ends up in table names. */
-  dataset_prefix: z.union([z.literal(''), z.string().regex(DATASET_PREFIX_PATTERN, 'must be empty or match ^[a-z][a-z0-9_]{0,29}$')]).default(''),
   /** One value normally; ±2 around the base when multi-line is on; `[null]` for NO_PROP_LINE. */
   line_values: z.array(z.number().nullable()).min(1),
   line_source: z.enum(LINE_SOURCES),
@@ -79,24 +79,92 @@ export const predictionRequestSchema = z.object({
   injury_reason: z.string().nullable().optional(),
   injury_checked_at: z.string().nullable().optional(),
 });
+export type PlayerRequest = z.infer<typeof playerRequestSchema>;
+export type PlayerRequestInput = z.input<typeof playerRequestSchema>;
+
+/** A message carries at most this many players (a few kB each: far below Pub/Sub's 10 MB and the push body limit). */
+export const MAX_PLAYERS_PER_MESSAGE = 200;
+
+const PLAYER_FIELDS = Object.keys(playerRequestSchema.shape);
+
+/**
+ * A message of one player, as operators wrote them by hand before messages carried several (fields at the top level), is
+ * read as a message with that one player.
+ */
+function wrapSinglePlayer(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'players' in value || !('player_lookup' in value)) return value;
+  const top: Record<string, unknown> = {};
+  const player: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) (PLAYER_FIELDS.includes(k) ? player : top)[k] = v;
+  return { ...top, players: [player] };
+}
+
+export const predictionRequestSchema = z.preprocess(
+  wrapSinglePlayer,
+  z.object({
+    batch_id: z.string().min(1),
+    correlation_id: z.string().min(1),
+    game_date: isoDate,
+    /** The mode as requested at /start (e.g. OVERNIGHT), written on every row; the gate used its normalised form. */
+    prediction_run_mode: z.string().default('OVERNIGHT'),
+    /** '' (production datasets) or a validated prefix: it ends up in table names. */
+    dataset_prefix: z.union([z.literal(''), z.string().regex(DATASET_PREFIX_PATTERN, 'must be empty or match ^[a-z][a-z0-9_]{0,29}$')]).default(''),
+    players: z.array(playerRequestSchema).min(1).max(MAX_PLAYERS_PER_MESSAGE),
+  }),
+);
 export type PredictionRequest = z.infer<typeof predictionRequestSchema>;
 export type PredictionRequestInput = z.input<typeof predictionRequestSchema>;
 
-export const completionEventSchema = z.object({
-  batch_id: z.string().min(1),
-  correlation_id: z.string().nullable().default(null),
-  game_date: isoDate,
+/** One player of a request with the request's batch fields: what the worker predicts and writes a player's rows from. */
+export type PlayerJob = Omit<PredictionRequest, 'players'> & PlayerRequest;
+
+export function playerJobs(req: PredictionRequest): PlayerJob[] {
+  const { players, ...batch } = req;
+  return players.map((p) => ({ ...batch, ...p }));
+}
+
+/** One player's outcome in a completion event (shared/batch: PlayerCompletion). */
+export const playerCompletionEventSchema = z.object({
   player_lookup: z.string().min(1),
-  predictions_generated: z.number().int().min(0),
-  /** Why no rows were written, for a permanent skip. */
-  skip_reason: z.string().nullable().default(null),
-  timestamp: z.string(),
-  worker_instance: z.string().nullable().default(null),
+  kind: z.enum(COMPLETION_KINDS),
+  predictions: z.number().int().min(0),
+  /** Staging rows the worker wrote for this player (what consolidation expects to find). */
+  staged_rows: z.number().int().min(0),
+  /** Why no rows were written: a skip's or a failure's reason. */
+  reason: z.string().nullable().default(null),
 });
+
+/** A completion of one player, as workers sent them before messages carried several, is read as a list of one. */
+function wrapSingleCompletion(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'players' in value || !('player_lookup' in value)) return value;
+  const v = value as Record<string, unknown>;
+  const predictions = typeof v.predictions_generated === 'number' ? v.predictions_generated : 0;
+  const reason = typeof v.skip_reason === 'string' ? v.skip_reason : null;
+  const { player_lookup, predictions_generated: _p, skip_reason: _s, ...rest } = v;
+  return { ...rest, players: [{ player_lookup, kind: reason === null ? 'predicted' : 'skipped', predictions, staged_rows: predictions, reason }] };
+}
+
+export const completionEventSchema = z.preprocess(
+  wrapSingleCompletion,
+  z.object({
+    batch_id: z.string().min(1),
+    correlation_id: z.string().nullable().default(null),
+    game_date: isoDate,
+    players: z.array(playerCompletionEventSchema).min(1).max(MAX_PLAYERS_PER_MESSAGE),
+    timestamp: z.string(),
+    worker_instance: z.string().nullable().default(null),
+  }),
+);
 export type CompletionEvent = z.infer<typeof completionEventSchema>;
 
-export const PHASE5_STATUSES = ['success', 'partial', 'failed', 'no_data'] as const;
-export type Phase5Status = (typeof PHASE5_STATUSES)[number];
+/** The consolidation step's trigger (topic `prediction-consolidate`, pushed to the coordinator's `/consolidate`). */
+export const consolidateRequestSchema = z.object({
+  batch_id: z.string().min(1).max(128),
+  /** What finished the batch: `completions`, `dispatch`, `stalled`, `check_stalled`, … (logged). */
+  reason: z.string().max(200).default('unknown'),
+});
+export type ConsolidateRequest = z.infer<typeof consolidateRequestSchema>;
+
 
 export const phase5MessageSchema = z.object({
   processor_name: z.literal('PredictionCoordinator'),
@@ -116,11 +184,18 @@ export const phase5MessageSchema = z.object({
     batch_id: z.string(),
     expected_players: z.number().int(),
     completed_players: z.number().int(),
+    /** Players that will get no prediction from this batch because something failed (publish, worker, dead letter). */
+    failed_players: z.number().int(),
+    total_predictions: z.number().int(),
     /** Players completed, as the original named it (its consumer reads this name; equal to completed_players). */
     completed_predictions: z.number().int(),
-    total_predictions: z.number().int(),
     rows_merged: z.number().int(),
+    /** Staged rows the workers reported that never became visible to the merge. */
+    missing_rows: z.number().int(),
     completion_pct: z.number(),
+    /** Why the status is what it is (empty reasons never accompany anything but success). */
+    reasons: z.array(z.string()),
+    superseded_by: z.string().nullable(),
   }),
 });
 export type Phase5Message = z.infer<typeof phase5MessageSchema>;
@@ -139,7 +214,7 @@ export const pushEnvelopeSchema = z.object({
 });
 
 export type DecodedPush<T> =
-  | { ok: true; messageId: string | undefined; data: T; attributes: Record<string, string> }
+  | { ok: true; messageId: string | undefined; data: T; attributes: Record<string, string>; publishTime: string | undefined; deliveryAttempt: number | undefined }
   | { ok: false; error: string };
 
 /** Decodes a push body: envelope shape, base64, JSON, then `schema`. Every failure names what was wrong. */
@@ -154,11 +229,14 @@ export function decodePush<T>(body: unknown, schema: z.ZodType<T>): DecodedPush<
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) return { ok: false, error: `invalid message: ${formatZodError(parsed.error)}` };
+  const t = env.data.message.publishTime;
   return {
     ok: true,
     messageId: env.data.message.messageId ?? env.data.message.message_id,
     data: parsed.data,
     attributes: env.data.message.attributes ?? {},
+    publishTime: t !== undefined && !Number.isNaN(Date.parse(t)) ? new Date(t).toISOString() : undefined,
+    deliveryAttempt: env.data.deliveryAttempt,
   };
 }
 

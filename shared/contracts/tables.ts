@@ -4,6 +4,7 @@
  * the product drops into its datasets. Column meanings: docs/data-contracts.md.
  */
 import { FEATURE_COUNT, featureColumn } from './feature-contract.js';
+import { fitsNumeric } from '../values/scalars.js';
 
 export type ColumnType = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
 
@@ -365,6 +366,48 @@ export const ALL_TABLES: readonly TableDef[] = [
   playerPropPredictions,
   processorRunHistory,
 ];
+
+/**
+ * What is wrong with `row` for `table`, or null: a required column NULL, a value of the wrong type, a NUMERIC that does not
+ * fit its precision and scale (a line of 1000.0 in NUMERIC(4,1)). Writers check rows with it first, so one bad row is
+ * dropped with its reason instead of failing — and being retried with — its whole write.
+ */
+export function rowProblem(table: TableDef, row: Readonly<Record<string, unknown>>): string | null {
+  for (const col of table.columns) {
+    const v = row[col.name];
+    if (v === null || v === undefined) {
+      if (col.required && !col.repeated) return `${col.name} is required`;
+      continue;
+    }
+    if (col.repeated) {
+      if (!Array.isArray(v)) return `${col.name} must be an array`;
+      continue;
+    }
+    switch (col.type) {
+      case 'NUMERIC':
+        if (typeof v !== 'number' || !fitsNumeric(v, col.numeric?.[0] ?? 38, col.numeric?.[1] ?? 9)) return `${col.name}=${String(v)} does not fit NUMERIC(${(col.numeric ?? [38, 9]).join(',')})`;
+        break;
+      case 'FLOAT64':
+        if (typeof v !== 'number') return `${col.name} must be a number`;
+        break;
+      case 'INT64':
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) return `${col.name}=${String(v)} is not an INT64`;
+        break;
+      case 'BOOL':
+        if (typeof v !== 'boolean') return `${col.name} must be a boolean`;
+        break;
+      case 'STRING':
+      case 'DATE':
+      case 'TIMESTAMP':
+        if (typeof v !== 'string') return `${col.name} must be a string`;
+        break;
+      case 'JSON':
+        break;
+    }
+  }
+  for (const key of Object.keys(row)) if (!table.columns.some((c) => c.name === key)) return `unknown column ${key}`;
+  return null;
+}
 
 export function tableId(t: TableDef): string {
   return `${t.dataset}.${t.name}`;

@@ -2,6 +2,8 @@
  * Game dates are calendar days in America/New_York, as 'YYYY-MM-DD'. Helpers are module-level (the original lost an hourly
  * run to a function-local import in the TOMORROW branch).
  */
+import { z } from 'zod';
+
 export const GAME_TIMEZONE = 'America/New_York';
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -16,6 +18,9 @@ const etFormatter = new Intl.DateTimeFormat('en-CA', {
 export function etDate(now: Date): string {
   return etFormatter.format(now); // en-CA formats as YYYY-MM-DD
 }
+
+/** A real calendar date `YYYY-MM-DD` (2026-12-32 and 2027-02-30 are refused): the one date check of every route and message. */
+export const isoDateSchema = z.string().refine(isValidIsoDate, { message: 'expected a real calendar date YYYY-MM-DD' });
 
 export function isValidIsoDate(value: string): boolean {
   if (!DATE_PATTERN.test(value)) return false;

@@ -1,9 +1,12 @@
 /**
- * The one error type. `code` is stable and machine-readable; `httpStatus` is what an HTTP caller sees; `operational` errors
- * are expected failures (bad input, a failed dependency) as opposed to programmer errors.
- * For push routes the class decides the ack: `retryable` errors answer 5xx (Pub/Sub redelivers), others are acked.
+ * The one error type the HTTP layer answers with. `code` is stable and machine-readable; `httpStatus` is what an HTTP caller
+ * sees; `retryable` says whether the same request may succeed later (for push routes: 5xx and a redelivery, or an ack);
+ * `operational` errors are expected failures (bad input, a failed dependency) as opposed to programmer errors.
+ * Ports' errors (WarehouseError, BatchStoreError) carry their adapter's `retryable` and map here.
  */
 import { errorMessage } from './error-message.js';
+import { WarehouseError } from '../ports/warehouse.js';
+import { BatchStoreError } from '../ports/batch-store.js';
 
 export { errorMessage };
 
@@ -11,6 +14,7 @@ export interface AppErrorOptions {
   httpStatus?: number;
   operational?: boolean;
   retryable?: boolean;
+  /** For 4xx answers: `field`/`fields` reach the response; anything else only the log. */
   details?: Record<string, unknown>;
   cause?: unknown;
 }
@@ -36,17 +40,15 @@ export class AppError extends Error {
 export const badRequest = (message: string, details?: Record<string, unknown>): AppError =>
   new AppError('BAD_REQUEST', message, { httpStatus: 400, retryable: false, ...(details ? { details } : {}) });
 
-/** A dependency (warehouse, bus, store) failed during `step`. */
-export const dependencyFailed = (step: string, cause: unknown): AppError =>
-  new AppError('DEPENDENCY_FAILED', `${step} failed: ${errorMessage(cause)}`, {
-    httpStatus: 503,
-    retryable: true,
-    details: { step },
-    cause,
-  });
-
-
+/**
+ * Anything thrown, as an AppError: a port error keeps its adapter's verdict (503 when it may succeed later, 500 when it
+ * never will); anything else is a programmer error (500, not operational).
+ */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  return new AppError('INTERNAL', errorMessage(err), { httpStatus: 500, operational: false, cause: err });
+  if (err instanceof WarehouseError || err instanceof BatchStoreError) {
+    const code = err instanceof WarehouseError ? `WAREHOUSE_${err.code}` : 'BATCH_STORE_FAILED';
+    return new AppError(code, err.message, { httpStatus: err.retryable ? 503 : 500, retryable: err.retryable, cause: err });
+  }
+  return new AppError('INTERNAL', errorMessage(err), { httpStatus: 500, operational: false, retryable: false, cause: err });
 }

@@ -1,15 +1,51 @@
-/** Per-request child logger carrying the Cloud Trace field, attached as `res.locals.log`. */
+/**
+ * Per request: the logging context (log-context.ts) with the Cloud Trace fields, opened before anything else runs so every
+ * line written while serving the request carries them, and one access line per request (pino-http).
+ */
 import type { RequestHandler, Response } from 'express';
 import type { AppLogger } from '../ports/logger.js';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
 import { traceFields } from '../logging/logger.js';
+import { runWithLogContext } from '../logging/log-context.js';
 
-export function requestContext(logger: AppLogger, projectId: string | undefined): RequestHandler {
-  return (req, res, next) => {
-    res.locals.log = logger.child({ ...traceFields(req.get('x-cloud-trace-context'), projectId, req.get('traceparent')), path: req.path });
-    next();
+export function requestContext(projectId: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    const trace = traceFields(req.get('x-cloud-trace-context'), projectId, req.get('traceparent'));
+    runWithLogContext({ ...trace, request_id: req.get('x-request-id') ?? randomUUID() }, () => next());
   };
 }
 
+/**
+ * One access line per request, in Cloud Logging's `httpRequest` shape: method, path, status, latency. Quiet for health
+ * probes (debug), warning for 4xx, error for 5xx. Credentials never appear (no headers are logged).
+ */
+export function accessLog(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    quietReqLogger: true,
+    customLogLevel: (req, res, err) => {
+      if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode >= 400) return 'warn';
+      return req.url === '/health' || req.url === '/ready' ? 'debug' : 'info';
+    },
+    customSuccessMessage: (req, res, ms) => `${req.method} ${req.url} ${res.statusCode} ${Math.round(ms)} ms`,
+    customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+    serializers: {
+      req: () => undefined,
+      res: () => undefined,
+      responseTime: () => undefined,
+    },
+    customAttributeKeys: { responseTime: 'latency_ms' },
+    customProps: (req, res) => ({
+      httpRequest: { requestMethod: req.method, requestUrl: req.url, status: res.statusCode, userAgent: req.headers['user-agent'] },
+    }),
+    wrapSerializers: false,
+  });
+}
+
+/** The logger a middleware attached to this response (`res.locals.log`, e.g. with the caller's identity), else `fallback`. */
 export function requestLog(res: Response, fallback: AppLogger): AppLogger {
   const log: unknown = res.locals.log;
   return (log as AppLogger | undefined) ?? fallback;

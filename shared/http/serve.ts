@@ -1,56 +1,85 @@
 /**
- * Process lifecycle for a service: listen on HOST:PORT, and on SIGTERM/SIGINT stop accepting, drain in-flight requests,
- * then run the service's cleanup (flush the publisher, close clients) — all inside the 10 s Cloud Run gives, with a hard
- * exit on a timer as the backstop.
+ * Process lifecycle for a service: listen on HOST:PORT; on SIGTERM/SIGINT stop taking new work and drain — stop the bus
+ * this process delivers from (pushes in flight get their time, the rest stay stored for the next process), stop
+ * accepting connections, let requests in flight finish — then run the service's cleanup (flush the publisher, close
+ * clients), all inside the 10 s Cloud Run gives, with a hard exit on a timer as the backstop. A programmer error that
+ * escapes every handler (an unhandled rejection, an uncaught exception) is logged with its stack and ends the process:
+ * the platform restarts it, and durable state (Pub/Sub, Firestore, the embedded stores) lets it resume.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { AppLogger } from '../ports/logger.js';
-import { errorMessage } from '../errors/app-error.js';
+import { errorMessage } from '../errors/error-message.js';
+import { REPORTED_ERROR_EVENT } from './error-handler.js';
 
 export interface ServeOptions {
   host: string;
   port: number;
   logger: AppLogger;
+  service: string;
+  /** Runs once the server listens, with its base URL. */
+  onListening?: (url: string) => Promise<void>;
+  /** Stops taking new work (runs first on shutdown). */
+  drain?: () => Promise<void>;
   cleanup: () => Promise<void>;
+  /** Hard exit after this long (Cloud Run sends SIGKILL 10 s after SIGTERM). */
   shutdownTimeoutMs?: number;
 }
 
+export function installProcessHandlers(logger: AppLogger, service: string): void {
+  const die = (kind: string) => (err: unknown) => {
+    const stack = err instanceof Error && err.stack ? err.stack : String(err);
+    logger.error({ '@type': REPORTED_ERROR_EVENT, serviceContext: { service }, event: kind }, stack);
+    process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `${service}: ${kind}: ${errorMessage(err)}` })}\n`);
+    process.exit(1);
+  };
+  process.on('unhandledRejection', die('unhandledRejection'));
+  process.on('uncaughtException', die('uncaughtException'));
+}
+
 export async function serve(app: Express, opts: ServeOptions): Promise<Server> {
+  installProcessHandlers(opts.logger, opts.service);
   const server = createServer(app);
-  // Longer than the push ack deadline is pointless; shorter would cut long consolidations.
+  // The push ack deadline is at most 600 s: a longer request is pointless, a shorter one would cut a consolidation.
   server.requestTimeout = 600_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
+  const url = `http://${opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host}:${addr.port}`;
   opts.logger.info({ port: addr.port, host: opts.host }, `listening on ${opts.host}:${addr.port}`);
+  if (opts.onListening) await opts.onListening(url);
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    opts.logger.info({ signal }, 'shutting down: draining requests');
+    const started = Date.now();
+    opts.logger.info({ signal }, 'shutting down: draining');
     const timer = setTimeout(() => {
       opts.logger.error({ signal }, 'shutdown timed out; exiting');
       process.exit(1);
-    }, opts.shutdownTimeoutMs ?? 9_000);
+    }, opts.shutdownTimeoutMs ?? 9_500);
     timer.unref();
-    server.close(() => {
-      opts.cleanup().then(
-        () => {
-          opts.logger.info('shutdown complete');
-          process.exit(0);
-        },
-        (err: unknown) => {
-          opts.logger.error({ err: errorMessage(err) }, 'cleanup failed during shutdown');
-          process.exit(1);
-        },
-      );
-    });
-    server.closeIdleConnections();
+    void (async () => {
+      try {
+        if (opts.drain) await opts.drain();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          // Requests still running after the drain get what is left of the budget, then their connections are cut.
+          setTimeout(() => server.closeAllConnections(), Math.max(0, 7_000 - (Date.now() - started))).unref();
+        });
+        await opts.cleanup();
+        opts.logger.info({ ms: Date.now() - started }, 'shutdown complete');
+        process.exit(0);
+      } catch (err) {
+        opts.logger.error({ err: errorMessage(err) }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -3,6 +3,7 @@
  * `logging.googleapis.com/trace` on request child loggers (from X-Cloud-Trace-Context).
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { logContext } from './log-context.js';
 
 export type { Logger };
 
@@ -52,6 +53,8 @@ export function createLogger(opts: LoggerOptions): Logger {
         level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
       },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // The request's trace, batch and player on every line written while serving it (log-context.ts).
+      mixin: () => logContext(),
     },
     opts.destination ?? process.stdout,
   );

@@ -135,7 +135,7 @@ export class WarehouseError extends Error {
 }
 
 export type WarehouseCall =
-  | { kind: 'query'; name: string; query: Query }
+  | { kind: 'query'; name: string; query: Query; withWarnings: boolean }
   | { kind: 'insert'; name: string; insert: InsertRequest }
   | { kind: 'transaction'; name: string; statements: Query[] };
 
@@ -145,8 +145,8 @@ export type WarehouseCall =
  */
 export function interceptWarehouse(inner: Warehouse, around: <T>(call: WarehouseCall, next: () => Promise<T>) => Promise<T>): Warehouse {
   return {
-    query: (q) => around({ kind: 'query', name: q.name, query: q }, () => inner.query(q)),
-    queryWithWarnings: (q) => around({ kind: 'query', name: q.name, query: q }, () => inner.queryWithWarnings(q)),
+    query: (q) => around({ kind: 'query', name: q.name, query: q, withWarnings: false }, () => inner.query(q)),
+    queryWithWarnings: (q) => around({ kind: 'query', name: q.name, query: q, withWarnings: true }, () => inner.queryWithWarnings(q)),
     insert: (req) => around({ kind: 'insert', name: req.name, insert: req }, () => inner.insert(req)),
     transaction: (name, statements) => around({ kind: 'transaction', name, statements }, () => inner.transaction(name, statements)),
     close: () => inner.close(),

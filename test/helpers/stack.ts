@@ -16,20 +16,29 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startTestStack(
-  worldOpts: TinyWorldOptions,
-  stackOpts: Partial<LocalStackOptions> & { wrapWarehouse?: (w: Warehouse) => Warehouse } = {},
-): Promise<TestStack> {
+export interface TestStackOptions extends Partial<Omit<LocalStackOptions, 'env'>> {
+  wrapWarehouse?: (w: Warehouse) => Warehouse;
+  /** Delivery attempts of the local bus before a dead letter (default: the config's). */
+  maxDeliveryAttempts?: number;
+  env?: Record<string, string>;
+}
+
+export async function startTestStack(worldOpts: TinyWorldOptions, stackOpts: TestStackOptions = {}): Promise<TestStack> {
   const world = await createTinyWorld(worldOpts);
-  const warehouse = stackOpts.wrapWarehouse ? stackOpts.wrapWarehouse(world.warehouse) : world.warehouse;
+  const { wrapWarehouse, maxDeliveryAttempts, env, ...rest } = stackOpts;
   const stack = await startLocalStack({
-    warehouse,
+    duckdb: world.warehouse,
+    ...(wrapWarehouse ? { warehouse: wrapWarehouse(world.warehouse) } : {}),
     modelsDir: world.modelsDir,
     apiKey: API_KEY,
     logger: silentLogger,
-    minBackoffMs: 5,
-    maxBackoffMs: 50,
-    ...stackOpts,
+    ...rest,
+    env: {
+      LOCAL_BUS_MIN_BACKOFF_MS: '5',
+      LOCAL_BUS_MAX_BACKOFF_MS: '50',
+      ...(maxDeliveryAttempts !== undefined ? { LOCAL_BUS_MAX_DELIVERY_ATTEMPTS: String(maxDeliveryAttempts) } : {}),
+      ...env,
+    },
   });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${stack.coordinatorUrl}${path}`, {
@@ -52,12 +61,12 @@ export async function startTestStack(
   };
 }
 
-/** Resolves when the batch reaches an ended state (complete, partial, failed). */
+/** Resolves when the batch has ended and is closed (its phase-5 message published and its run-history row written). */
 export async function waitForBatchEnd(t: TestStack, batchId: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await t.get(`/status?batch_id=${batchId}`);
-    if (['complete', 'partial', 'failed'].includes(String(body.status)) && body.consolidation && (body.consolidation as Record<string, unknown>).phase5_message_id !== undefined) {
+    if (body.closed === true) {
       await t.stack.bus.idle();
       return (await t.get(`/status?batch_id=${batchId}`)).body;
     }

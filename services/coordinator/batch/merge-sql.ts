@@ -39,6 +39,18 @@ WHERE T.game_date = @game_date AND T.is_active = TRUE AND (T.batch_id IS NULL OR
       AND s.game_id = T.game_id AND s.player_lookup = T.player_lookup AND s.system_id = T.system_id
   )`;
 
+/** Inside the merge's transaction, after it: this batch's rows now active (every distinct staged key must be one). */
+const ACCOUNT_SQL = `
+SELECT COUNT(*) AS rows_accounted
+FROM {{nba_predictions.player_prop_predictions}} T
+WHERE T.game_date = @game_date AND T.batch_id = @batch_id AND T.is_active = TRUE`;
+
+/** Before the merge: the batch's distinct staged prediction ids the warehouse can see now. */
+export const STAGED_COUNT_SQL = `
+SELECT COUNT(DISTINCT s.prediction_id) AS visible_rows
+FROM {{nba_predictions.prediction_staging}} s
+WHERE s.game_date = @game_date AND s.batch_id = @batch_id`;
+
 /** Active rows sharing a business key after the merge: must be zero. */
 export const DUPLICATE_CHECK_SQL = `
 SELECT COUNT(*) AS duplicate_keys FROM (
@@ -50,9 +62,9 @@ SELECT COUNT(*) AS duplicate_keys FROM (
 ) d`;
 
 /**
- * MERGE then deactivate, in one transaction. Staging is only read: its rows are never deleted here (on BigQuery, freshly
- * streamed rows cannot be DML targets), they expire with their partition. Every statement selects the batch's rows by
- * batch_id, so an earlier batch's rows still in staging are never merged again.
+ * MERGE, deactivate, then count this batch's active rows, in one transaction. Staging is only read: its rows are never
+ * deleted here (on BigQuery, freshly streamed rows cannot be DML targets), they expire with their partition. Every
+ * statement selects the batch's rows by batch_id, so an earlier batch's rows still in staging are never merged again.
  */
 export function consolidationStatements(gameDate: string, batchId: string, datasetPrefix: string): Query[] {
   const params = { game_date: param.date(gameDate), batch_id: param.string(batchId) };
@@ -60,5 +72,6 @@ export function consolidationStatements(gameDate: string, batchId: string, datas
   return [
     { name: 'consolidate.merge', sql: MERGE_SQL, params, datasetPrefix, labels },
     { name: 'consolidate.deactivate', sql: DEACTIVATE_SQL, params, datasetPrefix, labels },
+    { name: 'consolidate.account', sql: ACCOUNT_SQL, params, datasetPrefix, labels },
   ];
 }

@@ -5,18 +5,12 @@
  */
 import { param, type Warehouse } from '../../../shared/ports/warehouse.js';
 import { num } from '../../../shared/queries/row-values.js';
+import type { PostChecks } from '../../../shared/batch/batch-record.js';
+
+export type { PostChecks };
 
 export const POST_CHECK_LIMITS = { maxAbsBias: 2.0, minSidePct: 15, minRowsForSkew: 10 } as const;
 
-export interface PostChecks {
-  champion: string;
-  rows: number;
-  avg_bias: number | null;
-  over_pct: number | null;
-  under_pct: number | null;
-  direction_mismatches: number;
-  warnings: string[];
-}
 
 const SQL = `
 SELECT COUNT(*) AS n, AVG(predicted_points - current_points_line) AS bias,

@@ -1,6 +1,6 @@
 /** Builds the per-player prediction requests and outcomes from the loaded data; pure, so every rule is unit-testable. */
-import type { PlayerOutcome } from '../../../shared/ports/batch-store.js';
-import type { PredictionRequestInput } from '../../../shared/contracts/messages.js';
+import type { PlayerOutcome } from '../../../shared/batch/batch-record.js';
+import type { PlayerRequestInput } from '../../../shared/contracts/messages.js';
 import type { Candidate } from './player-query.js';
 import type { LineLookup } from './line-queries.js';
 import type { FeatureRow } from '../../../shared/queries/feature-rows.js';
@@ -12,13 +12,9 @@ import type { RunMode } from './run-modes.js';
 
 export interface BuildInput {
   batchId: string;
-  correlationId: string;
   gameDate: string;
-  datasetPrefix: string;
   /** The gate's mode. */
   mode: RunMode;
-  /** The mode as requested, stamped on every request (and so on every row). */
-  runModeLabel: string;
   requireRealLines: boolean;
   useMultipleLines: boolean;
   candidates: readonly Candidate[];
@@ -31,7 +27,8 @@ export interface BuildInput {
 }
 
 export interface BuiltRequests {
-  requests: PredictionRequestInput[];
+  /** One per published player (the coordinator groups them into messages). */
+  requests: PlayerRequestInput[];
   /** One per candidate; published players start as `published` and become `publish_failed` if the bus fails them. */
   outcomes: PlayerOutcome[];
   perModel: Record<string, Record<GateVerdict, number>>;
@@ -40,7 +37,7 @@ export interface BuiltRequests {
 }
 
 export function buildRequests(input: BuildInput): BuiltRequests {
-  const requests: PredictionRequestInput[] = [];
+  const requests: PlayerRequestInput[] = [];
   const outcomes: PlayerOutcome[] = [];
   const perModel: Record<string, Record<GateVerdict, number>> = {};
   let totalRequests = 0;
@@ -78,16 +75,11 @@ export function buildRequests(input: BuildInput): BuiltRequests {
     }
     outcomes.push({ ...base, outcome: 'published', reason: gate.decision.reason });
     requests.push({
-      batch_id: input.batchId,
-      correlation_id: input.correlationId,
-      game_date: input.gameDate,
       game_id: c.game_id,
       player_lookup: c.player_lookup,
       team_abbr: c.team_abbr,
       opponent_team_abbr: c.opponent_team_abbr,
       is_home: c.is_home,
-      prediction_run_mode: input.runModeLabel,
-      dataset_prefix: input.datasetPrefix,
       line_values: shaped.line_values,
       line_source: shaped.line_source,
       line_source_api: shaped.line_source_api,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DATASET_PREFIX_PATTERN } from '../../../shared/ports/warehouse.js';
 import { RUN_MODES, LEGACY_RUN_MODES, parseRunMode, type RunMode } from './run-modes.js';
+import type { BatchPurpose } from '../../../shared/batch/batch-record.js';
 
 export const startBodySchema = z
   .object({
@@ -32,9 +33,9 @@ export const startBodySchema = z
     skip_completeness_check: z.boolean().default(false),
     skip_postponement_check: z.boolean().default(false),
     player_lookups: z.array(z.string().min(1)).min(1).max(1000).optional(),
-    /** Who triggered the run (e.g. the Phase-4→5 function); recorded in the run history. */
+    /** Who triggered the run (e.g. the Phase-4→5 function); recorded on the batch and in the run history. */
     trigger_source: z.string().min(1).max(128).optional(),
-    /** The upstream processor that triggered the run; recorded in the run history. */
+    /** The upstream processor that triggered the run; recorded on the batch and in the run history. */
     parent_processor: z.string().min(1).max(128).optional(),
     /** Accepted and ignored: in the original its filter was implied by another clause of the player query (a no-op). */
     min_minutes: z.number().min(0).optional(),
@@ -52,6 +53,10 @@ export interface StartRequest {
    * require_real_lines forced it); the gate uses `requestedMode`'s normalised form.
    */
   runModeLabel: string;
+  purpose: BatchPurpose;
+  triggerSource: string;
+  parentProcessor: string | null;
+  parentBatchId?: string;
   requireRealLines: boolean;
   useMultipleLines: boolean;
   datasetPrefix: string;
@@ -59,8 +64,6 @@ export interface StartRequest {
   skipCompletenessCheck: boolean;
   skipPostponementCheck: boolean;
   playerLookups: string[] | undefined;
-  triggerSource: string;
-  parentProcessor: string | null;
 }
 
 /** The original's default mode name when none is given. */
@@ -71,6 +74,10 @@ export function toStartRequest(body: StartBody): StartRequest {
     gameDateInput: body.game_date,
     force: body.force,
     requestedMode: body.prediction_run_mode === undefined ? 'RETRY' : (parseRunMode(body.prediction_run_mode) as RunMode),
+    runModeLabel: body.require_real_lines ? 'EARLY' : (body.prediction_run_mode?.trim().toUpperCase() ?? DEFAULT_RUN_MODE_LABEL),
+    purpose: 'daily',
+    triggerSource: body.trigger_source ?? 'api',
+    parentProcessor: body.parent_processor ?? null,
     requireRealLines: body.require_real_lines,
     useMultipleLines: body.use_multiple_lines,
     datasetPrefix: body.dataset_prefix ?? '',
@@ -78,8 +85,5 @@ export function toStartRequest(body: StartBody): StartRequest {
     skipCompletenessCheck: body.skip_completeness_check,
     skipPostponementCheck: body.skip_postponement_check,
     playerLookups: body.player_lookups,
-    runModeLabel: body.require_real_lines ? 'EARLY' : (body.prediction_run_mode?.trim().toUpperCase() ?? DEFAULT_RUN_MODE_LABEL),
-    triggerSource: body.trigger_source ?? 'api',
-    parentProcessor: body.parent_processor ?? null,
   };
 }

@@ -1,5 +1,5 @@
 /** One staging row per (model, line), with every column of the prediction tables (shared/contracts/tables.ts). */
-import type { PredictionRequest, FeatureQuality } from '../../../shared/contracts/messages.js';
+import type { PlayerJob, FeatureQuality } from '../../../shared/contracts/messages.js';
 import type { FeatureValues } from '../../../shared/contracts/feature-contract.js';
 import type { Row } from '../../../shared/ports/warehouse.js';
 import type { LoadedModel } from '../models/model-set.js';
@@ -9,7 +9,7 @@ import { predictionId } from './prediction-id.js';
 import { TIER_ADJUSTMENT, classifyScenario } from './scenario.js';
 
 export interface RowContext {
-  req: PredictionRequest;
+  req: PlayerJob;
   values: FeatureValues;
   quality: FeatureQuality | undefined;
   vegasSource: VegasSource;

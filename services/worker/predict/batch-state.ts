@@ -1,0 +1,46 @@
+/**
+ * Whether a request's batch has ended, learned cheaply: one read of the batch store per batch per few seconds (an ended
+ * batch is remembered for good — the end is final). A request for an ended batch (reset, superseded, completed as partial)
+ * is acked without running models or writing staging: it would only add rows nothing will merge.
+ */
+import type { BatchStore } from '../../../shared/ports/batch-store.js';
+import { isEnded, type BatchState } from '../../../shared/batch/batch-record.js';
+import type { Clock } from '../../../shared/ports/clock.js';
+import type { AppLogger } from '../../../shared/ports/logger.js';
+import { errorMessage } from '../../../shared/errors/error-message.js';
+
+export type BatchStateReader = Pick<BatchStore, 'getBatch'>;
+
+const ACTIVE_TTL_MS = 5_000;
+const MAX_ENTRIES = 1_000;
+
+export class BatchStateCache {
+  private readonly entries = new Map<string, { state: BatchState | null; at: number }>();
+
+  constructor(
+    private readonly reader: BatchStateReader,
+    private readonly clock: Clock,
+    private readonly logger: AppLogger,
+  ) {}
+
+  /**
+   * The batch's state; null when the store does not know it (a hand-made message) or cannot be read now — the request then
+   * goes on (the check only saves work; predicting for an ended batch writes rows nothing merges, it loses nothing).
+   */
+  async stateOf(batchId: string): Promise<BatchState | null> {
+    const now = this.clock.now().getTime();
+    const hit = this.entries.get(batchId);
+    if (hit && ((hit.state !== null && isEnded(hit.state)) || now - hit.at < ACTIVE_TTL_MS)) return hit.state;
+    let state: BatchState | null;
+    try {
+      state = (await this.reader.getBatch(batchId))?.state ?? null;
+    } catch (err) {
+      this.logger.warn({ batch_id: batchId, err: errorMessage(err) }, 'batch state not readable: predicting anyway');
+      return null;
+    }
+    this.entries.delete(batchId);
+    this.entries.set(batchId, { state, at: now });
+    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+    return state;
+  }
+}
