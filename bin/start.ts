@@ -1,7 +1,9 @@
 /**
  * `npm start`: the daily job on the embedded default. Seeds the demo world if needed, starts both services on loopback in
- * this process with the local bus, POSTs /start for today, follows /status, waits for the phase-5 message and prints the
- * report. `--serve` leaves the services up afterwards and prints curl commands; `--date YYYY-MM-DD` runs another day.
+ * this process (the local stack), POSTs /start for today, follows the batch with the operator CLI's own follower until it
+ * is closed, and prints the report. `--serve` leaves the services up afterwards and prints curl commands; `--date
+ * YYYY-MM-DD` runs another day. State is durable in `.local/warehouse.duckdb`: stop it at any time (Ctrl-C, SIGTERM) and
+ * the next start finishes what was in flight.
  */
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -11,12 +13,15 @@ import { pino } from 'pino';
 import { createLogger } from '../shared/logging/logger.js';
 import { etDate } from '../shared/dates/game-date.js';
 import { DuckDbWarehouse } from '../shared/adapters/duckdb/duckdb-warehouse.js';
+import { errorMessage } from '../shared/errors/error-message.js';
 import { ensureDemoWorld } from './demo/seed-world.js';
-import { startLocalStack } from './local-stack.js';
+import { startLocalStack, type LocalStack } from './local-stack.js';
 import { renderReport } from './report.js';
-import { ProgressPrinter } from './progress.js';
-
-type Json = Record<string, unknown>;
+import { CoordinatorClient } from './predict/client.js';
+import { Output } from './predict/output.js';
+import { followBatch, verdictOf } from './predict/follow.js';
+import { requestStart } from './predict/start-request.js';
+import { CliError } from './predict/errors.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -47,49 +52,40 @@ async function main(): Promise<number> {
   });
 
   const apiKey = randomBytes(24).toString('hex');
-  const stack = await startLocalStack({ warehouse, modelsDir, apiKey, logger });
+  const stack = await startLocalStack({ duckdb: warehouse, modelsDir, apiKey, logger });
   say(`coordinator ${stack.coordinatorUrl} · worker ${stack.workerUrl} · models: ${stack.models.loaded.map((m) => m.systemId + (m.champion ? ' (champion)' : '')).join(', ')}`);
   for (const r of stack.models.refused) say(`  ! model ${r.systemId} refused: ${r.reason}`);
 
-  const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
-  const phase5 = new Promise<Json>((resolvePhase5) => {
-    const off = stack.bus.onPublish(stack.topics.phase5, (m) => {
-      off();
-      resolvePhase5(m.data as Json);
-    });
-  });
+  // Stop cleanly at any time: drain within Cloud Run's 10 s, say what stays pending, and exit.
+  const stop = stopper(stack, warehouse, logger, say);
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
 
+  const client = new CoordinatorClient(stack.coordinatorUrl, { apiKey, idToken: undefined });
+  const out = new Output({ stdout: process.stdout, stderr: process.stderr, env: {}, isTTY: Boolean(process.stdout.isTTY) }, false);
+  const ctx = { client, out, global: { url: stack.coordinatorUrl, json: false, intervalMs: 200, timeoutMs: null } };
   let exitCode = 0;
-  const startRes = await fetch(`${stack.coordinatorUrl}/start`, { method: 'POST', headers, body: JSON.stringify({ game_date: gameDate }) });
-  const started = (await startRes.json()) as Json;
-  if (startRes.status !== 202) {
-    say(`/start answered ${startRes.status}: ${JSON.stringify(started, null, 2)}`);
-    exitCode = startRes.status === 200 ? 0 : 1;
-  } else {
-    const batchId = String(started.batch_id);
-    say(`batch ${batchId}: ${String(started.published)} of ${String(obj(started.summary).candidates)} candidates published`);
-    const printer = new ProgressPrinter(process.stdout);
-    let status: Json = {};
-    let finished = false;
-    void phase5.then(() => {
-      finished = true;
-    });
-    for (;;) {
-      const res = await fetch(`${stack.coordinatorUrl}/status?batch_id=${batchId}`, { headers });
-      status = (await res.json()) as Json;
-      const p = obj(status.progress);
-      printer.update({ completed: Number(p.completed), expected: Number(p.expected), state: String(status.status), rate: p.completions_per_second as number | null, eta: p.eta_seconds as number | null });
-      if (finished || Number(p.expected) === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
+  try {
+    const answer = await requestStart(ctx, { date: gameDate, mode: undefined, force: false, skipCompletenessCheck: false, datasetPrefix: undefined });
+    if (answer.kind === 'no_games') say(`No games scheduled on ${gameDate}: nothing to predict.`);
+    else if (answer.kind === 'no_players') {
+      say(`No candidate players for ${gameDate} (is the demo world seeded for that date?)`);
+      exitCode = 1;
+    } else {
+      say(`batch ${answer.batchId}: ${answer.published} of ${answer.candidates ?? '?'} candidates published`);
+      const result = await followBatch(client, answer.batchId, out, { intervalMs: 200, timeoutMs: null });
+      const verdict = verdictOf(result);
+      say(await renderReport(result.status, warehouse));
+      const closing = result.status.closing;
+      say(`\nphase-5 message: status ${closing?.phase5_status ?? 'n/a'}, ${result.status.progress.completed} players, ${result.status.progress.total_predictions} predictions`);
+      if (answer.published === 0) say('Nothing was published: every candidate already has a prediction for the date (see "Gate reasons"), or none passed the gate.');
+      for (const p of verdict.problems) say(`  ! ${p}`);
+      exitCode = verdict.exitCode;
     }
-    printer.done();
-    const message = await phase5;
-    const final = (await (await fetch(`${stack.coordinatorUrl}/status?batch_id=${batchId}`, { headers })).json()) as Json;
-    say(await renderReport(final, warehouse));
-    say(`\nphase-5 message: status ${String(message.status)}, ${String(message.record_count)} players, ${String(obj(message.metadata).total_predictions)} predictions`);
-    const published = Number(started.published);
-    if (published === 0) say('Nothing was published: every candidate already has a prediction for today (see "Gate reasons"), or none passed the gate.');
-    exitCode = message.status === 'success' || message.status === 'no_data' ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    out.fail(err);
+    exitCode = 1;
   }
 
   if (values.serve) {
@@ -98,26 +94,42 @@ async function main(): Promise<number> {
     say(`  curl -s '${stack.coordinatorUrl}/status' -H 'x-api-key: ${apiKey}'`);
     say(`  curl -s '${stack.coordinatorUrl}/status?batch_id=BATCH_ID&players=true' -H 'x-api-key: ${apiKey}'`);
     say(`  curl -s ${stack.workerUrl}/models`);
-    await new Promise<void>((resolveStop) => {
-      const stop = () => resolveStop();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    say(`  COORDINATOR_URL=${stack.coordinatorUrl} COORDINATOR_API_KEY=${apiKey} npm run predict -- status`);
+    await new Promise<never>(() => undefined); // until a signal stops the process
   }
-  await stack.close();
-  await warehouse.close();
-  logger.flush();
+  await stop(null);
   return exitCode;
 }
 
-function obj(v: unknown): Json {
-  return v !== null && typeof v === 'object' ? (v as Json) : {};
+function stopper(stack: LocalStack, warehouse: DuckDbWarehouse, logger: pino.Logger, say: (line: string) => void): (signal: string | null) => Promise<void> {
+  let stopping: Promise<void> | null = null;
+  return (signal) => {
+    stopping ??= (async () => {
+      if (signal) say(`\n${signal}: stopping — taking no new work, letting deliveries in flight finish (at most a few seconds)…`);
+      const started = Date.now();
+      const backstop = setTimeout(() => {
+        say('Stop took too long; exiting. Undelivered messages stay in .local/warehouse.duckdb and are delivered at the next start.');
+        process.exit(1);
+      }, 9_500);
+      backstop.unref();
+      const pending = Object.values(stack.bus.stats()).reduce((n, s) => n + s.queued + s.waitingRetry + s.inFlight, 0);
+      await stack.close();
+      await warehouse.close();
+      logger.flush();
+      clearTimeout(backstop);
+      if (signal) {
+        say(`Stopped in ${((Date.now() - started) / 1000).toFixed(1)} s.${pending > 0 ? ` ${pending} message(s) were still on their way: they are kept in .local/warehouse.duckdb and delivered at the next start, which also finishes any batch left open.` : ''}`);
+        process.exit(0);
+      }
+    })();
+    return stopping;
+  };
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`npm start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`npm start failed: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
     process.exit(1);
   },
 );

@@ -8,7 +8,7 @@ export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
 type Json = Record<string, unknown>;
 
 export async function startBenchStack(world: BenchWorld): Promise<LocalStack> {
-  return startLocalStack({ warehouse: world.warehouse, modelsDir: world.modelsDir, apiKey: BENCH_API_KEY, logger: silentLogger });
+  return startLocalStack({ duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: BENCH_API_KEY, logger: silentLogger });
 }
 
 export interface StartRun {

@@ -17,17 +17,14 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import { buildEnvelope } from '../../shared/adapters/local-bus/push.js';
-import { FileModelStore } from '../../shared/adapters/file-model-store/file-model-store.js';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
+import { FileModelStore } from '../../shared/adapters/file-model-store/file-model-store.js';
 import { buildVector, type FeatureValues } from '../../shared/contracts/feature-contract.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import type { ModelRuntime, ModelSession } from '../../shared/ports/model-runtime.js';
 import { topicNames } from '../../shared/config/common.js';
-import { createWorkerApp } from '../../services/worker/app.js';
-import type { WorkerDeps } from '../../services/worker/deps.js';
-import { ModelSet } from '../../services/worker/models/model-set.js';
-import { loadRegistry } from '../../services/worker/models/registry-query.js';
-import { FeatureCache } from '../../services/worker/predict/feature-cache.js';
+import { buildWorkerApp, buildWorkerDeps } from '../../services/worker/wiring.js';
+import { loadWorkerConfig } from '../../services/worker/config.js';
 import { percentile, round, silentLogger, type BenchContext, type Benchmark } from './common.js';
 import { benchOptions } from './options.js';
 import { openWorld } from './world.js';
@@ -107,20 +104,17 @@ export const workerBenchmark: Benchmark = {
 
     const world = await openWorld(ctx.worldDir, 0, ctx.log);
     const timing = new TimingRuntime(new OnnxModelRuntime({ intraOpNumThreads: 1 }));
-    const models = new ModelSet();
-    await models.load(await loadRegistry(world.warehouse), new FileModelStore(world.modelsDir), timing, silentLogger);
-    if (models.refused.length > 0) throw new Error(`models refused: ${JSON.stringify(models.refused)}`);
     const bus = new LocalBus();
-    const deps: WorkerDeps = {
+    const runtime = await buildWorkerDeps(loadWorkerConfig({ LOG_LEVEL: 'silent', MODEL_STORE_ROOT: world.modelsDir }), {
+      logger: silentLogger,
       warehouse: world.warehouse,
       bus,
-      clock: systemClock,
-      logger: silentLogger,
-      models,
-      features: new FeatureCache(world.warehouse, systemClock),
-      settings: { readyTopic: topicNames('').ready, instance: 'bench-worker' },
-    };
-    const server = createServer(createWorkerApp(deps));
+      batchReader: { getBatch: async () => null },
+      runtime: timing,
+    });
+    const { models } = runtime.deps;
+    if (models.refused.length > 0) throw new Error(`models refused: ${JSON.stringify(models.refused)}`);
+    const server = createServer(buildWorkerApp(runtime, { accessLog: false }));
     const url = `${await listen(server)}/predict`;
 
     try {

@@ -35,6 +35,14 @@ export interface BackfillCommand {
   force: boolean;
   skipCompletenessCheck: boolean;
   datasetPrefix: string | undefined;
+  /** Dates run at once; undefined: what the coordinator recommends (GET /capacity). */
+  concurrency: number | undefined;
+}
+
+export interface RedriveCommand {
+  kind: 'redrive';
+  batchId: string;
+  wait: boolean;
 }
 
 export interface StatusCommand {
@@ -59,7 +67,7 @@ export interface CheckStalledCommand {
   maxAgeMinutes: number | undefined;
 }
 
-export type Command = StartCommand | BackfillCommand | StatusCommand | ResetCommand | CheckStalledCommand | { kind: 'help' };
+export type Command = StartCommand | BackfillCommand | StatusCommand | ResetCommand | CheckStalledCommand | RedriveCommand | { kind: 'help' };
 
 export interface ParsedArgs {
   global: GlobalOptions;
@@ -85,7 +93,8 @@ const RUN_OPTIONS: Options = {
 
 const COMMAND_OPTIONS: Record<Exclude<Command['kind'], 'help'>, Options> = {
   start: { ...RUN_OPTIONS, 'require-real-lines': { type: 'boolean', default: false }, players: { type: 'string' }, wait: { type: 'boolean', default: true } },
-  backfill: { ...RUN_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'skip-existing': { type: 'boolean', default: true }, 'continue-on-error': { type: 'boolean', default: false } },
+  backfill: { ...RUN_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'skip-existing': { type: 'boolean', default: true }, 'continue-on-error': { type: 'boolean', default: false }, concurrency: { type: 'string' } },
+  redrive: { wait: { type: 'boolean', default: true } },
   status: { date: { type: 'string' }, wait: { type: 'boolean', default: false }, players: { type: 'boolean', default: false } },
   reset: { date: { type: 'string' } },
   'check-stalled': { 'idle-minutes': { type: 'string' }, 'min-pct': { type: 'string' }, 'max-age-minutes': { type: 'string' } },
@@ -96,10 +105,10 @@ const isCommand = (name: string): name is keyof typeof COMMAND_OPTIONS => Object
 export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, now: Date): ParsedArgs {
   const name = argv[0];
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    if (name === undefined) throw new UsageError('no command given', ['predict --help lists the commands: start, backfill, status, reset, check-stalled']);
+    if (name === undefined) throw new UsageError('no command given', ['predict --help lists the commands: start, backfill, status, reset, check-stalled, redrive']);
     return { global: globals({}, env), command: { kind: 'help' } };
   }
-  if (!isCommand(name)) throw new UsageError(`unknown command '${name}'`, ['the commands are: start, backfill, status, reset, check-stalled (predict --help)']);
+  if (!isCommand(name)) throw new UsageError(`unknown command '${name}'`, ['the commands are: start, backfill, status, reset, check-stalled, redrive (predict --help)']);
 
   let parsed;
   try {
@@ -156,8 +165,15 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
           force: b('force'),
           skipCompletenessCheck: b('skip-completeness-check'),
           datasetPrefix: s('dataset-prefix'),
+          concurrency: wholeNumber(s('concurrency'), '--concurrency', 1, 64),
         },
       };
+    }
+    case 'redrive': {
+      maxPositionals(1);
+      const batchId = at(0);
+      if (batchId === undefined) throw new UsageError('redrive needs the batch id whose failed players to re-predict', ['e.g. predict redrive batch_2026-01-10_…']);
+      return { global, command: { kind: 'redrive', batchId, wait: b('wait') } };
     }
     case 'status': {
       maxPositionals(1);
@@ -222,6 +238,13 @@ function positiveNumber(input: string | undefined, what: string): number | undef
   if (input === undefined) return undefined;
   const n = Number(input);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what}: '${input}' is not a positive number`);
+  return n;
+}
+
+function wholeNumber(input: string | undefined, what: string, min: number, max: number): number | undefined {
+  if (input === undefined) return undefined;
+  const n = Number(input);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${what}: '${input}' is not a whole number from ${min} to ${max}`);
   return n;
 }
 

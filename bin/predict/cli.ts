@@ -8,6 +8,7 @@ import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { Output, type CliIo } from './output.js';
 import { runReset } from './reset-command.js';
+import { runRedrive } from './redrive-command.js';
 import { runStart } from './start-command.js';
 import { runStatus } from './status-command.js';
 import { USAGE } from './usage.js';
@@ -37,6 +38,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await runReset(ctx, command);
       case 'check-stalled':
         return await runCheckStalled(ctx, command);
+      case 'redrive':
+        return await runRedrive(ctx, command);
     }
   } catch (err) {
     if (err instanceof CliError) {

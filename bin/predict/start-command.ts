@@ -4,7 +4,8 @@ import type { StartCommand } from './args.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { followBatch, verdictOf } from './follow.js';
-import { num, obj, str, type Json } from './json.js';
+import { str, type Json } from './json.js';
+import type { BatchStatus } from '../../shared/contracts/status.js';
 import { requestStart } from './start-request.js';
 
 export async function runStart(ctx: CommandContext, cmd: StartCommand): Promise<number> {
@@ -48,27 +49,26 @@ export async function runStart(ctx: CommandContext, cmd: StartCommand): Promise<
   return verdict.exitCode;
 }
 
-function resultLine(status: Json, state: string, exitCode: number): string {
-  const p = obj(status.progress);
-  const c = obj(status.consolidation);
-  return `Result: ${state.toUpperCase()} — ${num(p.completed) ?? 0}/${num(p.expected) ?? 0} players reported, ${num(p.total_predictions) ?? 0} predictions, phase-5 ${str(c.phase5_status) ?? 'n/a'} (exit ${exitCode})`;
+function resultLine(status: BatchStatus, state: string, exitCode: number): string {
+  const p = status.progress;
+  return `Result: ${state.toUpperCase()} — ${p.completed}/${p.expected} players reported (${p.failed} failed), ${p.total_predictions} predictions, phase-5 ${status.closing?.phase5_status ?? 'n/a'} (exit ${exitCode})`;
 }
 
 /** The final `--json` object of a followed batch: the verdict plus the whole `/status` body. */
-export function summaryEvent(status: Json, exitCode: number, problems: string[], timedOut: boolean): Json {
-  const p = obj(status.progress);
-  const c = obj(status.consolidation);
+export function summaryEvent(status: BatchStatus, exitCode: number, problems: string[], timedOut: boolean): Json {
+  const p = status.progress;
   return {
     batch_id: status.batch_id,
     game_date: status.game_date,
     status: status.status,
     exit_code: exitCode,
     timed_out: timedOut,
-    expected: num(p.expected),
-    completed: num(p.completed),
-    total_predictions: num(p.total_predictions),
-    elapsed_seconds: num(p.elapsed_seconds),
-    phase5_status: str(c.phase5_status),
+    expected: p.expected,
+    completed: p.completed,
+    failed: p.failed,
+    total_predictions: p.total_predictions,
+    elapsed_seconds: p.elapsed_seconds,
+    phase5_status: status.closing?.phase5_status ?? null,
     problems,
     batch: status,
   };

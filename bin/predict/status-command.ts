@@ -4,8 +4,10 @@ import type { StatusCommand } from './args.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { explainHttp } from './http-errors.js';
-import { followBatch, isEnded, verdictOf } from './follow.js';
+import { followBatch, stateEnded, verdictOf } from './follow.js';
 import { list, num, obj, str, type Json } from './json.js';
+import { getBatchStatus } from './status-api.js';
+import type { PlayerStatus } from '../../shared/contracts/status.js';
 import { summaryEvent } from './start-command.js';
 import { renderTable } from './table.js';
 
@@ -15,21 +17,22 @@ export async function runStatus(ctx: CommandContext, cmd: StatusCommand): Promis
 
   const query = cmd.batchId !== undefined ? { batch_id: cmd.batchId } : { game_date: cmd.date };
   const what = cmd.batchId !== undefined ? `batch ${cmd.batchId}` : `the latest batch of ${cmd.date ?? ''}`;
-  const res = await client.get('/status', { ...query, ...(cmd.players ? { players: 'true' } : {}) });
-  if (res.status !== 200) throw explainHttp(res, `GET /status for ${what}`, client.credentials);
-  let status = res.body;
-  const batchId = str(status.batch_id) ?? cmd.batchId ?? '';
+  const answer = await getBatchStatus(client, { ...query, players: cmd.players });
+  if (!answer.ok) throw explainHttp(answer.response, `GET /status for ${what}`, client.credentials);
+  let status = answer.status;
+  const batchId = status.batch_id;
 
   let exitCode: number = EXIT.ok;
   let problems: string[] = [];
-  if (cmd.wait && !isEnded(status.status)) {
-    out.say(`Following ${batchId} (${str(status.status) ?? '?'}) until it ends`);
+  if (cmd.wait && !stateEnded(status.status)) {
+    out.say(`Following ${batchId} (${status.status}) until it ends`);
     const result = await followBatch(client, batchId, out, { intervalMs: ctx.global.intervalMs, timeoutMs: ctx.global.timeoutMs });
     const verdict = verdictOf(result);
     exitCode = verdict.exitCode;
     problems = verdict.problems;
     // The per-player outcomes are not in the polled answers: read them once more at the end.
-    status = cmd.players ? (await client.get('/status', { batch_id: batchId, players: 'true' })).body : result.status;
+    const final = cmd.players ? await getBatchStatus(client, { batch_id: batchId, players: true }) : null;
+    status = final?.ok ? final.status : result.status;
   } else if (cmd.wait) {
     const verdict = verdictOf({ status, timedOut: false });
     exitCode = verdict.exitCode;
@@ -39,9 +42,9 @@ export async function runStatus(ctx: CommandContext, cmd: StatusCommand): Promis
   out.say(renderStatusReport(status));
   if (cmd.players) {
     out.say('');
-    out.say(playersTable(list(status.players)));
+    out.say(playersTable(status.players ?? []));
   }
-  if (!isEnded(status.status)) out.say(`\nStill ${str(status.status) ?? '?'}: follow it with predict status ${batchId} --wait`);
+  if (!stateEnded(status.status)) out.say(`\nStill ${status.status}: follow it with predict status ${batchId} --wait`);
   if (cmd.wait) {
     out.say(`\nResult: ${String(status.status).toUpperCase()} (exit ${exitCode})`);
     for (const p of problems) out.say(`  ! ${p}`);
@@ -77,14 +80,17 @@ async function activeBatches(ctx: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
-function playersTable(players: unknown[]): string {
-  const rows = players.map(obj).map((p: Json) => [
-    str(p.player_lookup) ?? '?',
-    str(p.outcome) ?? '?',
-    str(p.reason) ?? '',
-    str(p.line_source) ?? '-',
-    num(p.line_value) === null ? '-' : String(num(p.line_value)),
-    str(p.sportsbook) ?? '-',
+/** Every candidate: its dispatch outcome, and what the worker did (a dead letter or a failure says so, with its reason). */
+function playersTable(players: PlayerStatus[]): string {
+  const rows = players.map((p) => [
+    p.player_lookup,
+    p.outcome,
+    p.reason,
+    p.completion ? p.completion.kind : p.outcome === 'published' ? 'not reported' : '-',
+    p.completion ? `${p.completion.staged_rows}${p.completion.reason ? ` (${p.completion.reason})` : ''}` : '-',
+    p.line_source ?? '-',
+    p.line_value === null ? '-' : String(p.line_value),
+    p.sportsbook ?? '-',
   ]);
-  return renderTable(['player', 'outcome', 'reason', 'line source', 'line', 'book'], rows);
+  return renderTable(['player', 'outcome', 'reason', 'worker', 'rows', 'line source', 'line', 'book'], rows);
 }

@@ -9,23 +9,27 @@ Usage: predict <command> [options]      (npm run predict -- <command> …, or no
 Commands:
   start [DATE|TODAY|TOMORROW]   start a batch (default TODAY, New York) and follow it to the end
       --mode M                  run mode: ${RUN_MODES.join(', ')} (default RETRY)
-      --force                   take the date over from a running batch
+      --force                   supersede the batch running for the date (it ends 'superseded')
       --require-real-lines      only players with a sportsbook line (runs as FIRST)
       --players a,b             only these player_lookups
       --no-wait                 return once the batch has started, printing its id
       --skip-completeness-check run even if recent analytics are incomplete
       --dataset-prefix P        read and write <P>_<dataset> tables
-  backfill --from D1 --to D2    run each date in turn, each to its end, then print one table
+  backfill --from D1 --to D2    run the dates, several at once, each to its end, then print one table
+      --concurrency N           dates at once (default: what the coordinator recommends, GET /capacity)
       --mode M                  default BACKFILL
       --no-skip-existing        re-run dates whose latest batch is complete (default: skip them, so a re-run resumes)
       --continue-on-error       go on after a date that failed or was busy (default: stop there)
-      --force                   take over dates that have a running batch (default: refuse them)
+      --force                   supersede dates that have a running batch (default: refuse them)
       --skip-completeness-check, --dataset-prefix P   as for start
   status [BATCH_ID] [--date D]  one batch (or the latest of a date) with its summary; no argument: every active batch
       --wait                    follow it to its end (exit code as for start)
       --players                 list every candidate's outcome and reason
   reset BATCH_ID | --date D     end a batch without consolidating and free its date
-  check-stalled [BATCH_ID]      complete stalled batches as they stand (--idle-minutes, --min-pct, --max-age-minutes)
+  check-stalled [BATCH_ID]      complete stalled batches as they stand (--idle-minutes, --min-pct, --max-age-minutes), pick up
+                                consolidations past their deadline, finish closings (phase-5 message, run history)
+  redrive BATCH_ID              re-predict the players an ended batch lost (dead letters, failures, never reported) in a
+                                new batch, and follow it (--no-wait to return once it started)
 
 Global options:
   --url URL          coordinator base URL (env COORDINATOR_URL, default ${DEFAULT_URL})

@@ -194,7 +194,9 @@ describe('push endpoints: Pub/Sub OIDC token when configured', () => {
     features: validFeatureValues(15),
   });
   const completionsFor = (player: string) =>
-    t.stack.bus.published(t.stack.topics.ready).filter((m) => (m.data as Record<string, unknown>).player_lookup === player && (m.data as Record<string, unknown>).batch_id === 'batch_auth_test');
+    t.stack.bus
+      .published(t.stack.topics.ready)
+      .filter((m) => (m.data as { batch_id: string }).batch_id === 'batch_auth_test' && (m.data as { players: Array<{ player_lookup: string }> }).players.some((p) => p.player_lookup === player));
 
   it('/predict with a valid push token is processed: 204 and a completion event', async () => {
     const res = await call(worker, 'POST', '/predict', { headers: bearer(token(WORKER_PUSH_AUD, PUSH_SA)), body: envelope(request('player001')) });
@@ -258,10 +260,12 @@ describe('body limits and content types', () => {
     expect((await call(coordinator, 'POST', '/start', { body: big(70 * 1024) })).status).toBe(401);
   });
 
-  it('a push envelope over 1 MB → 413, even with a valid token', async () => {
-    const res = await call(worker, 'POST', '/predict', { headers: bearer(token(WORKER_PUSH_AUD, PUSH_SA)), body: { message: { data: 'A'.repeat(1100 * 1024) } } });
-    expect(res.status).toBe(413);
-    expect(String(res.body.message)).toMatch(/limit of 1048576 bytes/);
+  it('a push envelope over the 2 MB limit can never succeed: acked (204) and logged, never redelivered until it dead-letters', async () => {
+    const before = t.stack.bus.published(t.stack.topics.ready).length;
+    const res = await call(worker, 'POST', '/predict', { headers: bearer(token(WORKER_PUSH_AUD, PUSH_SA)), body: { message: { data: 'A'.repeat(2100 * 1024) } } });
+    expect(res.status).toBe(204);
+    expect(t.stack.bus.published(t.stack.topics.ready)).toHaveLength(before);
+    expect(logs.lines().some((l) => l.event === 'POISON_MESSAGE' && /limit of 2097152 bytes/.test(String(l.message)))).toBe(true);
   });
 
   it('an operator body that is not JSON → 415, and no batch starts from defaults', async () => {

@@ -1,54 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTinyWorld, validFeatureValues, type TinyWorld } from '../helpers/tiny-world.js';
-import { silentLogger } from '../helpers/stack.js';
+import { envelope, knownBatches, startTestWorker, type TestWorker } from '../helpers/worker.js';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
-import { FileModelStore } from '../../shared/adapters/file-model-store/file-model-store.js';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
-import { ModelSet } from '../../services/worker/models/model-set.js';
-import { loadRegistry } from '../../services/worker/models/registry-query.js';
-import { FeatureCache } from '../../services/worker/predict/feature-cache.js';
-import { createWorkerApp } from '../../services/worker/app.js';
-import type { WorkerDeps } from '../../services/worker/deps.js';
-import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { WarehouseError, type Warehouse } from '../../shared/ports/warehouse.js';
 import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
-import { systemClock } from '../../shared/ports/clock.js';
 import { addDays, etDate } from '../../shared/dates/game-date.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 
 const today = etDate(new Date());
 let world: TinyWorld;
 let bus: LocalBus;
-let server: Server;
-let url: string;
-let failInserts = false;
+let worker: TestWorker;
+let failInserts: Error | null = null;
 
 beforeAll(async () => {
   world = await createTinyWorld({ gameDate: today, players: 3 });
   const inner = world.warehouse;
-  const warehouse = overrideWarehouse(inner, {
-    insert: (r) => (failInserts ? Promise.reject(new Error('simulated staging outage')) : inner.insert(r)),
-  });
-  const models = new ModelSet();
-  await models.load(await loadRegistry(warehouse), new FileModelStore(world.modelsDir), new OnnxModelRuntime({ intraOpNumThreads: 1 }), silentLogger, systemClock);
+  const warehouse = overrideWarehouse(inner, { insert: (r) => (failInserts ? Promise.reject(failInserts) : inner.insert(r)) });
   bus = new LocalBus();
-  const deps: WorkerDeps = { warehouse, bus, clock: systemClock, logger: silentLogger, models, features: new FeatureCache(warehouse, systemClock), settings: { readyTopic: 'ready', instance: 'test' } };
-  server = createServer(createWorkerApp(deps));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  worker = await startTestWorker(world.modelsDir, { warehouse, bus, batchReader: knownBatches({ batch_ended: 'failed', batch_superseded: 'superseded' }) });
 });
 
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  await worker.close();
   await bus.close();
   await world.warehouse.close();
 });
 
-const request = (patch: Record<string, unknown> = {}) => ({
-  batch_id: 'batch_test',
-  correlation_id: 'corr',
-  game_date: today,
+const player = (patch: Record<string, unknown> = {}) => ({
   game_id: world.gameIds[0],
   player_lookup: 'player001',
   line_values: [15.5],
@@ -62,89 +42,132 @@ const request = (patch: Record<string, unknown> = {}) => ({
   ...patch,
 });
 
-const envelope = (data: unknown, messageId = '1') => ({
-  message: { data: Buffer.from(JSON.stringify(data)).toString('base64'), messageId, publishTime: '2026-11-22T12:00:00.000Z' },
-  subscription: 'projects/local/subscriptions/test',
+const message = (players: Array<Record<string, unknown>>, patch: Record<string, unknown> = {}) => ({
+  batch_id: 'batch_test',
+  correlation_id: 'corr',
+  game_date: today,
+  players,
+  ...patch,
 });
 
-async function push(body: unknown): Promise<number> {
-  const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return res.status;
+/** The one-player message operators wrote by hand before messages carried several: still read. */
+const legacy = (patch: Record<string, unknown> = {}) => ({ batch_id: 'batch_test', correlation_id: 'corr', game_date: today, ...player(patch) });
+
+async function stagingRows(playerLookup: string) {
+  return world.warehouse.query({ name: 't', sql: `SELECT * FROM {{nba_predictions.prediction_staging}} WHERE player_lookup = '${playerLookup}' ORDER BY system_id, prediction_id` });
 }
 
-async function stagingRows(player: string) {
-  return world.warehouse.query({ name: 't', sql: `SELECT * FROM {{nba_predictions.prediction_staging}} WHERE player_lookup = '${player}' ORDER BY system_id, prediction_id` });
-}
-
-const completions = () => bus.published('ready').map((m) => m.data as Record<string, unknown>);
+type Completion = { batch_id: string; game_date: string; players: Array<{ player_lookup: string; kind: string; predictions: number; staged_rows: number; reason: string | null }> };
+const completions = () => bus.published('prediction-ready').map((m) => m.data as Completion);
+const lastPlayers = () => completions().at(-1)?.players ?? [];
 
 describe('POST /predict ack matrix', () => {
-  it('acks malformed envelopes and messages missing required fields with 204 and publishes no completion', async () => {
+  it('acks malformed envelopes, bodies that are not JSON objects, and messages missing required fields with 204, and publishes no completion', async () => {
     const before = completions().length;
-    expect(await push({})).toBe(204);
-    expect(await push({ message: { data: 'not base64 json!' } })).toBe(204);
-    const { player_lookup: _omit, ...noPlayer } = request();
-    expect(await push(envelope(noPlayer))).toBe(204);
+    expect(await worker.push({})).toBe(204);
+    expect(await worker.push('{')).toBe(204);
+    expect(await worker.push('null')).toBe(204);
+    expect(await worker.push({ message: { data: 'not base64 json!' } })).toBe(204);
+    const { player_lookup: _omit, ...noPlayer } = player();
+    expect(await worker.push(envelope(message([noPlayer])))).toBe(204);
+    expect(await worker.push(envelope(message([player()], { game_date: '2026-12-32' })))).toBe(204);
     expect(completions().length).toBe(before);
   });
 
-  it('writes one row per model per line, then publishes a completion with the count', async () => {
-    expect(await push(envelope(request({ player_lookup: 'player002', line_values: [14.5, 15.5] })))).toBe(204);
+  it('writes one row per model per line, then publishes one completion with each player\'s count', async () => {
+    expect(await worker.push(envelope(message([player({ player_lookup: 'player002', line_values: [14.5, 15.5] })])))).toBe(204);
     const rows = await stagingRows('player002');
     expect(rows).toHaveLength(3 * 2);
     expect(new Set(rows.map((r) => r.system_id))).toEqual(new Set(world.systems));
-    expect(completions().at(-1)).toMatchObject({ batch_id: 'batch_test', player_lookup: 'player002', predictions_generated: 6, skip_reason: null });
+    expect(completions().at(-1)).toMatchObject({ batch_id: 'batch_test', players: [{ player_lookup: 'player002', kind: 'predicted', predictions: 6, staged_rows: 6, reason: null }] });
+  });
+
+  it('predicts several players of one message together; a player that can never be predicted fails alone, its chunk-mates write', async () => {
+    const bad = validFeatureValues(15);
+    delete bad.points_avg_last_10;
+    const players = [
+      player({ player_lookup: 'chunk_a', line_values: [12.5] }),
+      player({ player_lookup: 'chunk_b', features: bad }),
+      player({ player_lookup: 'chunk_c', line_values: [1000.5] }), // does not fit NUMERIC(4,1): every row of the player is refused
+      player({ player_lookup: 'chunk_d', line_values: [22.5] }),
+    ];
+    expect(await worker.push(envelope(message(players)))).toBe(204);
+    expect(lastPlayers().map((p) => [p.player_lookup, p.kind, p.staged_rows])).toEqual([
+      ['chunk_a', 'predicted', 3],
+      ['chunk_b', 'skipped', 0],
+      ['chunk_c', 'failed', 0],
+      ['chunk_d', 'predicted', 3],
+    ]);
+    expect(lastPlayers()[1]?.reason).toMatch(/^invalid_features: missing base features: points_avg_last_10/);
+    expect(lastPlayers()[2]?.reason).toMatch(/current_points_line=1000.5 does not fit NUMERIC\(4,1\)/);
+    expect(await stagingRows('chunk_a')).toHaveLength(3);
+    expect(await stagingRows('chunk_c')).toHaveLength(0);
+    expect(await stagingRows('chunk_d')).toHaveLength(3);
   });
 
   it('a redelivered request writes byte-identical rows (same ids, same values)', async () => {
-    const msg = envelope(request({ player_lookup: 'player003' }), '77');
-    expect(await push(msg)).toBe(204);
-    expect(await push(msg)).toBe(204);
+    const msg = envelope(message([player({ player_lookup: 'player003' })]), '77');
+    expect(await worker.push(msg)).toBe(204);
+    expect(await worker.push(msg)).toBe(204);
     const rows = await stagingRows('player003');
     expect(rows).toHaveLength(6);
     const [first, second] = [rows.filter((_, i) => i % 2 === 0), rows.filter((_, i) => i % 2 === 1)];
     expect(second).toEqual(first);
   });
 
-  it('a permanent skip (invalid features) is acked with a 0-prediction completion', async () => {
-    const features = validFeatureValues(15);
-    delete features.points_avg_last_10;
-    expect(await push(envelope(request({ player_lookup: 'player004', features })))).toBe(204);
-    expect(completions().at(-1)).toMatchObject({ player_lookup: 'player004', predictions_generated: 0, skip_reason: 'invalid_features' });
+  it('reads a one-player message written the old way (fields at the top level)', async () => {
+    expect(await worker.push(envelope(legacy({ player_lookup: 'legacy1' })))).toBe(204);
+    expect(lastPlayers()).toEqual([{ player_lookup: 'legacy1', kind: 'predicted', predictions: 3, staged_rows: 3, reason: null }]);
   });
 
   it('a genuine 20.0 line from a sportsbook is predicted, and a line without provenance is dropped', async () => {
-    expect(await push(envelope(request({ player_lookup: 'player005', line_values: [20.0] })))).toBe(204);
+    expect(await worker.push(envelope(message([player({ player_lookup: 'player005', line_values: [20.0] })])))).toBe(204);
     const rows = await stagingRows('player005');
     expect(rows.map((r) => r.current_points_line)).toEqual([20, 20, 20]);
-    expect(await push(envelope(request({ player_lookup: 'player006', line_source: 'NO_PROP_LINE', line_source_api: null, sportsbook: null, line_values: [20.0] })))).toBe(204);
+    expect(await worker.push(envelope(message([player({ player_lookup: 'player006', line_source: 'NO_PROP_LINE', line_source_api: null, sportsbook: null, line_values: [20.0] })])))).toBe(204);
     expect(await stagingRows('player006')).toHaveLength(0);
-    expect(completions().at(-1)).toMatchObject({ player_lookup: 'player006', predictions_generated: 0, skip_reason: 'no_valid_lines' });
+    expect(lastPlayers()).toMatchObject([{ player_lookup: 'player006', kind: 'skipped', predictions: 0, reason: expect.stringMatching(/^no_valid_lines/) }]);
   });
 
-  it('a staging write failure answers 5xx and publishes no completion', async () => {
+  it('a transient staging write failure answers 5xx and publishes no completion; a permanent one fails the players, acked', async () => {
     const before = completions().length;
-    failInserts = true;
+    failInserts = new WarehouseError('staging.append', 'backendError', 'QUERY_FAILED', { retryable: true });
     try {
-      expect(await push(envelope(request({ player_lookup: 'player007' })))).toBe(503);
+      expect(await worker.push(envelope(message([player({ player_lookup: 'player007' })])))).toBe(503);
+      expect(completions().length).toBe(before);
+      failInserts = new WarehouseError('staging.append', 'row rejected: invalid value', 'INSERT_REJECTED', { retryable: false });
+      expect(await worker.push(envelope(message([player({ player_lookup: 'player007' }), player({ player_lookup: 'player008' })])))).toBe(204);
     } finally {
-      failInserts = false;
+      failInserts = null;
     }
+    expect(lastPlayers().map((p) => [p.player_lookup, p.kind])).toEqual([
+      ['player007', 'failed'],
+      ['player008', 'failed'],
+    ]);
+    expect(lastPlayers()[0]?.reason).toContain('staging write rejected: staging.append: row rejected: invalid value');
+  });
+
+  it('a request for a batch that has ended is acked without running a model or writing a row', async () => {
+    const before = completions().length;
+    expect(await worker.push(envelope(message([player({ player_lookup: 'after_reset' })], { batch_id: 'batch_ended' })))).toBe(204);
+    expect(await worker.push(envelope(message([player({ player_lookup: 'after_reset' })], { batch_id: 'batch_superseded' })))).toBe(204);
+    expect(await stagingRows('after_reset')).toHaveLength(0);
     expect(completions().length).toBe(before);
   });
 
   it('without feature values in the request, loads the player from the feature store', async () => {
-    const { features: _f, feature_quality: _q, ...bare } = request({ player_lookup: 'player001' });
-    expect(await push(envelope(bare))).toBe(204);
-    expect(completions().at(-1)).toMatchObject({ player_lookup: 'player001', predictions_generated: 3 });
-    const { features: _g, feature_quality: _h, ...unknown } = request({ player_lookup: 'nobody' });
-    expect(await push(envelope(unknown))).toBe(204);
-    expect(completions().at(-1)).toMatchObject({ player_lookup: 'nobody', predictions_generated: 0, skip_reason: 'no_features' });
+    const { features: _f, feature_quality: _q, ...bare } = player({ player_lookup: 'player001' });
+    const { features: _g, feature_quality: _h, ...unknown } = player({ player_lookup: 'nobody' });
+    expect(await worker.push(envelope(message([bare, unknown])))).toBe(204);
+    expect(lastPlayers()).toMatchObject([
+      { player_lookup: 'player001', kind: 'predicted', predictions: 3 },
+      { player_lookup: 'nobody', kind: 'skipped', predictions: 0, reason: expect.stringMatching(/^no_features/) },
+    ]);
   });
 
   it('reports readiness and the loaded models', async () => {
-    expect((await fetch(`${url}/ready`)).status).toBe(200);
-    const models = (await (await fetch(`${url}/models`)).json()) as { loaded: Array<{ system_id: string; champion: boolean }>; refused: unknown[] };
+    expect((await fetch(`${worker.url}/ready`)).status).toBe(200);
+    const models = (await (await fetch(`${worker.url}/models`)).json()) as { loaded: Array<{ system_id: string; champion: boolean }>; refused: unknown[] };
     expect(models.loaded.map((m) => m.system_id)).toEqual(world.systems);
     expect(models.loaded[0]?.champion).toBe(true);
     expect(models.refused).toEqual([]);
@@ -159,29 +182,21 @@ describe('a model that throws at inference', () => {
       load: async (bytes) => {
         const session = await ort.load(bytes);
         if (session.metadata.family !== 'v12') return session;
-        return { ...session, featureNames: session.featureNames, run: async () => Promise.reject(new Error('kernel exploded')) };
+        return { featureNames: session.featureNames, metadata: session.metadata, inputWidth: session.inputWidth, close: () => session.close(), run: async () => Promise.reject(new Error('kernel exploded')) };
       },
     };
-    const set = new ModelSet();
-    await set.load(await loadRegistry(iso.warehouse), new FileModelStore(iso.modelsDir), flaky, silentLogger);
     const isoBus = new LocalBus();
-    const app = createWorkerApp({ warehouse: iso.warehouse, bus: isoBus, clock: systemClock, logger: silentLogger, models: set, features: new FeatureCache(iso.warehouse, systemClock), settings: { readyTopic: 'ready', instance: 't' } });
-    const srv = createServer(app);
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    const w = await startTestWorker(iso.modelsDir, { warehouse: iso.warehouse, bus: isoBus, runtime: flaky });
     try {
-      for (let i = 0; i < 6; i++) {
-        const res = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope(request({ player_lookup: `iso${i}`, game_id: iso.gameIds[0] }))) });
-        expect(res.status).toBe(204);
-      }
-      const counts = isoBus.published('ready').map((m) => (m.data as { predictions_generated: number }).predictions_generated);
+      for (let i = 0; i < 6; i++) expect(await w.push(envelope(message([player({ player_lookup: `iso${i}`, game_id: iso.gameIds[0] })])))).toBe(204);
+      const counts = isoBus.published('prediction-ready').map((m) => (m.data as Completion).players[0]?.predictions);
       expect(counts).toEqual([2, 2, 2, 2, 2, 2]);
-      const view = (await (await fetch(`${base}/models`)).json()) as { loaded: Array<{ system_id: string; breaker: { state: string; consecutive_failures: number; last_error: string } }> };
+      const view = (await (await fetch(`${w.url}/models`)).json()) as { loaded: Array<{ system_id: string; breaker: { state: string; consecutive_failures: number; last_error: string } }> };
       const broken = view.loaded.find((m) => m.system_id === iso.systems[2]);
       expect(broken?.breaker).toMatchObject({ state: 'open', consecutive_failures: 5, last_error: 'kernel exploded' });
       expect(view.loaded.filter((m) => m.breaker.state === 'closed')).toHaveLength(2);
     } finally {
-      await new Promise((r) => srv.close(r));
+      await w.close();
       await isoBus.close();
       await iso.warehouse.close();
     }
@@ -189,24 +204,24 @@ describe('a model that throws at inference', () => {
 });
 
 describe('transient failures and the game date', () => {
-  it('answers 503 for today, but acks a game more than a day in the past with a 0 completion', async () => {
-    const before = completions().length;
-    const { features: _f, feature_quality: _q, ...bare } = request({ player_lookup: 'player008' });
-    const failing: Warehouse = { query: () => Promise.reject(new Error('feature store down')), queryWithWarnings: () => Promise.reject(new Error('feature store down')), insert: () => Promise.resolve(), transaction: () => Promise.resolve({ statements: [], warnings: [] }), close: () => Promise.resolve() };
-    const models = new ModelSet();
-    const app = createWorkerApp({ warehouse: failing, bus, clock: systemClock, logger: silentLogger, models, features: new FeatureCache(failing, systemClock), settings: { readyTopic: 'ready', instance: 't' } });
-    const srv = createServer(app);
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-    const send = (body: unknown) => fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  it('answers 503 for today, but acks a game more than a day in the past with its players reported failed', async () => {
+    const down = () => Promise.reject(new WarehouseError('features', 'feature store down', 'QUERY_FAILED', { retryable: true }));
+    const failing: Warehouse = overrideWarehouse(world.warehouse, { query: (q) => (q.name === 'features' ? down() : world.warehouse.query(q)) });
+    const isoBus = new LocalBus();
+    const w = await startTestWorker(world.modelsDir, { warehouse: failing, bus: isoBus });
+    const { features: _f, feature_quality: _q, ...bare } = player({ player_lookup: 'player008' });
     try {
-      expect((await send(envelope(bare))).status).toBe(503);
-      expect(completions().length).toBe(before);
+      expect(await w.push(envelope(message([bare])))).toBe(503);
+      expect(isoBus.published('prediction-ready')).toHaveLength(0);
       const old = addDays(today, -3);
-      expect((await send(envelope({ ...bare, game_date: old }))).status).toBe(204);
-      expect(completions().at(-1)).toMatchObject({ player_lookup: 'player008', game_date: old, predictions_generated: 0, skip_reason: 'stale_transient: FEATURE_STORE_UNAVAILABLE' });
+      expect(await w.push(envelope(message([bare], { game_date: old })))).toBe(204);
+      expect(isoBus.published('prediction-ready').at(-1)?.data).toMatchObject({
+        game_date: old,
+        players: [{ player_lookup: 'player008', kind: 'failed', predictions: 0, reason: expect.stringMatching(/^stale_transient: feature store read failed: features: feature store down/) }],
+      });
     } finally {
-      await new Promise((r) => srv.close(r));
+      await w.close();
+      await isoBus.close();
     }
   });
 });

@@ -12,6 +12,7 @@ import { FirestoreBatchStore } from '../../shared/adapters/firestore/firestore-b
 import { systemClock } from '../../shared/ports/clock.js';
 import { etDate } from '../../shared/dates/game-date.js';
 import { startLocalStack, type LocalStack } from '../../bin/local-stack.js';
+import { pushSubscriptions } from '../../shared/embedded/topology.js';
 import { createTinyWorld, type TinyWorld } from '../helpers/tiny-world.js';
 import { API_KEY, silentLogger } from '../helpers/stack.js';
 import { skipWithoutGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
@@ -48,7 +49,7 @@ describe.skipIf(skip)('a batch over the Pub/Sub and Firestore emulators', () => 
     world = await createTinyWorld({ gameDate: today, players: PLAYERS, models: 2 });
     buses = [new PubSubBus({ client: pubsub, closeClient: false }), new PubSubBus({ client: pubsub, closeClient: false })];
     stack = await startLocalStack({
-      warehouse: world.warehouse,
+      duckdb: world.warehouse,
       modelsDir: world.modelsDir,
       apiKey: API_KEY,
       logger: silentLogger,
@@ -56,12 +57,19 @@ describe.skipIf(skip)('a batch over the Pub/Sub and Firestore emulators', () => 
       workerBus: buses[1],
       batchStore: new FirestoreBatchStore({ db, rootPath: `e2e/${randomUUID()}`, clock: systemClock }),
     });
-    const { request, ready, phase5: phase5Topic } = stack.topics;
-    const [requestTopic] = await pubsub.createTopic(request);
-    const [readyTopic] = await pubsub.createTopic(ready);
-    const [phase5TopicHandle] = await pubsub.createTopic(phase5Topic);
-    await requestTopic.createSubscription(`${request}-push`, { pushConfig: { pushEndpoint: `${stack.workerUrl}/predict` }, ackDeadlineSeconds: 60 });
-    await readyTopic.createSubscription(`${ready}-push`, { pushConfig: { pushEndpoint: `${stack.coordinatorUrl}/complete` }, ackDeadlineSeconds: 60 });
+    // The product's push topology, as setup creates it (shared/embedded/topology.ts): every topic and dead-letter topic.
+    const subscriptions = pushSubscriptions(stack.topics);
+    for (const name of new Set([...subscriptions.map((sub) => sub.topic), stack.topics.phase5])) await pubsub.createTopic(name);
+    for (const sub of subscriptions) {
+      const base = sub.service === 'worker' ? stack.workerUrl : stack.coordinatorUrl;
+      await pubsub.topic(sub.topic).createSubscription(sub.name, {
+        pushConfig: { pushEndpoint: `${base}${sub.path}` },
+        ackDeadlineSeconds: 60,
+        ...(sub.deadLetterTopic ? { deadLetterPolicy: { deadLetterTopic: pubsub.topic(sub.deadLetterTopic).name, maxDeliveryAttempts: 15 } } : {}),
+      });
+    }
+    const requestTopic = pubsub.topic(stack.topics.request);
+    const phase5TopicHandle = pubsub.topic(stack.topics.phase5);
     for (const [topic, sink] of [[requestTopic, requests], [phase5TopicHandle, phase5]] as const) {
       const [sub] = await topic.createSubscription(`${topic.name.split('/').pop() ?? 'topic'}-audit`);
       sub.on('message', (m: Message) => {
@@ -93,16 +101,15 @@ describe.skipIf(skip)('a batch over the Pub/Sub and Firestore emulators', () => 
     let status: Record<string, unknown> = {};
     for (;;) {
       status = (await api('GET', `/status?batch_id=${batchId}`)).body;
-      // The record is final once the phase-5 publish outcome is written (a message id, or an error).
-      const consolidation = status.consolidation as Record<string, unknown> | null | undefined;
-      const published5 = typeof consolidation?.phase5_message_id === 'string' || typeof consolidation?.phase5_error === 'string';
-      if (published5 && phase5.length > 0) break;
+      // The record is final once the batch is closed (its phase-5 message published, its run-history row written).
+      if (status.closed === true && phase5.length > 0) break;
       if (Date.now() > deadline) throw new Error(`batch ${batchId} did not end over the emulators: ${JSON.stringify(status)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
 
     expect(status).toMatchObject({ status: 'complete', progress: { expected: PLAYERS, completed: PLAYERS } });
-    expect(status.consolidation).toMatchObject({ merge_ok: true, duplicate_active_keys: 0, phase5_status: 'success', phase5_error: null });
+    expect(status.consolidation).toMatchObject({ duplicate_active_keys: 0, verify: { missing_rows: 0 }, merge: { rows_accounted: PLAYERS * world.systems.length } });
+    expect(status.closing).toMatchObject({ phase5_status: 'success', phase5_error: null });
     expect(await stack.batches.getBatch(batchId)).toMatchObject({ state: 'complete', expected: PLAYERS, completed: PLAYERS });
 
     const rows = await world.warehouse.query({
@@ -112,11 +119,13 @@ describe.skipIf(skip)('a batch over the Pub/Sub and Firestore emulators', () => 
     expect(rows).toHaveLength(PLAYERS * world.systems.length);
     expect(new Set(rows.map((r) => r.player_lookup))).toEqual(new Set(world.players));
 
-    expect(requests.length).toBeGreaterThanOrEqual(PLAYERS);
+    // Several players per message: every player in some request message.
+    const requested = new Set(requests.flatMap((m) => (JSON.parse(m.data.toString('utf8')) as { players: Array<{ player_lookup: string }> }).players.map((p) => p.player_lookup)));
+    expect(requested).toEqual(new Set(world.players));
     expect(requests.every((m) => m.attributes.batch_id === batchId && m.attributes.game_date === today)).toBe(true);
     expect(phase5).toHaveLength(1);
-    expect(phase5[0]?.id).toBe((status.consolidation as Record<string, unknown>).phase5_message_id);
-    expect(phase5[0]?.attributes).toEqual({ batch_id: batchId, game_date: today });
+    expect(phase5[0]?.id).toBe((status.closing as Record<string, unknown>).phase5_message_id);
+    expect(phase5[0]?.attributes).toEqual({ batch_id: batchId, game_date: today, status: 'success' });
     expect(JSON.parse(phase5[0]?.data.toString('utf8') ?? 'null')).toMatchObject({ execution_id: batchId, status: 'success', record_count: PLAYERS, game_date: today });
   });
 });

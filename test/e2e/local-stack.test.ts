@@ -6,6 +6,7 @@ const today = etDate(new Date());
 let t: TestStack;
 let batchId: string;
 let published: number;
+let messages: number;
 
 const snapshot = () =>
   t.world.warehouse.query({
@@ -21,6 +22,7 @@ beforeAll(async () => {
   expect(res.status).toBe(202);
   batchId = String(res.body.batch_id);
   published = Number(res.body.published);
+  messages = Number(res.body.messages);
   await waitForBatchEnd(t, batchId);
 });
 
@@ -32,7 +34,11 @@ describe('the local stack end to end', () => {
   it('consolidates one active row per (player, model) for every published player with a line', async () => {
     const status = (await t.get(`/status?batch_id=${batchId}`)).body;
     expect(status).toMatchObject({ status: 'complete', progress: { expected: published, completed: published } });
-    expect(status.consolidation).toMatchObject({ merge_ok: true, duplicate_active_keys: 0, phase5_status: 'success' });
+    expect(status.consolidation).toMatchObject({ duplicate_active_keys: 0, verify: { missing_rows: 0 } });
+    expect(status.closing).toMatchObject({ phase5_status: 'success' });
+    // Several players per message: fewer messages than players, every player in exactly one.
+    expect(messages).toBeLessThan(published);
+    expect(messages).toBe(Math.ceil(published / 16));
 
     const rows = await snapshot();
     const active = rows.filter((r) => r.is_active === true);
@@ -46,15 +52,16 @@ describe('the local stack end to end', () => {
   });
 
   it('publishes exactly one honest phase-5 message', () => {
-    const messages = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ processor_name: 'PredictionCoordinator', execution_id: batchId, status: 'success', record_count: published, metadata: { completion_pct: 100 } });
+    const phase5 = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
+    expect(phase5).toHaveLength(1);
+    expect(phase5[0]).toMatchObject({ metadata: { reasons: [`all ${published} published players predicted and merged`], failed_players: 0, missing_rows: 0 } });
+    expect(phase5[0]).toMatchObject({ processor_name: 'PredictionCoordinator', execution_id: batchId, status: 'success', record_count: published, metadata: { completion_pct: 100 } });
   });
 
   it('redelivering every request and every completion a second time leaves the table, the counts and the phase-5 messages unchanged', async () => {
     const before = await snapshot();
     const statusBefore = (await t.get(`/status?batch_id=${batchId}`)).body;
-    expect(t.stack.bus.redeliverAll(`${t.stack.topics.request}-push`)).toBe(published);
+    expect(t.stack.bus.redeliverAll(`${t.stack.topics.request}-push`)).toBe(messages);
     await t.stack.bus.idle();
     t.stack.bus.redeliverAll(`${t.stack.topics.ready}-push`);
     await t.stack.bus.idle();
@@ -78,7 +85,7 @@ describe('the local stack end to end', () => {
     expect(res.body.published).toBe(0);
     expect((res.body.summary as Record<string, any>).gate.by_reason).toEqual({ already_has_prediction: 45 });
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
-    expect(end.consolidation).toMatchObject({ phase5_status: 'no_data' });
+    expect(end).toMatchObject({ status: 'complete', closing: { phase5_status: 'no_data' } });
   });
 });
 
@@ -99,17 +106,25 @@ describe('exactly once under duplicate and concurrent delivery', () => {
     );
     expect(new Set(answers)).toEqual(new Set([204]));
     expect(await snapshot()).toEqual(before);
-    expect((await t.get(`/status?batch_id=${batchId}`)).body.progress).toEqual({ ...(statusBefore.progress as object), elapsed_seconds: expect.any(Number), completions_per_second: expect.any(Number), eta_seconds: expect.any(Number) });
+    // An ended batch's progress is frozen at its end: the same answer, to the field.
+    expect((await t.get(`/status?batch_id=${batchId}`)).body.progress).toEqual(statusBefore.progress);
     expect(t.stack.bus.published(t.stack.topics.phase5).filter((m) => (m.data as { execution_id: string }).execution_id === batchId)).toHaveLength(1);
   });
 
-  it('two batches for one date (the second forced) consolidate one after the other and leave no duplicate active rows', async () => {
+  it('a forced second batch for one date supersedes the first before it dispatches: one batch per date, no duplicate active rows', async () => {
     const a = await t.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE' });
     const b = await t.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE', force: true });
     expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.body.superseded_batch_id).toBe(a.body.batch_id);
     const [endA, endB] = await Promise.all([waitForBatchEnd(t, String(a.body.batch_id)), waitForBatchEnd(t, String(b.body.batch_id))]);
-    expect(endA.consolidation).toMatchObject({ merge_ok: true, duplicate_active_keys: 0 });
-    expect(endB.consolidation).toMatchObject({ merge_ok: true, duplicate_active_keys: 0 });
+    // The first may have finished before the second started; if not, it ended `superseded`, its phase 5 not success.
+    if (endA.status === 'superseded') {
+      expect(endA).toMatchObject({ superseded_by: b.body.batch_id, closing: { phase5_status: 'failed' } });
+      const phase5A = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, any>).filter((m) => m.execution_id === a.body.batch_id);
+      expect(phase5A.map((m) => m.status)).toEqual(['failed']);
+      expect(phase5A[0]?.metadata.superseded_by).toBe(b.body.batch_id);
+    } else expect(endA.status).toBe('complete');
+    expect(endB).toMatchObject({ status: 'complete', consolidation: { duplicate_active_keys: 0 }, closing: { phase5_status: 'success' } });
     const active = (await snapshot()).filter((r) => r.is_active === true);
     const keys = active.map((r) => `${String(r.player_lookup)}|${String(r.system_id)}|${String(r.current_points_line)}`);
     expect(new Set(keys).size).toBe(keys.length);

@@ -4,7 +4,7 @@
  * entry.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,7 +53,7 @@ describe('predict start', () => {
     // Off a terminal the progress is one plain line per change, ending at the full count.
     expect(r.stdout).toMatch(new RegExp(`^complete\\s+${PLAYERS}/${PLAYERS} \\(100%\\)`, 'm'));
     for (const section of ['Lines by source', 'Gate outcomes', 'Gate verdicts per model', 'Consolidation', 'Time per phase (ms)']) expect(r.stdout).toContain(section);
-    expect(r.stdout).toContain(`Result: COMPLETE — ${PLAYERS}/${PLAYERS} players reported, ${PLAYERS * 2} predictions, phase-5 success (exit 0)`);
+    expect(r.stdout).toContain(`Result: COMPLETE — ${PLAYERS}/${PLAYERS} players reported (0 failed), ${PLAYERS * 2} predictions, phase-5 success (exit 0)`);
     expect(await latest(D0)).toMatchObject({ status: 'complete', batch_id: batchId });
   });
 
@@ -81,14 +81,18 @@ describe('predict start', () => {
 });
 
 describe('predict backfill', () => {
-  it('runs three dates one after another, each to its end, and prints one table; a re-run skips them', async () => {
+  it('runs three dates at once (the coordinator recommends how many), each to its end, and prints one table; a re-run skips them', async () => {
     const r = await run(['backfill', '--from', D1, '--to', D3]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`3 dates, 3 at a time (the coordinator)`);
     const batches = await Promise.all([D1, D2, D3].map(latest));
     for (const b of batches) expect(b).toMatchObject({ status: 'complete', prediction_run_mode: 'BACKFILL', progress: { completed: PLAYERS, expected: PLAYERS } });
-    // In order: each date starts only after the previous one ended.
-    for (let i = 1; i < batches.length; i++) expect(String(batches[i]?.started_at) >= String(batches[i - 1]?.ended_at)).toBe(true);
+    // Concurrently: every date started before the first one ended.
+    const firstEnd = batches.map((b) => String(b.ended_at)).sort()[0] as string;
+    for (const b of batches) expect(String(b.started_at) < firstEnd).toBe(true);
+    // Progress per date and overall, as each date ends.
+    expect(r.stdout).toMatch(/^\[3\/3\] \d{4}-\d{2}-\d{2}: complete — 12\/12 players, 24 predictions in [\d.]+ s · overall 3\/3 dates, [\d.]+ s$/m);
     const table = r.stdout.slice(r.stdout.lastIndexOf('date  '));
     for (const [i, date] of [D1, D2, D3].entries()) {
       expect(table).toMatch(new RegExp(`^${date}\\s+complete\\s+${PLAYERS}/${PLAYERS}\\s+${PLAYERS * 2}\\s+[\\d.]+ s\\s+${String(batches[i]?.batch_id)}\\s+-$`, 'm'));
@@ -160,14 +164,14 @@ describe('a busy date (a batch whose worker never answers)', () => {
   });
 
   it('a backfill refuses the busy date and stops there; --continue-on-error goes on; both exit 4', async () => {
-    const stopped = await run(['backfill', '--from', HELD, '--to', D5]);
+    const stopped = await run(['backfill', '--from', HELD, '--to', D5, '--concurrency', '1']);
     expect(stopped.code).toBe(4);
     expect(stopped.stdout).toMatch(new RegExp(`^${HELD}\\s+busy\\s+0/${PLAYERS}\\s+0\\s+-\\s+${held}\\s+batch is running \\(0/${PLAYERS}\\), so the date was not started: wait \\(predict status ${held} --wait\\) or pass --force$`, 'm'));
     expect(stopped.stdout).toMatch(new RegExp(`^${D5}\\s+not_run`, 'm'));
     expect((await t.get(`/status?game_date=${D5}`)).status).toBe(404);
     expect((await latest(HELD)).batch_id).toBe(held);
 
-    const onward = await run(['backfill', '--from', HELD, '--to', D5, '--continue-on-error']);
+    const onward = await run(['backfill', '--from', HELD, '--to', D5, '--concurrency', '1', '--continue-on-error']);
     expect(onward.code).toBe(4);
     expect(onward.stdout).toMatch(new RegExp(`^${HELD}\\s+busy`, 'm'));
     expect(onward.stdout).toMatch(new RegExp(`^${D5}\\s+complete\\s+${PLAYERS}/${PLAYERS}`, 'm'));
@@ -257,6 +261,8 @@ describe('the compiled entry as a child process', () => {
     // Compile the entry and what it imports, exactly as the build does, into a scratch folder.
     writeFileSync(join(out, 'tsconfig.json'), JSON.stringify({ extends: join(root, 'tsconfig.json'), compilerOptions: { outDir: out, rootDir: root, typeRoots: [join(root, 'node_modules', '@types')], sourceMap: false }, files: [join(root, 'bin', 'predict.ts')], include: [] }));
     writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+    // The compiled entry runs with the project's installed dependencies, as dist/ does.
+    symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
     const tsc = await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(out, 'tsconfig.json')]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err), stderr: '' }));
     const entry = join(out, 'bin', 'predict.js');
     expect(existsSync(entry), tsc.stdout).toBe(true);

@@ -46,11 +46,17 @@ describe('the production install boots both services', () => {
     expect(c.logs()).not.toContain('prod-boot-test-key-0123456789');
   }, 60_000);
 
-  it('the worker loads the registry models with onnxruntime, answers, and exits 0 on SIGTERM', async () => {
-    const w = await bootService(dir, 'worker', { DUCKDB_PATH: dbPath, MODEL_STORE_ROOT: modelsDir });
+  it('the worker loads the registry models with onnxruntime (through the coordinator that hosts the embedded warehouse), answers, and exits 0 on SIGTERM', async () => {
+    const c = await bootService(dir, 'coordinator', { COORDINATOR_API_KEY: 'prod-boot-test-key-0123456789', DUCKDB_PATH: dbPath });
+    const w = await bootService(dir, 'worker', { EMBEDDED_HOST_URL: c.url, MODEL_STORE_ROOT: modelsDir });
     const models = (await (await fetch(`${w.url}/models`)).json()) as { models?: Array<{ system_id: string; loaded?: boolean }> };
     expect(JSON.stringify(models)).toContain('catboost_v9_tiny');
     expect(await w.stop()).toBe(0);
     expect(w.logs()).toContain('shutdown complete');
+    expect(await c.stop()).toBe(0);
+  }, 60_000);
+
+  it('a worker on the embedded default without the host that holds the warehouse refuses to start, saying what to set', async () => {
+    await expect(bootService(dir, 'worker', { DUCKDB_PATH: dbPath, MODEL_STORE_ROOT: modelsDir })).rejects.toThrow(/needs EMBEDDED_HOST_URL/);
   }, 60_000);
 });

@@ -1,12 +1,12 @@
 /**
  * The composition roots on the Google adapters: both services started as processes (`node dist/services/<svc>/main.js`)
- * and configured only by environment — GCP_PROJECT_ID with the emulator hosts selects Pub/Sub and Firestore — with push
- * subscriptions POSTing to their real /predict and /complete. Each process has its own DuckDB file (DuckDB allows one
- * writer per file; in production both share BigQuery), so this checks the message and state flow across processes:
- * requests pushed to the worker, completions pushed back, the batch counted to its end in Firestore.
- * The merged-predictions path over these adapters is covered in-process by google-emulators-batch.test.ts.
+ * and configured only by environment — GCP_PROJECT_ID with the emulator hosts selects Pub/Sub and Firestore — with the
+ * product's push subscriptions (shared/embedded/topology.ts) POSTing to their real routes. The warehouse is the embedded
+ * DuckDB file, which one process may open: the coordinator's process hosts it and the worker reaches it there
+ * (EMBEDDED_HOST_URL), as it would reach BigQuery. This checks the message and state flow across processes: requests
+ * pushed to the worker, completions pushed back, the batch counted in Firestore, consolidated by its own step, announced.
  */
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { Firestore } from '@google-cloud/firestore';
 import { etDate } from '../../shared/dates/game-date.js';
 import { topicNames } from '../../shared/config/common.js';
+import { pushSubscriptions } from '../../shared/embedded/topology.js';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
 import { createTinyWorld } from '../helpers/tiny-world.js';
 import { skipWithoutGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
@@ -31,32 +32,41 @@ describe.skipIf(skip)('both services as processes on the Pub/Sub and Firestore e
   let coordinator: ServiceProcess | undefined;
   let worker: ServiceProcess | undefined;
   let pubsub: PubSub;
+  const phase5: Array<Record<string, unknown>> = [];
+  const closers: Array<() => Promise<void>> = [];
   const root = `boot/${randomUUID()}`;
-  const workerDb = join(dir, 'worker.duckdb');
+  const db = join(dir, 'warehouse.duckdb');
 
   beforeAll(async () => {
     buildDist(dir);
     symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
     emulators = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
     const [ps, fs] = emulators as [RunningEmulator, RunningEmulator];
-    const world = await createTinyWorld({ gameDate: today, players: PLAYERS, models: 2, path: join(dir, 'coordinator.duckdb') });
+    const world = await createTinyWorld({ gameDate: today, players: PLAYERS, models: 2, path: db });
     await world.warehouse.close();
-    copyFileSync(join(dir, 'coordinator.duckdb'), workerDb);
 
-    const google = { GCP_PROJECT_ID: 'demo-services', WAREHOUSE: 'duckdb', PUBSUB_EMULATOR_HOST: ps.host, FIRESTORE_EMULATOR_HOST: fs.host, PUSH_AUTH: 'disabled' };
+    const google = { GCP_PROJECT_ID: 'demo-services', WAREHOUSE: 'duckdb', PUBSUB_EMULATOR_HOST: ps.host, FIRESTORE_EMULATOR_HOST: fs.host, PUSH_AUTH: 'disabled', FIRESTORE_ROOT: root };
     pubsub = new PubSub({ projectId: 'demo-services', apiEndpoint: ps.host });
     const topics = topicNames('');
-    const [request] = await pubsub.createTopic(topics.request);
-    const [ready] = await pubsub.createTopic(topics.ready);
-    await pubsub.createTopic(topics.phase5);
+    const subscriptions = pushSubscriptions(topics);
+    for (const name of new Set([...subscriptions.map((sub) => sub.topic), topics.phase5])) await pubsub.createTopic(name);
 
-    worker = await bootService(dir, 'worker', { ...google, DUCKDB_PATH: workerDb, MODEL_STORE_ROOT: world.modelsDir });
-    coordinator = await bootService(dir, 'coordinator', { ...google, DUCKDB_PATH: join(dir, 'coordinator.duckdb'), COORDINATOR_API_KEY: KEY, FIRESTORE_ROOT: root });
-    await request.createSubscription(`${topics.request}-push`, { pushConfig: { pushEndpoint: `${worker.url}/predict` }, ackDeadlineSeconds: 60 });
-    await ready.createSubscription(`${topics.ready}-push`, { pushConfig: { pushEndpoint: `${coordinator.url}/complete` }, ackDeadlineSeconds: 60 });
+    coordinator = await bootService(dir, 'coordinator', { ...google, DUCKDB_PATH: db, COORDINATOR_API_KEY: KEY });
+    worker = await bootService(dir, 'worker', { ...google, EMBEDDED_HOST_URL: coordinator.url, MODEL_STORE_ROOT: world.modelsDir });
+    for (const sub of subscriptions) {
+      const base = sub.service === 'worker' ? worker.url : coordinator.url;
+      await pubsub.topic(sub.topic).createSubscription(sub.name, { pushConfig: { pushEndpoint: `${base}${sub.path}` }, ackDeadlineSeconds: 60 });
+    }
+    const [audit] = await pubsub.topic(topics.phase5).createSubscription('phase5-audit');
+    audit.on('message', (m: { data: Buffer; ack(): void }) => {
+      phase5.push(JSON.parse(m.data.toString('utf8')) as Record<string, unknown>);
+      m.ack();
+    });
+    closers.push(() => audit.close());
   }, 180_000);
 
   afterAll(async () => {
+    for (const close of closers) await close();
     await coordinator?.stop();
     await worker?.stop();
     await pubsub?.close();
@@ -76,29 +86,32 @@ describe.skipIf(skip)('both services as processes on the Pub/Sub and Firestore e
     expect(start.status).toBe(202);
     expect(started.published).toBe(PLAYERS);
 
-    let status: { status?: string; progress?: { completed?: number; expected?: number } } = {};
+    let status: { status?: string; closed?: boolean; progress?: { completed?: number; expected?: number }; consolidation?: { merge?: { rows_accounted?: number } } } = {};
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       status = (await (await fetch(`${c.url}/status?batch_id=${started.batch_id}`, { headers })).json()) as typeof status;
-      if (status.status !== undefined && ['complete', 'partial', 'failed'].includes(status.status)) break;
+      if (status.closed === true) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(status.progress).toMatchObject({ expected: PLAYERS, completed: PLAYERS });
+    expect(status).toMatchObject({ status: 'complete', progress: { expected: PLAYERS, completed: PLAYERS }, consolidation: { merge: { rows_accounted: PLAYERS * 2 } } });
 
     // The batch lives in Firestore, where any coordinator instance would find it.
-    const db = new Firestore({ projectId: 'demo-services', host: (emulators[1] as RunningEmulator).host, ssl: false });
-    const doc = await db.doc(`${root}/batches/${started.batch_id}`).get();
-    await db.terminate();
+    const firestore = new Firestore({ projectId: 'demo-services', host: (emulators[1] as RunningEmulator).host, ssl: false });
+    const doc = await firestore.doc(`${root}/batches/${started.batch_id}`).get();
+    await firestore.terminate();
     expect(doc.exists).toBe(true);
-    expect(doc.get('completed')).toBe(PLAYERS);
+    expect(JSON.parse(String(doc.get('record_json')))).toMatchObject({ state: 'complete', completed: PLAYERS });
+    const deadline5 = Date.now() + 10_000;
+    while (phase5.length === 0 && Date.now() < deadline5) await new Promise((r) => setTimeout(r, 100));
+    expect(phase5).toMatchObject([{ execution_id: started.batch_id, status: 'success' }]);
 
-    // The worker wrote its predictions to its own warehouse, one row per player and model.
+    // The worker wrote its predictions through the coordinator's process: one active row per player and model.
     expect(await w.stop()).toBe(0);
     expect(w.logs()).toContain('shutdown complete');
-    const wh = await DuckDbWarehouse.open({ path: workerDb });
-    const rows = await wh.query({ name: 'staging', sql: 'SELECT DISTINCT player_lookup FROM {{nba_predictions.prediction_staging}}' });
-    await wh.close();
-    expect(rows).toHaveLength(PLAYERS);
     expect(await c.stop()).toBe(0);
+    const wh = await DuckDbWarehouse.open({ path: db });
+    const rows = await wh.query({ name: 'merged', sql: `SELECT DISTINCT player_lookup, system_id FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}' AND is_active` });
+    await wh.close();
+    expect(rows).toHaveLength(PLAYERS * 2);
   }, 120_000);
 });

@@ -7,6 +7,10 @@ import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { createTinyWorld } from '../helpers/tiny-world.js';
 import { runPostChecks } from '../../services/coordinator/batch/post-checks.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
+import { losingBus } from '../helpers/bus-faults.js';
+import { batchRecord } from '../helpers/batch-store-contract.js';
+import { topicNames } from '../../shared/config/common.js';
+import { WarehouseError } from '../../shared/ports/warehouse.js';
 
 const today = etDate(new Date());
 let t: TestStack | undefined;
@@ -15,14 +19,9 @@ afterEach(async () => {
   t = undefined;
 });
 
-/** A warehouse whose staging writes always fail for one player: that player never completes. */
-const neverCompletes = (player: string) => (inner: Warehouse): Warehouse =>
-  overrideWarehouse(inner, {
-    insert: (r) => (r.rows.some((row) => row.player_lookup === player) ? Promise.reject(new Error('staging unavailable')) : inner.insert(r)),
-  });
-
+/** One player's request message is lost by the transport (one player per message): that player never reports. */
 async function startStuck(players: number, clock: ManualClock): Promise<string> {
-  t = await startTestStack({ gameDate: today, players }, { clock, wrapWarehouse: neverCompletes('player003'), maxDeliveryAttempts: 2 });
+  t = await startTestStack({ gameDate: today, players }, { clock, wrapCoordinatorBus: losingBus(topicNames('').request, new Set(['player003'])), env: { PLAYERS_PER_MESSAGE: '1' } });
   const res = await t.post('/start', { game_date: today });
   expect(res.status).toBe(202);
   await t.stack.bus.idle();
@@ -38,12 +37,13 @@ describe('stalled batches', () => {
     expect((await t!.post('/check-stalled', {})).body).toMatchObject({ batches_checked: 1, batches_completed: 0, results: [{ action: 'no_action' }] });
     clock.advance(31 * 60_000);
     const checked = (await t!.post('/check-stalled', {})).body;
-    expect(checked).toMatchObject({ batches_completed: 1, results: [{ batch_id: batchId, action: 'completed_as_partial', state: 'partial', reason: expect.stringContaining('older than 30 min') }] });
-    const status = (await t!.get(`/status?batch_id=${batchId}`)).body;
-    expect(status).toMatchObject({ status: 'partial', consolidation: { merge_ok: true, rows_merged: 12, phase5_status: 'partial' } });
+    // Completed as it stands and handed to the consolidation step (its own step: the answer does not wait for it).
+    expect(checked).toMatchObject({ batches_completed: 1, results: [{ batch_id: batchId, action: 'completed_as_partial', state: 'consolidating', reason: expect.stringContaining('older than 30 min') }] });
+    const status = await waitForBatchEnd(t!, batchId);
+    expect(status).toMatchObject({ status: 'partial', consolidation: { merge: { rows_merged: 12, rows_accounted: 12 } }, closing: { phase5_status: 'partial', reasons: ['1 of 5 published players never reported'] } });
     const phase5 = t!.stack.bus.published(t!.stack.topics.phase5).map((m) => m.data as Record<string, any>);
     expect(phase5).toHaveLength(1);
-    expect(phase5[0]).toMatchObject({ status: 'partial', record_count: 4, records_failed: 1, metadata: { completion_pct: 80 } });
+    expect(phase5[0]).toMatchObject({ status: 'partial', record_count: 4, records_failed: 1, metadata: { completion_pct: 80, reasons: ['1 of 5 published players never reported'] } });
     expect((await t!.post('/check-stalled', {})).body).toMatchObject({ batches_checked: 0 });
     expect((await t!.post('/start', { game_date: today, prediction_run_mode: 'LINE_UPDATE', player_lookups: ['player000'] })).status).toBe(202);
   });
@@ -66,8 +66,9 @@ describe('reset and leases', () => {
     const reset = await t!.post('/reset', { game_date: today });
     expect(reset.body).toMatchObject({ status: 'reset', batch_id: batchId, previous_state: 'running', state: 'failed', lease_released: true });
     const status = (await t!.get(`/status?batch_id=${batchId}`)).body;
-    expect(status).toMatchObject({ status: 'failed', error: 'reset by operator: ended without consolidating', consolidation: null });
-    expect(t!.stack.bus.published(t!.stack.topics.phase5)).toHaveLength(0);
+    expect(status).toMatchObject({ status: 'failed', error: 'reset by operator: ended without consolidating', consolidation: null, closed: true, closing: { phase5_status: 'failed' } });
+    // No end without a phase-5 message: a reset batch announces that it failed.
+    expect(t!.stack.bus.published(t!.stack.topics.phase5).map((m) => (m.data as Record<string, unknown>).status)).toEqual(['failed']);
     t!.stack.bus.redeliverAll(`${t!.stack.topics.ready}-push`);
     await t!.stack.bus.idle();
     expect((await t!.get(`/status?batch_id=${batchId}`)).body.progress).toMatchObject({ completed: 4 });
@@ -76,13 +77,12 @@ describe('reset and leases', () => {
     expect((await t!.post('/start', { game_date: today })).status).toBe(202);
   });
 
-  it('a coordinator that died mid-dispatch blocks the date only until its lease expires; /check-stalled fails that batch', async () => {
+  it('a coordinator that died mid-dispatch before publishing blocks the date only until its lease expires; /check-stalled fails that batch', async () => {
     const clock = new ManualClock(new Date());
     t = await startTestStack({ gameDate: today, players: 3 }, { clock });
     const dead = 'batch_dead';
     await t.stack.batches.claimLease({ gameDate: today, batchId: dead, ttlMs: 30 * 60_000, force: false });
-    const now = clock.now().toISOString();
-    await t.stack.batches.createBatch({ batch_id: dead, game_date: today, correlation_id: dead, dataset_prefix: '', prediction_run_mode: 'RETRY', state: 'dispatching', expected: 0, completed: 0, total_predictions: 0, started_at: now, dispatched_at: null, ended_at: null, updated_at: now, summary: {}, consolidation: null, error: null });
+    await t.stack.batches.createBatch(batchRecord(dead, { game_date: today, started_at: clock.now().toISOString(), updated_at: clock.now().toISOString() }));
     expect((await t.post('/start', { game_date: today })).body).toMatchObject({ status: 'already_running', batch_id: dead });
     clock.advance(31 * 60_000);
     expect((await t.post('/check-stalled', {})).body).toMatchObject({ results: [{ batch_id: dead, action: 'failed_dispatch', state: 'failed' }] });
@@ -113,22 +113,40 @@ describe('merge key keeps the line to tenths', () => {
       { batch_id: first.body.batch_id, current_points_line: 25.5 },
       { batch_id: second.body.batch_id, current_points_line: 26 },
     ]);
-    expect(end.consolidation).toMatchObject({ merge_ok: true, rows_merged: 1, rows_deactivated: 1 });
-    expect(end.consolidation).not.toHaveProperty('staging_rows_cleared');
+    expect(end.consolidation).toMatchObject({ merge: { rows_merged: 1, rows_deactivated: 1, rows_accounted: 1 } });
   });
 });
 
 describe('merge failure', () => {
-  it('leaves the batch failed with the reason visible, the staging rows kept and a failed phase-5 message', async () => {
+  it('a merge that fails for good leaves the batch failed with the reason visible, the staging rows kept and a failed phase-5 message', async () => {
     const failingMerge = (inner: Warehouse): Warehouse =>
-      overrideWarehouse(inner, { transaction: (name) => Promise.reject(new Error(`${name}: could not serialize access due to concurrent update`)) });
+      overrideWarehouse(inner, { transaction: (name) => Promise.reject(new WarehouseError(name, 'Syntax error: Unexpected keyword MERGE', 'QUERY_FAILED', { retryable: false })) });
     t = await startTestStack({ gameDate: today, players: 3 }, { wrapWarehouse: failingMerge });
     const res = await t.post('/start', { game_date: today });
     const status = await waitForBatchEnd(t, String(res.body.batch_id));
-    expect(status).toMatchObject({ status: 'failed', error: expect.stringContaining('merge failed: consolidate: could not serialize'), consolidation: { merge_ok: false, phase5_status: 'failed' } });
+    expect(status).toMatchObject({ status: 'failed', error: 'merge failed: consolidate: Syntax error: Unexpected keyword MERGE', consolidation: { merge: null, attempts: 1 }, closing: { phase5_status: 'failed' } });
     const staged = await t.world.warehouse.query({ name: 'staged', sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = '${String(res.body.batch_id)}'` });
     expect(staged[0]?.n).toBe(9);
     expect((t.stack.bus.published(t.stack.topics.phase5)[0]?.data as Record<string, unknown>).status).toBe('failed');
+  });
+
+  it('a merge that fails transiently is retried by redelivery of the consolidation step, merges once, and ends complete', async () => {
+    let failures = 2;
+    let merges = 0;
+    const flakyMerge = (inner: Warehouse): Warehouse =>
+      overrideWarehouse(inner, {
+        transaction: (name, statements) => {
+          if (failures-- > 0) return Promise.reject(new WarehouseError(name, 'backendError: try again', 'QUERY_FAILED', { retryable: true }));
+          merges++;
+          return inner.transaction(name, statements);
+        },
+      });
+    t = await startTestStack({ gameDate: today, players: 3 }, { wrapWarehouse: flakyMerge });
+    const res = await t.post('/start', { game_date: today });
+    const status = await waitForBatchEnd(t, String(res.body.batch_id));
+    expect(status).toMatchObject({ status: 'complete', consolidation: { attempts: 3, error: null, merge: { rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    expect(merges).toBe(1);
+    expect(t.stack.bus.stats()[`${t.stack.topics.consolidate}-push`]).toMatchObject({ nacked: 2, acked: 1, deadLettered: 0 });
   });
 });
 

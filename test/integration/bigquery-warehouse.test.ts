@@ -192,7 +192,7 @@ describe('retries', () => {
     fake.failJobs({ code: 400, reason: 'invalidQuery', message: `Could not serialize access to table ${PROJECT}:nba_predictions.player_prop_predictions due to concurrent update` });
     fake.onQuery((st) => (st.sql.startsWith('MERGE') ? { affectedRows: 4 } : st.sql.startsWith('UPDATE') ? { affectedRows: 1 } : undefined));
     const { statements: results } = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
-    expect(results.map((r) => r.affectedRows)).toEqual([4, 1]);
+    expect(results.map((r) => r.affectedRows)).toEqual([4, 1, 0]);
     const jobs = fake.insertedJobs();
     expect(jobs).toHaveLength(2);
     expect(jobs[0]!.jobReference.jobId).not.toBe(jobs[1]!.jobReference.jobId);
@@ -242,6 +242,7 @@ describe('transactions', () => {
       seen.push(st);
       if (st.sql.startsWith('MERGE')) return { affectedRows: 7 };
       if (st.sql.startsWith('UPDATE')) return { affectedRows: 3 };
+      if (st.sql.includes('rows_accounted')) return { schema: [{ name: 'rows_accounted', type: 'INTEGER' }], rows: [{ rows_accounted: 7 }] };
       return { schema: [{ name: 'n', type: 'INTEGER' }], rows: [{ n: 2 }] };
     });
     const statements = [
@@ -252,6 +253,7 @@ describe('transactions', () => {
     expect(results).toEqual([
       { affectedRows: 7, rows: [] },
       { affectedRows: 3, rows: [] },
+      { affectedRows: 0, rows: [{ rows_accounted: 7 }] },
       { affectedRows: 0, rows: [{ n: 2 }] },
     ]);
 
@@ -261,14 +263,14 @@ describe('transactions', () => {
     expect(script.startsWith('BEGIN TRANSACTION;\nMERGE INTO `nba-test-proj.test1_nba_predictions.player_prop_predictions` T')).toBe(true);
     expect(script.endsWith('\n;\nCOMMIT TRANSACTION;')).toBe(true);
     expect(script).not.toMatch(/DELETE FROM/);
-    expect(script).toContain('WHERE batch_id = @batch_id_s3 -- other batch\n;');
+    expect(script).toContain('WHERE batch_id = @batch_id_s4 -- other batch\n;');
     expect((job!.configuration.query.queryParameters ?? []).map((p) => [p.name, p.parameterValue])).toEqual([
       ['game_date', { value: '2025-01-15' }],
       ['batch_id', { value: 'batch_7' }],
-      ['batch_id_s3', { value: 'batch_6' }],
+      ['batch_id_s4', { value: 'batch_6' }],
     ]);
     expect(job!.configuration.labels).toMatchObject({ query_name: 'consolidate', batch_id: 'batch_7' });
-    expect(seen.map((s) => s.sql.split(/\s/)[0])).toEqual(['MERGE', 'UPDATE', 'SELECT']);
+    expect(seen.map((s) => s.sql.split(/\s/)[0])).toEqual(['MERGE', 'UPDATE', 'SELECT', 'SELECT']);
     expect(fake.requestsOf('jobs.list')[0]!.query).toMatchObject({ parentJobId: job!.jobReference.jobId });
   });
 

@@ -6,7 +6,7 @@ import { QueryLog } from '../../shared/adapters/instrumented-warehouse.js';
 import { lookupLines } from '../../services/coordinator/dispatch/line-queries.js';
 import { loadCandidates } from '../../services/coordinator/dispatch/player-query.js';
 import { addDays, etDate } from '../../shared/dates/game-date.js';
-import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
+import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/warehouse.js';
 import type { Bus } from '../../shared/ports/bus.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 
@@ -91,16 +91,19 @@ describe('lines: three queries, ranked books, BettingPros only for the rest', ()
 });
 
 describe('/start failure and isolation rules', () => {
-  it('a warehouse failure in the line step answers 503 naming the step, publishes nothing and releases the date', async () => {
+  it('a transient warehouse failure in the line step answers 503 naming the query, publishes nothing, ends the batch failed and releases the date', async () => {
     let fail = true;
     const wrap = (inner: Warehouse): Warehouse =>
-      overrideWarehouse(inner, { query: (q) => (fail && q.name === 'lines.odds_api' ? Promise.reject(new Error(`${q.name}: backend unavailable`)) : inner.query(q)) });
+      overrideWarehouse(inner, {
+        query: (q) => (fail && q.name === 'lines.odds_api' ? Promise.reject(new WarehouseError(q.name, 'backend unavailable', 'QUERY_FAILED', { retryable: true })) : inner.query(q)),
+      });
     t = await startTestStack({ gameDate: today, players: 5 }, { wrapWarehouse: wrap });
     const res = await t.post('/start', { game_date: today });
     expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ error: 'DEPENDENCY_FAILED', step: 'lines' });
-    expect(String(res.body.message)).toMatch(/lines failed: lines.odds_api/);
+    expect(res.body).toEqual({ status: 'error', error: 'WAREHOUSE_QUERY_FAILED', message: 'lines.odds_api: backend unavailable' });
     expect(t.stack.bus.published(t.stack.topics.request)).toHaveLength(0);
+    const failed = (await t.get(`/status?game_date=${today}`)).body;
+    expect(failed).toMatchObject({ status: 'failed', closed: true, closing: { phase5_status: 'failed', reasons: ['lines.odds_api: backend unavailable'] } });
     fail = false;
     const again = await t.post('/start', { game_date: today });
     expect(again.status).toBe(202);
@@ -114,7 +117,7 @@ describe('/start failure and isolation rules', () => {
     const res = await t.post('/start', { game_date: today, dataset_prefix: 'test1' });
     expect(res.status).toBe(202);
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
-    expect(end).toMatchObject({ status: 'complete', consolidation: { rows_merged: 18 } });
+    expect(end).toMatchObject({ status: 'complete', consolidation: { merge: { rows_merged: 18, rows_accounted: 18 } } });
     const touched = log!.tablesTouched();
     expect(touched).toEqual(expect.arrayContaining(['test1_nba_predictions.prediction_staging', 'test1_nba_predictions.player_prop_predictions']));
     expect(touched.filter((name) => !name.startsWith('test1_'))).toEqual([]);
@@ -152,23 +155,44 @@ describe('/start failure and isolation rules', () => {
     expect(players.find((p) => p.player_lookup === 'player001')).toMatchObject({ outcome: 'skipped', reason: 'no_prop_line (not offered)' });
   });
 
-  it('a message the bus fails marks its player publish_failed, and the batch expects only what was published', async () => {
+  it('a message the bus fails makes its player a failed player: the batch expects only what was published and ends partial, never success', async () => {
+    const first = (m: { data: unknown }) => (m.data as { players: Array<{ player_lookup: string }> }).players[0]?.player_lookup;
     const failing = (bus: Bus): Bus => ({
       publish: async (topic, messages) => {
-        const outcomes = await bus.publish(topic, messages.filter((m) => (m.data as { player_lookup?: string }).player_lookup !== 'player002'));
+        if (topic !== t!.stack.topics.request) return bus.publish(topic, messages);
+        const outcomes = await bus.publish(topic, messages.filter((m) => first(m) !== 'player002'));
         let i = 0;
-        return messages.map((m) => ((m.data as { player_lookup?: string }).player_lookup === 'player002' ? { ok: false as const, error: 'deadline exceeded' } : (outcomes[i++] as (typeof outcomes)[number])));
+        return messages.map((m) => (first(m) === 'player002' ? { ok: false as const, error: 'deadline exceeded' } : (outcomes[i++] as (typeof outcomes)[number])));
       },
       close: () => bus.close(),
     });
-    t = await startTestStack({ gameDate: today, players: 4 }, { wrapCoordinatorBus: failing });
+    t = await startTestStack({ gameDate: today, players: 4 }, { wrapCoordinatorBus: failing, env: { PLAYERS_PER_MESSAGE: '1' } });
     const res = await t.post('/start', { game_date: today });
-    expect(res.body).toMatchObject({ published: 3, total_requests: 4 });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ published: 3, publish_failed: 1, total_requests: 4 });
     expect((res.body.summary as Record<string, any>).gate.by_outcome.publish_failed).toBe(1);
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
-    expect(end).toMatchObject({ status: 'complete', progress: { expected: 3, completed: 3 } });
+    expect(end).toMatchObject({ status: 'partial', progress: { expected: 3, completed: 3, failed: 1 }, closing: { phase5_status: 'partial', reasons: ["1 players' requests could not be published"] } });
+    const phase5 = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, any>);
+    expect(phase5).toMatchObject([{ status: 'partial', records_failed: 1, metadata: { failed_players: 1 } }]);
     const players = (await t.get(`/status?batch_id=${String(end.batch_id)}&players=true`)).body.players as Array<Record<string, unknown>>;
-    expect(players.find((p) => p.player_lookup === 'player002')).toMatchObject({ outcome: 'publish_failed', reason: 'publish_failed: deadline exceeded' });
+    expect(players.find((p) => p.player_lookup === 'player002')).toMatchObject({ outcome: 'publish_failed', reason: 'publish_failed: deadline exceeded', completion: null });
+  });
+
+  it('a Pub/Sub outage during dispatch (every publish failing) answers 503, and the batch ends failed with a failed phase-5 message', async () => {
+    const down = (bus: Bus): Bus => ({
+      publish: async (topic, messages) => (topic === t!.stack.topics.request ? messages.map(() => ({ ok: false as const, error: 'UNAVAILABLE: connection refused' })) : bus.publish(topic, messages)),
+      close: () => bus.close(),
+    });
+    t = await startTestStack({ gameDate: today, players: 4 }, { wrapCoordinatorBus: down });
+    const res = await t.post('/start', { game_date: today });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: 'PUBLISH_FAILED', message: "none of the 4 players' requests could be published: UNAVAILABLE: connection refused" });
+    const end = await waitForBatchEnd(t, String(res.body.batch_id));
+    expect(end).toMatchObject({ status: 'failed', progress: { expected: 0, failed: 4 }, closing: { phase5_status: 'failed', reasons: ["none of the 4 players' requests could be published"] } });
+    expect(t.stack.bus.published(t.stack.topics.phase5).map((m) => (m.data as Record<string, unknown>).status)).toEqual(['failed']);
+    // The date is free again: the next /start (the outage over) runs.
+    expect(await t.stack.batches.leaseHolder(today)).toBeNull();
   });
 });
 

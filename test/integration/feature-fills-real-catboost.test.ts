@@ -193,7 +193,7 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
         feature_set: m.family, created_at: created,
       })),
     );
-    stack = await startLocalStack({ warehouse: world.warehouse, modelsDir: world.modelsDir, apiKey: API_KEY, logger: silentLogger, minBackoffMs: 5, maxBackoffMs: 50 });
+    stack = await startLocalStack({ duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: API_KEY, logger: silentLogger, env: { LOCAL_BUS_MIN_BACKOFF_MS: '5', LOCAL_BUS_MAX_BACKOFF_MS: '50' } });
     expect(stack.models.refused).toEqual([]);
   });
 

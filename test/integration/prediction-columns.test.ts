@@ -87,7 +87,7 @@ describe('values as the original wrote them', () => {
         prediction_version: 1,
         default_feature_indices: [41, 42],
         build_commit_sha: 'unknown',
-        deployment_revision: 'local-worker',
+        deployment_revision: 'local',
         superseded_by: null,
         invalidation_reason: null,
         invalidated_at: null,
@@ -130,8 +130,13 @@ describe('quality, as the original judged it', () => {
         body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(request)).toString('base64'), messageId: player } }),
       });
       expect(res.status).toBe(204);
-      const completion = t.stack.bus.published(ready).map((m) => m.data as Record<string, unknown>).find((c) => c.batch_id === 'direct' && c.player_lookup === player);
-      expect(completion).toMatchObject({ predictions_generated: 0, skip_reason: 'invalid_features' });
+      const completion = t.stack.bus
+        .published(ready)
+        .map((m) => m.data as { batch_id: string; players: Array<Record<string, unknown>> })
+        .filter((c) => c.batch_id === 'direct')
+        .flatMap((c) => c.players)
+        .find((p) => p.player_lookup === player);
+      expect(completion).toMatchObject({ kind: 'skipped', predictions: 0, reason: expect.stringMatching(/^invalid_features: /) });
     }
     expect(await sql(`SELECT * FROM {{nba_predictions.prediction_staging}} WHERE batch_id = 'direct'`)).toEqual([]);
   });

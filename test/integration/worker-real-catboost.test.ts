@@ -7,18 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTinyWorld, tinyModel, validFeatureValues, type TinyWorld } from '../helpers/tiny-world.js';
 import { silentLogger } from '../helpers/stack.js';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
-import { FileModelStore } from '../../shared/adapters/file-model-store/file-model-store.js';
-import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
-import { ModelSet } from '../../services/worker/models/model-set.js';
-import { loadRegistry } from '../../services/worker/models/registry-query.js';
-import { FeatureCache } from '../../services/worker/predict/feature-cache.js';
-import { createWorkerApp } from '../../services/worker/app.js';
-import { systemClock } from '../../shared/ports/clock.js';
+import type { ModelSet } from '../../services/worker/models/model-set.js';
+import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 import { etDate } from '../../shared/dates/game-date.js';
 import { readCbm } from '../../shared/catboost/cbm-reader.js';
 import { evaluate } from '../../shared/catboost/evaluator.js';
@@ -35,7 +28,7 @@ const today = etDate(new Date());
 let world: TinyWorld;
 let models: ModelSet;
 let bus: LocalBus;
-let server: Server;
+let worker: TestWorker;
 let url: string;
 
 describe.skipIf(!present)('worker with a real CatBoost .cbm from the registry', () => {
@@ -64,18 +57,15 @@ describe.skipIf(!present)('worker with a real CatBoost .cbm from the registry', 
         row('wrong_order', 'wrong_order.onnx', 'v9', null),
       ],
     });
-    models = new ModelSet();
-    await models.load(await loadRegistry(world.warehouse), new FileModelStore(world.modelsDir), new OnnxModelRuntime({ intraOpNumThreads: 1 }), silentLogger, systemClock);
     bus = new LocalBus();
-    server = createServer(createWorkerApp({ warehouse: world.warehouse, bus, clock: systemClock, logger: silentLogger, models, features: new FeatureCache(world.warehouse, systemClock), settings: { readyTopic: 'ready', instance: 't' } }));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    worker = await startTestWorker(world.modelsDir, { warehouse: world.warehouse, bus });
+    models = worker.runtime.deps.models;
+    url = worker.url;
   });
 
   afterAll(async () => {
-    await new Promise((r) => server?.close(r));
+    await worker?.close();
     await bus?.close();
-    await models?.close();
     await world?.warehouse.close();
   });
 
