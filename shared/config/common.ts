@@ -30,6 +30,15 @@ export const commonEnv = {
   CRASH_AT: z.string().regex(/^[a-z0-9_.@,]*$/).optional(),
 };
 
+/** The batch store's choice and its Firestore location (the coordinator writes it; the worker reads batch states from it). */
+export const batchStoreEnv = {
+  /** Unset: `firestore` when GCP_PROJECT_ID is set, `local` (the embedded store) otherwise. */
+  BATCH_STORE: z.enum(['local', 'firestore']).optional(),
+  FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
+  /** Root document of the batch store's collections: one per environment. */
+  FIRESTORE_ROOT: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod').default('prediction-coordinator/default'),
+};
+
 /** The local bus of the embedded default (the stand-in for Pub/Sub's push subscriptions and their retry policy). */
 export const localBusEnv = {
   /** Delivery attempts before a message is dead-lettered (docs/operations.md: why 15). */
