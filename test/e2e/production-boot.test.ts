@@ -3,7 +3,8 @@
  * as the Dockerfiles do) and `node dist/services/<svc>/main.js`. Both services must boot, report ready, serve, and exit 0 on
  * SIGTERM after draining. This catches a dev-only import in production code (the original's crash-looping revision).
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,30 @@ describe('the production install boots both services', () => {
     expect(w.logs()).toContain('shutdown complete');
     expect(await c.stop()).toBe(0);
   }, 60_000);
+
+  it('a programmer error that escapes every handler is logged with its stack (Error Reporting) and ends the process', async () => {
+    // The same process-level handlers main.ts installs, in a process of the built image that then throws unhandled.
+    writeFileSync(
+      join(dir, 'dist', 'probe.mjs'),
+      [
+        "import { createLogger } from './shared/logging/logger.js';",
+        "import { installProcessHandlers } from './shared/http/serve.js';",
+        "installProcessHandlers(createLogger({ service: 'probe', level: 'info' }), 'probe');",
+        "setTimeout(() => Promise.reject(new RangeError('a bug nobody caught')), 10);",
+        'setTimeout(() => {}, 5000);',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [join(dir, 'dist', 'probe.mjs')], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).toBe(1);
+    const reported = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['@type'] === 'type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent');
+    expect(reported).toMatchObject({ severity: 'ERROR', event: 'unhandledRejection', serviceContext: { service: 'probe' } });
+    expect(String(reported?.message)).toMatch(/^RangeError: a bug nobody caught\n\s+at /);
+    expect(r.stderr).toContain('"severity":"CRITICAL"');
+  }, 30_000);
 
   it('a worker on the embedded default without the host that holds the warehouse refuses to start, saying what to set', async () => {
     await expect(bootService(dir, 'worker', { DUCKDB_PATH: dbPath, MODEL_STORE_ROOT: modelsDir })).rejects.toThrow(/needs EMBEDDED_HOST_URL/);
