@@ -11,6 +11,7 @@ import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.j
 import { param, type Row } from '../../shared/ports/warehouse.js';
 import { consolidationStatements } from '../../services/coordinator/batch/merge-sql.js';
 import { FakeBigQuery, staticTokenAuth, type FakeStatement } from '../helpers/fake-bigquery.js';
+import { until } from '../helpers/stack.js';
 
 const PROJECT = 'nba-test-proj';
 let fake: FakeBigQuery;
@@ -513,7 +514,7 @@ describe('engine: jobs run on DuckDB', () => {
     const once = open({ retry: { maxAttempts: 1 } });
     const hold = fake.holdTransactions();
     const first = wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
-    await until(() => hold.waiting.length === 1);
+    await until('the first transaction waits at its COMMIT', () => hold.waiting.length === 1);
     const err = await rejection(once.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', '')));
     expect(err).toMatchObject({ code: 'TRANSACTION_CONFLICT', retryable: true, reasons: ['invalidQuery'] });
     expect(err.message).toContain(`Transaction is aborted due to concurrent update against table ${PROJECT}:nba_predictions.player_prop_predictions`);
@@ -533,9 +534,9 @@ describe('engine: jobs run on DuckDB', () => {
     const patient = open({ retry: { maxAttempts: 20, initialDelayMs: 5, maxDelayMs: 20 } });
     const hold = fake.holdTransactions();
     const first = wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
-    await until(() => hold.waiting.length === 1);
+    await until('the first transaction waits at its COMMIT', () => hold.waiting.length === 1);
     const second = patient.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', ''));
-    await until(() => fake.conflicts.length >= 1);
+    await until('the second transaction was cancelled once', () => fake.conflicts.length >= 1);
     hold.release();
     await first;
     expect((await second).statements[0]!.affectedRows).toBe(1);
@@ -544,12 +545,3 @@ describe('engine: jobs run on DuckDB', () => {
     await patient.close();
   });
 });
-
-/** Polls `check` until true (bounded): for states the fake reaches asynchronously. */
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
