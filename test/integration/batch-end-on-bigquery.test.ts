@@ -223,6 +223,20 @@ describe('a consolidation interrupted after the batch moved to consolidating', (
     expect(mergeJobs().map((j) => j.failed)).toEqual([true, true, true, true, true, true, false]);
     expect(phase5()).toHaveLength(1);
   });
+
+  it('its merge committed but the answer was lost: the step runs again (the merge is idempotent) and ends success; every prediction merged once', async () => {
+    t = await startStackOnFakeBigQuery({ gameDate: today, players: 3 });
+    // The merge transaction commits; reading its per-statement results (jobs.list of its child jobs) fails on every one of
+    // the adapter's attempts, as during a short BigQuery API outage.
+    const unavailable = { code: 503, reason: 'backendError', message: 'The service is currently unavailable.' };
+    t.fake.failRequests('jobs.list', unavailable, unavailable, unavailable);
+    const batchId = await start(today);
+    const status = await waitForBatchEnd(t, batchId);
+    expect(status).toMatchObject({ status: 'complete', consolidation: { attempts: 2, error: null, merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
+    expect(mergeJobs().map((j) => j.failed)).toEqual([false, false]);
+    expect(phase5()).toEqual([expect.objectContaining({ status: 'success' })]);
+  });
 });
 
 describe('redelivery', () => {
