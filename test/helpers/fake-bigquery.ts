@@ -165,6 +165,12 @@ export class FakeBigQuery {
   pendingPolls = 0;
   /** Rows per getQueryResults page (default: all in one). */
   pageSize: number | undefined;
+  /**
+   * insertAll drops a row whose insertId it has seen. BigQuery does so "on a best effort basis" and remembers an id "for at
+   * least one minute" (https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#dataconsistency): false stands
+   * for a copy that arrives after that, or that the best effort misses.
+   */
+  dedupeInsertIds = true;
   /** Engine: every transaction waits this long before its COMMIT, holding the tables it mutated (so two can overlap). */
   transactionDelayMs = 0;
   /** Engine: every transaction, in start order. */
@@ -629,9 +635,8 @@ export class FakeBigQuery {
     const stored = this.tables.get(table) ?? [];
     const fresh: typeof keep = [];
     for (const row of keep) {
-      // insertId dedupe: "BigQuery uses the insertId property to de-duplicate your data on a best effort basis"
-      // (https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#dataconsistency); the fake always does.
-      if (row.insertId !== undefined && (stored.some((s) => s.insertId === row.insertId) || fresh.some((s) => s.insertId === row.insertId))) continue;
+      // insertId dedupe (see dedupeInsertIds).
+      if (this.dedupeInsertIds && row.insertId !== undefined && (stored.some((s) => s.insertId === row.insertId) || fresh.some((s) => s.insertId === row.insertId))) continue;
       fresh.push(row);
     }
     if (this.engineState && fresh.length > 0) {

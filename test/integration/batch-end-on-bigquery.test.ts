@@ -267,4 +267,27 @@ describe('redelivery', () => {
     const history = await t.world.warehouse.query({ name: 'h', sql: 'SELECT run_id, status FROM {{nba_reference.processor_run_history}}' });
     expect(history).toEqual([{ run_id: batchId, status: 'success' }]);
   });
+
+  it('every prediction request delivered 3 times and BigQuery’s insertId dedupe missing the copies: staging holds duplicates, each prediction is merged once', async () => {
+    t = await startStackOnFakeBigQuery({ gameDate: today, players: 3 }, { env: { PLAYERS_PER_MESSAGE: '1', VERIFY_WAIT_SECONDS: '60' } });
+    t.fake.dedupeInsertIds = false;
+    const { bus, topics, workerUrl } = t.stack;
+    const extra: Array<Promise<number>> = [];
+    bus.onPublish(topics.request, (m) => {
+      const envelope = buildEnvelope({ messageId: m.messageId, attributes: m.attributes, publishTime: m.publishTime, data64: Buffer.from(JSON.stringify(m.data)).toString('base64') }, `projects/local/subscriptions/${topics.request}-push`, undefined);
+      for (let i = 0; i < 2; i++) extra.push(fetch(`${workerUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) }).then(async (r) => (await r.arrayBuffer(), r.status)));
+    });
+    // Every copy writes its rows before the merge can see any (the buffer holds them until all copies were answered).
+    const buffer = t.fake.hideStreamedRows({ table: STAGING });
+    const batchId = await start(today);
+    await until('the requests were published', () => extra.length === 6);
+    expect((await Promise.all(extra)).every((s) => s >= 200 && s < 300)).toBe(true);
+    await buffer.reveal();
+
+    const status = await waitForBatchEnd(t, batchId);
+    expect(status).toMatchObject({ status: 'complete', consolidation: { verify: { reported_rows: 9, visible_rows: 9, missing_rows: 0 }, merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    expect(await t.world.warehouse.query({ name: 'staged', sql: 'SELECT COUNT(*) AS n, COUNT(DISTINCT prediction_id) AS ids FROM {{nba_predictions.prediction_staging}}' })).toEqual([{ n: 27, ids: 9 }]);
+    expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
+    expect(status).toMatchObject({ consolidation: { duplicate_active_keys: 0 } });
+  });
 });
