@@ -529,6 +529,20 @@ describe('engine: jobs run on DuckDB', () => {
     await once.close();
   });
 
+  it('a transaction can be made to take a chosen time: of two started together, the one that comes second is cancelled', async () => {
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
+    fake.transactionDelayMs = 1_000;
+    const once = open({ retry: { maxAttempts: 1 } });
+    const results = await Promise.allSettled([
+      once.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', '')),
+      once.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', '')),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(fake.transactions.map((x) => x.outcome).sort()).toEqual(['cancelled_by_conflict', 'committed']);
+    expect(fake.conflicts).toHaveLength(1);
+    await once.close();
+  });
+
   it('the adapter re-runs a cancelled transaction (a new job) until the other has committed', async () => {
     await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
     const patient = open({ retry: { maxAttempts: 20, initialDelayMs: 5, maxDelayMs: 20 } });
