@@ -13,6 +13,8 @@ export const commonEnv = {
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GCP_PROJECT_ID: z.string().min(1).optional(),
   K_REVISION: z.string().optional(),
+  /** Set by Cloud Run (the service name); its presence means the process serves on Cloud Run. */
+  K_SERVICE: z.string().min(1).optional(),
   /** Unset: `bigquery` when GCP_PROJECT_ID is set, the embedded `duckdb` otherwise. */
   WAREHOUSE: z.enum(['duckdb', 'bigquery']).optional(),
   DUCKDB_PATH: z.string().default('.local/warehouse.duckdb'),
