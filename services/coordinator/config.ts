@@ -1,6 +1,6 @@
 /** The coordinator's one configuration schema. */
 import { z } from 'zod';
-import { adapterChoice, commonEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { adapterChoice, commonEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { operatorAuthEnv, pushAuthEnv, refineOperatorAuth, refinePushAuth } from '../../shared/config/auth-env.js';
 
 export const coordinatorConfigSchema = z.object({
@@ -26,6 +26,7 @@ export const coordinatorConfigSchema = z.object({
     refineOperatorAuth(cfg, ctx);
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);
+    requireLocationFor(cfg, adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'), ctx);
   })
   .transform((cfg) => ({
     ...cfg,

@@ -1,6 +1,6 @@
 /** The worker's one configuration schema. */
 import { z } from 'zod';
-import { adapterChoice, commonEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { adapterChoice, commonEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { pushAuthEnv, refinePushAuth } from '../../shared/config/auth-env.js';
 
 export const workerConfigSchema = z.object({
@@ -21,6 +21,7 @@ export const workerConfigSchema = z.object({
   .superRefine((cfg, ctx) => {
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '' }, ['bigquery', 'pubsub'], ctx);
+    requireLocationFor(cfg, adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'), ctx);
   })
   .transform((cfg) => ({
     ...cfg,

@@ -1,5 +1,7 @@
-/** Builds the warehouse the config selects: the embedded DuckDB file (tables ensured at boot) or BigQuery. */
-import { DuckDbWarehouse } from '../duckdb/duckdb-warehouse.js';
+/**
+ * Builds the warehouse the config selects: the embedded DuckDB file (tables ensured at boot) or BigQuery. The DuckDB adapter
+ * is imported only when selected: it loads DuckDB's native addon, which the service images do not ship (bin/image/).
+ */
 import { BigQueryWarehouse } from '../bigquery/bigquery-warehouse.js';
 import { ALL_TABLES } from '../../contracts/tables.js';
 import type { Warehouse } from '../../ports/warehouse.js';
@@ -9,18 +11,21 @@ export interface WarehouseConfig {
   WAREHOUSE: 'duckdb' | 'bigquery';
   DUCKDB_PATH: string;
   GCP_PROJECT_ID?: string | undefined;
-  BIGQUERY_LOCATION: string;
+  /** Required with WAREHOUSE=bigquery (the config refuses it missing). */
+  BIGQUERY_LOCATION?: string | undefined;
   BIGQUERY_JOB_TIMEOUT_SECONDS: number;
   BIGQUERY_MAX_BYTES_BILLED: number;
 }
 
 export async function openWarehouse(cfg: WarehouseConfig, service: string, logger: AppLogger): Promise<Warehouse> {
   if (cfg.WAREHOUSE === 'duckdb') {
+    const { DuckDbWarehouse } = await import('../duckdb/duckdb-warehouse.js');
     const warehouse = await DuckDbWarehouse.open({ path: cfg.DUCKDB_PATH });
     await warehouse.ensureTables(ALL_TABLES);
     return warehouse;
   }
   if (!cfg.GCP_PROJECT_ID) throw new Error('WAREHOUSE=bigquery needs GCP_PROJECT_ID');
+  if (!cfg.BIGQUERY_LOCATION) throw new Error('WAREHOUSE=bigquery needs BIGQUERY_LOCATION');
   // The datasets and tables belong to the setup script (bin/setup-gcp.ts); the services never run DDL in production.
   const jobTimeoutMs = cfg.BIGQUERY_JOB_TIMEOUT_SECONDS * 1000;
   return new BigQueryWarehouse({
