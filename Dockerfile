@@ -17,12 +17,13 @@ COPY services ./services
 COPY bin ./bin
 RUN npm run build
 
-# Production dependencies of both services, from the lockfile.
+# Production dependencies of both services, from the lockfile. (npm's cache stays behind in this stage: the images copy
+# only node_modules out of it.)
 FROM node:24-bookworm-slim AS prod-deps
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist/bin/image ./dist/bin/image
 
 FROM prod-deps AS coordinator-deps
