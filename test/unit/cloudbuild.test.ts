@@ -180,6 +180,10 @@ describe.each([
     expect(coordinator.OPERATOR_AUTH_EMAILS).toEqual([serviceAccounts(PROJECT).scheduler.email]);
   });
 
+  it('deploys the coordinator only once the worker deployed (a worker failing its probe stops the build first)', () => {
+    expect(step(c, 'deploy-coordinator').waitFor).toContain('deploy-worker');
+  });
+
   it('keeps a worker without its champion away from traffic: an HTTP startup probe on /ready within Cloud Run’s 240 s', () => {
     const probe = flag(step(c, 'deploy-worker').args, '--startup-probe') ?? '';
     const settings = Object.fromEntries(probe.split(',').map((kv) => kv.split('=') as [string, string]));
