@@ -25,7 +25,10 @@ const APIS = [
   'storage.googleapis.com',
 ];
 
-/** A container that answers 200 on every path, Google's own sample: it holds the service until the first build deploys. */
+/**
+ * A container that answers 200 on every path, Google's own sample (https://cloud.google.com/run/docs/quickstarts/deploy-container):
+ * it holds the service until the first build deploys, so roles can be granted on the service instead of the project.
+ */
 export const PLACEHOLDER_IMAGE = 'us-docker.pkg.dev/cloudrun/container/hello';
 
 /**
@@ -172,6 +175,8 @@ function firestoreSteps(d: Deployment, p: string[]): Step[] {
       run: ['gcloud', 'firestore', 'databases', 'create', db, `--location=${d.location.firestore}`, '--type=firestore-native', ...p],
       converge: (found) => {
         const current = parseJson(found, 'the Firestore database');
+        // The batch store uses the Firestore (Native mode) API; an empty database can change mode
+        // (https://cloud.google.com/datastore/docs/firestore-or-datastore#changing_between_native_mode_and_datastore_mode).
         if (current.type !== 'FIRESTORE_NATIVE') {
           return {
             kind: 'refuse',
@@ -209,7 +214,8 @@ function firestoreSteps(d: Deployment, p: string[]): Step[] {
     steps.push({
       title: `Firestore index batches(${first}, started_at desc), built`,
       check: { argv: list, found: (out) => matches(out) === 'READY' },
-      // Without --async the command returns when the index is built; a re-run finds it building and waits below.
+      // Without --async the command waits for the operation, i.e. the index build
+      // (https://cloud.google.com/sdk/gcloud/reference/firestore/indexes/composite/create); a re-run finds it building and waits below.
       run: ['gcloud', 'firestore', 'indexes', 'composite', 'create', db, '--collection-group=batches', '--query-scope=COLLECTION', `--field-config=field-path=${first},order=ascending`, '--field-config=field-path=started_at,order=descending', ...p],
       alreadyDone: 'ALREADY_EXISTS',
       waitUntil: { argv: list, done: (out) => matches(out) === 'READY', what: `index batches(${first}, started_at) to be READY`, timeoutMs: 20 * 60_000, intervalMs: 15_000 },
@@ -253,6 +259,8 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
       'retryPolicy.minimumBackoff': '10s',
       'retryPolicy.maximumBackoff': '600s',
     };
+    // `subscriptions update` changes push config, deadline, dead-lettering and retry in place; the topic cannot change
+    // (https://cloud.google.com/sdk/gcloud/reference/pubsub/subscriptions/update).
     const update = ['gcloud', 'pubsub', 'subscriptions', 'update', name, ...settings];
     steps.push({
       title: `push subscription ${name} → ${endpoint}`,
@@ -307,6 +315,7 @@ function schedulerStep(d: Deployment, o: SetupOptions, job: Deployment['schedule
     'retryConfig.retryCount': 2,
     'retryConfig.minBackoffDuration': '60s',
   };
+  // https://cloud.google.com/sdk/gcloud/reference/scheduler/jobs/update/http
   const update = ['gcloud', 'scheduler', 'jobs', 'update', 'http', job.name, ...settings, '--update-headers=Content-Type=application/json'];
   return {
     title: `scheduler job ${job.name} (${job.schedule} ${timeZone} → POST ${target.name}${job.path})`,
