@@ -1,6 +1,6 @@
 /** The coordinator's one configuration schema. */
 import { z } from 'zod';
-import { adapterChoice, batchStoreEnv, commonEnv, localBusEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { adapterChoice, batchStoreEnv, commonEnv, localBusEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { MAX_PLAYERS_PER_MESSAGE } from '../../shared/contracts/messages.js';
 import { operatorAuthEnv, pushAuthEnv, refineOperatorAuth, refinePushAuth } from '../../shared/config/auth-env.js';
 
@@ -47,6 +47,7 @@ export const coordinatorConfigSchema = z.object({
     refineOperatorAuth(cfg, ctx);
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);
+    requireLocationFor(cfg, adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'), ctx);
   })
   .transform((cfg) => ({
     ...cfg,

@@ -1,6 +1,6 @@
 /** The worker's one configuration schema. */
 import { z } from 'zod';
-import { adapterChoice, batchStoreEnv, commonEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { adapterChoice, batchStoreEnv, commonEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { pushAuthEnv, refinePushAuth } from '../../shared/config/auth-env.js';
 
 export const workerConfigSchema = z.object({
@@ -28,6 +28,7 @@ export const workerConfigSchema = z.object({
   .superRefine((cfg, ctx) => {
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);
+    requireLocationFor(cfg, adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'), ctx);
   })
   .transform((cfg) => ({
     ...cfg,

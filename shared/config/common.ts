@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TOPICS } from '../contracts/messages.js';
+import { findDataLocation, SUPPORTED_LOCATIONS } from './locations.js';
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
@@ -13,11 +14,25 @@ export const commonEnv = {
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GCP_PROJECT_ID: z.string().min(1).optional(),
   K_REVISION: z.string().optional(),
+  /** Set by Cloud Run (the service name); its presence means the process serves on Cloud Run. */
+  K_SERVICE: z.string().min(1).optional(),
   /** Unset: `bigquery` when GCP_PROJECT_ID is set, the embedded `duckdb` otherwise. */
   WAREHOUSE: z.enum(['duckdb', 'bigquery']).optional(),
   DUCKDB_PATH: z.string().default('.local/warehouse.duckdb'),
-  /** Location of the BigQuery datasets and jobs. */
-  BIGQUERY_LOCATION: z.string().min(1).default('US'),
+  /**
+   * Location of the BigQuery datasets and of every job (shared/config/locations.ts): required with WAREHOUSE=bigquery, so a
+   * deploy that forgets it fails at boot instead of running jobs in the wrong place. Canonical form: `US`, `EU`, a region.
+   */
+  BIGQUERY_LOCATION: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const found = findDataLocation(v);
+      if (found) return found.bigquery;
+      ctx.addIssue({ code: 'custom', message: `not a supported data location: use one of ${SUPPORTED_LOCATIONS.join(', ')}` });
+      return z.NEVER;
+    }),
   /** Server-side limit of each BigQuery job; BigQuery cancels a job that runs longer. */
   BIGQUERY_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(21_600).default(300),
   /** Cost guard per job; 0 = no cap. */
@@ -61,6 +76,13 @@ export function requireProjectFor(cfg: { GCP_PROJECT_ID?: string | undefined }, 
   if (cfg.GCP_PROJECT_ID) return;
   for (const [name, value] of Object.entries(choices)) {
     if (google.includes(value)) ctx.addIssue({ code: 'custom', path: [name], message: `${name}=${value} needs GCP_PROJECT_ID` });
+  }
+}
+
+/** The BigQuery warehouse needs its location (the datasets' and jobs'); the embedded one has none. */
+export function requireLocationFor(cfg: { BIGQUERY_LOCATION?: string | undefined }, warehouse: string, ctx: z.RefinementCtx): void {
+  if (warehouse === 'bigquery' && cfg.BIGQUERY_LOCATION === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['BIGQUERY_LOCATION'], message: 'required with WAREHOUSE=bigquery: the location of the datasets and jobs, e.g. US, EU or us-west2 (setup --location, build _LOCATION)' });
   }
 }
 

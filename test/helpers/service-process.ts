@@ -28,12 +28,21 @@ export interface ServiceProcess {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `<dir>/dist/services/<service>/main.js` on a free loopback port and waits until /ready answers 200. */
-export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>): Promise<ServiceProcess> {
+export interface BootOptions {
+  /** The command, as an image's CMD (`node` is this node). Default: `node dist/services/<service>/main.js`. */
+  cmd?: readonly string[];
+  /** Wait until /ready answers 200 (default), or only until the process answers HTTP at all (`listening`). */
+  until?: 'ready' | 'listening';
+}
+
+/** Starts a service on a free loopback port in `dir` and waits until /ready answers 200 (or, with `until: 'listening'`, anything). */
+export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: BootOptions = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [`dist/services/${service}/main.js`], {
+  const [cmd = 'node', ...args] = opts.cmd ?? ['node', `dist/services/${service}/main.js`];
+  const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
     cwd: dir,
-    env: { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    // The port is this helper's to choose, as Cloud Run's: it overrides a PORT from the image's ENV.
+    env: { ...baseEnv(), LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -49,7 +58,7 @@ export async function bootService(dir: string, service: 'coordinator' | 'worker'
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode} before it was ready: ${out}`);
     const ready = await fetch(`${url}/ready`).then((r) => r.status, () => 0);
-    if (ready === 200) return { child, url, logs: () => out, stop };
+    if (ready === 200 || (opts.until === 'listening' && ready !== 0)) return { child, url, logs: () => out, stop };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
