@@ -18,6 +18,8 @@ import { FakeBigQuery, type FakeResult } from '../helpers/fake-bigquery.js';
 import { startFakeMetadata, type FakeMetadata } from '../helpers/fake-metadata.js';
 import { IMAGES } from '../../bin/image/images.js';
 import { etDate } from '../../shared/dates/game-date.js';
+import { PubSub } from '@google-cloud/pubsub';
+import { topicNames } from '../../shared/config/common.js';
 import { GCLOUD_SKIP_MESSAGE, hasGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prod-boot-'));
@@ -31,8 +33,12 @@ let bigquery: FakeBigQuery;
 let metadata: FakeMetadata;
 let world: TinyWorld;
 let registryRows: Array<Record<string, unknown>>;
-/** The coordinator's batch store on the Google path is Firestore (the embedded one needs DuckDB, which no image ships). */
+/**
+ * The coordinator on the Google path keeps its batches in Firestore (the embedded store needs DuckDB, which no image
+ * ships) and announces phase 5 on Pub/Sub even for a date without games: both are Google's emulators here.
+ */
 let firestore: RunningEmulator | undefined;
+let pubsub: RunningEmulator | undefined;
 const gcloud = hasGcloud();
 if (!gcloud) console.warn(`${GCLOUD_SKIP_MESSAGE} (the coordinator image's boot on BigQuery + Firestore)`);
 
@@ -65,7 +71,12 @@ beforeAll(async () => {
   const emulator = dockerEmulator({ dockerfile: DOCKERFILE, context: repoRoot, buildStageDir: join(dir, 'build'), workDir: dir, runEnv: { npm_config_prefer_offline: 'true' } });
   images = { coordinator: emulator.target('coordinator'), worker: emulator.target('worker') };
   bigquery = await FakeBigQuery.start();
-  if (gcloud) firestore = await startEmulator('firestore');
+  if (gcloud) {
+    [firestore, pubsub] = await Promise.all([startEmulator('firestore'), startEmulator('pubsub')]);
+    const client = new PubSub({ projectId: PROJECT, apiEndpoint: pubsub.host });
+    await client.createTopic(topicNames('-prod').phase5);
+    await client.close();
+  }
   metadata = await startFakeMetadata(PROJECT, `prediction-worker@${PROJECT}.iam.gserviceaccount.com`);
   world = await createTinyWorld({ gameDate: '2026-03-10', players: 4 });
   registryRows = await world.warehouse.query({
@@ -77,7 +88,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bigquery?.close();
-  await firestore?.stop();
+  await Promise.all([firestore?.stop(), pubsub?.stop()]);
   await metadata?.close();
   await world?.warehouse.close();
   rmSync(dir, { recursive: true, force: true });
@@ -120,6 +131,8 @@ describe('the images', () => {
       ...google(),
       K_SERVICE: 'prediction-coordinator-prod',
       FIRESTORE_EMULATOR_HOST: firestore?.host ?? '',
+      PUBSUB_EMULATOR_HOST: pubsub?.host ?? '',
+      TOPIC_SUFFIX: '-prod',
       COORDINATOR_API_KEY: KEY,
       PUSH_AUTH: 'oidc',
       PUSH_AUTH_AUDIENCE: 'https://prediction-coordinator-prod-1.us-west2.run.app',
