@@ -40,6 +40,7 @@ export const batchRecord = (id: string, overrides: Partial<BatchRecord> = {}): B
   closing: null,
   superseded_by: null,
   parent_batch_id: null,
+  supersede: null,
   error: null,
   ...overrides,
 });
