@@ -7,6 +7,9 @@
 import type { CoordinatorDeps } from '../deps.js';
 import { completionEventSchema, consolidateRequestSchema, predictionRequestSchema } from '../../../shared/contracts/messages.js';
 import { recordCompletions, type CompletionOutcome } from './completions.js';
+import { createHash } from 'node:crypto';
+import { notify } from '../alerts/notify.js';
+import { deadLetterAlert } from '../alerts/alerts.js';
 
 export type DeadLetterOutcome =
   | { kind: 'request'; outcome: CompletionOutcome; players: number }
@@ -14,7 +17,27 @@ export type DeadLetterOutcome =
   | { kind: 'consolidation'; batch_id: string }
   | { kind: 'unrecognised' };
 
-export async function recordDeadLetter(deps: CoordinatorDeps, data: unknown, attributes: Record<string, string>): Promise<DeadLetterOutcome> {
+/**
+ * `messageId` is the dead-letter message's own id (a redelivery of it carries the same id), which makes its alert one per
+ * dead letter; without one, the message's content stands in.
+ */
+export async function recordDeadLetter(deps: CoordinatorDeps, data: unknown, attributes: Record<string, string>, messageId?: string): Promise<DeadLetterOutcome> {
+  const outcome = await recordDeadLetterOnly(deps, data, attributes);
+  const messageKey = messageId ?? createHash('sha256').update(JSON.stringify({ data, attributes })).digest('hex').slice(0, 24);
+  const why = `dead-lettered by ${attributes.CloudPubSubDeadLetterSourceSubscription ?? 'unknown subscription'} after ${attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? '?'} delivery attempts${attributes.CloudPubSubDeadLetterSourceDeliveryErrorMessage ? `: ${attributes.CloudPubSubDeadLetterSourceDeliveryErrorMessage}` : ''}`;
+  const described =
+    outcome.kind === 'request'
+      ? { what: 'prediction request', batchId: (data as { batch_id?: string }).batch_id ?? null, players: outcome.players }
+      : outcome.kind === 'completion'
+        ? { what: 'completion event', batchId: (data as { batch_id?: string }).batch_id ?? null, players: 0 }
+        : outcome.kind === 'consolidation'
+          ? { what: 'consolidation trigger', batchId: outcome.batch_id, players: 0 }
+          : { what: 'unrecognised message', batchId: null, players: 0 };
+  await notify(deps, deadLetterAlert({ messageKey, why, ...described }));
+  return outcome;
+}
+
+async function recordDeadLetterOnly(deps: CoordinatorDeps, data: unknown, attributes: Record<string, string>): Promise<DeadLetterOutcome> {
   const attempts = attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? '?';
   const source = attributes.CloudPubSubDeadLetterSourceSubscription ?? 'unknown subscription';
   const lastError = attributes.CloudPubSubDeadLetterSourceDeliveryErrorMessage;
