@@ -60,6 +60,10 @@ export interface TopicNames {
   ready: string;
   consolidate: string;
   phase5: string;
+  /** Regeneration requests from upstream: an external contract like phase 5, so never suffixed. */
+  trigger: string;
+  /** /health/deep's probe topic (no subscription). */
+  health: string;
 }
 
 export function topicNames(suffix: string): TopicNames {
@@ -68,6 +72,8 @@ export function topicNames(suffix: string): TopicNames {
     ready: `${TOPICS.predictionReady}${suffix}`,
     consolidate: `${TOPICS.consolidate}${suffix}`,
     phase5: TOPICS.phase5Complete,
+    trigger: TOPICS.predictionTrigger,
+    health: `${TOPICS.health}${suffix}`,
   };
 }
 

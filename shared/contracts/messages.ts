@@ -16,6 +16,10 @@ export const TOPICS = {
   /** The consolidation step: one message per finished batch, pushed to the coordinator's /consolidate. */
   consolidate: 'prediction-consolidate',
   phase5Complete: 'nba-phase5-predictions-complete',
+  /** Upstream asks for a regeneration here (the original's topic, pushed to the coordinator's /regenerate-pubsub). */
+  predictionTrigger: 'nba-prediction-trigger',
+  /** /health/deep publishes one probe here (no subscription: Pub/Sub keeps nothing) to prove the bus takes messages. */
+  health: 'prediction-health',
 } as const;
 
 const isoDate = isoDateSchema;

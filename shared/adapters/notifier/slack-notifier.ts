@@ -37,10 +37,10 @@ export function checkWebhookUrl(url: string, source: string): string {
   return parsed.toString();
 }
 
-/** The Slack message for an alert: a bold title, the lines, then the fields as a list (mrkdwn text). */
+/** The Slack message for an alert: a bold title, the lines, the fields as a list, and the alert's id last (mrkdwn text). */
 export function slackText(alert: Alert): string {
   const fields = Object.entries(alert.fields ?? {}).map(([k, v]) => `• ${k}: ${v === null ? '—' : String(v)}`);
-  return [`${SEVERITY_MARK[alert.severity]} *${alert.title}*`, ...alert.lines, ...fields].join('\n');
+  return [`${SEVERITY_MARK[alert.severity]} *${alert.title}*`, ...alert.lines, ...fields, `_alert ${alert.id}_`].join('\n');
 }
 
 export class SlackNotifier implements Notifier {
