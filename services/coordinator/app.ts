@@ -11,7 +11,14 @@ import { errorHandler } from '../../shared/http/error-handler.js';
 import { accessLog, requestContext } from '../../shared/http/request-context.js';
 import { pushRoute } from '../../shared/http/push-route.js';
 import { badRequest } from '../../shared/errors/app-error.js';
-import { completionEventSchema, consolidateRequestSchema, formatZodError } from '../../shared/contracts/messages.js';
+import {
+  completionEventSchema,
+  consolidateRequestSchema,
+  formatZodError,
+  regenerationMetadataSchema,
+  regenerationReasonSchema,
+  regenerationTriggerSchema,
+} from '../../shared/contracts/messages.js';
 import { isoDateSchema } from '../../shared/dates/game-date.js';
 import { startBodySchema, toStartRequest } from './dispatch/start-request.js';
 import { startBatch } from './dispatch/start-batch.js';
@@ -107,27 +114,15 @@ const lineUpdateSchema = z
   })
   .strict();
 
-/** The reason goes on every superseded row and the audit row: a short token (e.g. feature_upgrade, model_fix_2026_03). */
-const reasonSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected a short token: letters, digits, _ . : - (at most 64)');
-const metadataSchema = z.record(z.string(), z.unknown()).refine((m) => JSON.stringify(m).length <= 16_384, 'metadata is larger than 16 KiB of JSON');
-
 const regenerateSchema = z
   .object({
     game_date: gameDateInput,
-    reason: reasonSchema.default('feature_upgrade'),
-    metadata: metadataSchema.default({}),
+    reason: regenerationReasonSchema.default('feature_upgrade'),
+    metadata: regenerationMetadataSchema.default({}),
     skip_completeness_check: z.boolean().default(false),
     dataset_prefix: datasetPrefixSchema.optional(),
   })
   .strict();
-
-/** The nba-prediction-trigger message (the original's): any other `mode` can never succeed (acked and logged as poison). */
-const regenerationTriggerSchema = z.object({
-  game_date: gameDateInput,
-  reason: reasonSchema.default('pubsub_trigger'),
-  mode: z.literal('regenerate_with_supersede').default('regenerate_with_supersede'),
-  metadata: metadataSchema.default({}),
-});
 
 const checkSignalSchema = z.object({ game_date: gameDateInput.default('TODAY'), send_alert: z.boolean().default(true) }).strict();
 const morningSummarySchema = z.object({ game_date: gameDateInput.default('TODAY'), force: z.boolean().default(false) }).strict();

@@ -59,8 +59,6 @@ export const coordinatorConfigSchema = z.object({
   SLACK_WEBHOOK_URL: z.string().optional().transform(blankIsUnset).pipe(z.url().optional()),
   /** Stalled batches within an hour that raise the repeated-stalls alert (the original's rule: 3). */
   STALL_ALERT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
-  /** How long one /health/deep check may take before it counts as failed. */
-  HEALTH_CHECK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),
 })
   .superRefine((cfg, ctx) => {
     if (cfg.VERIFY_WAIT_SECONDS + cfg.MERGE_LOCK_WAIT_SECONDS >= cfg.CONSOLIDATION_DEADLINE_SECONDS) {

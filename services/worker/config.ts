@@ -25,8 +25,6 @@ export const workerConfigSchema = z.object({
   FEATURE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
   /** The commit the image was built from, written on every row (build_commit_sha). */
   BUILD_COMMIT: z.string().min(1).default('unknown'),
-  /** How long one /health/deep check may take before it counts as failed. */
-  HEALTH_CHECK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),
   /** `/predict`: Pub/Sub push OIDC tokens (docs/security.md). */
   ...pushAuthEnv,
 })

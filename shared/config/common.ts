@@ -26,6 +26,8 @@ export const commonEnv = {
   PUBSUB_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** Appended to every topic name, e.g. `-prod`. */
   TOPIC_SUFFIX: z.string().regex(/^[a-z0-9-]*$/).default(''),
+  /** How long one /health/deep check may take before it counts as failed. */
+  HEALTH_CHECK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),
   /** Crash tests only: SIGKILL this process at the named point (shared/faults/crash-points.ts). No deployment sets it. */
   CRASH_AT: z.string().regex(/^[a-z0-9_.@,]*$/).optional(),
 };

@@ -10,6 +10,7 @@ import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/war
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 import { holdingBus } from '../helpers/predict-cli.js';
 import { topicNames } from '../../shared/config/common.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const today = etDate(new Date());
 let t: TestStack | undefined;
@@ -150,5 +151,26 @@ describe('POST /regenerate-pubsub (topic nba-prediction-trigger)', () => {
     await t.stack.bus.idle();
     expect((await t.get(`/status?game_date=${today}`)).body.batch_id).toBe(regen);
     expect(t.stack.bus.stats()[`${t.stack.topics.trigger}-push`]).toMatchObject({ deadLettered: 0, nacked: 0 });
+  });
+
+  it('a trigger for a busy date is retried, then dead-lettered and alerted: never dropped silently', async () => {
+    const hook = await startWebhookReceiver();
+    try {
+      t = await startTestStack(
+        { gameDate: today, players: 3 },
+        { wrapCoordinatorBus: holdingBus(topicNames('').request, new Set([today])), maxDeliveryAttempts: 2, env: { SLACK_WEBHOOK_URL: hook.url } },
+      );
+      const running = await t.post('/start', { game_date: today });
+      expect(running.status).toBe(202);
+      await t.stack.bus.publish(t.stack.topics.trigger, [{ data: { game_date: today, reason: 'upstream_fix' } }]);
+      await t.stack.bus.idle();
+      expect(t.stack.bus.stats()[`${t.stack.topics.trigger}-push`]).toMatchObject({ nacked: 2, deadLettered: 1 });
+      expect((await t.get(`/status?game_date=${today}`)).body.batch_id).toBe(running.body.batch_id);
+      const alerts = hook.received.filter((r) => r.id?.startsWith('dead_letter.'));
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]?.text).toContain(`Dead letter: regeneration trigger for ${today} (never started: predict regenerate ${today} once the date is free)`);
+    } finally {
+      await hook.close();
+    }
   });
 });

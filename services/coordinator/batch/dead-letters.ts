@@ -5,7 +5,7 @@
  * event is recorded now; a consolidation trigger is left to `/check-stalled`, which re-triggers after the deadline.
  */
 import type { CoordinatorDeps } from '../deps.js';
-import { completionEventSchema, consolidateRequestSchema, predictionRequestSchema } from '../../../shared/contracts/messages.js';
+import { completionEventSchema, consolidateRequestSchema, predictionRequestSchema, regenerationTriggerSchema } from '../../../shared/contracts/messages.js';
 import { recordCompletions, type CompletionOutcome } from './completions.js';
 import { createHash } from 'node:crypto';
 import { notify } from '../alerts/notify.js';
@@ -15,6 +15,7 @@ export type DeadLetterOutcome =
   | { kind: 'request'; outcome: CompletionOutcome; players: number }
   | { kind: 'completion'; outcome: CompletionOutcome }
   | { kind: 'consolidation'; batch_id: string }
+  | { kind: 'regeneration_trigger'; game_date: string }
   | { kind: 'unrecognised' };
 
 /**
@@ -32,7 +33,9 @@ export async function recordDeadLetter(deps: CoordinatorDeps, data: unknown, att
         ? { what: 'completion event', batchId: (data as { batch_id?: string }).batch_id ?? null, players: 0 }
         : outcome.kind === 'consolidation'
           ? { what: 'consolidation trigger', batchId: outcome.batch_id, players: 0 }
-          : { what: 'unrecognised message', batchId: null, players: 0 };
+          : outcome.kind === 'regeneration_trigger'
+            ? { what: `regeneration trigger for ${outcome.game_date} (never started: predict regenerate ${outcome.game_date} once the date is free)`, batchId: null, players: 0 }
+            : { what: 'unrecognised message', batchId: null, players: 0 };
   await notify(deps, deadLetterAlert({ messageKey, why, ...described }));
   return outcome;
 }
@@ -58,6 +61,11 @@ async function recordDeadLetterOnly(deps: CoordinatorDeps, data: unknown, attrib
   if (consolidate.success) {
     deps.logger.error({ event: 'DEAD_LETTER', batch_id: consolidate.data.batch_id, source }, `consolidation trigger ${why}: /check-stalled re-triggers it after the deadline`);
     return { kind: 'consolidation', batch_id: consolidate.data.batch_id };
+  }
+  const trigger = regenerationTriggerSchema.safeParse(data);
+  if (trigger.success) {
+    deps.logger.error({ event: 'DEAD_LETTER', game_date: trigger.data.game_date, source }, `regeneration trigger for ${trigger.data.game_date} ${why}: the date was not regenerated`);
+    return { kind: 'regeneration_trigger', game_date: trigger.data.game_date };
   }
   deps.logger.error({ event: 'DEAD_LETTER', source }, `unrecognised message ${why}: acked and dropped`);
   return { kind: 'unrecognised' };
