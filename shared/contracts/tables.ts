@@ -292,17 +292,25 @@ const predictionColumns: readonly Column[] = [
   c('prediction_made_before_game', 'BOOL'),
   req('is_active', 'BOOL'),
   c('superseded_by', 'STRING', { description: 'the batch whose rows replaced this one (line check, line update, regeneration); NULL otherwise' }),
-  c('superseded', 'BOOL', { description: 'TRUE once a re-prediction (line check, line update, regeneration) replaced the row; it is then inactive' }),
-  c('superseded_at', 'TIMESTAMP', { description: 'when the replacing batch merged' }),
-  c('superseded_reason', 'STRING', { description: 'line_check, line_update, or the regeneration reason' }),
-  c('superseded_metadata', 'JSON', { description: "the regeneration's metadata; for line checks the threshold and the lines" }),
   c('invalidation_reason', 'STRING', { description: 'written by upstream postponement handling, never by the product' }),
   c('invalidated_at', 'TIMESTAMP', { description: 'written by upstream postponement handling, never by the product' }),
   req('created_at', 'TIMESTAMP'),
   c('updated_at', 'TIMESTAMP'),
 ];
 
+/** Staging's and the MERGE's columns (player_prop_predictions has these, then the supersede columns). */
 export const PREDICTION_COLUMN_NAMES: readonly string[] = predictionColumns.map((col) => col.name);
+
+/**
+ * Set only on player_prop_predictions, by a re-prediction's consolidation (merge-sql.ts), never staged: a row a line check,
+ * line update or regeneration replaced.
+ */
+const supersedeColumns: readonly Column[] = [
+  c('superseded', 'BOOL', { description: 'TRUE once a re-prediction (line check, line update, regeneration) replaced the row; it is then inactive' }),
+  c('superseded_at', 'TIMESTAMP', { description: 'when the replacing batch merged' }),
+  c('superseded_reason', 'STRING', { description: 'line_check, line_update, or the regeneration reason' }),
+  c('superseded_metadata', 'JSON', { description: "the regeneration's metadata; for line checks the threshold and the counts" }),
+];
 
 /**
  * Staging is append-only: workers stream rows in (BigQuery insertAll), consolidation only reads them (the MERGE source), and
@@ -327,7 +335,7 @@ export const playerPropPredictions: TableDef = {
   partitionBy: 'game_date',
   clusterBy: ['system_id', 'player_lookup'],
   requirePartitionFilter: true,
-  columns: predictionColumns,
+  columns: [...predictionColumns, ...supersedeColumns],
 };
 
 export const processorRunHistory: TableDef = {
