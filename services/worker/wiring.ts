@@ -81,7 +81,8 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
 
   const models = new ModelSet();
   const runtime = overrides.runtime ?? new (await import('../../shared/adapters/onnx/onnx-model-runtime.js')).OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS });
-  await models.load(await loadRegistry(warehouse), overrides.modelStore ?? (await createModelStore(config)), runtime, logger, clock);
+  const modelStore = overrides.modelStore ?? (await createModelStore(config));
+  await models.load(await loadRegistry(warehouse), modelStore, runtime, logger, clock);
   closers.unshift(() => models.close());
 
   const deps: WorkerDeps = {
@@ -92,7 +93,15 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
     models,
     features: new FeatureCache(warehouse, clock, config.FEATURE_CACHE_TTL_SECONDS * 1000),
     batchState: new BatchStateCache(reader, clock, logger),
-    settings: { readyTopic: topicNames(config.TOPIC_SUFFIX).ready, instance: config.K_REVISION ?? 'local', buildCommit: config.BUILD_COMMIT },
+    modelStore,
+    batchReader: reader,
+    settings: {
+      readyTopic: topicNames(config.TOPIC_SUFFIX).ready,
+      instance: config.K_REVISION ?? 'local',
+      buildCommit: config.BUILD_COMMIT,
+      healthTopic: topicNames(config.TOPIC_SUFFIX).health,
+      healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_SECONDS * 1000,
+    },
   };
   logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, model_store: config.MODEL_STORE, embedded_host: host ?? null }, 'adapters selected');
   return {

@@ -21,6 +21,7 @@ import {
   type DispatchSummary,
   type Phase5Status,
   type PlayerCompletion,
+  type SupersedeSpec,
 } from './batch-record.js';
 
 export interface NewBatchInput {
@@ -34,6 +35,7 @@ export interface NewBatchInput {
   trigger_source: string;
   parent_processor?: string | null;
   parent_batch_id?: string | null;
+  supersede?: SupersedeSpec | null;
   now: string;
 }
 
@@ -63,6 +65,7 @@ export function newBatch(input: NewBatchInput): BatchRecord {
     closing: null,
     superseded_by: null,
     parent_batch_id: input.parent_batch_id ?? null,
+    supersede: input.supersede ?? null,
     error: null,
   };
 }
