@@ -23,8 +23,8 @@ async function main(): Promise<void> {
   const topics = topicNames(config.TOPIC_SUFFIX);
   logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, batch_store: config.BATCH_STORE }, 'adapters selected');
   const warehouse = await openWarehouse(config, 'prediction-coordinator', logger);
-  const bus = createBus(config, logger, { topic: topics.request, endpoint: config.WORKER_PUSH_URL });
-  const batches = createBatchStore(config, systemClock);
+  const bus = await createBus(config, logger, { topic: topics.request, endpoint: config.WORKER_PUSH_URL });
+  const batches = await createBatchStore(config, systemClock);
   const deps: CoordinatorDeps = {
     warehouse,
     bus,

@@ -27,9 +27,9 @@ async function main(): Promise<void> {
   const topics = topicNames(config.TOPIC_SUFFIX);
   logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, model_store: config.MODEL_STORE }, 'adapters selected');
   const warehouse = await openWarehouse(config, 'prediction-worker', logger);
-  const bus = createBus(config, logger, { topic: topics.ready, endpoint: config.COORDINATOR_PUSH_URL });
+  const bus = await createBus(config, logger, { topic: topics.ready, endpoint: config.COORDINATOR_PUSH_URL });
   const models = new ModelSet();
-  await models.load(await loadRegistry(warehouse), createModelStore(config), new OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS }), logger, systemClock);
+  await models.load(await loadRegistry(warehouse), await createModelStore(config), new OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS }), logger, systemClock);
   const deps: WorkerDeps = {
     warehouse,
     bus,

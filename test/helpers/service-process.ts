@@ -28,10 +28,13 @@ export interface ServiceProcess {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `<dir>/dist/services/<service>/main.js` on a free loopback port and waits until /ready answers 200. */
-export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>): Promise<ServiceProcess> {
+/**
+ * Starts `<dir>/dist/services/<service>/main.js` on a free loopback port and waits until /ready answers 200. `nodeArgs` go
+ * before the script (e.g. `--import` a preload).
+ */
+export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, nodeArgs: string[] = []): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [`dist/services/${service}/main.js`], {
+  const child = spawn(process.execPath, [...nodeArgs, `dist/services/${service}/main.js`], {
     cwd: dir,
     env: { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

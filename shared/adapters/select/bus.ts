@@ -1,6 +1,7 @@
-/** Builds the bus the config selects: Pub/Sub (one client per process) or the local bus with one push subscription. */
-import { PubSub } from '@google-cloud/pubsub';
-import { PubSubBus } from '../pubsub/pubsub-bus.js';
+/**
+ * Builds the bus the config selects: Pub/Sub (one client per process) or the local bus with one push subscription.
+ * The Pub/Sub client and adapter are imported only when selected, so the embedded default never loads `@google-cloud/*`.
+ */
 import { LocalBus } from '../local-bus/local-bus.js';
 import type { Bus } from '../../ports/bus.js';
 import type { AppLogger } from '../../ports/logger.js';
@@ -17,9 +18,10 @@ export interface LocalPush {
   endpoint: string | undefined;
 }
 
-export function createBus(cfg: BusConfig, logger: AppLogger, localPush: LocalPush): Bus {
+export async function createBus(cfg: BusConfig, logger: AppLogger, localPush: LocalPush): Promise<Bus> {
   if (cfg.BUS === 'pubsub') {
     if (!cfg.GCP_PROJECT_ID) throw new Error('BUS=pubsub needs GCP_PROJECT_ID');
+    const [{ PubSub }, { PubSubBus }] = await Promise.all([import('@google-cloud/pubsub'), import('../pubsub/pubsub-bus.js')]);
     // PUBSUB_EMULATOR_HOST, when set, is honoured by the client.
     return new PubSubBus({ client: new PubSub({ projectId: cfg.GCP_PROJECT_ID }), batching: { maxMilliseconds: cfg.PUBSUB_BATCH_MS } });
   }

@@ -1,7 +1,8 @@
-/** Builds the model store the config selects: files only, or Cloud Storage for gs:// URIs with files for the rest. */
-import { Storage } from '@google-cloud/storage';
+/**
+ * Builds the model store the config selects: files only, or Cloud Storage for gs:// URIs with files for the rest.
+ * The Storage client and adapter are imported only when selected, so the embedded default never loads `@google-cloud/*`.
+ */
 import { FileModelStore } from '../file-model-store/file-model-store.js';
-import { GcsModelStore } from '../gcs-model-store/gcs-model-store.js';
 import type { ModelStore } from '../../ports/model-store.js';
 
 export interface ModelStoreConfig {
@@ -10,8 +11,9 @@ export interface ModelStoreConfig {
   GCP_PROJECT_ID?: string | undefined;
 }
 
-export function createModelStore(cfg: ModelStoreConfig): ModelStore {
+export async function createModelStore(cfg: ModelStoreConfig): Promise<ModelStore> {
   const files = new FileModelStore(cfg.MODEL_STORE_ROOT);
   if (cfg.MODEL_STORE === 'file') return files;
+  const [{ Storage }, { GcsModelStore }] = await Promise.all([import('@google-cloud/storage'), import('../gcs-model-store/gcs-model-store.js')]);
   return new GcsModelStore({ storage: new Storage(cfg.GCP_PROJECT_ID ? { projectId: cfg.GCP_PROJECT_ID } : {}), files });
 }
