@@ -1,7 +1,8 @@
 /**
- * `npm start`: the daily job on the embedded default. Seeds the demo world if needed, starts both services on loopback in
- * this process with the local bus, POSTs /start for today, follows /status, waits for the phase-5 message and prints the
- * report. `--serve` leaves the services up afterwards and prints curl commands; `--date YYYY-MM-DD` runs another day.
+ * `npm start`: the daily job on the embedded default. Seeds the demo world if needed (a season: the last 165 dates, today
+ * and tomorrow; once, then only extended as days pass), starts both services on loopback in this process with the local bus,
+ * POSTs /start for today, follows /status, waits for the phase-5 message and prints the report. `--serve` leaves the
+ * services up afterwards and prints curl commands; `--date YYYY-MM-DD` runs another day of the window, without reseeding.
  */
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +41,7 @@ async function main(): Promise<number> {
   await ensureDemoWorld({
     warehouse,
     modelsDir,
-    slateDates: [gameDate],
+    date: gameDate,
     today,
     ...(values.games ? { games: Number(values.games) } : {}),
     log: (line) => say(`  ${line}`),

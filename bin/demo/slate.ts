@@ -1,12 +1,13 @@
 /**
  * One slate date of the demo world: the day's games, 30–35 candidate players a game with several context versions each,
  * lower-case injury statuses, each player's sportsbook rows, his feature-store row (about 5 % missing) with a realistic
- * spread of quality, and one detected postponement.
+ * spread of quality, and — on today and later dates — one detected postponement. What was known before tip-off (statuses,
+ * lines) is returned too, so a past date's games can then be played consistently with it.
  */
 import type { Row } from '../../shared/ports/warehouse.js';
 import { FEATURE_COUNT, FEATURE_NAMES, OPTIONAL_FEATURES, featureColumn, type FeatureName } from '../../shared/contracts/feature-contract.js';
-import { computeFeatures, type FeatureContext, type FeatureMap } from './features.js';
-import { daysRestOf, fairLine, gameEnvironment, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type ScheduledGame, type SimState } from './history.js';
+import { computeFeatures, type FeatureContext, type FeatureMap, type LineContext } from './features.js';
+import { daysRestOf, fairLine, gameEnvironment, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type PreGameKnowledge, type ScheduledGame, type SimState } from './history.js';
 import type { Player, Team } from './league.js';
 import { generateLines, type LineCategory, type LinePlan } from './lines.js';
 import { easternToUtc, Rng } from './random.js';
@@ -19,6 +20,7 @@ export interface SlateRows {
   featureStore: Row[];
   postponements: Row[];
   candidates: number;
+  known: PreGameKnowledge;
 }
 
 /** Store indices that are always NULL (dead features). */
@@ -27,6 +29,7 @@ const DEFAULTABLE: readonly FeatureName[] = ['avg_points_vs_opponent', 'star_tea
 const EXTRA_STATUSES = ['doubtful', 'questionable', 'probable', 'probable', 'out'] as const;
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+const FEATURE_COLUMNS: readonly string[] = Array.from({ length: FEATURE_COUNT }, (_, i) => featureColumn(i));
 
 /** Candidates per game by default: both rosters minus the deepest bench. */
 export const DEFAULT_CANDIDATES_PER_GAME: readonly [number, number] = [30, 35];
@@ -105,15 +108,18 @@ function qualityFields(rng: Rng, values: FeatureMap): Row {
 export function generateSlate(state: SimState, date: string, gameCount: number, today: string, perGame: readonly [number, number] = DEFAULT_CANDIDATES_PER_GAME): SlateRows {
   const rng = Rng.of(state.seed, 'slate', date);
   const games = scheduleDay(state, date, gameCount, rng);
-  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], candidates: 0 };
+  const status = new Map<string, string>();
+  const lineOf = new Map<string, LineContext | null>();
+  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], candidates: 0, known: { status, lines: lineOf } };
   const stamp = date <= today ? date : today;
-  const versionTimes = [easternToUtc(stamp, 9, 0), easternToUtc(stamp, 11, 30), easternToUtc(stamp, 14, 0)];
+  const versionTimes = [easternToUtc(stamp, 9, 0), easternToUtc(stamp, 11, 30), easternToUtc(stamp, 14, 0)].map((t) => t.toISOString());
+  const featureStamp = easternToUtc(stamp, 10, 0).toISOString();
   const teamOf = (abbr: string): Team => state.league.teams.find((t) => t.abbr === abbr) as Team;
 
   games.forEach((game, gi) => {
     const players = candidatesOf(state, game, rng, perGame);
     rows.candidates += players.length;
-    const status = injuries(state, players, rng);
+    for (const [lookup, s] of injuries(state, players, rng)) status.set(lookup, s);
     const fair = new Map<string, number>();
     const ctxOf = new Map<string, Omit<FeatureContext, 'line'>>();
     for (const p of players) {
@@ -136,6 +142,7 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
     const plans = linePlans(players, fair, status, gi === 0, rng);
     for (const p of players) {
       const lines = generateLines(rng, plans.get(p.lookup) as LinePlan, p, game);
+      lineOf.set(p.lookup, lines.line);
       rows.odds.push(...lines.odds);
       rows.bettingPros.push(...lines.bettingPros);
       const ctx: FeatureContext = { ...(ctxOf.get(p.lookup) as Omit<FeatureContext, 'line'>), line: lines.line };
@@ -161,26 +168,29 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
           is_production_ready: latest ? ready : rng.chance(0.8),
           completeness_percentage: round1(ready ? rng.uniform(88, 100) : rng.uniform(55, 85)),
           points_avg_last_5: last(5), points_avg_last_10: last(10), l10_games_used: Math.min(10, played.length),
-          created_at: (versionTimes[3 - versions + v] as Date).toISOString(),
+          created_at: versionTimes[3 - versions + v] as string,
         });
       }
       if (rng.chance(0.05)) continue; // about 5 % of candidates have no feature row
       const values = computeFeatures(log, ctx);
       const fs: Row = { player_lookup: p.lookup, game_date: date, game_id: game.gameId, feature_version: 'v2_54features' };
-      for (let i = 0; i < FEATURE_COUNT; i++) fs[featureColumn(i)] = null;
-      Object.assign(fs, qualityFields(rng, values));
+      const quality = qualityFields(rng, values);
       for (let i = 0; i < FEATURE_COUNT; i++) {
         const v = values[FEATURE_NAMES[i] as FeatureName];
-        if (v !== undefined && !DEAD_FEATURES.includes(i)) fs[featureColumn(i)] = v;
+        fs[FEATURE_COLUMNS[i] as string] = v !== undefined && !DEAD_FEATURES.includes(i) ? v : null;
       }
-      Object.assign(fs, {
-        vegas_line_source: lines.source, days_rest: ctx.daysRest, is_production_ready: ready,
-        completeness_percentage: round1(rng.uniform(85, 100)), data_source: 'phase4', created_at: easternToUtc(stamp, 10, 0).toISOString(),
-      });
+      Object.assign(fs, quality);
+      fs.vegas_line_source = lines.source;
+      fs.days_rest = ctx.daysRest;
+      fs.is_production_ready = ready;
+      fs.completeness_percentage = round1(rng.uniform(85, 100));
+      fs.data_source = 'phase4';
+      fs.created_at = featureStamp;
       rows.featureStore.push(fs);
     }
   });
-  const postponed = games[games.length - 1];
+  // A past date's games were all played; a postponement is news on the current slate only.
+  const postponed = date >= today ? games[games.length - 1] : undefined;
   if (postponed) {
     rows.postponements.push({
       game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: 'detected',

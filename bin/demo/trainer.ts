@@ -69,6 +69,21 @@ function quantileOf(values: number[], alpha: number): number {
   return (values[lo] as number) + (pos - lo) * ((values[hi] as number) - (values[lo] as number));
 }
 
+/**
+ * sums/counts[leaf × nb + bin] = Σ grad / number of rows per (leaf, bin) for one feature's bins. A small function of its
+ * own: V8 optimises this hot loop far better than inline in the trainer's long body.
+ */
+function histogram(sums: Float64Array, counts: Float64Array, size: number, leafOf: Int32Array, nb: number, bins: Uint8Array, grad: Float64Array): void {
+  sums.fill(0, 0, size);
+  counts.fill(0, 0, size);
+  const rows = bins.length;
+  for (let i = 0; i < rows; i++) {
+    const idx = (leafOf[i] as number) * nb + (bins[i] as number);
+    sums[idx] = (sums[idx] as number) + (grad[i] as number);
+    counts[idx] = (counts[idx] as number) + 1;
+  }
+}
+
 export interface TrainResult {
   model: ObliviousEnsemble;
   /** The trainer's own in-sample predictions (bias + Σ leaves, from the bins), for checking against an evaluator. */
@@ -126,14 +141,7 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       for (let f = 0; f < width; f++) {
         const nb = (borders[f] as number[]).length + 1;
         if (nb < 2) continue;
-        sums.fill(0, 0, nLeaves * nb);
-        counts.fill(0, 0, nLeaves * nb);
-        const base = f * rows;
-        for (let i = 0; i < rows; i++) {
-          const idx = (leafOf[i] as number) * nb + (bins[base + i] as number);
-          sums[idx] = (sums[idx] as number) + (grad[i] as number);
-          counts[idx] = (counts[idx] as number) + 1;
-        }
+        histogram(sums, counts, nLeaves * nb, leafOf, nb, bins.subarray(f * rows, (f + 1) * rows), grad);
         // Cumulative per leaf: sums[l*nb + k] = Σ bins ≤ k.
         for (let l = 0; l < nLeaves; l++) {
           for (let k = 1; k < nb; k++) {
