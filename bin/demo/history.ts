@@ -61,9 +61,19 @@ export function synthLineContext(rng: Rng, line: number): LineContext {
   return { current: line, opening, books };
 }
 
+/** The last `n` games a player played (DNPs skipped), oldest first: a scan from the end, not a pass over a season. */
+export function lastPlayed(log: readonly GameLogEntry[], n: number): GameLogEntry[] {
+  const out: GameLogEntry[] = [];
+  for (let i = log.length - 1; i >= 0 && out.length < n; i--) {
+    const g = log[i] as GameLogEntry;
+    if (!g.isDnp) out.push(g);
+  }
+  return out.reverse();
+}
+
 /** A book's fair line: its own projection blended with the last ten games, plus noise, to the half point (5.5 at least). */
 export function fairLine(rng: Rng, projection: number, log: readonly GameLogEntry[]): number {
-  const played = log.filter((g) => !g.isDnp).slice(-10);
+  const played = lastPlayed(log, 10);
   const avg10 = played.length > 0 ? played.reduce((a, g) => a + g.points, 0) / played.length : projection;
   return Math.max(5.5, roundHalf(0.8 * projection + 0.2 * avg10 + rng.normal(0, 1.0)));
 }

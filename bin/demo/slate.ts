@@ -7,7 +7,7 @@
 import type { Row } from '../../shared/ports/warehouse.js';
 import { FEATURE_COUNT, FEATURE_NAMES, OPTIONAL_FEATURES, featureColumn, type FeatureName } from '../../shared/contracts/feature-contract.js';
 import { computeFeatures, type FeatureContext, type FeatureMap, type LineContext } from './features.js';
-import { daysRestOf, fairLine, gameEnvironment, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type PreGameKnowledge, type ScheduledGame, type SimState } from './history.js';
+import { daysRestOf, fairLine, gameEnvironment, lastPlayed, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type PreGameKnowledge, type ScheduledGame, type SimState } from './history.js';
 import type { Player, Team } from './league.js';
 import { generateLines, type LineCategory, type LinePlan } from './lines.js';
 import { easternToUtc, Rng } from './random.js';
@@ -147,7 +147,7 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
       rows.bettingPros.push(...lines.bettingPros);
       const ctx: FeatureContext = { ...(ctxOf.get(p.lookup) as Omit<FeatureContext, 'line'>), line: lines.line };
       const log = state.logs.get(p.lookup) ?? [];
-      const played = log.filter((g) => !g.isDnp);
+      const played = lastPlayed(log, 10);
       const last = (n: number): number | null => {
         const xs = played.slice(-n).map((g) => g.points);
         return xs.length === 0 ? null : round1(xs.reduce((a, b) => a + b, 0) / xs.length);
