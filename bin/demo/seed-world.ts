@@ -254,7 +254,7 @@ export async function seedWorld(opts: SeedWorldOptions): Promise<WorldSummary> {
     Object.assign(summary, await windowCounts(opts, window.from, window.to));
     if (await modelsPresent(opts)) {
       summary.seconds = seconds(t0);
-      log(`demo world already present: ${summary.first} … ${summary.last} (requested ${window.from} … ${window.to}: ${summary.dates} dates, ${summary.games} games, ${summary.candidates} candidates); models verified`);
+      log(`demo world already present: ${summary.first} … ${summary.last} (requested ${window.from} … ${window.to}: ${summary.dates} dates, ${summary.games} games, ${summary.candidates} candidates); models verified in ${summary.seconds.toFixed(2)} s`);
       return summary;
     }
     log('demo models missing or changed: retraining them on the world\'s history (the world itself is kept)');
