@@ -14,7 +14,7 @@ import { DEFAULT_PAST_DAYS, ensureDemoWorld } from './demo/seed-world.js';
 
 const USAGE = `usage: seed [options]
   --days N            past slate dates before today (default ${DEFAULT_PAST_DAYS}); the window also has today and tomorrow (ET)
-  --games N           games per slate date, 1–15 (default 11; past dates vary by ±2) — used when the world is (re)generated
+  --games N           games per slate date, 1–15 (default 11) — used when the world is (re)generated
   --seed N            the world's random seed (default the demo seed)
   --warehouse FILE    DuckDB file (default .local/warehouse.duckdb)
   --models DIR        where the demo models are written (default .local/models)

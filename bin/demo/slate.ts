@@ -1,8 +1,9 @@
 /**
  * One slate date of the demo world: the day's games, 30–35 candidate players a game with several context versions each,
  * lower-case injury statuses, each player's sportsbook rows, his feature-store row (about 5 % missing) with a realistic
- * spread of quality, and — on today and later dates — one detected postponement. What was known before tip-off (statuses,
- * lines) is returned too, so a past date's games can then be played consistently with it.
+ * spread of quality, and one postponement (detected on today and later dates, resolved on a past date, whose games were all
+ * played). What was known before tip-off (statuses, lines) is returned too, so a past date's games can then be played
+ * consistently with it.
  */
 import type { Row } from '../../shared/ports/warehouse.js';
 import { FEATURE_COUNT, FEATURE_NAMES, OPTIONAL_FEATURES, featureColumn, type FeatureName } from '../../shared/contracts/feature-contract.js';
@@ -189,11 +190,11 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
       rows.featureStore.push(fs);
     }
   });
-  // A past date's games were all played; a postponement is news on the current slate only.
-  const postponed = date >= today ? games[games.length - 1] : undefined;
+  // Detected on the morning of the date; on a past date it was resolved (every game of a past date was played).
+  const postponed = games[games.length - 1];
   if (postponed) {
     rows.postponements.push({
-      game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: 'detected',
+      game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: date < today ? 'resolved' : 'detected',
       detection_details: JSON.stringify({ matchup: `${postponed.away} @ ${postponed.home}`, source: 'demo-world', anomaly: 'GAME_RESCHEDULED' }),
       detected_at: easternToUtc(stamp, 8, 0).toISOString(),
     });

@@ -1,15 +1,16 @@
 /**
  * The deterministic synthetic "demo world" (pure, no I/O): a league, its history over `historyDays` days before the first
  * slate date (box scores and final schedule rows), and for each slate date the pre-game data the coordinator reads —
- * candidates, lines from OddsAPI and BettingPros, feature-store rows. A slate date before `today` is then played (final
- * schedule rows and box scores consistent with its pre-game statuses and lines); today and later dates stay scheduled, with
- * a detected postponement. Same options → same rows.
+ * candidates, lines from OddsAPI and BettingPros, feature-store rows, a postponement. A slate date before `today` is then
+ * played (final schedule rows and box scores consistent with its pre-game statuses and lines; its postponement resolved);
+ * today and later dates stay scheduled, their postponement detected. Same options → same rows.
  *
  * `worldDays` yields the world one date at a time (the seeder appends as it goes, so a season never sits in memory);
  * `generateWorld` collects every date. Rows of a date depend only on the options, the first history date and the dates
  * before it (and, for a date after today, on today through the context rows' stamps): generating a longer window, or the
- * same window a day later, leaves every date before the old today unchanged. The seeder relies on this to extend a world
- * without touching the dates it already has.
+ * same window a day later, leaves every date before the old today unchanged, and the old today's pre-game rows too (it
+ * gains its results, and its postponement is resolved). The seeder relies on this to extend a world without touching the
+ * dates it already has.
  */
 import type { Row } from '../../shared/ports/warehouse.js';
 import type { FeatureContext, GameLogEntry } from './features.js';
@@ -61,7 +62,7 @@ export interface WorldOptions {
   slateDates: string[];
   /** YYYY-MM-DD (America/New_York); context rows for later slate dates are stamped today. */
   today: string;
-  /** Games per slate date from today on (1–15), default 11; an earlier slate date has this many ± 2 (within 1–15). */
+  /** Games per slate date (1–15), default 11. */
   games?: number;
   seed?: number;
   /** Days of history before the first slate date, default 120. */
@@ -164,8 +165,7 @@ export function* worldDays(opts: WorldOptions): Generator<WorldEvent> {
       continue;
     }
     if (date === first) yield { kind: 'window-start', date, history: historyOf() };
-    const count = date >= o.today ? o.games : pastSlateGames(o.seed, date, o.games);
-    const slate = generateSlate(state, date, count, o.today, o.perGame);
+    const slate = generateSlate(state, date, o.games, o.today, o.perGame);
     tables['nba_analytics.upcoming_player_game_context'] = slate.context;
     tables['nba_raw.odds_api_player_points_props'] = slate.odds;
     tables['nba_raw.bettingpros_player_points_props'] = slate.bettingPros;
@@ -225,11 +225,6 @@ export function generateWorld(opts: WorldOptions): DemoWorld {
     }
   }
   return { tables, history, info };
-}
-
-/** Games on a past slate date: the slate size ± 2, within 1–15 (its own stream, so the slate's rows do not depend on it). */
-function pastSlateGames(seed: number, date: string, games: number): number {
-  return Math.max(1, Math.min(15, games + Rng.of(seed, 'games', date).int(-2, 2)));
 }
 
 const easternClock = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', minute: '2-digit' });

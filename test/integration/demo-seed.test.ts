@@ -166,19 +166,29 @@ describe('seedWorld with a season window', () => {
     const prediction = { prediction_id: 'p1', system_id: 'catboost_v9_demo', player_lookup: 'someone', game_date: '2026-03-05', game_id: 'g1', predicted_points: 12.5, confidence_score: 70, recommendation: 'OVER', is_active: true, created_at: '2026-03-05T15:00:00Z' };
     await warehouse.insert({ name: 'test.prediction', table: 'nba_predictions.player_prop_predictions', rows: [prediction] });
     const before = await snapshot(TODAY);
+    const preGame = async (): Promise<string> => {
+      const parts: string[] = [];
+      for (const id of ['nba_analytics.upcoming_player_game_context', 'nba_raw.odds_api_player_points_props', 'nba_raw.bettingpros_player_points_props', 'nba_predictions.ml_feature_store_v2']) {
+        const rows = await warehouse.query({ name: 'test.pregame', sql: `SELECT * FROM {{${id}}} WHERE game_date = @d`, params: { d: param.date(TODAY) } });
+        parts.push(rows.map((r) => JSON.stringify(r)).sort().join('\n'));
+      }
+      return parts.join('\n');
+    };
+    const todaysSlate = await preGame();
     const models = await registry();
 
     const next = await seedWorld({ ...opts, today: '2026-03-11', to: '2026-03-12' });
     expect(next).toMatchObject({ action: 'extended', replacedFrom: TODAY, first: FROM, last: '2026-03-12' });
     expect(next.rows['nba_predictions.model_registry']).toBeUndefined();
     expect(await snapshot(TODAY)).toBe(before);
+    expect(await preGame()).toBe(todaysSlate); // what the old today was predicted on is still there
     expect(await registry()).toEqual(models);
     expect(await count('SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = @d', { d: '2026-03-05' })).toBe(1);
-    // The old today is final with box scores now, its postponement gone; the new today has one.
+    // The old today is final with box scores now, its postponement resolved; the new today has a detected one.
     expect(await count('SELECT COUNT(*) AS n FROM {{nba_raw.nbac_schedule}} WHERE game_date = @d AND game_status <> 3', { d: TODAY })).toBe(0);
-    expect(await count('SELECT COUNT(DISTINCT game_id) AS n FROM {{nba_analytics.player_game_summary}} WHERE game_date = @d', { d: TODAY })).toBeGreaterThan(0);
-    expect(await count('SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d', { d: TODAY })).toBe(0);
-    expect(await count('SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d', { d: '2026-03-11' })).toBe(1);
+    expect(await count('SELECT COUNT(DISTINCT game_id) AS n FROM {{nba_analytics.player_game_summary}} WHERE game_date = @d', { d: TODAY })).toBe(3);
+    expect(await count("SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d AND status = 'detected'", { d: TODAY })).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d AND status = 'detected'", { d: '2026-03-11' })).toBe(1);
     // A run for a date after the window extends it to that date, appending only.
     const ahead = await ensureDemoWorld({ ...opts, today: '2026-03-11', date: '2026-03-15' });
     expect(ahead).toMatchObject({ action: 'extended', replacedFrom: '2026-03-13', last: '2026-03-15' });
