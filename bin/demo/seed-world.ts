@@ -408,7 +408,13 @@ async function writeRows(
   let checked = w.replaceFrom === null;
   const before: string[] = [];
   let t1 = performance.now();
-  for (const event of worldDays({ ...worldOptions(opts), slateDates: slateDatesOf(w.first, w.end), historyDays: w.historyDays })) {
+  const days = worldDays({
+    ...worldOptions(opts),
+    slateDates: slateDatesOf(w.first, w.end),
+    historyDays: w.historyDays,
+    ...(w.replaceFrom === null ? {} : { lightBefore: w.replaceFrom }),
+  });
+  for (const event of days) {
     if (event.kind === 'end') break;
     if (event.kind === 'window-start') {
       if (needModels) trainFrom = { history: event.history, date: event.date };

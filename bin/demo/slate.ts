@@ -106,8 +106,20 @@ function qualityFields(rng: Rng, values: FeatureMap): Row {
   };
 }
 
-export function generateSlate(state: SimState, date: string, gameCount: number, today: string, perGame: readonly [number, number] = DEFAULT_CANDIDATES_PER_GAME): SlateRows {
+/**
+ * `light`: only what the simulation needs from the date (its games, statuses and lines) — no rows. Context and feature rows
+ * draw from their own stream, so skipping them leaves everything else exactly as a full generation makes it.
+ */
+export function generateSlate(
+  state: SimState,
+  date: string,
+  gameCount: number,
+  today: string,
+  perGame: readonly [number, number] = DEFAULT_CANDIDATES_PER_GAME,
+  light = false,
+): SlateRows {
   const rng = Rng.of(state.seed, 'slate', date);
+  const rowRng = Rng.of(state.seed, 'slate-rows', date);
   const games = scheduleDay(state, date, gameCount, rng);
   const status = new Map<string, string>();
   const lineOf = new Map<string, LineContext | null>();
@@ -144,6 +156,7 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
     for (const p of players) {
       const lines = generateLines(rng, plans.get(p.lookup) as LinePlan, p, game);
       lineOf.set(p.lookup, lines.line);
+      if (light) continue;
       rows.odds.push(...lines.odds);
       rows.bettingPros.push(...lines.bettingPros);
       const ctx: FeatureContext = { ...(ctxOf.get(p.lookup) as Omit<FeatureContext, 'line'>), line: lines.line };
@@ -154,11 +167,11 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
         return xs.length === 0 ? null : round1(xs.reduce((a, b) => a + b, 0) / xs.length);
       };
       const last7 = log.slice(-7).filter((g) => !g.isDnp);
-      const ready = rng.chance(0.93);
-      const versions = rng.int(1, 3);
+      const ready = rowRng.chance(0.93);
+      const versions = rowRng.int(1, 3);
       for (let v = 0; v < versions; v++) {
         const latest = v === versions - 1;
-        const earlyStatus = status.get(p.lookup) === 'out' ? 'questionable' : rng.chance(0.05) ? 'out' : (status.get(p.lookup) ?? null);
+        const earlyStatus = status.get(p.lookup) === 'out' ? 'questionable' : rowRng.chance(0.05) ? 'out' : (status.get(p.lookup) ?? null);
         rows.context.push({
           player_lookup: p.lookup, universal_player_id: p.universalId, game_id: game.gameId, game_date: date,
           team_abbr: p.team, opponent_team_abbr: ctx.opponent, home_game: ctx.home, days_rest: ctx.daysRest, back_to_back: ctx.daysRest === 0,
@@ -166,16 +179,16 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
           player_status: latest ? ctx.injuryStatus : earlyStatus,
           has_prop_line: lines.line !== null,
           current_points_line: lines.line === null ? null : latest ? lines.line.current : lines.line.opening,
-          is_production_ready: latest ? ready : rng.chance(0.8),
-          completeness_percentage: round1(ready ? rng.uniform(88, 100) : rng.uniform(55, 85)),
+          is_production_ready: latest ? ready : rowRng.chance(0.8),
+          completeness_percentage: round1(ready ? rowRng.uniform(88, 100) : rowRng.uniform(55, 85)),
           points_avg_last_5: last(5), points_avg_last_10: last(10), l10_games_used: Math.min(10, played.length),
           created_at: versionTimes[3 - versions + v] as string,
         });
       }
-      if (rng.chance(0.05)) continue; // about 5 % of candidates have no feature row
+      if (rowRng.chance(0.05)) continue; // about 5 % of candidates have no feature row
       const values = computeFeatures(log, ctx);
       const fs: Row = { player_lookup: p.lookup, game_date: date, game_id: game.gameId, feature_version: 'v2_54features' };
-      const quality = qualityFields(rng, values);
+      const quality = qualityFields(rowRng, values);
       for (let i = 0; i < FEATURE_COUNT; i++) {
         const v = values[FEATURE_NAMES[i] as FeatureName];
         fs[FEATURE_COLUMNS[i] as string] = v !== undefined && !DEAD_FEATURES.includes(i) ? v : null;
@@ -184,7 +197,7 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
       fs.vegas_line_source = lines.source;
       fs.days_rest = ctx.daysRest;
       fs.is_production_ready = ready;
-      fs.completeness_percentage = round1(rng.uniform(85, 100));
+      fs.completeness_percentage = round1(rowRng.uniform(85, 100));
       fs.data_source = 'phase4';
       fs.created_at = featureStamp;
       rows.featureStore.push(fs);
@@ -192,7 +205,7 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
   });
   // Detected on the morning of the date; on a past date it was resolved (every game of a past date was played).
   const postponed = games[games.length - 1];
-  if (postponed) {
+  if (postponed && !light) {
     rows.postponements.push({
       game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: date < today ? 'resolved' : 'detected',
       detection_details: JSON.stringify({ matchup: `${postponed.away} @ ${postponed.home}`, source: 'demo-world', anomaly: 'GAME_RESCHEDULED' }),

@@ -69,6 +69,11 @@ export interface WorldOptions {
   historyDays?: number;
   /** Candidate players per game, min–max (default 30–35; at most both rosters, 2 × ROSTER_SIZE). */
   candidatesPerGame?: readonly [number, number];
+  /**
+   * Dates before this one are simulated but yield only their schedule rows (the seeder, extending a world, needs the
+   * simulation to reach the new dates and the schedule to check the old ones). Same rows as a full run where they exist.
+   */
+  lightBefore?: string;
 }
 
 export const DEFAULT_SEED = 20_251_122;
@@ -158,14 +163,15 @@ export function* worldDays(opts: WorldOptions): Generator<WorldEvent> {
   for (let date = historyStartOf(first, o.historyDays); date <= last; date = addDays(date, 1)) {
     const tables = emptyTables();
     const played = state.pastGames.length;
+    const light = opts.lightBefore !== undefined && date < opts.lightBefore;
     if (!slateSet.has(date)) {
       simulateHistoryDay(state, date);
-      finals(state, played, tables);
+      finals(state, played, tables, light);
       yield { kind: 'day', date, slate: false, tables, games: 0, candidates: 0 };
       continue;
     }
     if (date === first) yield { kind: 'window-start', date, history: historyOf() };
-    const slate = generateSlate(state, date, o.games, o.today, o.perGame);
+    const slate = generateSlate(state, date, o.games, o.today, o.perGame, light);
     tables['nba_analytics.upcoming_player_game_context'] = slate.context;
     tables['nba_raw.odds_api_player_points_props'] = slate.odds;
     tables['nba_raw.bettingpros_player_points_props'] = slate.bettingPros;
@@ -174,7 +180,7 @@ export function* worldDays(opts: WorldOptions): Generator<WorldEvent> {
     if (date < o.today) {
       const rng = Rng.of(o.seed, 'results', date);
       for (const game of slate.games) playGame(state, game, rng, slate.known);
-      finals(state, played, tables);
+      finals(state, played, tables, light);
     } else {
       tables['nba_raw.nbac_schedule'] = slate.games.map((g) => scheduleRow(g, 1));
       for (const g of slate.games) {
@@ -189,10 +195,11 @@ export function* worldDays(opts: WorldOptions): Generator<WorldEvent> {
   yield { kind: 'end', history: historyOf() };
 }
 
-/** The final schedule rows and box scores of the games played since `from` (an index into state.pastGames). */
-function finals(state: SimState, from: number, tables: WorldTables): void {
+/** The final schedule rows and (unless `scheduleOnly`) box scores of the games played since `from` (index into pastGames). */
+function finals(state: SimState, from: number, tables: WorldTables, scheduleOnly: boolean): void {
   const games = state.pastGames.slice(from);
   tables['nba_raw.nbac_schedule'] = games.map((g) => scheduleRow(g, 3));
+  if (scheduleOnly) return;
   const summary = tables['nba_analytics.player_game_summary'];
   for (const game of games) {
     for (const abbr of [game.home, game.away]) {

@@ -282,6 +282,16 @@ describe('a season window (past dates played, today and tomorrow scheduled)', ()
     expect(on(nextDay.tables['nba_orchestration.game_postponements'], TODAY, 'original_date').map((r) => r.status)).toEqual(['resolved']);
   });
 
+  it('generates dates before lightBefore with their schedule only, and every later row exactly as a full run does', () => {
+    const light = generateWorld({ ...opts, slateDates: window('2026-02-28', '2026-03-11'), today: TODAY, lightBefore: '2026-03-06' });
+    for (const id of WORLD_TABLE_IDS) {
+      const column = id === 'nba_orchestration.game_postponements' ? 'original_date' : 'game_date';
+      const from = (w: DemoWorld, early: boolean): Row[] => w.tables[id].filter((r) => (String(r[column]) < '2026-03-06') === early);
+      expect(from(light, false), id).toEqual(from(season, false));
+      expect(from(light, true), id).toEqual(id === 'nba_raw.nbac_schedule' ? from(season, true) : []);
+    }
+  });
+
   it('trains on the history before the window only', () => {
     const examples = buildTrainingSet(season.history, '2026-02-28');
     expect(examples.length).toBeGreaterThan(500);
