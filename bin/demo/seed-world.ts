@@ -198,7 +198,7 @@ async function storedScheduleDigest(opts: SeedWorldOptions, before: string): Pro
   return digest(rows.map(scheduleKey));
 }
 
-/** Deletes the demo world's rows (all of them, or those dated `from` and later) and, for a full reseed, its registry rows. */
+/** Deletes the demo world's rows: all of them, or those dated `from` and later (the registry is replaced by writeRegistry). */
 async function clearWorld(opts: SeedWorldOptions, from: string | null): Promise<void> {
   const statements = WORLD_TABLE_IDS.map((id) => ({
     name: `demo.seed.clear.${id}`,
@@ -317,7 +317,7 @@ const slateDatesOf = (first: string, end: string): string[] => {
 
 /** The players' history before `opts.from` (for training), generated without the rest of the world. */
 function historyBefore(opts: SeedWorldOptions & { from: string; to: string }, historyDays: number): PlayerHistory[] {
-  for (const event of worldDays({ ...worldOptions(opts), slateDates: [opts.from], historyDays })) {
+  for (const event of worldDays({ ...worldOptions(opts), slateDates: [opts.from], historyDays, lightBefore: opts.from })) {
     if (event.kind === 'window-start') return event.history;
   }
   throw new Error('demo world: no window start');

@@ -84,10 +84,13 @@ describe('seedWorld on an in-memory DuckDB (2-game slate)', () => {
     expect(Number(reg?.n)).toBe(DEMO_MODELS.length);
   });
 
-  it('redoes only the models when a model file is missing', async () => {
+  it('redoes only the models when a model file is missing, and they come out the same', async () => {
+    const hashes = async () => warehouse.query({ name: 'test.hashes', sql: 'SELECT model_id, sha256_hash FROM {{nba_predictions.model_registry}} ORDER BY model_id' });
+    const before = await hashes();
     await rm(join(modelsDir, 'catboost_v12_demo.onnx'));
     const third = await seedWorld(opts);
     expect(third.action).toBe('models');
+    expect(await hashes()).toEqual(before);
     const [reg] = await warehouse.query({ name: 'test.count4', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.model_registry}}' });
     expect(Number(reg?.n)).toBe(DEMO_MODELS.length);
     expect((await seedWorld(opts)).action).toBe('present');
