@@ -6,7 +6,7 @@
  */
 import type { FeatureContext, GameLogEntry, LineContext, TeamContext } from './features.js';
 import type { League, Player, Team } from './league.js';
-import { addDays, daysBetween, easternToUtc, Rng } from './random.js';
+import { daysBetween, easternToUtc, Rng } from './random.js';
 
 export interface ScheduledGame {
   gameId: string;
@@ -234,11 +234,4 @@ export function playGame(state: SimState, game: ScheduledGame, rng: Rng, known?:
 export function simulateHistoryDay(state: SimState, date: string): void {
   const rng = Rng.of(state.seed, 'history', date);
   for (const game of scheduleDay(state, date, rng.int(4, 10), rng)) playGame(state, game, rng);
-}
-
-/** Simulates every day in [start, end] (inclusive) and returns the state, ready for slate days. */
-export function simulateHistory(league: League, seed: number, start: string, end: string): SimState {
-  const state = newSimState(league, seed);
-  for (let date = start; date <= end; date = addDays(date, 1)) simulateHistoryDay(state, date);
-  return state;
 }

@@ -145,7 +145,7 @@ const emptyTables = (): WorldTables => ({
 });
 
 /** The first history date of a world whose first slate date is `firstSlate`. */
-export function historyStartOf(firstSlate: string, historyDays = DEFAULT_HISTORY_DAYS): string {
+function historyStartOf(firstSlate: string, historyDays = DEFAULT_HISTORY_DAYS): string {
   return addDays(firstSlate, -historyDays);
 }
 
