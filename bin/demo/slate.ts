@@ -58,10 +58,12 @@ function injuries(state: SimState, players: Player[], rng: Rng): Map<string, str
 }
 
 /**
- * The injury reports behind the statuses (no randomness: the other tables are unchanged by them). The day's report at
- * 11:00 ET carries each status; a player ruled out was listed questionable the evening before, so the latest report wins.
+ * The injury reports behind the statuses (no randomness). The day's report at 11:00 ET carries each status; a player ruled
+ * out was listed questionable the evening before, so the latest report wins. One questionable player a game (`lateOut`) is
+ * ruled out at 17:00 ET, after the context rows were computed: only the report says so, which is what `/start`'s injury
+ * check is for (he is not published), and he does not play (generateSlate marks him out for the simulation).
  */
-function injuryReports(players: Player[], status: Map<string, string>, game: ScheduledGame, stamp: string): Row[] {
+function injuryReports(players: Player[], status: Map<string, string>, game: ScheduledGame, stamp: string, lateOut: string | undefined): Row[] {
   const report = (p: Player, reportDate: string, hour: number, injuryStatus: string): Row => ({
     report_date: reportDate, report_hour: hour, game_date: game.date, game_id: game.gameId, team: p.team, player_lookup: p.lookup,
     injury_status: injuryStatus, reason: 'Injury/Illness - synthetic', reason_category: 'injury', processed_at: easternToUtc(reportDate, hour, 5).toISOString(),
@@ -72,8 +74,14 @@ function injuryReports(players: Player[], status: Map<string, string>, game: Sch
     if (s === undefined) continue;
     if (s === 'out') rows.push(report(p, addDays(stamp, -1), 17, 'questionable'));
     rows.push(report(p, stamp, 11, s));
+    if (p.lookup === lateOut) rows.push(report(p, stamp, 17, 'out'));
   }
   return rows;
+}
+
+/** The game's questionable player (the first by name) who is ruled out late; none when the game has none. */
+function lateOutOf(players: Player[], status: Map<string, string>): string | undefined {
+  return players.filter((p) => status.get(p.lookup) === 'questionable').map((p) => p.lookup).sort()[0];
 }
 
 /** Line categories for a game: every game has a BettingPros-only and a no-line player; the first game of the date also has
@@ -174,7 +182,8 @@ export function generateSlate(
       });
     }
     const plans = linePlans(players, fair, status, gi === 0, rng);
-    if (!light) rows.injuries.push(...injuryReports(players, status, game, stamp));
+    const lateOut = lateOutOf(players, status);
+    if (!light) rows.injuries.push(...injuryReports(players, status, game, stamp, lateOut));
     for (const p of players) {
       const lines = generateLines(rng, plans.get(p.lookup) as LinePlan, p, game);
       lineOf.set(p.lookup, lines.line);
@@ -224,6 +233,8 @@ export function generateSlate(
       fs.created_at = featureStamp;
       rows.featureStore.push(fs);
     }
+    // Ruled out after the context rows were computed (injuryReports): he does not play.
+    if (lateOut !== undefined) status.set(lateOut, 'out');
   });
   // Detected on the morning of the date; on a past date it was resolved (every game of a past date was played).
   const postponed = games[games.length - 1];
