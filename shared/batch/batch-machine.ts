@@ -94,6 +94,21 @@ const startConsolidation = (now: string): ConsolidationRecord => ({
 });
 
 /**
+ * Dispatch is about to publish its plan: from here on requests may be on the bus, so a dispatch that dies is finished from
+ * its plan rather than failed. Null when the batch is no longer dispatching (a forced start superseded it: it must not
+ * publish) or its plan is not recorded.
+ */
+export function beginPublishing(rec: BatchRecord, now: string): BatchRecord | null {
+  if (rec.state !== 'dispatching' || rec.summary?.outcome !== 'planned') return null;
+  return { ...rec, updated_at: now, summary: { ...rec.summary, outcome: 'publishing' } };
+}
+
+/** A dispatch that died (found by boot recovery or `/check-stalled`) had published nothing: no plan, or a plan not yet publishing. */
+export function diedBeforePublishing(rec: BatchRecord): boolean {
+  return rec.state === 'dispatching' && (rec.summary === null || rec.summary.outcome === 'planned');
+}
+
+/**
  * Ends dispatch: `published` players are expected; completions that came in during dispatch (`completedDuringDispatch`,
  * already filtered to published players) count now. When every published player has already reported — or nobody was
  * published — the batch goes straight on to `consolidating` and `finished` is true (exactly one caller sees it).
