@@ -8,6 +8,7 @@
 import type { CoordinatorDeps } from '../deps.js';
 import { isEnded, type BatchRecord, type DispatchSummary } from '../../../shared/batch/batch-record.js';
 import { diedBeforePublishing, failDispatch, isClosed } from '../../../shared/batch/batch-machine.js';
+import { releaseDeadLocks } from './locks.js';
 import { requestConsolidation, consolidateBatch } from './consolidate.js';
 import { closeBatch } from './closing.js';
 
@@ -42,6 +43,14 @@ export async function recoverDispatch(deps: CoordinatorDeps, batch: BatchRecord,
     else await requestConsolidation(deps, done.batch, 'recovered');
   }
   return 'dispatch_finished';
+}
+
+/**
+ * At boot, before the bus delivers anything: the open batches' locks were taken by the process that died (left in place,
+ * they would hold the merge or the closing until their TTL, minutes after the restart).
+ */
+export async function releaseLocksOfDeadProcess(deps: CoordinatorDeps): Promise<void> {
+  for (const batch of await deps.batches.listOpen()) await releaseDeadLocks(deps, batch.batch_id, batch.dataset_prefix);
 }
 
 /** At boot, with this process the only host of the batch store: every open batch belongs to a process that died. */
