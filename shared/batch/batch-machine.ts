@@ -13,6 +13,7 @@
 import {
   isEnded,
   isFailure,
+  takesCompletions,
   type BatchPurpose,
   type BatchRecord,
   type BatchState,
@@ -142,7 +143,7 @@ export function finishDispatch(
  * `expected` moves the batch to `consolidating`, and `finished` is true for that call alone.
  */
 export function applyCompletions(rec: BatchRecord, fresh: readonly PlayerCompletion[], now: string): { record: BatchRecord; finished: boolean } | null {
-  if (isEnded(rec.state) || rec.state === 'consolidating') return null;
+  if (!takesCompletions(rec.state)) return null;
   if (fresh.length === 0) return { record: rec, finished: false };
   const add = tally(fresh);
   const next: BatchRecord = {

@@ -16,6 +16,11 @@ export type BatchState = (typeof BATCH_STATES)[number];
 /** States a batch never leaves. */
 export const ENDED_STATES: readonly BatchState[] = ['complete', 'partial', 'failed', 'superseded'];
 export const isEnded = (state: BatchState): boolean => ENDED_STATES.includes(state);
+/**
+ * Whether a batch still counts completions — and so whether a prediction request of it is worth running. Once it is
+ * consolidating (every player reported, or `/check-stalled` completed it as it stood) or ended, no completion counts again.
+ */
+export const takesCompletions = (state: BatchState): boolean => state === 'dispatching' || state === 'running';
 
 /** Why a batch exists: the daily run and backfills, or one of the day's re-predictions. */
 export const BATCH_PURPOSES = ['daily', 'line_check', 'line_update', 'regeneration', 'redrive'] as const;
