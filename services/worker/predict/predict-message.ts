@@ -27,6 +27,7 @@ import { provenanceProblem } from './line-provenance.js';
 import { predictionRow, type RowContext } from './prediction-row.js';
 import { onTransientFailure } from './ack-policy.js';
 import { publishCompletion } from './completion.js';
+import { crashPoint } from '../../../shared/faults/crash-points.js';
 
 export type PredictDecision =
   /** Rows written (or players skipped for good) and the completion published: ack. */
@@ -58,6 +59,7 @@ export async function predictMessage(deps: WorkerDeps, req: PredictionRequest, p
     deps.logger.warn({ event: 'STALE_TRANSIENT' }, `transient failure for a past game date (${req.game_date}): acked, players reported failed: ${outcome.reason}`);
     return complete(deps, req, decision.completions);
   }
+  crashPoint('predict.staged');
   return complete(deps, req, outcome.completions);
 }
 
