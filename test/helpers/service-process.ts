@@ -28,9 +28,12 @@ export interface ServiceProcess {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `<dir>/dist/services/<service>/main.js` on a free loopback port and waits until /ready answers 200. */
-export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>): Promise<ServiceProcess> {
-  const port = await freePort();
+/**
+ * Starts `<dir>/dist/services/<service>/main.js` on a loopback port (a free one unless `opts.port`: a restart keeps its
+ * address, which the other process was configured with) and waits until /ready answers 200.
+ */
+export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: { port?: number } = {}): Promise<ServiceProcess> {
+  const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, [`dist/services/${service}/main.js`], {
     cwd: dir,
     env: { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
