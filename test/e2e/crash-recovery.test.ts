@@ -149,6 +149,24 @@ describe('the worker SIGKILLed mid-batch, then started again', () => {
   }, 150_000);
 });
 
+describe('two processes started in either order', () => {
+  it('a worker started before its coordinator waits for it (bounded), then serves a batch to its end', async () => {
+    const date = dates[9] as string;
+    const p = await pair();
+    let waiting = false;
+    let booted = false;
+    const worker = p.startWorker({}, (out) => (waiting ||= out.includes('model registry not readable yet; retrying (is the coordinator at')));
+    void worker.then(() => (booted = true), () => undefined);
+    await p.until('the worker to wait for its coordinator', async () => (waiting ? true : undefined), 60_000);
+    expect(booted).toBe(false);
+    await p.startCoordinator();
+    await worker;
+    const answer = await p.api('POST', '/start', { game_date: date });
+    expect(answer.status).toBe(202);
+    await expectMergedOnce(p, await p.waitClosed(String(answer.body.batch_id)));
+  }, 150_000);
+});
+
 describe('SIGTERM mid-batch: each process drains and exits within 10 s, and after a restart nothing is lost', () => {
   /** The drain contract's bound (Cloud Run sends SIGKILL 10 s after SIGTERM): a bound, never a performance figure. */
   const DRAIN_BOUND_MS = 10_000;

@@ -120,8 +120,8 @@ export class ProcessPair {
     return c;
   }
 
-  async startWorker(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const w = await bootService(this.opts.dir, 'worker', { EMBEDDED_HOST_URL: this.coordinatorUrl, MODEL_STORE_ROOT: this.world.modelsDir, ...env }, { port: this.workerPort });
+  async startWorker(env: Record<string, string> = {}, onOutput?: (text: string) => void): Promise<ServiceProcess> {
+    const w = await bootService(this.opts.dir, 'worker', { EMBEDDED_HOST_URL: this.coordinatorUrl, MODEL_STORE_ROOT: this.world.modelsDir, ...env }, { port: this.workerPort, ...(onOutput ? { onOutput } : {}) });
     this.worker = w;
     this.started.push(w);
     return w;

@@ -30,9 +30,10 @@ export interface ServiceProcess {
 
 /**
  * Starts `<dir>/dist/services/<service>/main.js` on a loopback port (a free one unless `opts.port`: a restart keeps its
- * address, which the other process was configured with) and waits until /ready answers 200.
+ * address, which the other process was configured with) and waits until /ready answers 200; `onOutput` sees the output so
+ * far while it boots.
  */
-export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: { port?: number } = {}): Promise<ServiceProcess> {
+export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: { port?: number; onOutput?: (text: string) => void } = {}): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, [`dist/services/${service}/main.js`], {
     cwd: dir,
@@ -40,8 +41,12 @@ export async function bootService(dir: string, service: 'coordinator' | 'worker'
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const take = (d: Buffer) => {
+    out += d.toString();
+    opts.onOutput?.(out);
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
   const url = `http://127.0.0.1:${port}`;
   const stop = () =>
     new Promise<number | null>((res) => {
