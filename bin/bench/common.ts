@@ -27,7 +27,6 @@ export interface Benchmark {
 /** The services' logger in benchmarks: pino at level silent. */
 export const silentLogger = pino({ level: 'silent' });
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();

@@ -1,6 +1,6 @@
 /** The coordinator's one configuration schema. */
 import { z } from 'zod';
-import { adapterChoice, commonEnv, localBusEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { adapterChoice, batchStoreEnv, commonEnv, localBusEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { MAX_PLAYERS_PER_MESSAGE } from '../../shared/contracts/messages.js';
 import { operatorAuthEnv, pushAuthEnv, refineOperatorAuth, refinePushAuth } from '../../shared/config/auth-env.js';
 
@@ -11,13 +11,9 @@ export const coordinatorConfigSchema = z.object({
   ...operatorAuthEnv,
   /** `/complete`: Pub/Sub push OIDC tokens (docs/security.md). */
   ...pushAuthEnv,
-  /** Unset: `firestore` when GCP_PROJECT_ID is set, `local` otherwise. */
-  BATCH_STORE: z.enum(['local', 'firestore']).optional(),
+  ...batchStoreEnv,
   /** Unset: `pubsub` when GCP_PROJECT_ID is set, `local` otherwise. */
   BUS: z.enum(['local', 'pubsub']).optional(),
-  FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
-  /** Root document of the batch store's collections: one per environment. */
-  FIRESTORE_ROOT: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod').default('prediction-coordinator/default'),
   /**
    * Embedded default, two processes: the worker's base URL (e.g. http://127.0.0.1:8081), where the local bus pushes
    * prediction requests. The coordinator's process then hosts the warehouse, the bus and the batch store for the worker
@@ -51,6 +47,7 @@ export const coordinatorConfigSchema = z.object({
     refineOperatorAuth(cfg, ctx);
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);
+    requireLocationFor(cfg, adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'), ctx);
   })
   .transform((cfg) => ({
     ...cfg,

@@ -1,6 +1,6 @@
 /** The worker's one configuration schema. */
 import { z } from 'zod';
-import { adapterChoice, commonEnv, parseEnv, requireProjectFor } from '../../shared/config/common.js';
+import { adapterChoice, batchStoreEnv, commonEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { pushAuthEnv, refinePushAuth } from '../../shared/config/auth-env.js';
 
 export const workerConfigSchema = z.object({
@@ -15,10 +15,7 @@ export const workerConfigSchema = z.object({
    * worker runs on the embedded default as a process of its own.
    */
   EMBEDDED_HOST_URL: z.url().optional(),
-  /** Where the worker reads a batch's state (to skip requests of ended batches): Firestore with a project, else the host. */
-  BATCH_STORE: z.enum(['local', 'firestore']).optional(),
-  FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
-  FIRESTORE_ROOT: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod').default('prediction-coordinator/default'),
+  ...batchStoreEnv,
   MODEL_STORE_ROOT: z.string().default('.local/models'),
   /** onnxruntime threads per session; with several requests in flight, 1 keeps the cores for concurrency. */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
@@ -31,6 +28,7 @@ export const workerConfigSchema = z.object({
   .superRefine((cfg, ctx) => {
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);
+    requireLocationFor(cfg, adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'), ctx);
   })
   .transform((cfg) => ({
     ...cfg,

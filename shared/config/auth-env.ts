@@ -7,7 +7,8 @@
  *
  * Push endpoints (both services): `PUSH_AUTH=oidc|iam|disabled`. Unset, it is `oidc` as soon as the service runs against
  * a GCP project (`GCP_PROJECT_ID`) or any PUSH_AUTH_* variable is set — production is closed by default, and opening it
- * takes an explicit `PUSH_AUTH=disabled` — and `disabled` otherwise (the embedded default, the local bus).
+ * takes an explicit `PUSH_AUTH=disabled` — and `disabled` otherwise (the embedded default, the local bus). On Cloud Run
+ * (`K_SERVICE` set) `disabled` is refused.
  */
 import { z } from 'zod';
 import { GOOGLE_PEM_CERTS_URL, type IdTokenPolicy } from '../http/auth/id-token.js';
@@ -76,6 +77,8 @@ interface OperatorAuthFields {
 
 interface PushAuthFields {
   GCP_PROJECT_ID?: string | undefined;
+  /** Set by Cloud Run on every service instance (https://cloud.google.com/run/docs/container-contract#services-env-vars). */
+  K_SERVICE?: string | undefined;
   PUSH_AUTH?: 'oidc' | 'iam' | 'disabled' | undefined;
   PUSH_AUTH_AUDIENCE: string[];
   PUSH_AUTH_SERVICE_ACCOUNTS: string[];
@@ -111,7 +114,18 @@ export function pushAuthMode(cfg: PushAuthFields): 'oidc' | 'iam' | 'disabled' {
 
 export function refinePushAuth(cfg: PushAuthFields, ctx: RefinementCtx): void {
   const mode = pushAuthMode(cfg);
-  if (mode === 'disabled') return;
+  if (mode === 'disabled') {
+    // On Cloud Run a push endpoint is reachable from outside: an open one would let anyone write predictions or mark
+    // players complete. The embedded default and the emulator tests never run under Cloud Run.
+    if (cfg.K_SERVICE !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUSH_AUTH'],
+        message: `push authentication cannot be disabled on Cloud Run (K_SERVICE is set): set PUSH_AUTH=iam (invoker IAM check on) or PUSH_AUTH=oidc (check off) with PUSH_AUTH_AUDIENCE and PUSH_AUTH_SERVICE_ACCOUNTS (docs/security.md)`,
+      });
+    }
+    return;
+  }
   const why =
     cfg.PUSH_AUTH !== undefined
       ? `PUSH_AUTH=${cfg.PUSH_AUTH}`

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TOPICS } from '../contracts/messages.js';
+import { findDataLocation, SUPPORTED_LOCATIONS } from './locations.js';
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
@@ -13,11 +14,25 @@ export const commonEnv = {
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GCP_PROJECT_ID: z.string().min(1).optional(),
   K_REVISION: z.string().optional(),
+  /** Set by Cloud Run (the service name); its presence means the process serves on Cloud Run. */
+  K_SERVICE: z.string().min(1).optional(),
   /** Unset: `bigquery` when GCP_PROJECT_ID is set, the embedded `duckdb` otherwise. */
   WAREHOUSE: z.enum(['duckdb', 'bigquery']).optional(),
   DUCKDB_PATH: z.string().default('.local/warehouse.duckdb'),
-  /** Location of the BigQuery datasets and jobs. */
-  BIGQUERY_LOCATION: z.string().min(1).default('US'),
+  /**
+   * Location of the BigQuery datasets and of every job (shared/config/locations.ts): required with WAREHOUSE=bigquery, so a
+   * deploy that forgets it fails at boot instead of running jobs in the wrong place. Canonical form: `US`, `EU`, a region.
+   */
+  BIGQUERY_LOCATION: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const found = findDataLocation(v);
+      if (found) return found.bigquery;
+      ctx.addIssue({ code: 'custom', message: `not a supported data location: use one of ${SUPPORTED_LOCATIONS.join(', ')}` });
+      return z.NEVER;
+    }),
   /** Server-side limit of each BigQuery job; BigQuery cancels a job that runs longer. */
   BIGQUERY_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(21_600).default(300),
   /** Cost guard per job; 0 = no cap. */
@@ -28,6 +43,15 @@ export const commonEnv = {
   TOPIC_SUFFIX: z.string().regex(/^[a-z0-9-]*$/).default(''),
   /** Crash tests only: SIGKILL this process at the named point (shared/faults/crash-points.ts). No deployment sets it. */
   CRASH_AT: z.string().regex(/^[a-z0-9_.@,]*$/).optional(),
+};
+
+/** The batch store's choice and its Firestore location (the coordinator writes it; the worker reads batch states from it). */
+export const batchStoreEnv = {
+  /** Unset: `firestore` when GCP_PROJECT_ID is set, `local` (the embedded store) otherwise. */
+  BATCH_STORE: z.enum(['local', 'firestore']).optional(),
+  FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
+  /** Root document of the batch store's collections: one per environment. */
+  FIRESTORE_ROOT: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod').default('prediction-coordinator/default'),
 };
 
 /** The local bus of the embedded default (the stand-in for Pub/Sub's push subscriptions and their retry policy). */
@@ -52,6 +76,13 @@ export function requireProjectFor(cfg: { GCP_PROJECT_ID?: string | undefined }, 
   if (cfg.GCP_PROJECT_ID) return;
   for (const [name, value] of Object.entries(choices)) {
     if (google.includes(value)) ctx.addIssue({ code: 'custom', path: [name], message: `${name}=${value} needs GCP_PROJECT_ID` });
+  }
+}
+
+/** The BigQuery warehouse needs its location (the datasets' and jobs'); the embedded one has none. */
+export function requireLocationFor(cfg: { BIGQUERY_LOCATION?: string | undefined }, warehouse: string, ctx: z.RefinementCtx): void {
+  if (warehouse === 'bigquery' && cfg.BIGQUERY_LOCATION === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['BIGQUERY_LOCATION'], message: 'required with WAREHOUSE=bigquery: the location of the datasets and jobs, e.g. US, EU or us-west2 (setup --location, build _LOCATION)' });
   }
 }
 

@@ -4,7 +4,7 @@
  * the product drops into its datasets. Column meanings: docs/data-contracts.md.
  */
 import { FEATURE_COUNT, featureColumn } from './feature-contract.js';
-import { fitsNumeric } from '../values/scalars.js';
+import { canonicalScalar } from '../values/scalars.js';
 
 export type ColumnType = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
 
@@ -383,26 +383,10 @@ export function rowProblem(table: TableDef, row: Readonly<Record<string, unknown
       if (!Array.isArray(v)) return `${col.name} must be an array`;
       continue;
     }
-    switch (col.type) {
-      case 'NUMERIC':
-        if (typeof v !== 'number' || !fitsNumeric(v, col.numeric?.[0] ?? 38, col.numeric?.[1] ?? 9)) return `${col.name}=${String(v)} does not fit NUMERIC(${(col.numeric ?? [38, 9]).join(',')})`;
-        break;
-      case 'FLOAT64':
-        if (typeof v !== 'number') return `${col.name} must be a number`;
-        break;
-      case 'INT64':
-        if (typeof v !== 'number' || !Number.isSafeInteger(v)) return `${col.name}=${String(v)} is not an INT64`;
-        break;
-      case 'BOOL':
-        if (typeof v !== 'boolean') return `${col.name} must be a boolean`;
-        break;
-      case 'STRING':
-      case 'DATE':
-      case 'TIMESTAMP':
-        if (typeof v !== 'string') return `${col.name} must be a string`;
-        break;
-      case 'JSON':
-        break;
+    try {
+      canonicalScalar(col.type, v, col.numeric ?? [38, 9]);
+    } catch (err) {
+      return `${col.name}: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
   for (const key of Object.keys(row)) if (!table.columns.some((c) => c.name === key)) return `unknown column ${key}`;

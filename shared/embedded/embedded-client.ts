@@ -66,9 +66,9 @@ export class RemoteBus implements Bus {
       const answer = await call(this.base, 'POST', '/bus/publish', { topic, messages });
       if (answer.status === 200 && Array.isArray(answer.json)) return answer.json as PublishOutcome[];
       const e = (answer.json ?? {}) as Partial<WireError>;
-      return messages.map(() => ({ ok: false as const, error: e.message ?? `embedded host answered ${answer.status}` }));
+      return messages.map(() => ({ ok: false as const, error: e.message ?? `embedded host answered ${answer.status}`, retryable: answer.status >= 500 }));
     } catch (err) {
-      return messages.map(() => ({ ok: false as const, error: `the embedded host at ${this.base} did not answer: ${errorMessage(err)}` }));
+      return messages.map(() => ({ ok: false as const, error: `the embedded host at ${this.base} did not answer: ${errorMessage(err)}`, retryable: true }));
     }
   }
 

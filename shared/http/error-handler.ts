@@ -31,7 +31,9 @@ interface BodyParserError {
 export function bodyError(err: unknown): AppError | null {
   const e = err as BodyParserError | null;
   const status = e?.status ?? e?.statusCode;
-  if (!e || typeof e.type !== 'string' || typeof status !== 'number' || status < 400 || status >= 500) return null;
+  // body-parser's own errors carry a `type`; a body that does not inflate (gzip or deflate that is not) is zlib's error,
+  // given a 400 and `expose` by body-parser but no type.
+  if (!e || typeof status !== 'number' || status < 400 || status >= 500 || (typeof e.type !== 'string' && e.expose !== true)) return null;
   switch (e.type) {
     case 'entity.parse.failed':
       return new AppError('BAD_REQUEST', `request body is not valid JSON: ${e.message ?? ''}`, { httpStatus: 400, retryable: false });
@@ -42,8 +44,8 @@ export function bodyError(err: unknown): AppError | null {
     case 'encoding.unsupported':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding ${JSON.stringify(e.encoding ?? '')}: send identity, gzip or deflate`, { httpStatus: 415, retryable: false });
     default:
-      // request.aborted, request.size.invalid, stream.encoding.set, a gzip body that is not gzip, …
-      return new AppError('BAD_REQUEST', `the request body could not be read: ${e.message ?? e.type}`, { httpStatus: status, retryable: false });
+      // request.aborted, request.size.invalid, stream.encoding.set, a gzip or deflate body that does not inflate, …
+      return new AppError('BAD_REQUEST', `the request body could not be read: ${e.message ?? e.type ?? 'unreadable'}`, { httpStatus: status, retryable: false });
   }
 }
 

@@ -54,7 +54,8 @@ export function createLogger(opts: LoggerOptions): Logger {
       },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       // The request's trace, batch and player on every line written while serving it (log-context.ts).
-      mixin: () => logContext(),
+      // A copy: pino merges each line's fields into what the mixin returns.
+      mixin: () => ({ ...logContext() }),
     },
     opts.destination ?? process.stdout,
   );

@@ -6,7 +6,22 @@ export interface OutgoingMessage {
   attributes?: Record<string, string>;
 }
 
-export type PublishOutcome = { ok: true; messageId: string } | { ok: false; error: string };
+/**
+ * A message's publish outcome. A failure says whether publishing it again may succeed (`retryable`, decided by the adapter:
+ * an unavailable service or a closed bus may; a message the transport refuses — too large, not serialisable — never will;
+ * absent means unknown, treated as retryable).
+ */
+export type PublishOutcome = { ok: true; messageId: string } | { ok: false; error: string; retryable?: boolean };
+
+/** The one error a Bus adapter throws (a failure of the bus itself, not of one message: those are outcomes). */
+export class BusError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, opts: { retryable: boolean; cause?: unknown }) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'BusError';
+    this.retryable = opts.retryable;
+  }
+}
 
 export interface Bus {
   /** Publishes every message; the result has one outcome per message, in order. Never throws for a single message's failure. */

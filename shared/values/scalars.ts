@@ -131,12 +131,57 @@ export function scaledDecimal(v: number | string, precision: number, scale: numb
   return negative ? -scaled : scaled;
 }
 
-/** Whether `v` fits NUMERIC(precision, scale) after rounding (a line of 1000.0 does not fit NUMERIC(4,1)). */
-export function fitsNumeric(v: number, precision: number, scale: number): boolean {
-  try {
-    scaledDecimal(v, precision, scale);
-    return true;
-  } catch {
-    return false;
+
+export type ScalarKind = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
+
+/**
+ * A value checked against its column or parameter type, in canonical form — the one type check every writer shares
+ * (BigQuery parameters and insertAll rows, DuckDB parameters and appends, the worker's row check): STRING a string; INT64
+ * an integer string inside Number's safe range (from a safe integer or an integer string); FLOAT64 a number; NUMERIC the
+ * decimal string rounded to `numeric` [precision, scale] and range-checked; BOOL a boolean; DATE a real 'YYYY-MM-DD';
+ * TIMESTAMP 'YYYY-MM-DDTHH:MM:SS.ffffffZ'; JSON valid JSON text (an object is serialised). Anything else throws
+ * `<value> is not a valid <TYPE> value`.
+ */
+export function canonicalScalar(type: ScalarKind, v: unknown, numeric: readonly [number, number] = [38, 9]): string | number | boolean {
+  switch (type) {
+    case 'STRING':
+      if (typeof v === 'string') return v;
+      break;
+    case 'INT64':
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+      if (typeof v === 'string' && /^[+-]?\d+$/.test(v.trim())) return String(safeInteger(v.trim()));
+      break;
+    case 'FLOAT64':
+      if (typeof v === 'number') return v;
+      break;
+    case 'NUMERIC':
+      if (typeof v === 'number' || typeof v === 'string') return decimalString(scaledDecimal(v, numeric[0], numeric[1]), numeric[1]);
+      break;
+    case 'BOOL':
+      if (typeof v === 'boolean') return v;
+      break;
+    case 'DATE':
+      if (typeof v === 'string') return canonicalDate(v);
+      break;
+    case 'TIMESTAMP':
+      if (typeof v === 'string') return canonicalTimestamp(v);
+      break;
+    case 'JSON':
+      if (typeof v !== 'string') return JSON.stringify(v);
+      try {
+        JSON.parse(v);
+      } catch {
+        throw new Error(`${describeValue(v)} is not valid JSON text`);
+      }
+      return v;
   }
+  throw new Error(`${describeValue(v)} is not a valid ${type} value`);
+}
+
+/** A scaled integer with `scale` fractional digits as a decimal string: (-2735n, 2) → '-27.35'. */
+export function decimalString(scaled: bigint, scale: number): string {
+  const negative = scaled < 0n;
+  const digits = (negative ? -scaled : scaled).toString().padStart(scale + 1, '0');
+  const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${body}` : body;
 }

@@ -318,8 +318,8 @@ describe('LocalBus', () => {
     const outcomes = await bus.publish('t', [{ data: 2 }, { data: 3 }]);
 
     expect(outcomes).toEqual([
-      { ok: false, error: 'bus closed' },
-      { ok: false, error: 'bus closed' },
+      { ok: false, error: 'bus closed', retryable: true },
+      { ok: false, error: 'bus closed', retryable: true },
     ]);
     expect(bus.published('t')).toHaveLength(1);
     expect(bus.stats()['s']).toMatchObject({ acked: 1, inFlight: 0 }); // close waited for the in-flight delivery

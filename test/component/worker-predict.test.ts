@@ -99,7 +99,7 @@ describe('POST /predict ack matrix', () => {
       ['chunk_d', 'predicted', 3],
     ]);
     expect(lastPlayers()[1]?.reason).toMatch(/^invalid_features: missing base features: points_avg_last_10/);
-    expect(lastPlayers()[2]?.reason).toMatch(/current_points_line=1000.5 does not fit NUMERIC\(4,1\)/);
+    expect(lastPlayers()[2]?.reason).toMatch(/current_points_line: 1000.5 is out of range for NUMERIC\(4,1\)/);
     expect(await stagingRows('chunk_a')).toHaveLength(3);
     expect(await stagingRows('chunk_c')).toHaveLength(0);
     expect(await stagingRows('chunk_d')).toHaveLength(3);

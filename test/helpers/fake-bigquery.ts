@@ -2,14 +2,26 @@
  * A local fake of the BigQuery v2 REST API — just what BigQueryWarehouse uses — on 127.0.0.1 (random port), for the
  * @google-cloud/bigquery client pointed at it with `apiEndpoint: fake.url`. It records every request and answers as
  * BigQuery does:
- *   POST /projects/P/jobs                    jobs.insert      (409 duplicate for a known job id; the job runs at once)
- *   GET  /projects/P/queries/J               jobs.getQueryResults (schema + f/v rows; a failed job answers its error)
- *   GET  /projects/P/jobs/J                  jobs.get         (status DONE, errorResult for a failed job)
+ *   POST /projects/P/jobs                    jobs.insert      (409 duplicate for a known job id)
+ *   GET  /projects/P/queries/J               jobs.getQueryResults (schema + f/v rows; a failed job answers its error;
+ *                                            warnings of a successful job in `errors`)
+ *   GET  /projects/P/jobs/J                  jobs.get         (RUNNING or DONE; errorResult for a failed job, status.errors)
  *   GET  /projects/P/jobs?parentJobId=J      jobs.list        (a script's child jobs, newest first, with stack frames)
  *   POST /projects/P/jobs/J/cancel           jobs.cancel
  *   POST /projects/P/datasets/D/tables/T/insertAll   tabledata.insertAll (insertId dedupe; per-row insertErrors)
- * Results come from `onQuery` (per statement; a script's statements are split on `;` ending a line). Failures are injected
- * with `failJobs` (the job fails: getQueryResults answers the error) and `failRequests` (the HTTP call fails).
+ *
+ * Two ways to answer a job:
+ *  - handlers (default): results come from `onQuery` (per statement; a script's statements are split on `;` ending a
+ *    line) and the job is done at once;
+ *  - engine (opt-in: `start({engine: duckdbWarehouse})` or `attachEngine`): the job runs against that real DuckDB database
+ *    (fake-bigquery-engine.ts translates the adapter's SQL back to the project's dialect), asynchronously — RUNNING until
+ *    done; a script `BEGIN TRANSACTION; …; COMMIT TRANSACTION;` runs in one DuckDB transaction with a child job per
+ *    statement; insertAll rows are stored in the DuckDB tables. On top of it, BigQuery's behaviours that matter to the
+ *    product: the streaming buffer holding rows back (`hideStreamedRows`), a transaction cancelled by a concurrent one on
+ *    the same table (always on; `transactionDelayMs` / `holdTransactions` make two overlap), each with its documentation
+ *    link where it is implemented.
+ * In both modes: failures are injected with `failJobs` / `failJobsMatching` (the job fails: getQueryResults answers the
+ * error) and `failRequests` (the HTTP call fails); warnings with `warnJobs` (the job succeeds and carries them).
  * Values in results are natural JS values, encoded per the schema like BigQuery: INT64/NUMERIC/FLOAT64 as strings, BOOL as
  * 'true'/'false', DATE as text, TIMESTAMP as int64 micros (formatOptions.useInt64Timestamp) or float seconds, JSON as text,
  * REPEATED as [{v}], RECORD as {f: [{v}]}, NULL as null.
@@ -18,6 +30,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { OAuth2Client } from 'google-auth-library';
 import { errorMessage } from '../../shared/errors/error-message.js';
+import type { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
+import { FakeBigQueryEngine, mutatedTable, type StreamingHold, type StreamingHoldOptions } from './fake-bigquery-engine.js';
+
+export type { StreamingHold, StreamingHoldOptions } from './fake-bigquery-engine.js';
 
 export type RequestKind = 'jobs.insert' | 'jobs.getQueryResults' | 'jobs.get' | 'jobs.list' | 'jobs.cancel' | 'tabledata.insertAll' | 'unknown';
 
@@ -78,6 +94,30 @@ export interface RequestFailure extends FakeError {
 
 export type InsertAllHandler = (table: string, rows: Array<{ insertId?: string; json: Record<string, unknown> }>) => Array<{ index: number; errors: Array<{ reason: string; message: string }> }> | undefined;
 
+/** A warning a successful job carries (an ErrorProto in `errors` / `status.errors`, without `errorResult`). */
+export interface FakeWarning {
+  reason: string;
+  message: string;
+}
+
+/** A transaction (script job) the engine ran, in start order. */
+export interface FakeTransaction {
+  jobId: string;
+  /** The tables it mutated (claimed), fully qualified. */
+  tables: string[];
+  outcome: 'running' | 'committed' | 'cancelled_by_conflict' | 'failed';
+  /** Order of events across transactions: when it began and ended (a counter, not a time). */
+  began: number;
+  ended: number | null;
+}
+
+/** A transaction the engine cancelled because another running transaction mutated the same table. */
+export interface FakeConflict {
+  jobId: string;
+  table: string;
+  heldBy: string;
+}
+
 interface FakeJob {
   jobId: string;
   projectId: string;
@@ -87,10 +127,16 @@ interface FakeJob {
   created: number;
   result: FakeResult;
   error: FakeError | undefined;
+  warnings: FakeWarning[];
   startLine: number | undefined;
   children: string[];
   pendingPolls: number;
   cancelled: boolean;
+  state: 'RUNNING' | 'DONE';
+  /** Resolves when the job is DONE (never rejects). */
+  done: Promise<void>;
+  /** Wakes a script waiting before its COMMIT (a cancel). */
+  wake?: () => void;
 }
 
 /** A credential that needs no metadata server: a static bearer token that never expires during a test. */
@@ -102,27 +148,55 @@ export function staticTokenAuth(token = 'fake-token'): OAuth2Client {
 
 const BASE = '/bigquery/v2';
 
+/** How long one getQueryResults call holds a running job before answering jobComplete:false (BigQuery holds ~10 s). */
+const LONG_POLL_MS = 1_000;
+
+interface Gate {
+  opened: Promise<void>;
+  open: () => void;
+  waiting: Set<string>;
+}
+
 export class FakeBigQuery {
   readonly requests: RecordedRequest[] = [];
-  /** Rows stored by insertAll, by `project.dataset.table`. */
+  /** Rows stored by insertAll, by `project.dataset.table` (with the engine, also written to its DuckDB tables). */
   readonly tables = new Map<string, Array<{ insertId?: string; json: Record<string, unknown> }>>();
   /** Each new job first answers jobComplete:false this many times. */
   pendingPolls = 0;
   /** Rows per getQueryResults page (default: all in one). */
   pageSize: number | undefined;
+  /**
+   * insertAll drops a row whose insertId it has seen. BigQuery does so "on a best effort basis" and remembers an id "for at
+   * least one minute" (https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#dataconsistency): false stands
+   * for a copy that arrives after that, or that the best effort misses.
+   */
+  dedupeInsertIds = true;
+  /** Engine: every transaction waits this long before its COMMIT, holding the tables it mutated (so two can overlap). */
+  transactionDelayMs = 0;
+  /** Engine: every transaction, in start order. */
+  readonly transactions: FakeTransaction[] = [];
+  /** Engine: transactions cancelled by a concurrent one. */
+  readonly conflicts: FakeConflict[] = [];
+  /** Jobs (and child jobs) that succeeded with warnings, with their warnings, in order. */
+  readonly warned: Array<{ jobId: string; warnings: FakeWarning[] }> = [];
   private handler: QueryHandler = () => undefined;
   private insertHandler: InsertAllHandler = () => undefined;
-  private readonly jobFailures: FakeError[] = [];
+  private readonly jobFailures: Array<{ match: (sql: string) => boolean; error: FakeError }> = [];
+  private readonly jobWarnings: Array<{ match: (sql: string) => boolean; warning: FakeWarning }> = [];
   private readonly requestFailures = new Map<RequestKind, RequestFailure[]>();
   private readonly jobs = new Map<string, FakeJob>();
   private clock = 0;
+  private events = 0;
+  private engineState: FakeBigQueryEngine | undefined;
+  private gate: Gate | undefined;
 
   private constructor(
     private readonly server: Server,
     readonly url: string,
   ) {}
 
-  static async start(): Promise<FakeBigQuery> {
+  /** Starts the fake; with `engine`, jobs run against that DuckDB warehouse's database (`now`: the streaming buffer's clock). */
+  static async start(opts: { engine?: DuckDbWarehouse; now?: () => number } = {}): Promise<FakeBigQuery> {
     let fake: FakeBigQuery | undefined;
     const server = createServer((req, res) => {
       void fake?.handle(req, res);
@@ -130,12 +204,25 @@ export class FakeBigQuery {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     fake = new FakeBigQuery(server, `http://127.0.0.1:${port}`);
+    if (opts.engine) fake.attachEngine(opts.engine, opts.now);
     return fake;
   }
 
   async close(): Promise<void> {
+    this.gate?.open();
+    await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** From now on jobs run against `warehouse`'s DuckDB database (its tables must exist) and insertAll writes into it. */
+  attachEngine(warehouse: DuckDbWarehouse, now?: () => number): void {
+    this.engineState = new FakeBigQueryEngine(warehouse, now);
+  }
+
+  private get engine(): FakeBigQueryEngine {
+    if (!this.engineState) throw new Error('fake BigQuery: this needs the engine (start({engine}) or attachEngine)');
+    return this.engineState;
   }
 
   onQuery(handler: QueryHandler): void {
@@ -148,12 +235,60 @@ export class FakeBigQuery {
 
   /** The next jobs fail with these errors, one each, in order (a script fails whole). */
   failJobs(...errors: FakeError[]): void {
-    this.jobFailures.push(...errors);
+    this.jobFailures.push(...errors.map((error) => ({ match: () => true, error })));
+  }
+
+  /** The next jobs whose SQL `match`es fail with these errors, one each, in order (a script fails whole, nothing runs). */
+  failJobsMatching(match: (sql: string) => boolean, ...errors: FakeError[]): void {
+    this.jobFailures.push(...errors.map((error) => ({ match, error })));
   }
 
   /** The next calls of `kind` fail with these HTTP errors, one each, in order. */
   failRequests(kind: RequestKind, ...failures: RequestFailure[]): void {
     this.requestFailures.set(kind, [...(this.requestFailures.get(kind) ?? []), ...failures]);
+  }
+
+  /**
+   * Every later job (or script statement) whose SQL `match`es succeeds and carries `warning`: in getQueryResults' `errors`
+   * and in the job's `status.errors`, without `errorResult` — how BigQuery reports "the first errors or warnings
+   * encountered during the running of the job" on a job that did not fail
+   * (https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/getQueryResults#response-body,
+   * https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobStatus: errors "do not necessarily mean that the job
+   * has not completed or was unsuccessful"). Returns a function that stops it.
+   */
+  warnJobs(match: (sql: string) => boolean, warning: FakeWarning): () => void {
+    const entry = { match, warning };
+    this.jobWarnings.push(entry);
+    return () => {
+      const i = this.jobWarnings.indexOf(entry);
+      if (i >= 0) this.jobWarnings.splice(i, 1);
+    };
+  }
+
+  /** Engine: BigQuery's streaming buffer holding insertAll rows back from queries (fake-bigquery-engine.ts, with the link). */
+  hideStreamedRows(opts: StreamingHoldOptions = {}): StreamingHold {
+    return this.engine.hideStreamedRows(opts);
+  }
+
+  /**
+   * Engine: transactions that reach their COMMIT from now on wait there — holding the tables they mutated, so a concurrent
+   * transaction on one of them is cancelled — until `release()`. `waiting` names the transactions waiting now.
+   */
+  holdTransactions(): { release(): void; readonly waiting: string[] } {
+    this.gate?.open();
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const gate: Gate = { opened, open, waiting: new Set() };
+    this.gate = gate;
+    return {
+      release: () => {
+        gate.open();
+        if (this.gate === gate) this.gate = undefined;
+      },
+      get waiting() {
+        return [...gate.waiting];
+      },
+    };
   }
 
   requestsOf(kind: RequestKind): RecordedRequest[] {
@@ -163,6 +298,14 @@ export class FakeBigQuery {
   /** The body of every jobs.insert, in order. */
   insertedJobs(): InsertedJob[] {
     return this.requestsOf('jobs.insert').map((r) => r.body as InsertedJob);
+  }
+
+  /** Jobs created (retries and 409 re-sends of one job id count once) whose SQL `match`es, in creation order. */
+  createdJobs(match: (sql: string) => boolean = () => true): Array<{ jobId: string; sql: string; failed: boolean }> {
+    return [...this.jobs.values()]
+      .filter((j) => j.parentJobId === undefined && match(j.sql))
+      .sort((a, b) => a.created - b.created)
+      .map((j) => ({ jobId: j.jobId, sql: j.sql, failed: j.error !== undefined }));
   }
 
   // -------------------------------------------------------------------------------------------------------------------
@@ -196,7 +339,7 @@ export class FakeBigQuery {
         case 'jobs.cancel':
           return this.jobsCancel(res, path);
         case 'tabledata.insertAll':
-          return this.insertAll(res, path, body);
+          return await this.insertAll(res, path, body);
         default:
           return send(res, 404, errorBody({ code: 404, reason: 'notFound', message: `fake BigQuery: no route ${method} ${path}` }));
       }
@@ -214,26 +357,46 @@ export class FakeBigQuery {
     send(res, 200, { ...this.resource(job), status: { state: 'RUNNING' } });
   }
 
-  /** Creates and runs a job (and, for a script, its child jobs). */
+  /** Creates a job and starts it: at once with the handlers, in the background with the engine. */
   private insertJob(path: string, body: unknown): FakeJob {
     const b = body as { jobReference?: { jobId?: string; location?: string }; configuration?: { query?: { query?: string; queryParameters?: Array<{ name: string; parameterType: unknown; parameterValue: unknown }> } } };
     const jobId = b.jobReference?.jobId ?? `fake_${this.jobs.size + 1}`;
     const sql = b.configuration?.query?.query ?? '';
     const params = Object.fromEntries((b.configuration?.query?.queryParameters ?? []).map((p) => [p.name, { parameterType: p.parameterType, parameterValue: p.parameterValue }]));
     const job = this.newJob(jobId, projectOf(path), b.jobReference?.location ?? 'US', sql, undefined, undefined);
-    const injected = this.jobFailures.shift();
-    if (injected) {
-      job.error = injected;
+    const failureAt = this.jobFailures.findIndex((f) => f.match(sql));
+    if (failureAt >= 0) {
+      job.error = (this.jobFailures.splice(failureAt, 1)[0] as { error: FakeError }).error;
+      this.finish(job);
       return job;
     }
-    const statements = splitScript(sql);
-    if (statements.length <= 1) {
-      this.run(job, { sql, jobId, parentJobId: undefined, params });
+    if (this.engineState) {
+      job.state = 'RUNNING';
+      job.done = this.runOnEngine(this.engineState, job, params).catch((err: unknown) => {
+        job.error ??= { code: 500, reason: 'internalError', message: `fake BigQuery engine: ${errorMessage(err)}` };
+      }).finally(() => this.finish(job));
       return job;
+    }
+    this.runOnHandlers(job, params);
+    this.finish(job);
+    return job;
+  }
+
+  private finish(job: FakeJob): void {
+    job.state = 'DONE';
+    if (!job.error && job.warnings.length > 0) this.warned.push({ jobId: job.jobId, warnings: job.warnings });
+  }
+
+  /** Handlers: runs each statement through `onQuery` (a script's statements as child jobs). */
+  private runOnHandlers(job: FakeJob, params: FakeStatement['params']): void {
+    const statements = splitScript(job.sql);
+    if (statements.length <= 1) {
+      this.run(job, { sql: job.sql, jobId: job.jobId, parentJobId: undefined, params });
+      return;
     }
     job.result = { statementType: 'SCRIPT' };
     statements.forEach((st, i) => {
-      const child = this.newJob(`script_job_${jobId}_${i}`, job.projectId, job.location, st.sql, jobId, st.line);
+      const child = this.newJob(`script_job_${job.jobId}_${i}`, job.projectId, job.location, st.sql, job.jobId, st.line);
       job.children.push(child.jobId);
       const control = /^(BEGIN|COMMIT|ROLLBACK)\s+TRANSACTION$/i.exec(st.sql);
       if (control) {
@@ -241,20 +404,128 @@ export class FakeBigQuery {
         return;
       }
       if (job.error) return;
-      this.run(child, { sql: st.sql, jobId: child.jobId, parentJobId: jobId, params });
+      this.run(child, { sql: st.sql, jobId: child.jobId, parentJobId: job.jobId, params });
       if (child.error) job.error = child.error;
+      else job.warnings.push(...child.warnings);
+      this.finish(child);
     });
-    return job;
   }
 
   private run(job: FakeJob, st: FakeStatement): void {
     const out = this.handler(st);
     if (out && 'error' in out) job.error = out.error;
-    else job.result = { statementType: statementTypeOf(st.sql), ...(out ?? {}) };
+    else {
+      job.result = { statementType: statementTypeOf(st.sql), ...(out ?? {}) };
+      job.warnings.push(...this.warningsFor(st.sql));
+    }
+  }
+
+  private warningsFor(sql: string): FakeWarning[] {
+    return [...this.jobWarnings.filter((w) => w.match(sql)).map((w) => w.warning), ...(this.engineState?.hiddenWarnings(sql) ?? [])];
+  }
+
+  /** Engine: a statement runs on its own connection; a script runs its statements as child jobs on one connection. */
+  private async runOnEngine(engine: FakeBigQueryEngine, job: FakeJob, params: FakeStatement['params']): Promise<void> {
+    await engine.flushDue();
+    const statements = splitScript(job.sql);
+    if (statements.length <= 1) {
+      const table = mutatedTable(job.sql);
+      if (table) await engine.waitUntilFree(table);
+      try {
+        const out = await engine.withConnection((conn) => engine.execute(conn, job.sql, params));
+        job.result = { statementType: statementTypeOf(job.sql), ...out };
+        job.warnings.push(...this.warningsFor(job.sql));
+      } catch (err) {
+        job.error = { code: 400, reason: 'invalidQuery', message: errorMessage(err) };
+      }
+      return;
+    }
+    job.result = { statementType: 'SCRIPT' };
+    const tx: FakeTransaction = { jobId: job.jobId, tables: [], outcome: 'running', began: ++this.events, ended: null };
+    await engine.withConnection(async (conn) => {
+      let open = false;
+      try {
+        for (const [i, st] of statements.entries()) {
+          const child = this.newJob(`script_job_${job.jobId}_${i}`, job.projectId, job.location, st.sql, job.jobId, st.line);
+          job.children.push(child.jobId);
+          child.state = 'RUNNING';
+          try {
+            const control = /^(BEGIN|COMMIT|ROLLBACK)\s+TRANSACTION$/i.exec(st.sql)?.[1]?.toUpperCase();
+            if (control) {
+              child.result = { statementType: `${control}_TRANSACTION` };
+              if (control === 'BEGIN') {
+                await conn.run('BEGIN TRANSACTION');
+                open = true;
+                this.transactions.push(tx);
+              } else if (control === 'COMMIT') {
+                await this.beforeCommit(job);
+                await conn.run('COMMIT');
+                open = false;
+                tx.outcome = 'committed';
+              } else {
+                await conn.run('ROLLBACK');
+                open = false;
+              }
+              continue;
+            }
+            const table = mutatedTable(st.sql);
+            if (table && open) {
+              const heldBy = engine.claim(table, job.jobId);
+              if (heldBy !== null) {
+                // https://cloud.google.com/bigquery/docs/transactions#transaction_concurrency: "Conflicting transactions are
+                // cancelled." The job fails with invalidQuery; running it again once the other has ended succeeds.
+                this.conflicts.push({ jobId: job.jobId, table, heldBy });
+                tx.outcome = 'cancelled_by_conflict';
+                throw Object.assign(new Error(`Transaction is aborted due to concurrent update against table ${table.replace('.', ':')}. Transaction ID: ${job.jobId}`), { fake: true });
+              }
+              if (!tx.tables.includes(table)) tx.tables.push(table);
+            } else if (table) {
+              await engine.waitUntilFree(table);
+            }
+            const out = await engine.execute(conn, st.sql, params);
+            child.result = { statementType: statementTypeOf(st.sql), ...out };
+            child.warnings.push(...this.warningsFor(st.sql));
+            job.warnings.push(...child.warnings.filter((w) => !job.warnings.some((x) => x.message === w.message)));
+          } catch (err) {
+            child.error = { code: 400, reason: 'invalidQuery', message: errorMessage(err) };
+            job.error = child.error;
+            throw err;
+          } finally {
+            this.finish(child);
+          }
+        }
+      } catch {
+        if (tx.outcome === 'running') tx.outcome = 'failed';
+        if (open) await conn.run('ROLLBACK').catch(() => undefined);
+      } finally {
+        engine.releaseClaims(job.jobId);
+        tx.ended = ++this.events;
+      }
+    });
+  }
+
+  /** A transaction about to commit waits here (transactionDelayMs, holdTransactions) still holding its tables. */
+  private async beforeCommit(job: FakeJob): Promise<void> {
+    const cancelled = new Promise<void>((resolve) => (job.wake = resolve));
+    if (this.transactionDelayMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, this.transactionDelayMs))), cancelled]);
+      clearTimeout(timer);
+    }
+    const gate = this.gate;
+    if (gate) {
+      gate.waiting.add(job.jobId);
+      await Promise.race([gate.opened, cancelled]);
+      gate.waiting.delete(job.jobId);
+    }
+    if (job.cancelled) throw new Error('Job execution was cancelled: User requested cancellation');
   }
 
   private newJob(jobId: string, projectId: string, location: string, sql: string, parentJobId: string | undefined, startLine: number | undefined): FakeJob {
-    const job: FakeJob = { jobId, projectId, location, sql, parentJobId, created: ++this.clock, result: {}, error: undefined, startLine, children: [], pendingPolls: parentJobId ? 0 : this.pendingPolls, cancelled: false };
+    const job: FakeJob = {
+      jobId, projectId, location, sql, parentJobId, created: ++this.clock, result: {}, error: undefined, warnings: [], startLine, children: [],
+      pendingPolls: parentJobId ? 0 : this.pendingPolls, cancelled: false, state: 'DONE', done: Promise.resolve(),
+    };
     this.jobs.set(jobId, job);
     return job;
   }
@@ -271,10 +542,12 @@ export class FakeBigQuery {
       statistics.scriptStatistics = { evaluationKind: 'STATEMENT', stackFrames: [{ startLine: job.startLine, startColumn: 1, text: job.sql }] };
     }
     if (job.children.length > 0) statistics.numChildJobs = String(job.children.length);
-    const status: Record<string, unknown> = { state: 'DONE' };
-    if (job.error) {
+    const status: Record<string, unknown> = { state: job.state };
+    if (job.state === 'DONE' && job.error) {
       status.errorResult = { reason: job.error.reason, message: job.error.message };
       status.errors = [{ reason: job.error.reason, message: job.error.message }];
+    } else if (job.state === 'DONE' && job.warnings.length > 0) {
+      status.errors = job.warnings.map((w) => ({ reason: w.reason, message: w.message }));
     }
     return {
       kind: 'bigquery#job',
@@ -282,7 +555,7 @@ export class FakeBigQuery {
       jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
       configuration: { query: { query: job.sql } },
       status,
-      state: 'DONE',
+      state: job.state,
       statistics,
     };
   }
@@ -305,6 +578,12 @@ export class FakeBigQuery {
       await new Promise((resolve) => setTimeout(resolve, 10));
       return send(res, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: false });
     }
+    if (job.state === 'RUNNING') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([job.done, new Promise((resolve) => (timer = setTimeout(resolve, LONG_POLL_MS)))]);
+      clearTimeout(timer);
+      if (job.state === 'RUNNING') return send(res, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: false });
+    }
     if (job.error) return send(res, job.error.code, errorBody(job.error));
     const fields = job.result.schema ?? [];
     const all = job.result.rows ?? [];
@@ -316,6 +595,7 @@ export class FakeBigQuery {
     if (all.length > 0) body.rows = all.slice(start, end).map((row) => encodeRow(fields, row, micros));
     if (end < all.length) body.pageToken = String(end);
     if (job.result.affectedRows !== undefined) body.numDmlAffectedRows = String(job.result.affectedRows);
+    if (job.warnings.length > 0) body.errors = job.warnings.map((w) => ({ reason: w.reason, message: w.message }));
     send(res, 200, body);
   }
 
@@ -335,10 +615,11 @@ export class FakeBigQuery {
     const job = this.job(path);
     if (!job) return this.notFound(res, path);
     job.cancelled = true;
+    job.wake?.();
     send(res, 200, { kind: 'bigquery#jobCancelResponse', job: this.resource(job) });
   }
 
-  private insertAll(res: ServerResponse, path: string, body: unknown): void {
+  private async insertAll(res: ServerResponse, path: string, body: unknown): Promise<void> {
     const m = /^\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(path);
     const table = m ? `${m[1]}.${m[2]}.${m[3]}` : path;
     const b = body as { rows?: Array<{ insertId?: string; json: Record<string, unknown> }>; skipInvalidRows?: boolean };
@@ -352,10 +633,21 @@ export class FakeBigQuery {
       keep = [];
     }
     const stored = this.tables.get(table) ?? [];
+    const fresh: typeof keep = [];
     for (const row of keep) {
-      if (row.insertId !== undefined && stored.some((s) => s.insertId === row.insertId)) continue; // best-effort dedupe
-      stored.push(row);
+      // insertId dedupe (see dedupeInsertIds).
+      if (this.dedupeInsertIds && row.insertId !== undefined && (stored.some((s) => s.insertId === row.insertId) || fresh.some((s) => s.insertId === row.insertId))) continue;
+      fresh.push(row);
     }
+    if (this.engineState && fresh.length > 0) {
+      try {
+        await this.engineState.store(table, fresh);
+      } catch (err) {
+        const reason = /Not found: Table/.test(errorMessage(err)) ? 'notFound' : 'invalid';
+        return send(res, 200, { kind: 'bigquery#tableDataInsertAllResponse', insertErrors: rows.map((_, index) => ({ index, errors: [{ reason, message: errorMessage(err) }] })) });
+      }
+    }
+    stored.push(...fresh);
     this.tables.set(table, stored);
     send(res, 200, insertErrors.length > 0 ? { kind: 'bigquery#tableDataInsertAllResponse', insertErrors } : { kind: 'bigquery#tableDataInsertAllResponse' });
   }

@@ -28,16 +28,25 @@ export interface ServiceProcess {
   stop: () => Promise<number | null>;
 }
 
-/**
- * Starts `<dir>/dist/services/<service>/main.js` on a loopback port (a free one unless `opts.port`: a restart keeps its
- * address, which the other process was configured with) and waits until /ready answers 200; `onOutput` sees the output so
- * far while it boots.
- */
-export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: { port?: number; onOutput?: (text: string) => void } = {}): Promise<ServiceProcess> {
+export interface BootOptions {
+  /** The command, as an image's CMD (`node` is this node). Default: `node dist/services/<service>/main.js`. */
+  cmd?: readonly string[];
+  /** Wait until /ready answers 200 (default), or only until the process answers HTTP at all (`listening`). */
+  until?: 'ready' | 'listening';
+  /** This loopback port instead of a free one: a restart keeps its address, which the other process was configured with. */
+  port?: number;
+  /** Sees the output so far, while the service boots and after. */
+  onOutput?: (text: string) => void;
+}
+
+/** Starts a service on a loopback port in `dir` and waits until /ready answers 200 (or, with `until: 'listening'`, anything). */
+export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: BootOptions = {}): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, [`dist/services/${service}/main.js`], {
+  const [cmd = 'node', ...args] = opts.cmd ?? ['node', `dist/services/${service}/main.js`];
+  const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
     cwd: dir,
-    env: { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    // The port is this helper's to choose, as Cloud Run's: it overrides a PORT from the image's ENV.
+    env: { ...baseEnv(), LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -57,7 +66,7 @@ export async function bootService(dir: string, service: 'coordinator' | 'worker'
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode} before it was ready: ${out}`);
     const ready = await fetch(`${url}/ready`).then((r) => r.status, () => 0);
-    if (ready === 200) return { child, url, logs: () => out, stop };
+    if (ready === 200 || (opts.until === 'listening' && ready !== 0)) return { child, url, logs: () => out, stop };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');

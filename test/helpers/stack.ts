@@ -23,8 +23,9 @@ export interface TestStackOptions extends Partial<Omit<LocalStackOptions, 'env'>
   env?: Record<string, string>;
 }
 
-export async function startTestStack(worldOpts: TinyWorldOptions, stackOpts: TestStackOptions = {}): Promise<TestStack> {
-  const world = await createTinyWorld(worldOpts);
+/** Starts the stack over a new tiny world, or over `world` when the test built it first (to wire something to its database). */
+export async function startTestStack(worldOpts: TinyWorldOptions | TinyWorld, stackOpts: TestStackOptions = {}): Promise<TestStack> {
+  const world = 'warehouse' in worldOpts ? worldOpts : await createTinyWorld(worldOpts);
   const { wrapWarehouse, maxDeliveryAttempts, env, ...rest } = stackOpts;
   const stack = await startLocalStack({
     duckdb: world.warehouse,
@@ -72,5 +73,14 @@ export async function waitForBatchEnd(t: TestStack, batchId: string, timeoutMs =
     }
     if (Date.now() > deadline) throw new Error(`batch ${batchId} did not end: ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once `check` holds, polling (bounded): for states a test reaches asynchronously. Throws naming `what` otherwise. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -6,10 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BigQueryWarehouse, type BigQueryRetryEvent, type BigQueryWarehouseOptions } from '../../shared/adapters/bigquery/bigquery-warehouse.js';
 import { WarehouseError } from '../../shared/ports/warehouse.js';
 import { renderBigQueryDdl, renderCreateTable } from '../../shared/adapters/bigquery/bigquery-ddl.js';
-import { ALL_TABLES, gamePostponements, oddsApiPlayerPointsProps, predictionStaging } from '../../shared/contracts/tables.js';
+import { ALL_TABLES, gamePostponements, oddsApiPlayerPointsProps, playerPropPredictions, predictionStaging } from '../../shared/contracts/tables.js';
+import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
 import { param, type Row } from '../../shared/ports/warehouse.js';
 import { consolidationStatements } from '../../services/coordinator/batch/merge-sql.js';
 import { FakeBigQuery, staticTokenAuth, type FakeStatement } from '../helpers/fake-bigquery.js';
+import { until } from '../helpers/stack.js';
 
 const PROJECT = 'nba-test-proj';
 let fake: FakeBigQuery;
@@ -402,5 +404,158 @@ describe('lifecycle', () => {
     await wh.close();
     const err = await rejection(wh.query({ name: 'late', sql: 'SELECT 1' }));
     expect(err.code).toBe('CLOSED');
+  });
+});
+
+describe('warnings on a successful job', () => {
+  it('are read from getQueryResults errors and from a transaction’s child jobs, and the job still succeeds', async () => {
+    fake.warnJobs((sql) => sql.includes('prediction_staging'), { reason: 'streamingBuffer', message: 'buffered data may be temporarily unavailable' });
+    fake.onQuery(() => ({ schema: [{ name: 'n', type: 'INTEGER' }], rows: [{ n: 3 }] }));
+    const staged = await wh.queryWithWarnings({ name: 'count', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}}' });
+    expect(staged).toEqual({ rows: [{ n: 3 }], warnings: ['[streamingBuffer] buffered data may be temporarily unavailable'] });
+    expect(await wh.queryWithWarnings({ name: 'other', sql: 'SELECT COUNT(*) AS n FROM {{nba_raw.nbac_schedule}}' })).toEqual({ rows: [{ n: 3 }], warnings: [] });
+
+    fake.onQuery((st) => (st.sql.startsWith('MERGE') ? { affectedRows: 2 } : st.sql.startsWith('UPDATE') ? { affectedRows: 0 } : { schema: [{ name: 'rows_accounted', type: 'INTEGER' }], rows: [{ rows_accounted: 2 }] }));
+    const tx = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
+    expect(tx.statements.map((s) => s.affectedRows)).toEqual([2, 0, 0]);
+    expect(tx.warnings).toEqual(['[streamingBuffer] buffered data may be temporarily unavailable']);
+    // The MERGE and UPDATE children read staging and carry the warning; the count (and BEGIN/COMMIT) do not.
+    expect(fake.warned.filter((w) => w.jobId.startsWith('script_job_')).map((w) => w.jobId.replace(/^script_job_.*_(\d+)$/, 'statement $1'))).toEqual(['statement 1', 'statement 2']);
+  });
+});
+
+describe('engine: jobs run on DuckDB', () => {
+  let duck: DuckDbWarehouse;
+  let now: number;
+  const STAGING = `${PROJECT}.nba_predictions.prediction_staging`;
+  const PREDICTIONS = `${PROJECT}.nba_predictions.player_prop_predictions`;
+
+  beforeEach(async () => {
+    duck = await DuckDbWarehouse.open({ path: ':memory:' });
+    await duck.ensureTables([predictionStaging, playerPropPredictions]);
+    now = Date.parse('2025-01-15T12:00:00Z');
+    fake.attachEngine(duck, () => now);
+  });
+
+  afterEach(async () => {
+    await duck.close();
+  });
+
+  const stagedCount = (batchId = 'b1') =>
+    wh.queryWithWarnings({ name: 'consolidate.staged_count', sql: 'SELECT COUNT(DISTINCT prediction_id) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch_id', params: { batch_id: param.string(batchId) } });
+
+  it('stores insertAll rows in the DuckDB table once per insertId, and answers queries with typed rows', async () => {
+    const req = { name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { current_points_line: null, is_active: false })], idColumns: ['prediction_id'] };
+    await wh.insert(req);
+    await wh.insert(req); // a redelivered write: same insertIds
+    expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}}' })).toEqual([{ n: 2 }]);
+    const rows = await wh.query({
+      name: 'read',
+      sql: 'SELECT prediction_id, game_date, predicted_points, current_points_line, is_active, created_at FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @b ORDER BY prediction_id',
+      params: { b: param.string('b1') },
+    });
+    expect(rows).toEqual([
+      { prediction_id: 'p1', game_date: '2025-01-15', predicted_points: 27.3, current_points_line: 25.5, is_active: true, created_at: '2025-01-15T10:30:45.123456Z' },
+      { prediction_id: 'p2', game_date: '2025-01-15', predicted_points: 27.3, current_points_line: null, is_active: false, created_at: '2025-01-15T10:30:45.123456Z' },
+    ]);
+    expect(await stagedCount()).toEqual({ rows: [{ n: 2 }], warnings: [] });
+  });
+
+  it('runs the consolidation transaction as one script: the MERGE writes the rows, each statement reports its count', async () => {
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { player_lookup: 'stephcurry' })], idColumns: ['prediction_id'] });
+    const tx = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
+    expect(tx).toEqual({ statements: [{ affectedRows: 2, rows: [] }, { affectedRows: 0, rows: [] }, { affectedRows: 0, rows: [{ rows_accounted: 2 }] }], warnings: [] });
+    expect(await duck.query({ name: 'merged', sql: 'SELECT prediction_id, player_lookup, is_active FROM {{nba_predictions.player_prop_predictions}} ORDER BY prediction_id' })).toEqual([
+      { prediction_id: 'p1', player_lookup: 'lebronjames', is_active: true },
+      { prediction_id: 'p2', player_lookup: 'stephcurry', is_active: true },
+    ]);
+    expect(fake.transactions).toEqual([{ jobId: fake.insertedJobs()[0]!.jobReference.jobId, tables: [PREDICTIONS], outcome: 'committed', began: 1, ended: 2 }]);
+  });
+
+  it('a failing statement fails the script and rolls the transaction back', async () => {
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1')], idColumns: ['prediction_id'] });
+    const [merge] = consolidationStatements('2025-01-15', 'b1', '');
+    const err = await rejection(wh.transaction('tx', [merge!, { name: 'bad', sql: 'UPDATE {{nba_predictions.player_prop_predictions}} SET nope = 1 WHERE TRUE' }]));
+    expect(err).toMatchObject({ code: 'QUERY_FAILED', reasons: ['invalidQuery'] });
+    expect(err.message).toContain('nope');
+    expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([{ n: 0 }]);
+    expect(fake.transactions.map((t) => t.outcome)).toEqual(['failed']);
+  });
+
+  it('streaming buffer: rows held back for a chosen time are missing from queries, which succeed with a warning', async () => {
+    fake.hideStreamedRows({ table: 'nba_predictions.prediction_staging', forMs: 90_000 });
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2')], idColumns: ['prediction_id'] });
+    const warning = `[streamingBuffer] Table ${PROJECT}:nba_predictions.prediction_staging: buffered data may be temporarily unavailable to this query (streaming buffer)`;
+    expect(await stagedCount()).toEqual({ rows: [{ n: 0 }], warnings: [warning] });
+    now += 89_999;
+    expect(await stagedCount()).toEqual({ rows: [{ n: 0 }], warnings: [warning] });
+    now += 1;
+    expect(await stagedCount()).toEqual({ rows: [{ n: 2 }], warnings: [] });
+    expect(fake.tables.get(STAGING)).toHaveLength(2);
+  });
+
+  it('streaming buffer: chosen rows held back until told; a MERGE meanwhile merges only what is visible and says so', async () => {
+    const hold = fake.hideStreamedRows({ where: (row) => row.player_lookup === 'stephcurry' });
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { player_lookup: 'stephcurry' })], idColumns: ['prediction_id'] });
+    expect(hold.hiddenRows).toBe(1);
+    expect((await stagedCount()).rows).toEqual([{ n: 1 }]);
+    const tx = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
+    expect(tx.statements[0]!.affectedRows).toBe(1);
+    expect(tx.warnings).toEqual([expect.stringContaining('buffered data may be temporarily unavailable')]);
+    await hold.reveal();
+    expect(hold.hiddenRows).toBe(0);
+    expect(await stagedCount()).toEqual({ rows: [{ n: 2 }], warnings: [] });
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p3', { player_lookup: 'stephcurry' })], idColumns: ['prediction_id'] });
+    expect((await stagedCount()).rows).toEqual([{ n: 3 }]); // the hold ended with reveal()
+  });
+
+  it('cancels a transaction that mutates a table a running transaction mutates, with BigQuery’s error; it succeeds once the other ended', async () => {
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
+    const once = open({ retry: { maxAttempts: 1 } });
+    const hold = fake.holdTransactions();
+    const first = wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
+    await until('the first transaction waits at its COMMIT', () => hold.waiting.length === 1);
+    const err = await rejection(once.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', '')));
+    expect(err).toMatchObject({ code: 'TRANSACTION_CONFLICT', retryable: true, reasons: ['invalidQuery'] });
+    expect(err.message).toContain(`Transaction is aborted due to concurrent update against table ${PROJECT}:nba_predictions.player_prop_predictions`);
+    const [a, b] = fake.insertedJobs().map((j) => j.jobReference.jobId);
+    expect(fake.conflicts).toEqual([{ jobId: b, table: PREDICTIONS, heldBy: a }]);
+    // A transaction that only reads the table, or a query outside a transaction, is not cancelled.
+    expect(await once.query({ name: 'read', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([{ n: 0 }]);
+    hold.release();
+    expect((await first).statements[0]!.affectedRows).toBe(1);
+    expect((await once.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', ''))).statements[0]!.affectedRows).toBe(1);
+    expect(fake.transactions.map((t) => t.outcome)).toEqual(['committed', 'cancelled_by_conflict', 'committed']);
+    await once.close();
+  });
+
+  it('a transaction can be made to take a chosen time: of two started together, the one that comes second is cancelled', async () => {
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
+    fake.transactionDelayMs = 1_000;
+    const once = open({ retry: { maxAttempts: 1 } });
+    const results = await Promise.allSettled([
+      once.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', '')),
+      once.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', '')),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(fake.transactions.map((x) => x.outcome).sort()).toEqual(['cancelled_by_conflict', 'committed']);
+    expect(fake.conflicts).toHaveLength(1);
+    await once.close();
+  });
+
+  it('the adapter re-runs a cancelled transaction (a new job) until the other has committed', async () => {
+    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
+    const patient = open({ retry: { maxAttempts: 20, initialDelayMs: 5, maxDelayMs: 20 } });
+    const hold = fake.holdTransactions();
+    const first = wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
+    await until('the first transaction waits at its COMMIT', () => hold.waiting.length === 1);
+    const second = patient.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', ''));
+    await until('the second transaction was cancelled once', () => fake.conflicts.length >= 1);
+    hold.release();
+    await first;
+    expect((await second).statements[0]!.affectedRows).toBe(1);
+    expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([{ n: 2 }]);
+    expect(fake.transactions.filter((t) => t.outcome === 'committed')).toHaveLength(2);
+    await patient.close();
   });
 });

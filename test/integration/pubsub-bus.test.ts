@@ -97,7 +97,7 @@ describe.skipIf(skip)('pubsub bus on the emulator', () => {
     await bus.close();
     expect((await pending).every((o) => o.ok)).toBe(true);
     await reader.waitFor(3);
-    expect(await bus.publish(reader.name, [{ data: { n: 4 } }])).toEqual([{ ok: false, error: `publish to ${reader.name} refused: pubsub bus closed` }]);
+    expect(await bus.publish(reader.name, [{ data: { n: 4 } }])).toEqual([{ ok: false, error: `publish to ${reader.name} refused: pubsub bus closed`, retryable: true }]);
     await reader.close();
   });
 

@@ -34,6 +34,19 @@ describe('dependency direction', () => {
     expect(violations).toEqual([]);
   });
 
+  it('domain code speaks outcomes, not HTTP: no status code, no HTTP error type in a domain folder', () => {
+    const violations: string[] = [];
+    for (const dir of DOMAIN_DIRS) {
+      for (const file of files(join(root, dir))) {
+        const source = readFileSync(file, 'utf8');
+        for (const pattern of [/httpStatus/, /\bAppError\b/, /\bres\.status\(/, /\b(?:status|http)\s*:\s*[1-5]\d\d\b/]) {
+          if (pattern.test(source)) violations.push(`${relative(root, file)} matches ${pattern}`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('nothing outside config and composition roots reads process.env', () => {
     const allowed = new Set(['services/coordinator/main.ts', 'services/worker/main.ts', 'shared/config/common.ts']);
     const offenders = ['services', 'shared']

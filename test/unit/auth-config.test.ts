@@ -80,14 +80,14 @@ describe('push-auth configuration', () => {
   });
 
   it('builds the policy from the audience and the service accounts (oidc by default, iam on request)', () => {
-    const env = { GCP_PROJECT_ID: 'nba-props', PUSH_AUTH_AUDIENCE: 'https://w.run.app/predict', PUSH_AUTH_SERVICE_ACCOUNTS: 'push@nba-props.iam.gserviceaccount.com' };
+    const env = { GCP_PROJECT_ID: 'nba-props', BIGQUERY_LOCATION: 'US', PUSH_AUTH_AUDIENCE: 'https://w.run.app/predict', PUSH_AUTH_SERVICE_ACCOUNTS: 'push@nba-props.iam.gserviceaccount.com' };
     const policy = { audience: ['https://w.run.app/predict'], allowedEmails: ['push@nba-props.iam.gserviceaccount.com'] };
     expect(pushAuthConfig(loadWorkerConfig(env))).toEqual({ mode: 'oidc', policy });
     expect(pushAuthConfig(loadWorkerConfig({ ...env, PUSH_AUTH: 'iam' }))).toEqual({ mode: 'iam', policy });
   });
 
   it('PUSH_AUTH=disabled opens it explicitly, even in a GCP project; PUSH_AUTH=oidc without settings fails', () => {
-    expect(pushAuthConfig(loadWorkerConfig({ GCP_PROJECT_ID: 'nba-props', PUSH_AUTH: 'disabled' }))).toEqual({ mode: 'disabled', explicit: true });
+    expect(pushAuthConfig(loadWorkerConfig({ GCP_PROJECT_ID: 'nba-props', BIGQUERY_LOCATION: 'US', PUSH_AUTH: 'disabled' }))).toEqual({ mode: 'disabled', explicit: true });
     expect(() => loadWorkerConfig({ PUSH_AUTH: 'oidc' })).toThrow(/PUSH_AUTH_AUDIENCE: required: PUSH_AUTH=oidc/);
     expect(() => loadWorkerConfig({ PUSH_AUTH: 'sometimes' })).toThrow(/PUSH_AUTH/);
   });

@@ -1,73 +1,136 @@
 /**
- * The Google Cloud setup plan, run against stand-in `gcloud` and `bq` executables on PATH that record their arguments and
- * answer `describe` from a list of resources that "exist": a re-run creates only what is missing, and --dry-run runs nothing.
+ * The Google Cloud setup plan, run against stand-in `gcloud` and `bq` executables (test/helpers/fake-cloud.ts) that record
+ * their arguments and answer reads with resources in the shapes Google returns them (`--format=json`). Checks that a first
+ * run creates everything, a re-run converges (updates what differs, refuses what it must not touch, waits for what Google
+ * builds, retries what IAM has not propagated, removes stale project roles) and --dry-run runs nothing.
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSetupPlan, type SetupOptions } from '../../bin/setup/plan.js';
-import { runPlan, shellLine } from '../../bin/setup/run-plan.js';
+import { runPlan, shellLine, type RunOptions } from '../../bin/setup/run-plan.js';
+import { parseSetupArgs } from '../../bin/setup/args.js';
 import { renderBigQueryDdl } from '../../shared/adapters/bigquery/bigquery-ddl.js';
 import { PRODUCT_TABLES } from '../../shared/contracts/tables.js';
+import { fakeCloud, type FakeCloud } from '../helpers/fake-cloud.js';
+
+const P = 'nba-props';
+const COORD = 'https://prediction-coordinator-prod-123456.us-west2.run.app';
+const WORKER = 'https://prediction-worker-prod-123456.us-west2.run.app';
+const sa = (id: string) => `${id}@${P}.iam.gserviceaccount.com`;
 
 const options: SetupOptions = {
-  projectId: 'nba-props',
+  projectId: P,
   projectNumber: '123456',
   region: 'us-west2',
   location: 'US',
   suffix: '-prod',
-  coordinatorUrl: 'https://prediction-coordinator-prod-abc.a.run.app',
-  workerUrl: 'https://prediction-worker-prod-abc.a.run.app',
-  ddl: renderBigQueryDdl(PRODUCT_TABLES, { projectId: 'nba-props', location: 'US' }),
-  modelBucket: 'nba-props-models',
+  coordinatorUrl: COORD,
+  workerUrl: WORKER,
+  ddl: renderBigQueryDdl(PRODUCT_TABLES, { projectId: P, location: 'US' }),
+  modelBucket: 'nba-props-nba-models',
+  buildBucket: 'nba-props-nba-build',
+  firestoreDatabase: '(default)',
   startSchedule: '0 10 * * *',
   maxDeliveryAttempts: 5,
 };
 
-/** A bin dir with `gcloud` and `bq` scripts: every call is appended to calls.log; `describe` succeeds for names in exists.txt. */
-function fakeCloud(existing: string[]): { env: NodeJS.ProcessEnv; calls: () => string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-cloud-'));
-  writeFileSync(join(dir, 'exists.txt'), `${existing.join('\n')}\n`);
-  const script = `#!/bin/sh
-echo "$(basename "$0") $*" >> "${dir}/calls.log"
-case "$*" in
-  *"indexes composite create"*)
-    if grep -qx "firestore-indexes" "${dir}/exists.txt"; then echo "ALREADY_EXISTS: index already exists" >&2; exit 1; fi
-    exit 0 ;;
-  *" describe "*)
-    for name in $(cat "${dir}/exists.txt"); do
-      case " $* " in *" $name "*) exit 0 ;; esac
-    done
-    echo "NOT_FOUND" >&2; exit 1 ;;
-esac
-exit 0
-`;
-  for (const bin of ['gcloud', 'bq']) {
-    writeFileSync(join(dir, bin), script);
-    chmodSync(join(dir, bin), 0o755);
-  }
-  return {
-    env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` },
-    calls: () => (existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n') : []),
-  };
+const plan = buildSetupPlan(options);
+const lines = plan.flatMap((s) => (s.run ? [shellLine(s.run)] : []));
+
+/** A push subscription as `gcloud pubsub subscriptions describe --format=json` shows it. */
+const subscription = (name: string, topic: string, endpoint: string, audience: string, ack: number) => ({
+  name: `projects/${P}/subscriptions/${name}`,
+  topic: `projects/${P}/topics/${topic}`,
+  pushConfig: { pushEndpoint: endpoint, oidcToken: { serviceAccountEmail: sa('prediction-pubsub-push'), audience } },
+  ackDeadlineSeconds: ack,
+  deadLetterPolicy: { deadLetterTopic: `projects/${P}/topics/${topic}-dlq`, maxDeliveryAttempts: 5 },
+  retryPolicy: { minimumBackoff: '10s', maximumBackoff: '600s' },
+  messageRetentionDuration: '604800s',
+  state: 'ACTIVE',
+});
+
+/** A Scheduler HTTP job as `gcloud scheduler jobs describe --format=json` shows it. */
+const job = (name: string, schedule: string, path: string, body: string, deadline: string) => ({
+  name: `projects/${P}/locations/us-west2/jobs/${name}`,
+  schedule,
+  timeZone: 'America/New_York',
+  httpTarget: {
+    uri: `${COORD}${path}`,
+    httpMethod: 'POST',
+    headers: { 'Content-Type': 'application/json', 'User-Agent': 'Google-Cloud-Scheduler' },
+    body: Buffer.from(body).toString('base64'),
+    oidcToken: { serviceAccountEmail: sa('prediction-scheduler'), audience: COORD },
+  },
+  attemptDeadline: deadline,
+  retryConfig: { retryCount: 2, minBackoffDuration: '60s', maxBackoffDuration: '3600s', maxDoublings: 5, maxRetryDuration: '0s' },
+  state: 'ENABLED',
+});
+
+const index = (first: string, state: string) => ({
+  name: `projects/${P}/databases/(default)/collectionGroups/batches/indexes/CICAg${first}`,
+  queryScope: 'COLLECTION',
+  fields: [
+    { fieldPath: first, order: 'ASCENDING' },
+    { fieldPath: 'started_at', order: 'DESCENDING' },
+    { fieldPath: '__name__', order: 'DESCENDING' },
+  ],
+  state,
+});
+
+/** The project IAM policy after a setup: only the project-level roles the plan gives its accounts. */
+const policy = (extra: Array<{ role: string; members: string[]; condition?: { expression: string; title: string } }> = []) => ({
+  bindings: [
+    { role: 'roles/bigquery.jobUser', members: [`serviceAccount:${sa('prediction-coordinator')}`, `serviceAccount:${sa('prediction-worker')}`] },
+    { role: 'roles/datastore.user', members: [`serviceAccount:${sa('prediction-coordinator')}`], condition: { expression: `resource.name=="projects/${P}/databases/(default)"`, title: 'firestore-default-only' } },
+    { role: 'roles/logging.logWriter', members: [`serviceAccount:${sa('prediction-build')}`] },
+    { role: 'roles/owner', members: ['user:owner@example.com'] },
+    ...extra,
+  ],
+  etag: 'BwX1',
+});
+
+/** Everything setup makes, as Google would describe it after a first run. */
+function existingProject(): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (const id of ['prediction-coordinator', 'prediction-worker', 'prediction-pubsub-push', 'prediction-scheduler', 'prediction-build']) r[`iam service-accounts describe ${sa(id)}`] = { email: sa(id) };
+  r['artifacts repositories describe nba-predictions'] = { name: 'nba-predictions' };
+  r['storage buckets describe gs://nba-props-nba-models'] = { name: 'nba-props-nba-models' };
+  r['storage buckets describe gs://nba-props-nba-build'] = { name: 'nba-props-nba-build' };
+  r['firestore databases describe --database=(default)'] = { name: `projects/${P}/databases/(default)`, locationId: 'nam5', type: 'FIRESTORE_NATIVE' };
+  r['firestore indexes composite list --database=(default)'] = [index('state', 'READY'), index('game_date', 'READY')];
+  r['secrets describe coordinator-api-key'] = { name: `projects/${P}/secrets/coordinator-api-key` };
+  for (const t of ['prediction-request-prod', 'prediction-ready-prod', 'nba-phase5-predictions-complete', 'prediction-request-prod-dlq', 'prediction-ready-prod-dlq']) r[`pubsub topics describe ${t}`] = { name: `projects/${P}/topics/${t}` };
+  r['pubsub subscriptions describe prediction-request-prod-push'] = subscription('prediction-request-prod-push', 'prediction-request-prod', `${WORKER}/predict`, WORKER, 60);
+  r['pubsub subscriptions describe prediction-ready-prod-push'] = subscription('prediction-ready-prod-push', 'prediction-ready-prod', `${COORD}/complete`, COORD, 600);
+  r['pubsub subscriptions describe prediction-request-prod-dlq-sub'] = { name: 'x' };
+  r['pubsub subscriptions describe prediction-ready-prod-dlq-sub'] = { name: 'x' };
+  r['run services describe prediction-coordinator-prod'] = { metadata: { name: 'prediction-coordinator-prod' } };
+  r['run services describe prediction-worker-prod'] = { metadata: { name: 'prediction-worker-prod' } };
+  r[`projects get-iam-policy ${P}`] = policy();
+  r['scheduler jobs describe prediction-start-prod'] = job('prediction-start-prod', '0 10 * * *', '/start', '{"game_date":"TODAY"}', '180s');
+  r['scheduler jobs describe prediction-check-stalled-prod'] = job('prediction-check-stalled-prod', '*/5 * * * *', '/check-stalled', '{}', '600s');
+  return r;
 }
 
-describe('setup plan', () => {
-  const plan = buildSetupPlan(options);
-  const lines = plan.map((s) => shellLine(s.run));
+/** Runs against the fake, with a virtual clock that sleeping advances: a wait that never ends times out at once. */
+const quiet = (cloud: FakeCloud, extra: Partial<RunOptions> = {}): RunOptions => {
+  let clock = 0;
+  return { dryRun: false, out: () => undefined, exec: cloud.exec, now: () => clock, sleep: async (ms) => void (clock += ms), ...extra };
+};
+const creates = (calls: string[]) => calls.filter((c) => / (create|deploy) /.test(c));
+const updates = (calls: string[]) => calls.filter((c) => / update /.test(c) || c.includes('remove-iam-policy-binding'));
 
-  it('creates the request and completion push subscriptions with OIDC, ack deadlines and dead-lettering', () => {
+describe('setup plan: what it makes', () => {
+  it('creates the push subscriptions with OIDC for the service URL as audience, ack deadlines and dead-lettering', () => {
     const create = lines.filter((l) => l.includes('pubsub subscriptions create') && l.includes('push-endpoint'));
     expect(create).toHaveLength(2);
     const request = create.find((l) => l.includes('prediction-request-prod-push'));
-    expect(request).toContain('--push-endpoint=https://prediction-worker-prod-abc.a.run.app/predict');
-    expect(request).toContain('--push-auth-token-audience=https://prediction-worker-prod-abc.a.run.app');
-    expect(request).toContain('--push-auth-service-account=prediction-pubsub-push@nba-props.iam.gserviceaccount.com');
+    expect(request).toContain(`--push-endpoint=${WORKER}/predict`);
+    expect(request).toContain(`--push-auth-token-audience=${WORKER} `);
+    expect(request).toContain(`--push-auth-service-account=${sa('prediction-pubsub-push')}`);
     expect(request).toContain('--dead-letter-topic=prediction-request-prod-dlq');
     expect(request).toContain('--max-delivery-attempts=5');
     const ready = create.find((l) => l.includes('prediction-ready-prod-push'));
-    expect(ready).toContain('--push-endpoint=https://prediction-coordinator-prod-abc.a.run.app/complete');
+    expect(ready).toContain(`--push-endpoint=${COORD}/complete`);
     expect(ready).toContain('--ack-deadline=600');
   });
 
@@ -75,60 +138,218 @@ describe('setup plan', () => {
     const jobs = lines.filter((l) => l.includes('scheduler jobs create http'));
     expect(jobs).toHaveLength(2);
     expect(jobs[0]).toContain("'--schedule=0 10 * * *'");
-    expect(jobs[0]).toContain('--uri=https://prediction-coordinator-prod-abc.a.run.app/start');
+    expect(jobs[0]).toContain(`--uri=${COORD}/start`);
     expect(jobs[1]).toContain("'--schedule=*/5 * * * *'");
     expect(jobs[1]).toContain('/check-stalled');
-    for (const j of jobs) expect(j).toContain('--oidc-token-audience=https://prediction-coordinator-prod-abc.a.run.app');
+    for (const j of jobs) expect(j).toContain(`--oidc-token-audience=${COORD}`);
   });
 
-  it('creates the product datasets and tables through bq, staging partitioned by write time with an expiry', () => {
-    const ddl = plan.filter((s) => s.run[0] === 'bq').map((s) => s.run.at(-1) ?? '');
-    expect(ddl.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(PRODUCT_TABLES.length);
-    const staging = ddl.find((sql) => sql.includes('`nba-props.nba_predictions.prediction_staging`')) ?? '';
+  it('creates the product datasets and tables through bq in the data location, staging partitioned by write time with an expiry', () => {
+    const ddl = plan.filter((s) => s.run?.[0] === 'bq' && !s.run.at(-1)?.startsWith('GRANT')).map((s) => s.run ?? []);
+    for (const argv of ddl) expect(argv).toContain('--location=US');
+    const sql = ddl.map((argv) => argv.at(-1) ?? '');
+    expect(sql.filter((x) => x.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(PRODUCT_TABLES.length);
+    const staging = sql.find((x) => x.includes('`nba-props.nba_predictions.prediction_staging`')) ?? '';
     expect(staging).toMatch(/PARTITION BY DATE\(`created_at`\)/);
-    expect(staging).toMatch(/CLUSTER BY `batch_id`/);
     expect(staging).toMatch(/partition_expiration_days\s*=\s*7/);
-    expect(ddl.find((sql) => sql.includes('player_prop_predictions'))).toMatch(/PARTITION BY `game_date`/);
   });
 
+  it('puts Firestore and the buckets in the location that goes with the BigQuery location', () => {
+    expect(lines.find((l) => l.includes('firestore databases create'))).toContain('--location=nam5');
+    const eu = buildSetupPlan({ ...options, location: 'EU' }).flatMap((s) => (s.run ? [shellLine(s.run)] : []));
+    expect(eu.find((l) => l.includes('firestore databases create'))).toContain('--location=eur3');
+    expect(eu.filter((l) => l.includes('storage buckets create')).every((l) => l.includes('--location=EU'))).toBe(true);
+    const regional = buildSetupPlan({ ...options, location: 'europe-west2' }).flatMap((s) => (s.run ? [shellLine(s.run)] : []));
+    expect(regional.find((l) => l.includes('firestore databases create'))).toContain('--location=europe-west2');
+    expect(() => buildSetupPlan({ ...options, location: 'mars-north1' })).toThrow(/not a supported data location/);
+  });
+
+  it('creates the build account and the two Cloud Run services before granting anything on them', () => {
+    const at = (needle: string) => lines.findIndex((l) => l.includes(needle));
+    expect(at(`service-accounts create prediction-build`)).toBeGreaterThan(-1);
+    expect(at('run deploy prediction-worker-prod')).toBeLessThan(at('run services add-iam-policy-binding prediction-worker-prod'));
+    expect(lines.find((l) => l.includes('run deploy prediction-worker-prod'))).toContain('--no-allow-unauthenticated');
+  });
+});
+
+describe('setup plan: running it', () => {
   it('--dry-run prints every command and runs none', async () => {
-    const cloud = fakeCloud([]);
+    const cloud = fakeCloud({ resources: {} });
     const out: string[] = [];
-    const summary = await runPlan(plan, { dryRun: true, out: (l) => out.push(l), env: cloud.env });
+    const summary = await runPlan(plan, quiet(cloud, { dryRun: true, out: (l) => out.push(l) }));
     expect(cloud.calls()).toEqual([]);
     expect(summary.planned).toBe(plan.length);
     for (const l of lines) expect(out).toContain(l);
   });
 
-  it('creates what is missing and, re-run when everything exists, creates nothing new', async () => {
-    const first = fakeCloud([]);
-    const created = await runPlan(plan, { dryRun: false, out: () => undefined, env: first.env });
-    expect(created.skipped).toBe(0);
-    expect(first.calls().filter((c) => c.includes(' create '))).toHaveLength(plan.filter((s) => s.run.includes('create')).length);
-
-    const existing = ['nba-props', 'prediction-request-prod', 'prediction-ready-prod', 'nba-phase5-predictions-complete', 'prediction-request-prod-dlq', 'prediction-ready-prod-dlq',
-      'prediction-request-prod-push', 'prediction-ready-prod-push', 'prediction-request-prod-dlq-sub', 'prediction-ready-prod-dlq-sub', 'nba-predictions', 'gs://nba-props-models',
-      'coordinator-api-key', '--database=(default)', 'firestore-indexes', 'prediction-start-prod', 'prediction-check-stalled-prod',
-      ...['prediction-coordinator', 'prediction-worker', 'prediction-pubsub-push', 'prediction-scheduler'].map((a) => `${a}@nba-props.iam.gserviceaccount.com`)];
-    const again = fakeCloud(existing);
-    const rerun = await runPlan(plan, { dryRun: false, out: () => undefined, env: again.env });
-    expect(rerun.skipped).toBe(plan.filter((s) => s.check || s.alreadyDone).length);
-    // Only the index creates run again (there is no describe for them); they answer ALREADY_EXISTS and count as in place.
-    expect(again.calls().filter((c) => / create /.test(c) && !c.includes('indexes composite create'))).toEqual([]);
+  it('on a new project creates everything, in order, and waits for nothing it already built', async () => {
+    // Nothing exists; the index list is empty until the creates (which block until built) have run.
+    const fresh = fakeCloud({
+      resources: { 'firestore indexes composite list --database=(default)': [[], [index('state', 'READY')], [index('state', 'READY')], [index('state', 'READY'), index('game_date', 'READY')]], [`projects get-iam-policy ${P}`]: policy() },
+      sequences: ['firestore indexes composite list --database=(default)'],
+    });
+    const summary = await runPlan(plan, quiet(fresh));
+    expect(summary.updated).toBe(0);
+    const made = creates(fresh.calls());
+    expect(made.filter((c) => c.includes('service-accounts create'))).toHaveLength(5);
+    expect(made.filter((c) => c.includes('subscriptions create'))).toHaveLength(4);
+    expect(made.filter((c) => c.includes('scheduler jobs create'))).toHaveLength(2);
+    expect(made.filter((c) => c.includes('run deploy'))).toHaveLength(2);
+    expect(made.filter((c) => c.includes('indexes composite create'))).toHaveLength(2);
+    expect(summary.created).toBe(plan.filter((s) => s.run).length);
   });
 
-  it('treats an index that already exists as in place', async () => {
-    const cloud = fakeCloud([]);
-    const index = plan.find((s) => s.title.startsWith('Firestore index')) ?? { title: 'missing', run: [] };
-    const exists = { ...index, run: ['sh', '-c', 'echo "ERROR: (gcloud) ALREADY_EXISTS: index already exists" >&2; exit 1'] };
-    const summary = await runPlan([exists], { dryRun: false, out: () => undefined, env: cloud.env });
-    expect(summary).toEqual({ created: 0, skipped: 1, planned: 0 });
+  it('re-run on a project that matches the plan creates and updates nothing', async () => {
+    const cloud = fakeCloud({ resources: existingProject() });
+    const summary = await runPlan(plan, quiet(cloud));
+    expect(creates(cloud.calls())).toEqual([]);
+    expect(updates(cloud.calls())).toEqual([]);
+    expect(summary).toMatchObject({ created: expect.any(Number), updated: 0, skipped: plan.filter((s) => s.check).length });
   });
 
-  it('stops at the first failing step and names it', async () => {
-    const cloud = fakeCloud([]);
-    const failing = [{ title: 'a step that fails', run: ['sh', '-c', 'echo boom >&2; exit 3'] }, { title: 'never runs', run: ['gcloud', 'x'] }];
-    await expect(runPlan(failing, { dryRun: false, out: () => undefined, env: cloud.env })).rejects.toThrow(/step 1 \(a step that fails\) failed with exit 3: boom/);
-    expect(cloud.calls()).toEqual([]);
+  it('re-run after the schedule and the target changed updates the Scheduler jobs to the plan, and only them', async () => {
+    const resources = existingProject();
+    resources['scheduler jobs describe prediction-start-prod'] = job('prediction-start-prod', '0 9 * * *', '/start', '{"game_date":"TODAY"}', '180s');
+    const moved = job('prediction-check-stalled-prod', '*/5 * * * *', '/check-stalled', '{}', '600s');
+    moved.httpTarget.uri = 'https://prediction-coordinator-old.a.run.app/check-stalled';
+    resources['scheduler jobs describe prediction-check-stalled-prod'] = moved;
+    const cloud = fakeCloud({ resources });
+    const out: string[] = [];
+    const summary = await runPlan(plan, quiet(cloud, { out: (l) => out.push(l) }));
+    const changed = updates(cloud.calls());
+    expect(changed).toHaveLength(2);
+    expect(changed[0]).toMatch(/^gcloud scheduler jobs update http prediction-start-prod .*--schedule=0 10 \* \* \*/);
+    expect(changed[1]).toMatch(new RegExp(`^gcloud scheduler jobs update http prediction-check-stalled-prod .*--uri=${COORD}/check-stalled`));
+    expect(out).toContain('  differs: schedule: "0 9 * * *" → "0 10 * * *"');
+    expect(summary.updated).toBe(2);
+    expect(creates(cloud.calls())).toEqual([]);
+  });
+
+  it('re-run over an earlier setup’s push subscription (audience = endpoint, 10 s deadline) updates it to the plan', async () => {
+    const resources = existingProject();
+    resources['pubsub subscriptions describe prediction-request-prod-push'] = subscription('prediction-request-prod-push', 'prediction-request-prod', `${WORKER}/predict`, `${WORKER}/predict`, 10);
+    const cloud = fakeCloud({ resources });
+    await runPlan(plan, quiet(cloud));
+    const changed = updates(cloud.calls());
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toContain('pubsub subscriptions update prediction-request-prod-push');
+    expect(changed[0]).toContain(`--push-auth-token-audience=${WORKER} `);
+    expect(changed[0]).toContain('--ack-deadline=60');
+  });
+
+  it('refuses a push subscription attached to another topic, saying how to fix it, and runs nothing after it', async () => {
+    const resources = existingProject();
+    resources['pubsub subscriptions describe prediction-ready-prod-push'] = subscription('prediction-ready-prod-push', 'prediction-ready', `${COORD}/complete`, COORD, 600);
+    const cloud = fakeCloud({ resources });
+    await expect(runPlan(plan, quiet(cloud))).rejects.toThrow(/prediction-ready-prod-push is attached to projects\/nba-props\/topics\/prediction-ready, the plan wants .*delete it \(gcloud pubsub subscriptions delete prediction-ready-prod-push/);
+    expect(cloud.calls().some((c) => c.includes('scheduler jobs'))).toBe(false);
+  });
+
+  it('refuses a Firestore database in Datastore mode with what to do, before touching anything that depends on it', async () => {
+    const resources = existingProject();
+    resources['firestore databases describe --database=(default)'] = { name: `projects/${P}/databases/(default)`, locationId: 'nam5', type: 'DATASTORE_MODE' };
+    const cloud = fakeCloud({ resources });
+    const run = runPlan(plan, quiet(cloud));
+    await expect(run).rejects.toThrow(/Firestore database \(default\) of nba-props is in DATASTORE_MODE, and the batch store needs Native mode/);
+    await expect(runPlan(plan, quiet(fakeCloud({ resources })))).rejects.toThrow(
+      /gcloud firestore databases update --database=\(default\) --type=firestore-native --project nba-props.*--firestore-database=batches.*_FIRESTORE_DATABASE=batches/,
+    );
+    expect(cloud.calls().some((c) => c.includes('indexes composite'))).toBe(false);
+  });
+
+  it('waits for an index Google is still building, and gives up with a message when it never finishes', async () => {
+    const resources = existingProject();
+    resources['firestore indexes composite list --database=(default)'] = [[index('state', 'CREATING'), index('game_date', 'READY')], [index('state', 'CREATING'), index('game_date', 'READY')], [index('state', 'READY'), index('game_date', 'READY')]];
+    const cloud = fakeCloud({ resources, sequences: ['firestore indexes composite list --database=(default)'], failures: [{ match: 'indexes composite create', times: 2, output: 'ERROR: (gcloud.firestore.indexes.composite.create) ALREADY_EXISTS: index already exists' }] });
+    const slept: number[] = [];
+    const out: string[] = [];
+    await runPlan(plan, quiet(cloud, { sleep: async (ms) => void slept.push(ms), out: (l) => out.push(l) }));
+    expect(out.some((l) => l.startsWith('  waiting for index batches(state, started_at) to be READY'))).toBe(true);
+    expect(slept.length).toBeGreaterThan(0);
+
+    let clock = 0;
+    const stuck = existingProject();
+    stuck['firestore indexes composite list --database=(default)'] = [index('state', 'CREATING'), index('game_date', 'READY')];
+    const never = fakeCloud({ resources: stuck, failures: [{ match: 'indexes composite create', times: 5, output: 'ALREADY_EXISTS' }] });
+    await expect(runPlan(plan, quiet(never, { now: () => clock, sleep: async (ms) => void (clock += ms) }))).rejects.toThrow(/timed out after 20 min waiting for index batches\(state, started_at\) to be READY; re-run setup to keep waiting/);
+  });
+
+  it('retries a grant IAM refuses while it propagates a new account, and gives up after about two minutes', async () => {
+    const resources = existingProject();
+    const notYet = `ERROR: (gcloud.pubsub.topics.add-iam-policy-binding) INVALID_ARGUMENT: Service account ${sa('prediction-worker')} does not exist.`;
+    const cloud = fakeCloud({ resources, failures: [{ match: 'topics add-iam-policy-binding prediction-ready-prod --member', times: 2, output: notYet }] });
+    const slept: number[] = [];
+    await runPlan(plan, quiet(cloud, { sleep: async (ms) => void slept.push(ms) }));
+    expect(slept).toEqual([5_000, 10_000]);
+    expect(cloud.calls().filter((c) => c.includes('topics add-iam-policy-binding prediction-ready-prod --member'))).toHaveLength(3);
+
+    const forever = fakeCloud({ resources, failures: [{ match: 'topics add-iam-policy-binding prediction-ready-prod --member', times: 99, output: notYet }] });
+    const waited: number[] = [];
+    await expect(runPlan(plan, quiet(forever, { sleep: async (ms) => void waited.push(ms) }))).rejects.toThrow(/publisher on topic prediction-ready-prod.* failed with exit 1: .*does not exist/);
+    expect(waited.reduce((a, b) => a + b, 0)).toBe(125_000);
+  });
+
+  it('does not retry a refusal that is not propagation (a missing permission fails at once)', async () => {
+    const cloud = fakeCloud({ resources: existingProject(), failures: [{ match: 'secrets add-iam-policy-binding', times: 1, output: 'ERROR: PERMISSION_DENIED: Permission secretmanager.secrets.setIamPolicy denied' }] });
+    const slept: number[] = [];
+    await expect(runPlan(plan, quiet(cloud, { sleep: async (ms) => void slept.push(ms) }))).rejects.toThrow(/step \d+ \(.*secret coordinator-api-key.*\) failed with exit 1: ERROR: PERMISSION_DENIED/);
+    expect(slept).toEqual([]);
+  });
+
+  it('removes the project-wide roles an earlier setup gave its accounts, and keeps the plan’s own', async () => {
+    const resources = existingProject();
+    resources[`projects get-iam-policy ${P}`] = policy([
+      { role: 'roles/bigquery.dataEditor', members: [`serviceAccount:${sa('prediction-coordinator')}`, `serviceAccount:${sa('prediction-worker')}`] },
+      { role: 'roles/run.invoker', members: [`serviceAccount:${sa('prediction-pubsub-push')}`, `serviceAccount:${sa('prediction-scheduler')}`] },
+      { role: 'roles/logging.logWriter', members: [`serviceAccount:${sa('prediction-worker')}`, 'user:someone@example.com'] },
+      { role: 'roles/datastore.user', members: [`serviceAccount:${sa('prediction-coordinator')}`] },
+    ]);
+    const cloud = fakeCloud({ resources });
+    await runPlan(plan, quiet(cloud));
+    const removed = cloud.calls().filter((c) => c.includes('remove-iam-policy-binding'));
+    const who = removed.map((c) => `${/--member=serviceAccount:([^@]+)/.exec(c)?.[1]} ${/--role=(\S+)/.exec(c)?.[1]}`);
+    expect(who.sort()).toEqual(
+      ['prediction-coordinator roles/bigquery.dataEditor', 'prediction-worker roles/bigquery.dataEditor', 'prediction-pubsub-push roles/run.invoker', 'prediction-scheduler roles/run.invoker', 'prediction-worker roles/logging.logWriter', 'prediction-coordinator roles/datastore.user'].sort(),
+    );
+    // The unconditional datastore.user went with --all; the conditional one is granted again right after.
+    const calls = cloud.calls();
+    const removal = calls.findIndex((c) => c.includes('remove-iam-policy-binding') && c.includes('roles/datastore.user'));
+    expect(calls[removal + 1]).toMatch(/add-iam-policy-binding nba-props .*roles\/datastore\.user --condition=expression=resource\.name=="projects\/nba-props\/databases\/\(default\)"/);
+    expect(removed.some((c) => c.includes('someone@example.com') || c.includes('owner'))).toBe(false);
+  });
+
+  it('names the failing step, and for an upstream table says it must exist (or --with-source-tables)', async () => {
+    const cloud = fakeCloud({ resources: existingProject(), failures: [{ match: 'nba_raw.nbac_schedule', times: 1, output: 'BigQuery error in query operation: Not found: Table nba-props:nba_raw.nbac_schedule was not found in location US' }] });
+    await expect(runPlan(plan, quiet(cloud))).rejects.toThrow(/setup step \d+ \(.*nba_raw\.nbac_schedule.*\) failed with exit 1: .*Not found: Table .* — nba-props\.nba_raw\.nbac_schedule belongs to the upstream phases .*--with-source-tables/);
+  });
+});
+
+describe('setup plan: the real executor', () => {
+  it('runs the commands as processes, treats an "already exists" answer as in place, and stops at a failure naming the step', async () => {
+    const steps = [
+      { title: 'an index that exists', run: ['sh', '-c', 'echo "ERROR: (gcloud) ALREADY_EXISTS: index already exists" >&2; exit 1'], alreadyDone: 'ALREADY_EXISTS' },
+      { title: 'a step that fails', run: ['sh', '-c', 'echo boom >&2; exit 3'] },
+      { title: 'never runs', run: ['sh', '-c', 'touch /never'] },
+    ];
+    const out: string[] = [];
+    await expect(runPlan(steps, { dryRun: false, out: (l) => out.push(l) })).rejects.toThrow(/setup step 2 \(a step that fails\) failed with exit 3: boom/);
+    expect(out).toContain('  already in place');
+    expect(out.some((l) => l.includes('never runs'))).toBe(false);
+  });
+});
+
+describe('setup-gcp arguments', () => {
+  const base = ['--project', P, '--region', 'us-west2'];
+  it('takes a suffix that starts with a dash, written either way (node’s parseArgs alone calls it ambiguous)', () => {
+    expect(parseSetupArgs([...base, '--suffix', '-prod']).suffix).toBe('-prod');
+    expect(parseSetupArgs([...base, '--suffix=-staging', '--dry-run'])).toMatchObject({ suffix: '-staging', 'dry-run': true });
+    expect(parseSetupArgs([...base, '--suffix', '-prod', '--dry-run'])).toMatchObject({ suffix: '-prod', 'dry-run': true });
+    expect(parseSetupArgs([...base]).suffix).toBe('-prod');
+    expect(parseSetupArgs([...base, '--suffix', '']).suffix).toBe('');
+  });
+
+  it('still refuses an option where a value belongs, and unknown options', () => {
+    expect(() => parseSetupArgs([...base, '--suffix', '--dry-run'])).toThrow(/--suffix/);
+    expect(() => parseSetupArgs([...base, '--sufix', '-prod'])).toThrow(/sufix/);
   });
 });

@@ -99,6 +99,13 @@ type RunResult =
 
 const isTransient = (err: unknown): boolean => (err instanceof WarehouseError ? err.retryable : true);
 
+/**
+ * A merge transaction that committed but whose per-statement counts could not be read (RESULT_UNKNOWN) is run again like a
+ * transient failure: the step is idempotent (the MERGE rewrites the same rows with the same values, the accounting counts
+ * them), whereas ending the batch `failed` would announce a failure for predictions that are in the table.
+ */
+const isMergeRetryable = (err: unknown): boolean => isTransient(err) || (err instanceof WarehouseError && err.code === 'RESULT_UNKNOWN');
+
 async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: AppLogger): Promise<RunResult> {
   if (batch.expected === 0) return { kind: 'done', patch: {} };
   const s = deps.settings.consolidation;
@@ -153,7 +160,7 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
     const error = `merge failed: ${errorMessage(err)}`;
     log.error({ event: 'MERGE_FAILED', err: errorMessage(err) }, error);
     const patch = { verify, warnings: [...warnings] };
-    return isTransient(err) ? { kind: 'transient', error, patch } : { kind: 'permanent', error: errorMessage(err), patch };
+    return isMergeRetryable(err) ? { kind: 'transient', error, patch } : { kind: 'permanent', error: errorMessage(err), patch };
   }
 
   // 3. Checks after the merge (a failed check is a warning on the record, never a failed batch).

@@ -235,6 +235,32 @@ async function dispatch(ctx: Context, superseded: string | null): Promise<StartO
   };
 }
 
+/** A summary with nothing found yet: what a dispatch that failed before its first query records. */
+function emptySummary(r: BatchRecord, ctx: Context, outcome: DispatchSummary['outcome']): DispatchSummary {
+  return {
+    outcome,
+    game_date: r.game_date,
+    run_mode: r.prediction_run_mode,
+    requested_mode: r.requested_run_mode,
+    dataset_prefix: r.dataset_prefix,
+    games: 0,
+    context_games: 0,
+    completeness: null,
+    candidates: 0,
+    total_requests: 0,
+    published: 0,
+    publish_failed: 0,
+    messages: 0,
+    lines: null,
+    gate: null,
+    models: null,
+    warnings: [],
+    warehouse_queries: ctx.counted.count(),
+    phase_ms: { ...ctx.timer.phases, total: ctx.timer.totalMs() },
+    stall_reason: null,
+  };
+}
+
 function baseSummary(ctx: Context, slate: Slate): DispatchSummary {
   const { req, batch } = ctx;
   const warnings: string[] = [];
@@ -242,11 +268,7 @@ function baseSummary(ctx: Context, slate: Slate): DispatchSummary {
     warnings.push(`postponed games on ${batch.game_date}: ${slate.postponed.map((p) => p.game_id + (p.detail ? ` ${p.detail}` : '')).join(', ')}`);
   }
   return {
-    outcome: 'dispatched',
-    game_date: batch.game_date,
-    run_mode: batch.prediction_run_mode,
-    requested_mode: batch.requested_run_mode,
-    dataset_prefix: batch.dataset_prefix,
+    ...emptySummary(batch, ctx, 'dispatched'),
     games: slate.gamesScheduled,
     context_games: slate.contextGames,
     completeness: {
@@ -256,18 +278,7 @@ function baseSummary(ctx: Context, slate: Slate): DispatchSummary {
       analysed_games: slate.analysedGames,
       coverage_pct: slate.coveragePct,
     },
-    candidates: 0,
-    total_requests: 0,
-    published: 0,
-    publish_failed: 0,
-    messages: 0,
-    lines: null,
-    gate: null,
-    models: null,
     warnings,
-    warehouse_queries: ctx.counted.count(),
-    phase_ms: { ...ctx.timer.phases },
-    stall_reason: null,
   };
 }
 
@@ -347,37 +358,12 @@ async function failAndClose(ctx: Context, error: string, summary?: DispatchSumma
   deps.logger.error({ event: 'DISPATCH_FAILED', err: error }, `dispatch failed: ${error}`);
   try {
     const failed = await deps.batches.update(batch.batch_id, (r) =>
-      failDispatch(r, error, summary ?? { ...baseSummaryOf(r, ctx), outcome: 'dispatch_failed' }, deps.clock.now().toISOString()),
+      failDispatch(r, error, summary ?? emptySummary(r, ctx, 'dispatch_failed'), deps.clock.now().toISOString()),
     );
     if (failed) await closeBatch(deps, failed);
   } catch (err) {
     deps.logger.error({ err: errorMessage(err) }, 'could not record the failed dispatch; /check-stalled ends the batch after its maximum age');
   }
-}
-
-function baseSummaryOf(r: BatchRecord, ctx: Context): DispatchSummary {
-  return {
-    outcome: 'dispatch_failed',
-    game_date: r.game_date,
-    run_mode: r.prediction_run_mode,
-    requested_mode: r.requested_run_mode,
-    dataset_prefix: r.dataset_prefix,
-    games: 0,
-    context_games: 0,
-    completeness: null,
-    candidates: 0,
-    total_requests: 0,
-    published: 0,
-    publish_failed: 0,
-    messages: 0,
-    lines: null,
-    gate: null,
-    models: null,
-    warnings: [],
-    warehouse_queries: ctx.counted.count(),
-    phase_ms: { ...ctx.timer.phases, total: ctx.timer.totalMs() },
-    stall_reason: null,
-  };
 }
 
 /** A forced start took the date: the batch that held it ends `superseded` at once, and is closed (its phase 5 is not success). */

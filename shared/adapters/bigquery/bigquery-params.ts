@@ -7,7 +7,8 @@
  * NULL), and its BigQueryTimestamp wrapper re-parses in local time and drops microseconds after an offset.
  */
 import type { QueryParam, ScalarType, ScalarValue } from '../../ports/warehouse.js';
-import { canonicalDate, canonicalTimestamp, describeValue, float64Wire, int64String, numericString } from './bigquery-values.js';
+import { float64Wire } from './bigquery-values.js';
+import { canonicalScalar } from '../../values/scalars.js';
 import { errorMessage } from '../../errors/error-message.js';
 
 export interface RestQueryParameter {
@@ -16,34 +17,11 @@ export interface RestQueryParameter {
   parameterValue: { value: string | null } | { arrayValues: Array<{ value: string }> };
 }
 
-/** The wire string of one non-null scalar of `type`. */
+/** The wire string of one non-null scalar of `type` (the shared check, shared/values/scalars.ts, then the REST spelling). */
 function scalarWire(type: ScalarType, v: Exclude<ScalarValue, null>): string {
-  switch (type) {
-    case 'STRING':
-      if (typeof v === 'string') return v;
-      break;
-    case 'INT64':
-      if (typeof v === 'number' || typeof v === 'string') return int64String(v);
-      break;
-    case 'FLOAT64':
-      if (typeof v === 'number') return String(float64Wire(v));
-      break;
-    case 'NUMERIC':
-      if (typeof v === 'number' || typeof v === 'string') return numericString(v, 38, 9);
-      break;
-    case 'BOOL':
-      if (typeof v === 'boolean') return v ? 'true' : 'false';
-      break;
-    case 'DATE':
-      if (typeof v === 'string') return canonicalDate(v);
-      break;
-    case 'TIMESTAMP':
-      if (typeof v === 'string') return canonicalTimestamp(v);
-      break;
-    case 'JSON':
-      return typeof v === 'string' ? v : JSON.stringify(v);
-  }
-  throw new Error(`${describeValue(v)} is not a valid ${type} value`);
+  const c = canonicalScalar(type, v);
+  if (type === 'FLOAT64') return String(float64Wire(c as number));
+  return typeof c === 'boolean' ? (c ? 'true' : 'false') : String(c);
 }
 
 export function restQueryParameter(name: string, p: QueryParam): RestQueryParameter {

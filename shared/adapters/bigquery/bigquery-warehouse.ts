@@ -33,7 +33,8 @@ import { parameterNames, quoteBigQueryIdent, renderBigQuerySql, transactionScrip
 import { chunkInsertRows, insertAllRows, type InsertAllRow } from './insert-all-rows.js';
 import { insertAllChunk, type InsertAllTarget } from './insert-all-writer.js';
 import { mergeLabels, sanitizeLabelValue, validLabels, type Labels } from './job-labels.js';
-import { backoffDelayMs, retryPolicy, sleep, type RetryPolicy } from './retry-policy.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelayMs, retryPolicy, type RetryPolicy } from './retry-policy.js';
 import { childJobOf, childrenByStatement, type ChildJob } from './script-child-jobs.js';
 
 export interface BigQueryRetryEvent {

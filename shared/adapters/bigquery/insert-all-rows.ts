@@ -12,7 +12,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Column, TableDef } from '../../contracts/tables.js';
 import type { PlainValue, Row } from '../../ports/warehouse.js';
-import { canonicalDate, canonicalTimestamp, describeValue, float64Wire, int64String, numericString } from './bigquery-values.js';
+import { describeValue, float64Wire } from './bigquery-values.js';
+import { canonicalScalar } from '../../values/scalars.js';
 import { errorMessage } from '../../errors/error-message.js';
 
 export type WireValue = string | number | boolean | WireValue[];
@@ -25,41 +26,13 @@ export interface InsertAllRow {
 const DEFAULT_NUMERIC: readonly [number, number] = [38, 9];
 const MAX_INSERT_ID = 128;
 
+/** One non-null cell in insertAll's JSON: the shared type check (shared/values/scalars.ts), then the JSON spelling. */
 function scalarWire(col: Column, v: PlainValue): WireValue {
-  switch (col.type) {
-    case 'STRING':
-      if (typeof v === 'string') return v;
-      break;
-    case 'INT64':
-      if (typeof v === 'number' || typeof v === 'string') return typeof v === 'number' ? Number(int64String(v)) : int64String(v);
-      break;
-    case 'FLOAT64':
-      if (typeof v === 'number') return float64Wire(v);
-      break;
-    case 'NUMERIC': {
-      const [precision, scale] = col.numeric ?? DEFAULT_NUMERIC;
-      if (typeof v === 'number' || typeof v === 'string') return numericString(v, precision, scale);
-      break;
-    }
-    case 'BOOL':
-      if (typeof v === 'boolean') return v;
-      break;
-    case 'DATE':
-      if (typeof v === 'string') return canonicalDate(v);
-      break;
-    case 'TIMESTAMP':
-      if (typeof v === 'string') return canonicalTimestamp(v);
-      break;
-    case 'JSON':
-      if (typeof v !== 'string') return JSON.stringify(v);
-      try {
-        JSON.parse(v);
-      } catch {
-        throw new Error(`${describeValue(v)} is not valid JSON text`);
-      }
-      return v;
-  }
-  throw new Error(`${describeValue(v)} is not a valid ${col.type} value`);
+  const c = canonicalScalar(col.type, v, col.numeric ?? DEFAULT_NUMERIC);
+  if (col.type === 'FLOAT64') return float64Wire(c as number);
+  // An INT64 given as a number stays a number on the wire (it is inside the safe range); as a string, a string.
+  if (col.type === 'INT64' && typeof v === 'number') return Number(c);
+  return c;
 }
 
 function cellWire(col: Column, v: PlainValue | undefined): WireValue | undefined {

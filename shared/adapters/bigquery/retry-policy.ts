@@ -32,4 +32,3 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
   return Math.round(base / 2 + random() * (base / 2));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -30,7 +30,7 @@ import {
 } from '@duckdb/node-api';
 import type { Column, TableDef } from '../../contracts/tables.js';
 import type { PlainValue, QueryParam, Row, ScalarType } from '../../ports/warehouse.js';
-import { dateFromEpochDays, describeValue, epochDays, isoFromMicros, safeNumber, scaledDecimal, timestampMicros } from '../../values/scalars.js';
+import { canonicalScalar, dateFromEpochDays, describeValue, epochDays, isoFromMicros, safeNumber, scaledDecimal, timestampMicros } from '../../values/scalars.js';
 import { errorMessage } from '../../errors/error-message.js';
 
 const SCALAR_TYPES: Readonly<Record<ScalarType, DuckDBType>> = {
@@ -46,36 +46,22 @@ const SCALAR_TYPES: Readonly<Record<ScalarType, DuckDBType>> = {
 
 const DEFAULT_NUMERIC = [38, 9] as const;
 
-/** Converts one scalar to its DuckDB value for `type`. `numeric` is [precision, scale] for NUMERIC. */
+/** Converts one scalar to its DuckDB value for `type`: the shared type check (shared/values/scalars.ts), then DuckDB's form. */
 function toDuckScalar(type: ScalarType, v: PlainValue | undefined, numeric: readonly [number, number]): DuckDBValue {
   if (v === null || v === undefined) return null;
+  const c = canonicalScalar(type, v, numeric);
   switch (type) {
-    case 'STRING':
-      if (typeof v === 'string') return v;
-      break;
-    case 'JSON':
-      return typeof v === 'string' ? v : JSON.stringify(v);
     case 'INT64':
-      if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
-      if (typeof v === 'string' && /^[+-]?\d+$/.test(v.trim())) return BigInt(v.trim());
-      break;
-    case 'FLOAT64':
-      if (typeof v === 'number') return v;
-      break;
+      return BigInt(c as string);
     case 'NUMERIC':
-      if (typeof v === 'number' || typeof v === 'string') return new DuckDBDecimalValue(scaledDecimal(v, numeric[0], numeric[1]), numeric[0], numeric[1]);
-      break;
-    case 'BOOL':
-      if (typeof v === 'boolean') return v;
-      break;
+      return new DuckDBDecimalValue(scaledDecimal(c as string, numeric[0], numeric[1]), numeric[0], numeric[1]);
     case 'DATE':
-      if (typeof v === 'string') return new DuckDBDateValue(epochDays(v));
-      break;
+      return new DuckDBDateValue(epochDays(c as string));
     case 'TIMESTAMP':
-      if (typeof v === 'string') return new DuckDBTimestampValue(timestampMicros(v));
-      break;
+      return new DuckDBTimestampValue(timestampMicros(c as string));
+    default:
+      return c;
   }
-  throw new Error(`${describeValue(v)} is not a valid ${type} value`);
 }
 
 export function paramValue(p: QueryParam): { value: DuckDBValue; type: DuckDBType } {

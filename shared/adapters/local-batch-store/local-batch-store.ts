@@ -85,7 +85,7 @@ export class LocalBatchStore implements BatchStore {
   }
 
   leaseHolder(gameDate: string): Promise<string | null> {
-    return this.tx('leaseHolder', (conn) => this.liveHolder(conn, gameDate, this.clock.now().getTime()));
+    return this.read('leaseHolder', (conn) => this.liveHolder(conn, gameDate, this.clock.now().getTime()));
   }
 
   createBatch(batch: BatchRecord): Promise<void> {
@@ -104,18 +104,18 @@ export class LocalBatchStore implements BatchStore {
   }
 
   getBatch(batchId: string): Promise<BatchRecord | null> {
-    return this.tx('getBatch', (conn) => this.read(conn, batchId));
+    return this.read('getBatch', (conn) => this.record(conn, batchId));
   }
 
   listOpen(): Promise<BatchRecord[]> {
-    return this.tx('listOpen', async (conn) => {
+    return this.read('listOpen', async (conn) => {
       const found = await rows(conn, `SELECT batch_id, record FROM ${STATE_SCHEMA}.batches WHERE NOT closed ORDER BY started_at DESC`);
       return found.map((r) => parseBatchRecord(JSON.parse(String(r.record)), String(r.batch_id)));
     });
   }
 
   latestForDate(gameDate: string): Promise<BatchRecord | null> {
-    return this.tx('latestForDate', async (conn) => {
+    return this.read('latestForDate', async (conn) => {
       const [r] = await rows(conn, `SELECT batch_id, record FROM ${STATE_SCHEMA}.batches WHERE game_date = $d ORDER BY started_at DESC, batch_id DESC LIMIT 1`, { d: gameDate });
       return r ? parseBatchRecord(JSON.parse(String(r.record)), String(r.batch_id)) : null;
     });
@@ -129,7 +129,7 @@ export class LocalBatchStore implements BatchStore {
   }
 
   getOutcomes(batchId: string): Promise<PlayerOutcome[]> {
-    return this.tx('getOutcomes', async (conn) => {
+    return this.read('getOutcomes', async (conn) => {
       const [r] = await rows(conn, `SELECT outcomes FROM ${STATE_SCHEMA}.batches WHERE batch_id = $b`, { b: batchId });
       if (!r) throw new BatchStoreError('getOutcomes', `unknown batch ${batchId}`, { retryable: false });
       return r.outcomes === null ? [] : z.array(playerOutcomeSchema).parse(JSON.parse(String(r.outcomes)));
@@ -137,7 +137,7 @@ export class LocalBatchStore implements BatchStore {
   }
 
   getCompletions(batchId: string): Promise<PlayerCompletion[]> {
-    return this.tx('getCompletions', async (conn) => {
+    return this.read('getCompletions', async (conn) => {
       const rec = await this.required(conn, batchId);
       const onlyPublished = rec.state !== 'dispatching';
       const found = await rows(
@@ -174,7 +174,7 @@ export class LocalBatchStore implements BatchStore {
 
   recordCompletions(batchId: string, completions: readonly PlayerCompletion[]): Promise<CompletionResult> {
     return this.tx('recordCompletions', async (conn): Promise<CompletionResult> => {
-      const rec = await this.read(conn, batchId);
+      const rec = await this.record(conn, batchId);
       if (!rec) return { kind: 'unknown_batch' };
       if (!takesCompletions(rec.state)) return { kind: 'batch_ended', batch: rec };
       const players = [...new Set(completions.map((c) => c.player_lookup))];
@@ -199,10 +199,13 @@ export class LocalBatchStore implements BatchStore {
           seen.add(c.player_lookup);
         }
       }
-      for (const c of fresh) {
+      if (fresh.length > 0) {
+        // One statement for the event's players (the two lists are unnested side by side).
         await conn.run(
-          `INSERT INTO ${STATE_SCHEMA}.batch_players VALUES ($b, $p, FALSE, $c) ON CONFLICT (batch_id, player_lookup) DO UPDATE SET completion = excluded.completion`,
-          { b: batchId, p: c.player_lookup, c: JSON.stringify(c) },
+          `INSERT INTO ${STATE_SCHEMA}.batch_players SELECT $b, unnest($players), FALSE, unnest($completions)
+           ON CONFLICT (batch_id, player_lookup) DO UPDATE SET completion = excluded.completion`,
+          { b: batchId, players: strings(fresh.map((c) => c.player_lookup)), completions: strings(fresh.map((c) => JSON.stringify(c))) },
+          { b: VARCHAR, players: LIST(VARCHAR), completions: LIST(VARCHAR) },
         );
       }
       const applied = applyCompletions(rec, dispatched ? fresh : [], this.nowIso());
@@ -214,7 +217,7 @@ export class LocalBatchStore implements BatchStore {
 
   update(batchId: string, change: BatchChange): Promise<BatchRecord | null> {
     return this.tx('update', async (conn) => {
-      const rec = await this.read(conn, batchId);
+      const rec = await this.record(conn, batchId);
       if (!rec) return null;
       const next = change(rec);
       if (!next) return null;
@@ -243,7 +246,7 @@ export class LocalBatchStore implements BatchStore {
   }
 
   lockHolder(key: string): Promise<string | null> {
-    return this.tx('lockHolder', async (conn) => {
+    return this.read('lockHolder', async (conn) => {
       const [current] = await rows(conn, `SELECT holder, expires_at_ms FROM ${STATE_SCHEMA}.locks WHERE lock_key = $k`, { k: key });
       return current && Number(current.expires_at_ms) > this.clock.now().getTime() ? String(current.holder) : null;
     });
@@ -251,35 +254,37 @@ export class LocalBatchStore implements BatchStore {
 
   // -------------------------------------------------------------------------------------------------------------------
 
-  /** One transaction, after every earlier one of this store has ended. */
+  /** A change: one transaction, after every earlier change of this store has ended (a read then a dependent write never interleave). */
   private tx<T>(operation: string, work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const run = () =>
-      this.db.inTransaction(work).catch((err: unknown) => {
-        if (err instanceof BatchStoreError) throw err;
-        // A closed database means the process is stopping: the caller's work belongs to the next process (retry).
-        const retryable = err instanceof DuckDbClosedError || /conflict|IO Error/i.test(errorMessage(err));
-        throw new BatchStoreError(operation, errorMessage(err), { retryable, cause: err });
-      });
+    const run = () => this.db.inTransaction(work).catch((err: unknown) => storeError(operation, err));
     const next = this.tail.then(run, run);
     this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * A read: its own transaction, not queued behind the changes (DuckDB gives it a consistent snapshot of what is committed),
+   * so a status poll or a worker's batch-state check never waits for a burst of completions.
+   */
+  private read<T>(operation: string, work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.db.inTransaction(work).catch((err: unknown) => storeError(operation, err));
   }
 
   private async liveHolder(conn: DuckDBConnection, gameDate: string, now: number): Promise<string | null> {
     const [lease] = await rows(conn, `SELECT batch_id, expires_at_ms FROM ${STATE_SCHEMA}.leases WHERE game_date = $d`, { d: gameDate });
     if (!lease || Number(lease.expires_at_ms) <= now) return null;
     const holder = String(lease.batch_id);
-    const batch = await this.read(conn, holder);
+    const batch = await this.record(conn, holder);
     return batch && isEnded(batch.state) ? null : holder;
   }
 
-  private async read(conn: DuckDBConnection, batchId: string): Promise<BatchRecord | null> {
+  private async record(conn: DuckDBConnection, batchId: string): Promise<BatchRecord | null> {
     const [r] = await rows(conn, `SELECT record FROM ${STATE_SCHEMA}.batches WHERE batch_id = $b`, { b: batchId });
     return r ? parseBatchRecord(JSON.parse(String(r.record)), `${STATE_SCHEMA}.batches/${batchId}`) : null;
   }
 
   private async required(conn: DuckDBConnection, batchId: string): Promise<BatchRecord> {
-    const rec = await this.read(conn, batchId);
+    const rec = await this.record(conn, batchId);
     if (!rec) throw new BatchStoreError('read', `unknown batch ${batchId}`, { retryable: false });
     return rec;
   }
@@ -306,4 +311,11 @@ async function rows(
 ): Promise<Array<Record<string, unknown>>> {
   const reader = await conn.runAndReadAll(sql, values, types);
   return reader.getRowObjectsJS() as Array<Record<string, unknown>>;
+}
+
+function storeError(operation: string, err: unknown): never {
+  if (err instanceof BatchStoreError) throw err;
+  // A closed database means the process is stopping: the caller's work belongs to the next process (retry).
+  const retryable = err instanceof DuckDbClosedError || /conflict|IO Error/i.test(errorMessage(err));
+  throw new BatchStoreError(operation, errorMessage(err), { retryable, cause: err });
 }

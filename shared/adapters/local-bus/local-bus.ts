@@ -173,9 +173,9 @@ export class LocalBus implements Bus {
    * one message that cannot be serialised fails alone.
    */
   async publish(topic: string, messages: OutgoingMessage[]): Promise<PublishOutcome[]> {
-    if (this.closed) return messages.map(() => ({ ok: false, error: BUS_CLOSED }));
+    if (this.closed) return messages.map(() => ({ ok: false, error: BUS_CLOSED, retryable: true }));
     if (typeof topic !== 'string' || topic.length === 0) {
-      return messages.map(() => ({ ok: false, error: 'invalid topic name' }));
+      return messages.map(() => ({ ok: false, error: 'invalid topic name', retryable: false }));
     }
     await this.ready;
     const prepared = messages.map((m) => {
@@ -193,11 +193,10 @@ export class LocalBus implements Bus {
     } catch (err) {
       const error = `local bus store: ${errorMessage(err)}`;
       this.logger.error({ topic, error, messages: accepted.length }, 'local bus could not store messages; refused');
-      return prepared.map((p) => ({ ok: false as const, error: 'error' in p ? p.error : error }));
+      return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error, retryable: false } : { ok: false as const, error, retryable: true }));
     }
-    if (this.closed) return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error } : { ok: true as const, messageId: p.messageId }));
-    for (const m of accepted) this.fanOut(m);
-    return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error } : { ok: true as const, messageId: p.messageId }));
+    if (!this.closed) for (const m of accepted) this.fanOut(m);
+    return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error, retryable: false } : { ok: true as const, messageId: p.messageId }));
   }
 
   /** Calls `listener` synchronously for every later message on `topic` (dead-lettered copies included). Returns the unsubscribe. */

@@ -51,11 +51,11 @@ export class PubSubBus implements Bus {
   }
 
   async publish(topicName: string, messages: OutgoingMessage[]): Promise<PublishOutcome[]> {
-    if (this.closing) return messages.map(() => ({ ok: false, error: `publish to ${topicName} refused: pubsub bus closed` }));
+    if (this.closing) return messages.map(() => ({ ok: false, error: `publish to ${topicName} refused: pubsub bus closed`, retryable: true }));
     const handle = this.handle(topicName);
     const settled = await Promise.allSettled(messages.map((m) => this.track(this.publishOne(handle, m))));
     return settled.map((s) =>
-      s.status === 'fulfilled' ? { ok: true, messageId: s.value } : { ok: false, error: `publish to ${handle.topic.name} failed: ${errorMessage(s.reason)}` },
+      s.status === 'fulfilled' ? { ok: true, messageId: s.value } : { ok: false, error: `publish to ${handle.topic.name} failed: ${errorMessage(s.reason)}`, retryable: retryablePublishFailure(s.reason) },
     );
   }
 
@@ -108,4 +108,15 @@ function attributeBytes(attributes: Record<string, string> | undefined): number 
   let n = 0;
   for (const [k, v] of Object.entries(attributes ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(v);
   return n;
+}
+
+/**
+ * Whether a failed publish may succeed later, from its gRPC status: INVALID_ARGUMENT (3: a message too large or malformed),
+ * NOT_FOUND (5: no such topic), PERMISSION_DENIED (7) and a message the bus could not serialise never will; everything else
+ * (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, …) may. https://cloud.google.com/pubsub/docs/reference/error-codes
+ */
+function retryablePublishFailure(reason: unknown): boolean {
+  const code = typeof reason === 'object' && reason !== null ? (reason as { code?: unknown }).code : undefined;
+  if (typeof code === 'number') return ![3, 5, 7].includes(code);
+  return !/not JSON-serialisable/.test(errorMessage(reason));
 }

@@ -1,6 +1,7 @@
 /**
  * Builds the warehouse the config selects: the embedded DuckDB file (tables ensured at boot) or BigQuery. Each adapter is
- * loaded only when chosen: the BigQuery path never loads DuckDB's native addon, the embedded one never loads Google's client.
+ * loaded only when chosen: the BigQuery path never loads DuckDB's native addon (the service images do not ship it,
+ * bin/image/), the embedded one never loads Google's client.
  */
 import { ALL_TABLES } from '../../contracts/tables.js';
 import type { Warehouse } from '../../ports/warehouse.js';
@@ -11,7 +12,8 @@ export interface WarehouseConfig {
   WAREHOUSE: 'duckdb' | 'bigquery';
   DUCKDB_PATH: string;
   GCP_PROJECT_ID?: string | undefined;
-  BIGQUERY_LOCATION: string;
+  /** Required with WAREHOUSE=bigquery (the config refuses it missing). */
+  BIGQUERY_LOCATION?: string | undefined;
   BIGQUERY_JOB_TIMEOUT_SECONDS: number;
   BIGQUERY_MAX_BYTES_BILLED: number;
 }
@@ -27,6 +29,7 @@ export async function openDuckDbWarehouse(path: string): Promise<DuckDbWarehouse
 export async function openWarehouse(cfg: WarehouseConfig, service: string, logger: AppLogger): Promise<Warehouse> {
   if (cfg.WAREHOUSE === 'duckdb') return openDuckDbWarehouse(cfg.DUCKDB_PATH);
   if (!cfg.GCP_PROJECT_ID) throw new Error('WAREHOUSE=bigquery needs GCP_PROJECT_ID');
+  if (!cfg.BIGQUERY_LOCATION) throw new Error('WAREHOUSE=bigquery needs BIGQUERY_LOCATION');
   const { BigQueryWarehouse } = await import('../bigquery/bigquery-warehouse.js');
   // The datasets and tables belong to the setup script (bin/setup-gcp.ts); the services never run DDL in production.
   const jobTimeoutMs = cfg.BIGQUERY_JOB_TIMEOUT_SECONDS * 1000;
