@@ -31,7 +31,7 @@ const USAGE = `usage: setup-gcp --project ID --region REGION [options]
   --build-bucket NAME        where gcloud builds submit stages the source (default <project>-nba-build)
   --firestore-database ID    the batch store's database (default "(default)"); pass the same to the build
   --start-schedule CRON      daily /start, America/New_York (default "0 10 * * *")
-  --max-delivery-attempts N  before a push message is dead-lettered (default 5)
+  --max-delivery-attempts N  before a push message is dead-lettered (default 15; the retry backoff, 10 s to 600 s, spreads them over more than an hour)
   --with-source-tables       also create the upstream tables the services read (a fresh sandbox project)
   --dry-run                  print the commands, run nothing
   --grants                   print every IAM grant with its reason, run nothing`;

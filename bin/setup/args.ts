@@ -19,7 +19,7 @@ export const SETUP_OPTIONS = {
   'build-bucket': { type: 'string' },
   'firestore-database': { type: 'string', default: '(default)' },
   'start-schedule': { type: 'string', default: '0 10 * * *' },
-  'max-delivery-attempts': { type: 'string', default: '5' },
+  'max-delivery-attempts': { type: 'string', default: '15' },
   'with-source-tables': { type: 'boolean', default: false },
   'dry-run': { type: 'boolean', default: false },
   grants: { type: 'boolean', default: false },

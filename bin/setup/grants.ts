@@ -86,13 +86,21 @@ export function deploymentGrants(d: Deployment): Grant[] {
     });
   }
 
+  for (const account of d.firestoreReaders) {
+    as(account, 'roles/datastore.viewer', { kind: 'project' }, `read the batch store in Firestore database ${d.firestoreDatabase} only (a request of a batch that ended is skipped)`, {
+      title: `firestore-${d.firestoreDatabase.replace(/[^a-z0-9-]/gi, '')}-read-only`,
+      expression: `resource.name=="projects/${d.projectId}/databases/${d.firestoreDatabase}"`,
+    });
+  }
+
   for (const topic of d.topics) {
     for (const account of topic.publishers) as(account, 'roles/pubsub.publisher', { kind: 'topic', name: topic.name }, `publish to ${topic.name}`);
     if (!topic.push) continue;
     const sub = pushSubscriptionName(topic.name);
     as('pusher', 'roles/run.invoker', service(topic.push.to), `deliver ${topic.name} to ${d.services[topic.push.to].name}${topic.push.path}`);
+    if (!topic.push.deadLetterTopic) continue;
     agent('roles/pubsub.subscriber', { kind: 'subscription', name: sub }, `acknowledge ${sub} messages it dead-letters`);
-    agent('roles/pubsub.publisher', { kind: 'topic', name: deadLetterTopic(topic.name) }, `forward dead letters of ${sub}`);
+    agent('roles/pubsub.publisher', { kind: 'topic', name: topic.push.deadLetterTopic }, `forward dead letters of ${sub}`);
   }
   if (d.topics.some((t) => t.push)) {
     agent('roles/iam.serviceAccountTokenCreator', { kind: 'serviceAccount', email: d.accounts.pusher.email }, 'mint the push OIDC tokens as the pusher account (needed for projects created before 2021-04-08)');

@@ -227,8 +227,8 @@ function firestoreSteps(d: Deployment, p: string[]): Step[] {
 function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
   const steps: Step[] = [];
   const pushed = d.topics.filter((t) => t.push);
-  const topicNames = [...d.topics.map((t) => t.name), ...pushed.map((t) => deadLetterTopic(t.name))];
-  for (const topic of topicNames) {
+  // Every topic first: a subscription names its dead-letter topic, which is itself one of them (pushed to /dead-letter).
+  for (const topic of d.topics.map((t) => t.name)) {
     steps.push({ title: `topic ${topic}`, check: { argv: ['gcloud', 'pubsub', 'topics', 'describe', topic, ...p] }, run: ['gcloud', 'pubsub', 'topics', 'create', topic, ...p] });
   }
   for (const topic of pushed) {
@@ -243,8 +243,7 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
       // The audience is the service URL (what PUSH_AUTH_AUDIENCE and Cloud Run's IAM check expect), not the endpoint.
       `--push-auth-token-audience=${target.url}`,
       `--ack-deadline=${push.ackDeadlineSeconds}`,
-      `--dead-letter-topic=${deadLetterTopic(topic.name)}`,
-      `--max-delivery-attempts=${o.maxDeliveryAttempts}`,
+      ...(push.deadLetterTopic ? [`--dead-letter-topic=${push.deadLetterTopic}`, `--max-delivery-attempts=${o.maxDeliveryAttempts}`] : []),
       '--min-retry-delay=10s',
       '--max-retry-delay=600s',
       ...p,
@@ -254,8 +253,9 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
       'pushConfig.oidcToken.serviceAccountEmail': d.accounts.pusher.email,
       'pushConfig.oidcToken.audience': target.url,
       ackDeadlineSeconds: push.ackDeadlineSeconds,
-      'deadLetterPolicy.deadLetterTopic': `projects/${o.projectId}/topics/${deadLetterTopic(topic.name)}`,
-      'deadLetterPolicy.maxDeliveryAttempts': o.maxDeliveryAttempts,
+      ...(push.deadLetterTopic
+        ? { 'deadLetterPolicy.deadLetterTopic': `projects/${o.projectId}/topics/${push.deadLetterTopic}`, 'deadLetterPolicy.maxDeliveryAttempts': o.maxDeliveryAttempts }
+        : {}),
       'retryPolicy.minimumBackoff': '10s',
       'retryPolicy.maximumBackoff': '600s',
     };
@@ -276,11 +276,13 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
       },
       convergeNote: `compared with the plan and, where it differs, updated with: ${shellLine(update)}`,
     });
-    steps.push({
-      title: `pull subscription ${deadLetterSubscription(topic.name)} (holds dead letters for inspection)`,
-      check: { argv: ['gcloud', 'pubsub', 'subscriptions', 'describe', deadLetterSubscription(topic.name), ...p] },
-      run: ['gcloud', 'pubsub', 'subscriptions', 'create', deadLetterSubscription(topic.name), `--topic=${deadLetterTopic(topic.name)}`, '--message-retention-duration=7d', '--ack-deadline=60', ...p],
-    });
+    if (push.deadLetterTopic) {
+      steps.push({
+        title: `pull subscription ${deadLetterSubscription(topic.name)} (a copy of each dead letter, kept 7 days for inspection)`,
+        check: { argv: ['gcloud', 'pubsub', 'subscriptions', 'describe', deadLetterSubscription(topic.name), ...p] },
+        run: ['gcloud', 'pubsub', 'subscriptions', 'create', deadLetterSubscription(topic.name), `--topic=${push.deadLetterTopic}`, '--message-retention-duration=7d', '--ack-deadline=60', ...p],
+      });
+    }
   }
   return steps;
 }

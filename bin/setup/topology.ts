@@ -11,11 +11,13 @@
  * test/unit/setup-least-privilege.test.ts renders the plan and checks every grant in it, whatever the entries.
  */
 import { topicNames } from '../../shared/config/common.js';
+import { pushSubscriptions } from '../../shared/embedded/topology.js';
 import { dataLocation, type DataLocation } from '../../shared/config/locations.js';
 import {
   bettingprosPlayerPointsProps,
   gamePostponements,
   mlFeatureStoreV2,
+  nbacInjuryReport,
   modelRegistry,
   nbacSchedule,
   oddsApiPlayerPointsProps,
@@ -80,12 +82,14 @@ export interface PushSpec {
   path: string;
   /** For push, the request timeout of each delivery (10–600 s). */
   ackDeadlineSeconds: number;
+  /** Where Pub/Sub forwards a message after the maximum delivery attempts; absent on the dead-letter topics themselves. */
+  deadLetterTopic?: string;
 }
 
 export interface TopicSpec {
   name: string;
   publishers: readonly Account[];
-  /** A push subscription `<topic>-push` to this endpoint, OIDC as the pusher, dead-lettered to `<topic>-dlq`. */
+  /** A push subscription `<topic>-push` to this endpoint, OIDC as the pusher (dead-lettered when `deadLetterTopic` is set). */
   push?: PushSpec;
 }
 
@@ -127,8 +131,10 @@ export interface Deployment {
   /** The Artifact Registry repository the build pushes to (cloudbuild.yaml `_REPO`). */
   repository: string;
   firestoreDatabase: string;
-  /** Who uses the Firestore database (the batch store). */
+  /** Who uses the Firestore database (the batch store): reads and writes it. */
   firestoreUsers: readonly Account[];
+  /** Who only reads it: the worker skips requests of batches that ended (services/worker/predict/batch-state.ts). */
+  firestoreReaders: readonly Account[];
   /** The Pub/Sub service agent: signs push tokens, forwards dead letters. */
   pubsubAgent: string;
 }
@@ -162,13 +168,7 @@ export function deployment(o: SetupOptions): Deployment {
       coordinator: { name: names.coordinator, url: o.coordinatorUrl, runsAs: 'coordinator', invokerIamCheck: false },
       worker: { name: names.worker, url: o.workerUrl, runsAs: 'worker', invokerIamCheck: true },
     },
-    topics: [
-      // The worker answers in well under a minute; consolidation runs inside the /complete that finishes a batch.
-      { name: topics.request, publishers: ['coordinator'], push: { to: 'worker', path: '/predict', ackDeadlineSeconds: 60 } },
-      { name: topics.ready, publishers: ['worker'], push: { to: 'coordinator', path: '/complete', ackDeadlineSeconds: 600 } },
-      // Phase 6 (downstream) subscribes to it; this product only publishes.
-      { name: topics.phase5, publishers: ['coordinator'] },
-    ],
+    topics: [...pushedTopics(o.suffix), { name: topics.phase5, publishers: ['coordinator'] }],
     schedules: [
       { name: `prediction-start${o.suffix}`, to: 'coordinator', schedule: o.startSchedule, path: '/start', body: '{"game_date":"TODAY"}', attemptDeadline: '180s' },
       { name: `prediction-check-stalled${o.suffix}`, to: 'coordinator', schedule: '*/5 * * * *', path: '/check-stalled', body: '{}', attemptDeadline: '600s' },
@@ -182,6 +182,7 @@ export function deployment(o: SetupOptions): Deployment {
       { table: nbacSchedule, read: ['coordinator'], write: [] },
       { table: playerGameSummary, read: ['coordinator'], write: [] },
       { table: gamePostponements, read: ['coordinator'], write: [] },
+      { table: nbacInjuryReport, read: ['coordinator'], write: [] },
       { table: mlFeatureStoreV2, read: ['coordinator', 'worker'], write: [] },
       { table: modelRegistry, read: ['coordinator', 'worker'], write: [] },
       { table: predictionStaging, read: ['coordinator'], write: ['worker'] },
@@ -193,8 +194,31 @@ export function deployment(o: SetupOptions): Deployment {
     repository: REPOSITORY,
     firestoreDatabase: o.firestoreDatabase,
     firestoreUsers: ['coordinator'],
+    firestoreReaders: ['worker'],
     pubsubAgent: `service-${o.projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`,
   };
+}
+
+/**
+ * The pushed topics, from the product's one push topology (shared/embedded/topology.ts, which the local bus subscribes
+ * too): who publishes each, and each delivery's request timeout. Dead-letter topics are pushed to the coordinator's
+ * `/dead-letter`, so a dead letter is recorded on its batch, never silent; Pub/Sub's service agent publishes them.
+ */
+function pushedTopics(suffix: string): TopicSpec[] {
+  const topics = topicNames(suffix);
+  const publishers: Record<string, readonly Account[]> = { [topics.request]: ['coordinator'], [topics.ready]: ['worker'], [topics.consolidate]: ['coordinator'] };
+  // The worker answers in well under a minute; /complete and /dead-letter only record; /consolidate ends its work within
+  // CONSOLIDATION_DEADLINE_SECONDS (540 s by default) or answers 5xx, inside the 600 s maximum.
+  const ackDeadlineSeconds: Record<string, number> = { '/predict': 60, '/complete': 60, '/consolidate': 600, '/dead-letter': 60 };
+  return pushSubscriptions(topics).map((s) => {
+    const ack = ackDeadlineSeconds[s.path];
+    if (ack === undefined) throw new Error(`no ack deadline for push path ${s.path}`);
+    return {
+      name: s.topic,
+      publishers: publishers[s.topic] ?? [],
+      push: { to: s.service, path: s.path, ackDeadlineSeconds: ack, ...(s.deadLetterTopic ? { deadLetterTopic: s.deadLetterTopic } : {}) },
+    };
+  });
 }
 
 export const pushSubscriptionName = (topic: string) => `${topic}-push`;

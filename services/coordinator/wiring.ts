@@ -14,7 +14,7 @@ import { openWarehouse } from '../../shared/adapters/select/warehouse.js';
 import { createPubSubBus } from '../../shared/adapters/select/bus.js';
 import { createFirestoreBatchStore } from '../../shared/adapters/select/batch-store.js';
 import type { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
-import { openEmbeddedInfra, type EmbeddedInfra } from '../../shared/embedded/embedded-infra.js';
+import type { EmbeddedInfra } from '../../shared/embedded/embedded-infra.js';
 import { embeddedHost, EMBEDDED_PATH } from '../../shared/embedded/embedded-host.js';
 import { operatorAuthConfig, pushAuthConfig } from '../../shared/config/auth-env.js';
 import { secretManagerResolver } from '../../shared/http/auth/api-key-source.js';
@@ -58,8 +58,9 @@ export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides:
   const clock = overrides.clock ?? systemClock;
   const closers: Array<() => Promise<void>> = [];
   const needsEmbedded = (config.BUS === 'local' && !overrides.bus) || (config.BATCH_STORE === 'local' && !overrides.batches) || (config.WAREHOUSE === 'duckdb' && !overrides.warehouse);
+  // Imported only when hosted: it loads DuckDB's native addon, which the service images do not ship (bin/image/images.ts).
   const embedded = needsEmbedded
-    ? await openEmbeddedInfra({
+    ? await (await import('../../shared/embedded/embedded-infra.js')).openEmbeddedInfra({
         ...(overrides.duckdb ? { warehouse: overrides.duckdb } : {}),
         path: config.DUCKDB_PATH,
         clock,

@@ -21,7 +21,8 @@ export const workerConfigSchema = z.object({
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   FEATURE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
   /** The commit the image was built from, written on every row (build_commit_sha). */
-  BUILD_COMMIT: z.string().min(1).default('unknown'),
+  /** The commit the image was built from (cloudbuild.yaml); empty (a hand-submitted build without _COMMIT) is `unknown`. */
+  BUILD_COMMIT: z.string().default('').transform((v) => v.trim() || 'unknown'),
   /** `/predict`: Pub/Sub push OIDC tokens (docs/security.md). */
   ...pushAuthEnv,
 })

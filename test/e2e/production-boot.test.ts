@@ -98,7 +98,6 @@ describe('the images', () => {
     }
     expect(installed(images.coordinator)).not.toContain('onnxruntime-node');
     expect(installed(images.coordinator)).not.toContain('@google-cloud/storage');
-    expect(installed(images.worker)).not.toContain('@google-cloud/firestore');
     expect(installed(images.worker)).not.toContain('@google-cloud/secret-manager');
     const ort = join(images.worker.dir, 'node_modules/onnxruntime-node/bin/napi-v6');
     expect(readdirSync(ort)).toEqual(['linux']);

@@ -51,6 +51,7 @@ const given = {
   _WORKER_URL: url('prediction-worker-prod'),
 };
 
+const TRIGGER_COMMIT = '4a1f0c9e2b7d3e5f6a8b9c0d1e2f3a4b5c6d7e8f';
 const builtIns = (trigger: boolean): Record<string, string> => ({
   PROJECT_ID: PROJECT,
   PROJECT_NUMBER: NUMBER,
@@ -58,7 +59,7 @@ const builtIns = (trigger: boolean): Record<string, string> => ({
   LOCATION: 'global',
   SERVICE_ACCOUNT_EMAIL: `prediction-build@${PROJECT}.iam.gserviceaccount.com`,
   // Defined only for builds started by a trigger; `gcloud builds submit` leaves them empty.
-  COMMIT_SHA: trigger ? '4a1f0c9e2b7d3e5f6a8b9c0d1e2f3a4b5c6d7e8f' : '',
+  COMMIT_SHA: trigger ? TRIGGER_COMMIT : '',
   SHORT_SHA: trigger ? '4a1f0c9' : '',
   REVISION_ID: trigger ? '4a1f0c9e2b7d3e5f6a8b9c0d1e2f3a4b5c6d7e8f' : '',
   BRANCH_NAME: trigger ? 'main' : '',
@@ -178,6 +179,9 @@ describe.each([
     const coordinator = loadCoordinatorConfig({ ...envOf(step(c, 'deploy-coordinator').args), K_SERVICE: 'prediction-coordinator-prod' });
     expect([coordinator.WAREHOUSE, coordinator.BATCH_STORE, coordinator.PUSH_AUTH, coordinator.BIGQUERY_LOCATION, coordinator.FIRESTORE_DATABASE]).toEqual(['bigquery', 'firestore', 'oidc', 'EU', '(default)']);
     expect(coordinator.OPERATOR_AUTH_EMAILS).toEqual([serviceAccounts(PROJECT).scheduler.email]);
+    // The worker reads the coordinator's batch store (to skip requests of ended batches): the same database and root.
+    expect([worker.BATCH_STORE, worker.FIRESTORE_DATABASE, worker.FIRESTORE_ROOT]).toEqual(['firestore', coordinator.FIRESTORE_DATABASE, coordinator.FIRESTORE_ROOT]);
+    expect(worker.BUILD_COMMIT).toBe(trigger ? TRIGGER_COMMIT : 'unknown');
   });
 
   it('deploys the coordinator only once the worker deployed (a worker failing its probe stops the build first)', () => {

@@ -110,7 +110,7 @@ function violations(steps: readonly Step[], projectId = P): string[] {
     if (b.scope === 'project') {
       if (runtime.has(b.member)) {
         const jobs = b.role === 'roles/bigquery.jobUser' && b.condition === undefined;
-        const oneDatabase = b.role === 'roles/datastore.user' && /^expression=resource\.name=="projects\/[a-z0-9-]+\/databases\/[^"]+",title=/.test(b.condition ?? '');
+        const oneDatabase = (b.role === 'roles/datastore.user' || b.role === 'roles/datastore.viewer') && /^expression=resource\.name=="projects\/[a-z0-9-]+\/databases\/[^"]+",title=/.test(b.condition ?? '');
         if (!jobs && !oneDatabase) out.push(`project-wide role for a runtime account: ${who}`);
       } else if (b.member === BUILD) {
         if (b.role !== 'roles/logging.logWriter') out.push(`project-wide role for the build account: ${who}`);
@@ -177,7 +177,12 @@ describe('setup plan: least privilege', () => {
   it('keeps each remaining runtime grant on its one resource: topics, the secret, the model bucket', () => {
     const of = (member: string) => bindings.filter((b) => b.member === member && b.scope !== 'table' && b.scope !== 'project').map((b) => `${b.role} ${b.scope} ${b.resource}`);
     expect(of(RUNTIME.coordinator).sort()).toEqual(
-      ['roles/pubsub.publisher topic nba-phase5-predictions-complete', 'roles/pubsub.publisher topic prediction-request-prod', 'roles/secretmanager.secretAccessor secret coordinator-api-key'].sort(),
+      [
+        'roles/pubsub.publisher topic nba-phase5-predictions-complete',
+        'roles/pubsub.publisher topic prediction-consolidate-prod',
+        'roles/pubsub.publisher topic prediction-request-prod',
+        'roles/secretmanager.secretAccessor secret coordinator-api-key',
+      ].sort(),
     );
     expect(of(RUNTIME.worker).sort()).toEqual(['roles/pubsub.publisher topic prediction-ready-prod', 'roles/storage.objectViewer bucket gs://nba-props-nba-models'].sort());
   });
@@ -205,8 +210,8 @@ describe('setup plan: the entries planned next are one entry each, and covered b
       ...d,
       topics: [
         ...d.topics,
-        { name: `prediction-consolidate${o.suffix}`, publishers: ['coordinator'], push: { to: 'coordinator', path: '/consolidate', ackDeadlineSeconds: 600 } },
-        { name: 'nba-prediction-trigger', publishers: [], push: { to: 'coordinator', path: '/regenerate-pubsub', ackDeadlineSeconds: 600 } },
+        { name: 'nba-prediction-trigger', publishers: [], push: { to: 'coordinator', path: '/regenerate-pubsub', ackDeadlineSeconds: 600, deadLetterTopic: 'nba-prediction-trigger-dlq' } },
+        { name: 'nba-prediction-trigger-dlq', publishers: [], push: { to: 'coordinator', path: '/dead-letter', ackDeadlineSeconds: 60 } },
       ],
       schedules: [
         ...d.schedules,
@@ -224,14 +229,22 @@ describe('setup plan: the entries planned next are one entry each, and covered b
     expect(violations(plan)).toEqual([]);
   });
 
-  it('creates each new topic with its push subscription, dead-letter topic and grants', () => {
+  it('creates each pushed topic with its push subscription, its dead-letter topic (itself pushed to /dead-letter) and grants', () => {
     for (const [topic, path] of [
+      ['prediction-request-prod', '/predict'],
+      ['prediction-ready-prod', '/complete'],
       ['prediction-consolidate-prod', '/consolidate'],
       ['nba-prediction-trigger', '/regenerate-pubsub'],
     ] as const) {
       expect(lines).toContain(`gcloud pubsub topics create ${topic} --project ${P}`);
       expect(lines).toContain(`gcloud pubsub topics create ${topic}-dlq --project ${P}`);
-      expect(lines.find((l) => l.startsWith(`gcloud pubsub subscriptions create ${topic}-push `))).toContain(`--push-endpoint=${COORD}${path}`);
+      const service = path === '/predict' ? WORKER : COORD;
+      const sub = lines.find((l) => l.startsWith(`gcloud pubsub subscriptions create ${topic}-push `));
+      expect(sub).toContain(`--push-endpoint=${service}${path}`);
+      expect(sub).toContain(`--dead-letter-topic=${topic}-dlq`);
+      const dead = lines.find((l) => l.startsWith(`gcloud pubsub subscriptions create ${topic}-dlq-push `));
+      expect(dead).toContain(`--push-endpoint=${COORD}/dead-letter`);
+      expect(dead).not.toContain('--dead-letter-topic');
       expect(bindings).toContainEqual(expect.objectContaining({ member: PUBSUB_AGENT, role: 'roles/pubsub.subscriber', scope: 'subscription', resource: `${topic}-push` }));
       expect(bindings).toContainEqual(expect.objectContaining({ member: PUBSUB_AGENT, role: 'roles/pubsub.publisher', scope: 'topic', resource: `${topic}-dlq` }));
     }

@@ -37,12 +37,12 @@ const plan = buildSetupPlan(options);
 const lines = plan.flatMap((s) => (s.run ? [shellLine(s.run)] : []));
 
 /** A push subscription as `gcloud pubsub subscriptions describe --format=json` shows it. */
-const subscription = (name: string, topic: string, endpoint: string, audience: string, ack: number) => ({
+const subscription = (name: string, topic: string, endpoint: string, audience: string, ack: number, deadLettered = true) => ({
   name: `projects/${P}/subscriptions/${name}`,
   topic: `projects/${P}/topics/${topic}`,
   pushConfig: { pushEndpoint: endpoint, oidcToken: { serviceAccountEmail: sa('prediction-pubsub-push'), audience } },
   ackDeadlineSeconds: ack,
-  deadLetterPolicy: { deadLetterTopic: `projects/${P}/topics/${topic}-dlq`, maxDeliveryAttempts: 5 },
+  ...(deadLettered ? { deadLetterPolicy: { deadLetterTopic: `projects/${P}/topics/${topic}-dlq`, maxDeliveryAttempts: 5 } } : {}),
   retryPolicy: { minimumBackoff: '10s', maximumBackoff: '600s' },
   messageRetentionDuration: '604800s',
   state: 'ACTIVE',
@@ -81,6 +81,7 @@ const policy = (extra: Array<{ role: string; members: string[]; condition?: { ex
   bindings: [
     { role: 'roles/bigquery.jobUser', members: [`serviceAccount:${sa('prediction-coordinator')}`, `serviceAccount:${sa('prediction-worker')}`] },
     { role: 'roles/datastore.user', members: [`serviceAccount:${sa('prediction-coordinator')}`], condition: { expression: `resource.name=="projects/${P}/databases/(default)"`, title: 'firestore-default-only' } },
+    { role: 'roles/datastore.viewer', members: [`serviceAccount:${sa('prediction-worker')}`], condition: { expression: `resource.name=="projects/${P}/databases/(default)"`, title: 'firestore-default-read-only' } },
     { role: 'roles/logging.logWriter', members: [`serviceAccount:${sa('prediction-build')}`] },
     { role: 'roles/owner', members: ['user:owner@example.com'] },
     ...extra,
@@ -98,11 +99,15 @@ function existingProject(): Record<string, unknown> {
   r['firestore databases describe --database=(default)'] = { name: `projects/${P}/databases/(default)`, locationId: 'nam5', type: 'FIRESTORE_NATIVE' };
   r['firestore indexes composite list --database=(default)'] = [index('state', 'READY'), index('game_date', 'READY')];
   r['secrets describe coordinator-api-key'] = { name: `projects/${P}/secrets/coordinator-api-key` };
-  for (const t of ['prediction-request-prod', 'prediction-ready-prod', 'nba-phase5-predictions-complete', 'prediction-request-prod-dlq', 'prediction-ready-prod-dlq']) r[`pubsub topics describe ${t}`] = { name: `projects/${P}/topics/${t}` };
+  const pushed = ['prediction-request-prod', 'prediction-ready-prod', 'prediction-consolidate-prod'];
+  for (const t of [...pushed, 'nba-phase5-predictions-complete', ...pushed.map((p) => `${p}-dlq`)]) r[`pubsub topics describe ${t}`] = { name: `projects/${P}/topics/${t}` };
   r['pubsub subscriptions describe prediction-request-prod-push'] = subscription('prediction-request-prod-push', 'prediction-request-prod', `${WORKER}/predict`, WORKER, 60);
-  r['pubsub subscriptions describe prediction-ready-prod-push'] = subscription('prediction-ready-prod-push', 'prediction-ready-prod', `${COORD}/complete`, COORD, 600);
-  r['pubsub subscriptions describe prediction-request-prod-dlq-sub'] = { name: 'x' };
-  r['pubsub subscriptions describe prediction-ready-prod-dlq-sub'] = { name: 'x' };
+  r['pubsub subscriptions describe prediction-ready-prod-push'] = subscription('prediction-ready-prod-push', 'prediction-ready-prod', `${COORD}/complete`, COORD, 60);
+  r['pubsub subscriptions describe prediction-consolidate-prod-push'] = subscription('prediction-consolidate-prod-push', 'prediction-consolidate-prod', `${COORD}/consolidate`, COORD, 600);
+  for (const t of pushed) {
+    r[`pubsub subscriptions describe ${t}-dlq-push`] = subscription(`${t}-dlq-push`, `${t}-dlq`, `${COORD}/dead-letter`, COORD, 60, false);
+    r[`pubsub subscriptions describe ${t}-dlq-sub`] = { name: 'x' };
+  }
   r['run services describe prediction-coordinator-prod'] = { metadata: { name: 'prediction-coordinator-prod' } };
   r['run services describe prediction-worker-prod'] = { metadata: { name: 'prediction-worker-prod' } };
   r[`projects get-iam-policy ${P}`] = policy();
@@ -122,7 +127,8 @@ const updates = (calls: string[]) => calls.filter((c) => / update /.test(c) || c
 describe('setup plan: what it makes', () => {
   it('creates the push subscriptions with OIDC for the service URL as audience, ack deadlines and dead-lettering', () => {
     const create = lines.filter((l) => l.includes('pubsub subscriptions create') && l.includes('push-endpoint'));
-    expect(create).toHaveLength(2);
+    // request, ready and consolidate, and each one's dead-letter topic pushed to /dead-letter.
+    expect(create).toHaveLength(6);
     const request = create.find((l) => l.includes('prediction-request-prod-push'));
     expect(request).toContain(`--push-endpoint=${WORKER}/predict`);
     expect(request).toContain(`--push-auth-token-audience=${WORKER} `);
@@ -131,7 +137,16 @@ describe('setup plan: what it makes', () => {
     expect(request).toContain('--max-delivery-attempts=5');
     const ready = create.find((l) => l.includes('prediction-ready-prod-push'));
     expect(ready).toContain(`--push-endpoint=${COORD}/complete`);
-    expect(ready).toContain('--ack-deadline=600');
+    expect(ready).toContain('--ack-deadline=60');
+    const consolidate = create.find((l) => l.includes('prediction-consolidate-prod-push'));
+    expect(consolidate).toContain(`--push-endpoint=${COORD}/consolidate`);
+    expect(consolidate).toContain('--ack-deadline=600');
+    for (const topic of ['prediction-request-prod', 'prediction-ready-prod', 'prediction-consolidate-prod']) {
+      const dead = create.find((l) => l.includes(`${topic}-dlq-push`));
+      expect(dead).toContain(`--topic=${topic}-dlq`);
+      expect(dead).toContain(`--push-endpoint=${COORD}/dead-letter`);
+      expect(dead).not.toContain('--dead-letter-topic');
+    }
   });
 
   it('schedules the daily /start and /check-stalled every five minutes with OIDC to the coordinator', () => {
@@ -192,7 +207,7 @@ describe('setup plan: running it', () => {
     expect(summary.updated).toBe(0);
     const made = creates(fresh.calls());
     expect(made.filter((c) => c.includes('service-accounts create'))).toHaveLength(5);
-    expect(made.filter((c) => c.includes('subscriptions create'))).toHaveLength(4);
+    expect(made.filter((c) => c.includes('subscriptions create'))).toHaveLength(9); // request, ready, consolidate; their dead-letter topics pushed to /dead-letter; a pull copy of each
     expect(made.filter((c) => c.includes('scheduler jobs create'))).toHaveLength(2);
     expect(made.filter((c) => c.includes('run deploy'))).toHaveLength(2);
     expect(made.filter((c) => c.includes('indexes composite create'))).toHaveLength(2);
