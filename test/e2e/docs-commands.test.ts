@@ -126,7 +126,7 @@ describe('commands in the docs', () => {
     writeFileSync(logs.exits, '');
     writeFileSync(logs.http, '');
     writeFileSync(join(dir, 'block.sh'), block.code);
-    writeFileSync(join(dir, 'run.sh'), `${prelude(work, logs)}\nsource '${join(dir, 'block.sh')}'\n`);
+    writeFileSync(join(dir, 'run.sh'), `${prelude(join(work, 'dist'), logs)}\nsource '${join(dir, 'block.sh')}'\n`);
     const syntax = spawnSync('bash', ['-n', join(dir, 'block.sh')], { encoding: 'utf8' });
     expect(syntax.stderr, 'bash -n').toBe('');
     // Asynchronously: the services the block calls run in this process, so its event loop must stay free.
