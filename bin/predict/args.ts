@@ -67,7 +67,49 @@ export interface CheckStalledCommand {
   maxAgeMinutes: number | undefined;
 }
 
-export type Command = StartCommand | BackfillCommand | StatusCommand | ResetCommand | CheckStalledCommand | RedriveCommand | { kind: 'help' };
+export interface CheckLinesCommand {
+  kind: 'check-lines';
+  date: string;
+  threshold: number | undefined;
+  dryRun: boolean;
+  wait: boolean;
+}
+
+export interface LineUpdateCommand {
+  kind: 'line-update';
+  date: string;
+  players: string[];
+  dryRun: boolean;
+  wait: boolean;
+}
+
+export interface RegenerateCommand {
+  kind: 'regenerate';
+  date: string;
+  reason: string | undefined;
+  metadata: Record<string, unknown> | undefined;
+  skipCompletenessCheck: boolean;
+  wait: boolean;
+}
+
+export interface SignalCommand {
+  kind: 'signal';
+  date: string;
+  alert: boolean;
+}
+
+export type Command =
+  | StartCommand
+  | BackfillCommand
+  | StatusCommand
+  | ResetCommand
+  | CheckStalledCommand
+  | RedriveCommand
+  | CheckLinesCommand
+  | LineUpdateCommand
+  | RegenerateCommand
+  | SignalCommand
+  | { kind: 'help' };
 
 export interface ParsedArgs {
   global: GlobalOptions;
@@ -98,17 +140,23 @@ const COMMAND_OPTIONS: Record<Exclude<Command['kind'], 'help'>, Options> = {
   status: { date: { type: 'string' }, wait: { type: 'boolean', default: false }, players: { type: 'boolean', default: false } },
   reset: { date: { type: 'string' } },
   'check-stalled': { 'idle-minutes': { type: 'string' }, 'min-pct': { type: 'string' }, 'max-age-minutes': { type: 'string' } },
+  'check-lines': { threshold: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, wait: { type: 'boolean', default: true } },
+  'line-update': { players: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, wait: { type: 'boolean', default: true } },
+  regenerate: { reason: { type: 'string' }, metadata: { type: 'string' }, 'skip-completeness-check': { type: 'boolean', default: false }, wait: { type: 'boolean', default: true } },
+  signal: { alert: { type: 'boolean', default: false } },
 };
+
+const COMMAND_NAMES = 'start, backfill, status, reset, check-stalled, redrive, check-lines, line-update, regenerate, signal';
 
 const isCommand = (name: string): name is keyof typeof COMMAND_OPTIONS => Object.hasOwn(COMMAND_OPTIONS, name);
 
 export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, now: Date): ParsedArgs {
   const name = argv[0];
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    if (name === undefined) throw new UsageError('no command given', ['predict --help lists the commands: start, backfill, status, reset, check-stalled, redrive']);
+    if (name === undefined) throw new UsageError('no command given', [`predict --help lists the commands: ${COMMAND_NAMES}`]);
     return { global: globals({}, env), command: { kind: 'help' } };
   }
-  if (!isCommand(name)) throw new UsageError(`unknown command '${name}'`, ['the commands are: start, backfill, status, reset, check-stalled, redrive (predict --help)']);
+  if (!isCommand(name)) throw new UsageError(`unknown command '${name}'`, [`the commands are: ${COMMAND_NAMES} (predict --help)`]);
 
   let parsed;
   try {
@@ -201,7 +249,43 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
         },
       };
     }
+    case 'check-lines': {
+      maxPositionals(1);
+      return { global, command: { kind: 'check-lines', date: gameDate(at(0) ?? 'TODAY', 'the date', now), threshold: positiveNumber(s('threshold'), '--threshold'), dryRun: b('dry-run'), wait: b('wait') } };
+    }
+    case 'line-update': {
+      maxPositionals(1);
+      const date = at(0);
+      const players = playerList(s('players'));
+      if (date === undefined || players === undefined) throw new UsageError('line-update needs the date and --players', ['e.g. predict line-update TODAY --players lebronjames,stephencurry']);
+      return { global, command: { kind: 'line-update', date: gameDate(date, 'the date', now), players, dryRun: b('dry-run'), wait: b('wait') } };
+    }
+    case 'regenerate': {
+      maxPositionals(1);
+      const date = at(0);
+      if (date === undefined) throw new UsageError('regenerate needs the date to regenerate', ['e.g. predict regenerate 2026-03-10 --reason feature_upgrade']);
+      return {
+        global,
+        command: { kind: 'regenerate', date: gameDate(date, 'the date', now), reason: s('reason'), metadata: jsonObject(s('metadata'), '--metadata'), skipCompletenessCheck: b('skip-completeness-check'), wait: b('wait') },
+      };
+    }
+    case 'signal': {
+      maxPositionals(1);
+      return { global, command: { kind: 'signal', date: gameDate(at(0) ?? 'TODAY', 'the date', now), alert: b('alert') } };
+    }
   }
+}
+
+function jsonObject(input: string | undefined, what: string): Record<string, unknown> | undefined {
+  if (input === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(input);
+  } catch (err) {
+    throw new UsageError(`${what}: not JSON: ${errorMessage(err)}`, [`e.g. ${what} '{"ticket":"NBA-42"}'`]);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${what}: expected a JSON object, e.g. '{"ticket":"NBA-42"}'`);
+  return value as Record<string, unknown>;
 }
 
 function globals(v: Record<string, string | boolean | undefined>, env: Readonly<Record<string, string | undefined>>): GlobalOptions {

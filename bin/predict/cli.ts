@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.js';
 import { Output, type CliIo } from './output.js';
 import { runReset } from './reset-command.js';
 import { runRedrive } from './redrive-command.js';
+import { runCheckLines, runLineUpdate, runRegenerate, runSignal } from './reprediction-commands.js';
 import { runStart } from './start-command.js';
 import { runStatus } from './status-command.js';
 import { USAGE } from './usage.js';
@@ -40,6 +41,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await runCheckStalled(ctx, command);
       case 'redrive':
         return await runRedrive(ctx, command);
+      case 'check-lines':
+        return await runCheckLines(ctx, command);
+      case 'line-update':
+        return await runLineUpdate(ctx, command);
+      case 'regenerate':
+        return await runRegenerate(ctx, command);
+      case 'signal':
+        return await runSignal(ctx, command);
     }
   } catch (err) {
     if (err instanceof CliError) {

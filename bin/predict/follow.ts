@@ -12,6 +12,7 @@ import { EXIT } from './exit-codes.js';
 import { explainHttp } from './http-errors.js';
 import type { Output } from './output.js';
 import { getBatchStatus } from './status-api.js';
+import { renderStatusReport } from '../report.js';
 
 export interface FollowOptions {
   intervalMs: number;
@@ -87,4 +88,24 @@ export function verdictOf(result: FollowResult): BatchVerdict {
   const warnings = (s.summary?.warnings.length ?? 0) + (s.consolidation?.warnings.length ?? 0);
   if (warnings > 0) problems.push(`${warnings} warning${warnings === 1 ? '' : 's'}`);
   return { exitCode: !result.timedOut && s.status === 'complete' ? EXIT.ok : EXIT.batchFailed, state: s.status, problems };
+}
+
+/**
+ * Follows a batch a command started (redrive, check-lines, line-update, regenerate) to its end and prints the report and the
+ * verdict; `--no-wait` only says how to follow it. Returns the exit code. `facts` go into the `--json` summary.
+ */
+export async function followStarted(ctx: { client: CoordinatorClient; out: Output; global: { intervalMs: number; timeoutMs: number | null } }, batchId: string, wait: boolean, facts: Record<string, unknown>): Promise<number> {
+  const { out } = ctx;
+  if (!wait) {
+    out.say(`Follow it: predict status ${batchId} --wait`);
+    return EXIT.ok;
+  }
+  const result = await followBatch(ctx.client, batchId, out, { intervalMs: ctx.global.intervalMs, timeoutMs: ctx.global.timeoutMs });
+  const verdict = verdictOf(result);
+  out.say('');
+  out.say(renderStatusReport(result.status));
+  out.say(`\nResult: ${verdict.state.toUpperCase()} (exit ${verdict.exitCode})`);
+  for (const p of verdict.problems) out.say(`  ! ${p}`);
+  out.event('summary', { batch_id: batchId, ...facts, status: result.status.status, exit_code: verdict.exitCode, problems: verdict.problems });
+  return verdict.exitCode;
 }

@@ -3,13 +3,12 @@
  * not predict, requests that could not be published, players that never reported — in a new batch (POST /redrive), and
  * follows it to its end like `start`. The same command on Pub/Sub and on the embedded default.
  */
-import { renderStatusReport } from '../report.js';
 import type { RedriveCommand } from './args.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { explainHttp } from './http-errors.js';
-import { followBatch, verdictOf } from './follow.js';
+import { followStarted } from './follow.js';
 import { list, num, str } from './json.js';
 
 export async function runRedrive(ctx: CommandContext, cmd: RedriveCommand): Promise<number> {
@@ -27,16 +26,5 @@ export async function runRedrive(ctx: CommandContext, cmd: RedriveCommand): Prom
   const players = list(res.body.players).length;
   out.say(`Redriving ${players} player${players === 1 ? '' : 's'} of ${cmd.batchId} in batch ${batchId} (${num(res.body.published) ?? 0} published).`);
   out.event('started', { batch_id: batchId, redrive_of: cmd.batchId, players, published: num(res.body.published) });
-  if (!cmd.wait) {
-    out.say(`Follow it: predict status ${batchId} --wait`);
-    return EXIT.ok;
-  }
-  const result = await followBatch(client, batchId, out, { intervalMs: ctx.global.intervalMs, timeoutMs: ctx.global.timeoutMs });
-  const verdict = verdictOf(result);
-  out.say('');
-  out.say(renderStatusReport(result.status));
-  out.say(`\nResult: ${verdict.state.toUpperCase()} (exit ${verdict.exitCode})`);
-  for (const p of verdict.problems) out.say(`  ! ${p}`);
-  out.event('summary', { batch_id: batchId, redrive_of: cmd.batchId, status: result.status.status, exit_code: verdict.exitCode, problems: verdict.problems });
-  return verdict.exitCode;
+  return followStarted(ctx, batchId, cmd.wait, { redrive_of: cmd.batchId });
 }

@@ -30,6 +30,17 @@ Commands:
                                 consolidations past their deadline, finish closings (phase-5 message, run history)
   redrive BATCH_ID              re-predict the players an ended batch lost (dead letters, failures, never reported) in a
                                 new batch, and follow it (--no-wait to return once it started)
+  check-lines [DATE]            re-predict the players whose line appeared or moved since their prediction (default TODAY)
+      --threshold N             a move of at least N points counts (default 1.0)
+      --dry-run                 list the players (the first 50) without starting anything
+      --no-wait                 return once the batch has started
+  line-update DATE --players a,b   re-predict the named players (LINE_UPDATE); --dry-run shows their lines; --no-wait
+  regenerate DATE               re-predict the whole date; the new batch's merge supersedes its rows
+      --reason R                recorded on the superseded rows and the audit row (default feature_upgrade)
+      --metadata JSON           a JSON object recorded beside it, e.g. '{"ticket":"NBA-42"}'
+      --skip-completeness-check, --no-wait   as for start
+  signal [DATE]                 the champion's daily signal (GREEN/YELLOW/RED) and its numbers (default TODAY)
+      --alert                   also send it to the notifier (once per date, model and colour)
 
 Global options:
   --url URL          coordinator base URL (env COORDINATOR_URL, default ${DEFAULT_URL})

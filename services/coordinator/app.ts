@@ -11,7 +11,14 @@ import { errorHandler } from '../../shared/http/error-handler.js';
 import { accessLog, requestContext } from '../../shared/http/request-context.js';
 import { pushRoute } from '../../shared/http/push-route.js';
 import { badRequest } from '../../shared/errors/app-error.js';
-import { completionEventSchema, consolidateRequestSchema, formatZodError } from '../../shared/contracts/messages.js';
+import {
+  completionEventSchema,
+  consolidateRequestSchema,
+  formatZodError,
+  regenerationMetadataSchema,
+  regenerationReasonSchema,
+  regenerationTriggerSchema,
+} from '../../shared/contracts/messages.js';
 import { isoDateSchema } from '../../shared/dates/game-date.js';
 import { startBodySchema, toStartRequest } from './dispatch/start-request.js';
 import { startBatch } from './dispatch/start-batch.js';
@@ -21,14 +28,33 @@ import { recordDeadLetter } from './batch/dead-letters.js';
 import { activeBatches, batchStatus, latestBatchStatus } from './batch/status.js';
 import { DEFAULT_STALL_THRESHOLDS, checkStalled, resetBatch } from './batch/stalls.js';
 import { redriveBatch } from './batch/redrive.js';
-import { completionDecision, consolidateDecision, redriveAnswer, resetAnswer, startAnswer, type HttpAnswer } from './http-outcomes.js';
+import {
+  checkLinesAnswer,
+  checkSignalAnswer,
+  completionDecision,
+  consolidateDecision,
+  lineUpdateAnswer,
+  morningSummaryAnswer,
+  redriveAnswer,
+  regenerateAnswer,
+  regenerationTriggerDecision,
+  resetAnswer,
+  startAnswer,
+  type HttpAnswer,
+} from './http-outcomes.js';
+import { DATASET_PREFIX_PATTERN } from '../../shared/ports/warehouse.js';
+import { checkLines, lineUpdate } from './lines/check-lines.js';
+import { regenerate, regenerationTrigger } from './regeneration/regenerate.js';
+import { checkSignal } from './signals/check-signal.js';
+import { morningSummary } from './summary/morning-summary.js';
+import { coordinatorDeepHealth } from './health/deep.js';
 
 export const SERVICE = 'prediction-coordinator';
 
 export interface CoordinatorAppOptions {
   /** Who may call the operator endpoints: X-API-Key and/or Google ID tokens (docs/security.md). */
   operatorAuth: OperatorAuthOptions;
-  /** Who may push to /complete, /consolidate, /dead-letter. Absent: anyone (the embedded default). */
+  /** Who may push to /complete, /consolidate, /dead-letter, /regenerate-pubsub. Absent: anyone (the embedded default). */
   pushAuth?: PushAuth;
   projectId?: string | undefined;
   /** JSON body limits (express `limit` syntax): operator calls, push envelopes. */
@@ -65,6 +91,42 @@ const statusQuerySchema = z
   .strict()
   .refine((q) => q.batch_id === undefined || q.game_date === undefined, { message: 'give batch_id or game_date, not both' });
 
+const datasetPrefixSchema = z.string().regex(DATASET_PREFIX_PATTERN, 'must match ^[a-z][a-z0-9_]{0,29}$');
+/** `TODAY`, `TOMORROW` or YYYY-MM-DD: resolved (and range-checked) by the use case, which answers 400 naming game_date. */
+const gameDateInput = z.string().min(1).max(32);
+const playerLookup = z.string().min(1).max(128);
+
+const checkLinesSchema = z
+  .object({
+    game_date: gameDateInput.default('TODAY'),
+    line_change_threshold: z.number().positive().max(50).default(1.0),
+    dry_run: z.boolean().default(false),
+    dataset_prefix: datasetPrefixSchema.optional(),
+  })
+  .strict();
+
+const lineUpdateSchema = z
+  .object({
+    game_date: gameDateInput,
+    player_lookups: z.array(playerLookup).max(500),
+    dry_run: z.boolean().default(false),
+    dataset_prefix: datasetPrefixSchema.optional(),
+  })
+  .strict();
+
+const regenerateSchema = z
+  .object({
+    game_date: gameDateInput,
+    reason: regenerationReasonSchema.default('feature_upgrade'),
+    metadata: regenerationMetadataSchema.default({}),
+    skip_completeness_check: z.boolean().default(false),
+    dataset_prefix: datasetPrefixSchema.optional(),
+  })
+  .strict();
+
+const checkSignalSchema = z.object({ game_date: gameDateInput.default('TODAY'), send_alert: z.boolean().default(true) }).strict();
+const morningSummarySchema = z.object({ game_date: gameDateInput.default('TODAY'), force: z.boolean().default(false) }).strict();
+
 /** Parses an operator body or query; a failure is a 400 naming every offending field. */
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value ?? {});
@@ -93,6 +155,13 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
     res.json({ status: 'ready' });
   });
 
+  // Every dependency checked for real; 503 names what failed. Unauthenticated like /health (it says only what failed).
+  app.get('/health/deep', async (_req, res) => {
+    const health = await coordinatorDeepHealth(deps, SERVICE);
+    if (health.status !== 'healthy') deps.logger.error({ event: 'DEEP_HEALTH_FAILED', failed: health.failed, checks: health.checks }, `deep health check failed: ${health.failed.join(', ')}`);
+    res.status(health.status === 'healthy' ? 200 : 503).json(health);
+  });
+
   const auth = compose(operatorAuth(opts.operatorAuth, deps.logger), ...jsonBody(opts.bodyLimits?.operator ?? BODY_LIMITS.operator));
   const push: RequestHandler = compose(pushAuth(opts.pushAuth ?? { mode: 'disabled' }, deps.logger), pushBody(opts.bodyLimits?.push ?? BODY_LIMITS.push));
 
@@ -111,11 +180,56 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
       logger: deps.logger,
       schema: z.unknown(),
       handle: async (m) => {
-        await recordDeadLetter(deps, m.data, m.attributes);
+        await recordDeadLetter(deps, m.data, m.attributes, m.messageId);
         return { kind: 'ack' };
       },
     }),
   );
+
+  app.post(
+    '/regenerate-pubsub',
+    push,
+    pushRoute({
+      service: SERVICE,
+      logger: deps.logger,
+      schema: regenerationTriggerSchema,
+      handle: async (m) =>
+        regenerationTriggerDecision(
+          await regenerationTrigger(deps, { gameDate: m.data.game_date, reason: m.data.reason, metadata: m.data.metadata, triggeredBy: 'pubsub', datasetPrefix: '', skipCompletenessCheck: false }, m.messageId),
+        ),
+    }),
+  );
+
+  // The rest of the day: lines that move, regeneration, the signal, the morning summary.
+  app.post('/check-lines', auth, async (req, res) => {
+    const b = parse(checkLinesSchema, req.body, '/check-lines body');
+    send(res, checkLinesAnswer(await checkLines(deps, { gameDate: b.game_date, threshold: b.line_change_threshold, dryRun: b.dry_run, datasetPrefix: b.dataset_prefix ?? '' })));
+  });
+
+  app.post('/line-update', auth, async (req, res) => {
+    const b = parse(lineUpdateSchema, req.body, '/line-update body');
+    send(res, lineUpdateAnswer(await lineUpdate(deps, { gameDate: b.game_date, players: b.player_lookups, dryRun: b.dry_run, datasetPrefix: b.dataset_prefix ?? '' })));
+  });
+
+  app.post('/regenerate-with-supersede', auth, async (req, res) => {
+    const b = parse(regenerateSchema, req.body, '/regenerate-with-supersede body');
+    send(
+      res,
+      regenerateAnswer(
+        await regenerate(deps, { gameDate: b.game_date, reason: b.reason, metadata: b.metadata, triggeredBy: 'coordinator_endpoint', datasetPrefix: b.dataset_prefix ?? '', skipCompletenessCheck: b.skip_completeness_check }),
+      ),
+    );
+  });
+
+  app.post('/check-signal', auth, async (req, res) => {
+    const b = parse(checkSignalSchema, req.body, '/check-signal body');
+    send(res, checkSignalAnswer(await checkSignal(deps, { gameDate: b.game_date, sendAlert: b.send_alert })));
+  });
+
+  app.post('/morning-summary', auth, async (req, res) => {
+    const b = parse(morningSummarySchema, req.body, '/morning-summary body');
+    send(res, morningSummaryAnswer(await morningSummary(deps, { gameDate: b.game_date, force: b.force })));
+  });
 
   // What the operator CLI sizes a backfill by: how many batches this coordinator runs well side by side.
   app.get('/capacity', auth, (_req, res) => {

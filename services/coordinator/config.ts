@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { adapterChoice, batchStoreEnv, commonEnv, localBusEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { MAX_PLAYERS_PER_MESSAGE } from '../../shared/contracts/messages.js';
 import { operatorAuthEnv, pushAuthEnv, refineOperatorAuth, refinePushAuth } from '../../shared/config/auth-env.js';
+import { SECRET_VERSION_PATTERN } from '../../shared/http/auth/api-key-source.js';
+
+/** Unset and blank are the same thing. */
+const blankIsUnset = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
 
 export const coordinatorConfigSchema = z.object({
   ...commonEnv,
@@ -39,6 +43,18 @@ export const coordinatorConfigSchema = z.object({
   MERGE_LOCK_WAIT_SECONDS: z.coerce.number().min(0).max(120).default(20),
   /** Budget for re-running a merge a concurrent transaction cancelled (on top of the adapter's own attempts). */
   MERGE_CONFLICT_RETRY_SECONDS: z.coerce.number().min(0).max(400).default(120),
+  /** Where alerts go. Unset: `slack` when a webhook is configured, the log otherwise. */
+  NOTIFIER: z.enum(['log', 'slack']).optional(),
+  /** A Secret Manager version whose payload is the Slack incoming-webhook URL (read on the first alert). */
+  SLACK_WEBHOOK_SECRET: z
+    .string()
+    .optional()
+    .transform(blankIsUnset)
+    .pipe(z.string().regex(SECRET_VERSION_PATTERN, 'must be a Secret Manager version name: projects/PROJECT/secrets/SECRET/versions/VERSION').optional()),
+  /** The webhook URL itself: for a local receiver (tests, a dev machine); production keeps it in Secret Manager. */
+  SLACK_WEBHOOK_URL: z.string().optional().transform(blankIsUnset).pipe(z.url().optional()),
+  /** Stalled batches within an hour that raise the repeated-stalls alert (the original's rule: 3). */
+  STALL_ALERT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
 })
   .superRefine((cfg, ctx) => {
     if (cfg.VERIFY_WAIT_SECONDS + cfg.MERGE_LOCK_WAIT_SECONDS >= cfg.CONSOLIDATION_DEADLINE_SECONDS) {
@@ -48,12 +64,21 @@ export const coordinatorConfigSchema = z.object({
     refinePushAuth(cfg, ctx);
     requireProjectFor(cfg, { WAREHOUSE: cfg.WAREHOUSE ?? '', BUS: cfg.BUS ?? '', BATCH_STORE: cfg.BATCH_STORE ?? '' }, ['bigquery', 'pubsub', 'firestore'], ctx);
     requireLocationFor(cfg, adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'), ctx);
+    if (cfg.NOTIFIER === 'slack' && !cfg.SLACK_WEBHOOK_SECRET && !cfg.SLACK_WEBHOOK_URL) {
+      ctx.addIssue({ code: 'custom', path: ['NOTIFIER'], message: 'NOTIFIER=slack needs SLACK_WEBHOOK_SECRET (or SLACK_WEBHOOK_URL for a local receiver)' });
+    }
+    if (cfg.SLACK_WEBHOOK_URL) {
+      const u = new URL(cfg.SLACK_WEBHOOK_URL);
+      const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
+      if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) ctx.addIssue({ code: 'custom', path: ['SLACK_WEBHOOK_URL'], message: 'must be https (http only on loopback)' });
+    }
   })
   .transform((cfg) => ({
     ...cfg,
     WAREHOUSE: adapterChoice(cfg.WAREHOUSE, cfg.GCP_PROJECT_ID, 'bigquery', 'duckdb'),
     BUS: adapterChoice(cfg.BUS, cfg.GCP_PROJECT_ID, 'pubsub', 'local'),
     BATCH_STORE: adapterChoice(cfg.BATCH_STORE, cfg.GCP_PROJECT_ID, 'firestore', 'local'),
+    NOTIFIER: cfg.NOTIFIER ?? (cfg.SLACK_WEBHOOK_SECRET || cfg.SLACK_WEBHOOK_URL ? 'slack' : 'log'),
   }));
 
 export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;

@@ -4,6 +4,7 @@ import type { Bus } from '../../shared/ports/bus.js';
 import type { BatchStore } from '../../shared/ports/batch-store.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { AppLogger } from '../../shared/ports/logger.js';
+import type { Notifier } from '../../shared/ports/notifier.js';
 import type { TopicNames } from '../../shared/config/common.js';
 import { topicNames } from '../../shared/config/common.js';
 import type { CoordinatorConfig } from './config.js';
@@ -30,6 +31,10 @@ export interface CoordinatorSettings {
   /** Dataset name written in the phase-5 message (before any prefix). */
   outputDataset: string;
   consolidation: ConsolidationSettings;
+  /** Stalled batches within an hour that raise the repeated-stalls alert. */
+  stallAlertThreshold: number;
+  /** How long one /health/deep check may take. */
+  healthCheckTimeoutMs: number;
 }
 
 export interface CoordinatorDeps {
@@ -38,6 +43,8 @@ export interface CoordinatorDeps {
   batches: BatchStore;
   clock: Clock;
   logger: AppLogger;
+  /** Where alerts go (Slack, or the log); services/coordinator/alerts sends each alert once. */
+  notifier: Notifier;
   settings: CoordinatorSettings;
   /** Waits between polls and retries; real time unless a test injects its own. */
   wait?: (ms: number) => Promise<unknown>;
@@ -60,5 +67,7 @@ export function coordinatorSettings(config: CoordinatorConfig): CoordinatorSetti
       lockTtlMs: deadlineMs + 60_000,
       conflictRetryMs: config.MERGE_CONFLICT_RETRY_SECONDS * 1000,
     },
+    stallAlertThreshold: config.STALL_ALERT_THRESHOLD,
+    healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_SECONDS * 1000,
   };
 }

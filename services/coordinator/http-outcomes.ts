@@ -8,6 +8,10 @@ import type { RedriveOutcome } from './batch/redrive.js';
 import type { ConsolidateOutcome } from './batch/consolidate.js';
 import type { CompletionOutcome } from './batch/completions.js';
 import type { PushDecision } from '../../shared/http/push-route.js';
+import { DRY_RUN_LIST, type CheckLinesOutcome, type LineUpdateOutcome } from './lines/check-lines.js';
+import type { RegenerateOutcome, TriggerOutcome } from './regeneration/regenerate.js';
+import type { CheckSignalOutcome } from './signals/check-signal.js';
+import type { MorningSummaryOutcome } from './summary/morning-summary.js';
 
 export interface HttpAnswer {
   status: number;
@@ -95,4 +99,90 @@ export function completionDecision(o: CompletionOutcome): PushDecision {
 
 export function consolidateDecision(o: ConsolidateOutcome): PushDecision {
   return o.kind === 'retry' ? { kind: 'retry', reason: o.reason } : { kind: 'ack' };
+}
+
+/** A re-prediction that started is the /start answer plus what it re-predicts; one that did not keeps /start's status. */
+function withStart(start: StartOutcome, extra: Record<string, unknown>): HttpAnswer {
+  const a = startAnswer(start);
+  return { status: a.status, body: { ...a.body, ...extra } };
+}
+
+export function checkLinesAnswer(o: CheckLinesOutcome): HttpAnswer {
+  if (o.kind === 'invalid') return error(400, 'BAD_REQUEST', o.message, { field: o.field });
+  if (o.kind === 'no_games') return { status: 200, body: { status: 'no_games', game_date: o.game_date, message: `no games on the schedule for ${o.game_date}`, scan_queries: o.scan_queries } };
+  if (o.kind === 'all_games_started') return { status: 200, body: { status: 'all_games_started', game_date: o.game_date, games: o.games, message: `every game of ${o.game_date} has started: nothing to re-predict`, scan_queries: o.scan_queries } };
+  const found = { game_date: o.game_date, new_lines: o.new_lines, line_moves: o.line_moves, total_affected: o.total_affected, players: o.players.slice(0, DRY_RUN_LIST), scan_queries: o.scan_queries };
+  switch (o.kind) {
+    case 'no_changes':
+      return { status: 200, body: { status: 'no_changes', ...found, predicted_players: o.predicted_players, started_players: o.started_players } };
+    case 'dry_run':
+      return { status: 200, body: { status: 'dry_run', dry_run: true, ...found, predicted_players: o.predicted_players, started_players: o.started_players } };
+    case 'started':
+    case 'not_started':
+      return withStart(o.start, found);
+  }
+}
+
+export function lineUpdateAnswer(o: LineUpdateOutcome): HttpAnswer {
+  switch (o.kind) {
+    case 'invalid':
+      return error(400, 'BAD_REQUEST', o.message, { field: o.field });
+    case 'no_players':
+      return { status: 200, body: { status: 'no_players', game_date: o.game_date, message: 'player_lookups is empty: nothing to re-predict' } };
+    case 'dry_run':
+      return { status: 200, body: { status: 'dry_run', dry_run: true, game_date: o.game_date, players: o.players } };
+    case 'started':
+    case 'not_started':
+      return withStart(o.start, { players: o.players });
+  }
+}
+
+export function regenerateAnswer(o: RegenerateOutcome): HttpAnswer {
+  if (o.kind === 'invalid') return error(400, 'BAD_REQUEST', o.message, { field: o.field });
+  return withStart(o.start, {
+    reason: o.reason,
+    ...(o.kind === 'started' ? { note: "this batch's merge supersedes the date's active rows it replaces, in one transaction; until it merges they stay active" } : {}),
+  });
+}
+
+/** A Pub/Sub regeneration trigger: acked once acted on (or never possible), retried while the date is busy. */
+export function regenerationTriggerDecision(o: TriggerOutcome): PushDecision {
+  if (o.kind === 'duplicate') return { kind: 'ack', status: 200, body: { status: 'duplicate', message_id: o.message_id } };
+  if (o.kind === 'busy') {
+    const start = o.outcome.kind === 'not_started' ? o.outcome.start : null;
+    return { kind: 'retry', reason: `regeneration not started: ${start?.kind ?? 'unknown'}${start && 'batch_id' in start ? ` (batch ${start.batch_id})` : ''}` };
+  }
+  const answer = regenerateAnswer(o.outcome);
+  return { kind: 'ack', status: 200, body: { ...answer.body, http_status: answer.status } };
+}
+
+export function checkSignalAnswer(o: CheckSignalOutcome): HttpAnswer {
+  if (o.kind === 'invalid') return error(400, 'BAD_REQUEST', o.message, { field: o.field });
+  if (o.kind === 'no_signal') return { status: 200, body: { status: 'warning', signal: null, game_date: o.game_date, message: `no signal for ${o.game_date}: the champion has fewer than 10 active predictions with a line, or no batch has consolidated yet` } };
+  const s = o.signal;
+  return {
+    status: 200,
+    body: {
+      status: 'success',
+      game_date: s.game_date,
+      system_id: s.system_id,
+      signal: s.daily_signal,
+      pct_over: s.pct_over,
+      pct_under: s.pct_under,
+      total_picks: s.total_picks,
+      high_edge_picks: s.high_edge_picks,
+      skew_category: s.skew_category,
+      volume_category: s.volume_category,
+      slate_size: s.slate_size,
+      explanation: s.signal_explanation,
+      calculated_at: s.calculated_at,
+      alert: o.delivery,
+    },
+  };
+}
+
+export function morningSummaryAnswer(o: MorningSummaryOutcome): HttpAnswer {
+  if (o.kind === 'invalid') return error(400, 'BAD_REQUEST', o.message, { field: o.field });
+  const status = o.delivery === 'sent' ? 'sent' : o.delivery === 'duplicate' ? 'already_sent' : 'not_sent';
+  return { status: 200, body: { status, ...o.summary, ...(status === 'already_sent' ? { message: 'already sent for this date; pass "force": true to send it again' } : {}), ...(status === 'not_sent' ? { message: 'the notifier failed (see the coordinator log, ALERT_NOT_SENT)' } : {}) } };
 }

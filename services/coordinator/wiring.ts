@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Bus } from '../../shared/ports/bus.js';
 import type { BatchStore } from '../../shared/ports/batch-store.js';
+import type { Notifier } from '../../shared/ports/notifier.js';
+import { createNotifier } from '../../shared/adapters/select/notifier.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { openWarehouse } from '../../shared/adapters/select/warehouse.js';
@@ -17,7 +19,7 @@ import type { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-wareho
 import type { EmbeddedInfra } from '../../shared/embedded/embedded-infra.js';
 import { embeddedHost, EMBEDDED_PATH } from '../../shared/embedded/embedded-host.js';
 import { operatorAuthConfig, pushAuthConfig } from '../../shared/config/auth-env.js';
-import { secretManagerResolver } from '../../shared/http/auth/api-key-source.js';
+import { secretManagerResolver, type SecretResolver } from '../../shared/http/auth/api-key-source.js';
 import { buildOperatorAuth, buildPushAuth, googleCertSource } from '../../shared/http/auth/setup.js';
 import { errorMessage } from '../../shared/errors/error-message.js';
 import type { CoordinatorConfig } from './config.js';
@@ -38,6 +40,10 @@ export interface CoordinatorOverrides {
   wrapBus?: (bus: Bus) => Bus;
   /** Waits between polls and retries (tests may shorten them). */
   wait?: (ms: number) => Promise<unknown>;
+  /** The notifier instead of the one the config selects (tests count alerts). */
+  notifier?: Notifier;
+  /** Where SLACK_WEBHOOK_SECRET is read (tests hand over a fake Secret Manager). */
+  secrets?: SecretResolver;
 }
 
 export interface CoordinatorRuntime {
@@ -100,10 +106,11 @@ export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides:
     batches,
     clock,
     logger,
+    notifier: overrides.notifier ?? createNotifier(config, logger, overrides.secrets ?? secretManagerResolver()),
     settings: coordinatorSettings(config),
     ...(overrides.wait ? { wait: overrides.wait } : {}),
   };
-  logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, batch_store: config.BATCH_STORE, embedded: embedded !== null }, 'adapters selected');
+  logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, batch_store: config.BATCH_STORE, notifier: deps.notifier.name, embedded: embedded !== null }, 'adapters selected');
 
   return {
     config,
@@ -136,7 +143,7 @@ export async function buildCoordinatorApp(runtime: CoordinatorRuntime, opts: { a
   const { config, logger, deps } = runtime;
   const certs = googleCertSource(config.OIDC_CERTS_URL);
   const operatorAuth = await buildOperatorAuth(operatorAuthConfig(config), { resolver: secretManagerResolver(), certs, logger });
-  const pushAuth = buildPushAuth(pushAuthConfig(config), { certs, logger, endpoint: '/complete, /consolidate, /dead-letter' });
+  const pushAuth = buildPushAuth(pushAuthConfig(config), { certs, logger, endpoint: '/complete, /consolidate, /dead-letter, /regenerate-pubsub' });
   const app = createCoordinatorApp(deps, { operatorAuth, pushAuth, projectId: config.GCP_PROJECT_ID, ...(opts.accessLog === false ? {} : { accessLogger: logger }) });
   if (runtime.embedded) app.use(EMBEDDED_PATH, embeddedHost({ warehouse: runtime.embedded.warehouse, bus: runtime.embedded.bus, batches: runtime.embedded.batches }));
   return app;

@@ -13,6 +13,7 @@ import { compose } from '../../shared/http/compose.js';
 import { pushRoute, type PushDecision } from '../../shared/http/push-route.js';
 import { predictionRequestSchema } from '../../shared/contracts/messages.js';
 import { predictMessage, type PredictDecision } from './predict/predict-message.js';
+import { workerDeepHealth } from './health/deep.js';
 
 export const SERVICE = 'prediction-worker';
 
@@ -59,6 +60,13 @@ export function createWorkerApp(deps: WorkerDeps, opts: WorkerAppOptions = {}): 
   app.get('/ready', (_req, res) => {
     if (deps.models.ready) res.json({ status: 'ready', models: deps.models.loaded.length });
     else res.status(503).json({ status: 'not_ready', reason: deps.models.championId ? `champion ${deps.models.championId} not loaded` : 'no champion (is_production) in the registry', refused: deps.models.refused });
+  });
+
+  // Every dependency checked for real; 503 names what failed. Unauthenticated like /health (it says only what failed).
+  app.get('/health/deep', async (_req, res) => {
+    const health = await workerDeepHealth(deps, SERVICE);
+    if (health.status !== 'healthy') deps.logger.error({ event: 'DEEP_HEALTH_FAILED', failed: health.failed, checks: health.checks }, `deep health check failed: ${health.failed.join(', ')}`);
+    res.status(health.status === 'healthy' ? 200 : 503).json(health);
   });
 
   app.post('/predict', push, pushRoute({ service: SERVICE, logger: deps.logger, schema: predictionRequestSchema, handle: async (m) => predictDecision(await predictMessage(deps, m.data, m.publishTime)) }));

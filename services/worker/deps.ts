@@ -5,7 +5,8 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { AppLogger } from '../../shared/ports/logger.js';
 import type { ModelSet } from './models/model-set.js';
 import type { FeatureCache } from './predict/feature-cache.js';
-import type { BatchStateCache } from './predict/batch-state.js';
+import type { BatchStateCache, BatchStateReader } from './predict/batch-state.js';
+import type { ModelStore } from '../../shared/ports/model-store.js';
 
 export interface WorkerSettings {
   readyTopic: string;
@@ -13,6 +14,9 @@ export interface WorkerSettings {
   instance: string;
   /** The build's commit, written on rows (build_commit_sha); absent → 'unknown', as the original wrote. */
   buildCommit?: string;
+  /** /health/deep's probe topic, and how long each of its checks may take. */
+  healthTopic: string;
+  healthCheckTimeoutMs: number;
 }
 
 export interface WorkerDeps {
@@ -23,5 +27,8 @@ export interface WorkerDeps {
   models: ModelSet;
   features: FeatureCache;
   batchState: BatchStateCache;
+  /** Where the models were fetched from, and the batch store read (both for /health/deep). */
+  modelStore: ModelStore;
+  batchReader: BatchStateReader;
   settings: WorkerSettings;
 }

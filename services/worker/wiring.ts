@@ -94,7 +94,8 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
     retryIf: (err) => err instanceof WarehouseError && err.retryable,
     onRetry: (err, attempt, delayMs) => logger.warn({ attempt, retry_in_ms: delayMs, err: errorMessage(err) }, `model registry not readable yet; retrying${host ? ` (is the coordinator at ${host} up?)` : ''}`),
   });
-  await models.load(registry, overrides.modelStore ?? (await createModelStore(config)), runtime, logger, clock);
+  const modelStore = overrides.modelStore ?? (await createModelStore(config));
+  await models.load(registry, modelStore, runtime, logger, clock);
   closers.unshift(() => models.close());
 
   const deps: WorkerDeps = {
@@ -105,7 +106,15 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
     models,
     features: new FeatureCache(warehouse, clock, config.FEATURE_CACHE_TTL_SECONDS * 1000),
     batchState: new BatchStateCache(reader, clock, logger),
-    settings: { readyTopic: topicNames(config.TOPIC_SUFFIX).ready, instance: config.K_REVISION ?? 'local', buildCommit: config.BUILD_COMMIT },
+    modelStore,
+    batchReader: reader,
+    settings: {
+      readyTopic: topicNames(config.TOPIC_SUFFIX).ready,
+      instance: config.K_REVISION ?? 'local',
+      buildCommit: config.BUILD_COMMIT,
+      healthTopic: topicNames(config.TOPIC_SUFFIX).health,
+      healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_SECONDS * 1000,
+    },
   };
   logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, model_store: config.MODEL_STORE, embedded_host: host ?? null }, 'adapters selected');
   return {

@@ -22,6 +22,7 @@ import {
   type DispatchSummary,
   type Phase5Status,
   type PlayerCompletion,
+  type SupersedeSpec,
 } from './batch-record.js';
 
 export interface NewBatchInput {
@@ -35,6 +36,7 @@ export interface NewBatchInput {
   trigger_source: string;
   parent_processor?: string | null;
   parent_batch_id?: string | null;
+  supersede?: SupersedeSpec | null;
   now: string;
 }
 
@@ -64,6 +66,7 @@ export function newBatch(input: NewBatchInput): BatchRecord {
     closing: null,
     superseded_by: null,
     parent_batch_id: input.parent_batch_id ?? null,
+    supersede: input.supersede ?? null,
     error: null,
   };
 }

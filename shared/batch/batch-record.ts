@@ -107,6 +107,8 @@ export const consolidationSchema = z.object({
       rows_deactivated: count,
       /** After the merge: rows of this batch now active in player_prop_predictions (must equal the staged ids). */
       rows_accounted: count,
+      /** Re-prediction batches: older active rows this batch's merge superseded (marked `superseded`, made inactive). */
+      rows_superseded: count.default(0),
       committed_at: z.string(),
     })
     .nullable(),
@@ -119,6 +121,19 @@ export const consolidationSchema = z.object({
   ms: count,
 });
 export type ConsolidationRecord = z.infer<typeof consolidationSchema>;
+
+/**
+ * For a re-prediction (line check, line update, regeneration): what its merge writes on the rows it supersedes, and when it
+ * was asked for (a regeneration's audit row). The superseding happens inside the merge's own transaction.
+ */
+export const supersedeSchema = z.object({
+  reason: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  requested_at: z.string(),
+  /** A regeneration writes one row to prediction_regeneration_audit in the same transaction; `triggered_by` goes on it. */
+  audit: z.object({ triggered_by: z.string() }).nullable(),
+});
+export type SupersedeSpec = z.infer<typeof supersedeSchema>;
 
 /** How the batch ended, and whether its phase-5 message and run-history row are written. */
 export const closingSchema = z.object({
@@ -167,6 +182,8 @@ export const batchRecordSchema = z.object({
   superseded_by: z.string().nullable(),
   /** For a redrive or line check: the batch whose players this one re-predicts. */
   parent_batch_id: z.string().nullable(),
+  /** Line checks, line updates and regenerations: the rows its merge supersedes are marked with this. */
+  supersede: supersedeSchema.nullable().default(null),
   error: z.string().nullable(),
 });
 export type BatchRecord = z.infer<typeof batchRecordSchema>;

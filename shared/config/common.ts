@@ -41,6 +41,8 @@ export const commonEnv = {
   PUBSUB_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** Appended to every topic name, e.g. `-prod`. */
   TOPIC_SUFFIX: z.string().regex(/^[a-z0-9-]*$/).default(''),
+  /** How long one /health/deep check may take before it counts as failed. */
+  HEALTH_CHECK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),
   /** Crash tests only: SIGKILL this process at the named point (shared/faults/crash-points.ts). No deployment sets it. */
   CRASH_AT: z.string().regex(/^[a-z0-9_.@,]*$/).optional(),
 };
@@ -91,6 +93,10 @@ export interface TopicNames {
   ready: string;
   consolidate: string;
   phase5: string;
+  /** Regeneration requests from upstream: an external contract like phase 5, so never suffixed. */
+  trigger: string;
+  /** /health/deep's probe topic (no subscription). */
+  health: string;
 }
 
 export function topicNames(suffix: string): TopicNames {
@@ -99,6 +105,8 @@ export function topicNames(suffix: string): TopicNames {
     ready: `${TOPICS.predictionReady}${suffix}`,
     consolidate: `${TOPICS.consolidate}${suffix}`,
     phase5: TOPICS.phase5Complete,
+    trigger: TOPICS.predictionTrigger,
+    health: `${TOPICS.health}${suffix}`,
   };
 }
 

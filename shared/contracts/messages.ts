@@ -16,6 +16,10 @@ export const TOPICS = {
   /** The consolidation step: one message per finished batch, pushed to the coordinator's /consolidate. */
   consolidate: 'prediction-consolidate',
   phase5Complete: 'nba-phase5-predictions-complete',
+  /** Upstream asks for a regeneration here (the original's topic, pushed to the coordinator's /regenerate-pubsub). */
+  predictionTrigger: 'nba-prediction-trigger',
+  /** /health/deep publishes one probe here (no subscription: Pub/Sub keeps nothing) to prove the bus takes messages. */
+  health: 'prediction-health',
 } as const;
 
 const isoDate = isoDateSchema;
@@ -164,6 +168,23 @@ export const consolidateRequestSchema = z.object({
   reason: z.string().max(200).default('unknown'),
 });
 export type ConsolidateRequest = z.infer<typeof consolidateRequestSchema>;
+
+/** A regeneration's reason, written on every row it supersedes and on its audit row: a short token. */
+export const regenerationReasonSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected a short token: letters, digits, _ . : - (at most 64)');
+/** A regeneration's metadata: a JSON object of at most 16 KiB. */
+export const regenerationMetadataSchema = z.record(z.string(), z.unknown()).refine((m) => JSON.stringify(m).length <= 16_384, 'metadata is larger than 16 KiB of JSON');
+
+/**
+ * `nba-prediction-trigger` (upstream → the coordinator's /regenerate-pubsub): regenerate a date, the original's message.
+ * Any `mode` but `regenerate_with_supersede` can never succeed (a poison message: acked and logged).
+ */
+export const regenerationTriggerSchema = z.object({
+  game_date: z.string().min(1).max(32),
+  reason: regenerationReasonSchema.default('pubsub_trigger'),
+  mode: z.literal('regenerate_with_supersede').default('regenerate_with_supersede'),
+  metadata: regenerationMetadataSchema.default({}),
+});
+export type RegenerationTrigger = z.infer<typeof regenerationTriggerSchema>;
 
 
 export const phase5MessageSchema = z.object({

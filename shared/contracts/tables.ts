@@ -291,14 +291,26 @@ const predictionColumns: readonly Column[] = [
   c('prediction_run_mode', 'STRING', { description: 'the mode as requested (e.g. OVERNIGHT, EARLY with require_real_lines)' }),
   c('prediction_made_before_game', 'BOOL'),
   req('is_active', 'BOOL'),
-  c('superseded_by', 'STRING', { description: 'never written by the product (nor by the original)' }),
+  c('superseded_by', 'STRING', { description: 'the batch whose rows replaced this one (line check, line update, regeneration); NULL otherwise' }),
   c('invalidation_reason', 'STRING', { description: 'written by upstream postponement handling, never by the product' }),
   c('invalidated_at', 'TIMESTAMP', { description: 'written by upstream postponement handling, never by the product' }),
   req('created_at', 'TIMESTAMP'),
   c('updated_at', 'TIMESTAMP'),
 ];
 
+/** Staging's and the MERGE's columns (player_prop_predictions has these, then the supersede columns). */
 export const PREDICTION_COLUMN_NAMES: readonly string[] = predictionColumns.map((col) => col.name);
+
+/**
+ * Set only on player_prop_predictions, by a re-prediction's consolidation (merge-sql.ts), never staged: a row a line check,
+ * line update or regeneration replaced.
+ */
+const supersedeColumns: readonly Column[] = [
+  c('superseded', 'BOOL', { description: 'TRUE once a re-prediction (line check, line update, regeneration) replaced the row; it is then inactive' }),
+  c('superseded_at', 'TIMESTAMP', { description: 'when the replacing batch merged' }),
+  c('superseded_reason', 'STRING', { description: 'line_check, line_update, or the regeneration reason' }),
+  c('superseded_metadata', 'JSON', { description: "the regeneration's metadata; for line checks the threshold and the counts" }),
+];
 
 /**
  * Staging is append-only: workers stream rows in (BigQuery insertAll), consolidation only reads them (the MERGE source), and
@@ -323,7 +335,7 @@ export const playerPropPredictions: TableDef = {
   partitionBy: 'game_date',
   clusterBy: ['system_id', 'player_lookup'],
   requirePartitionFilter: true,
-  columns: predictionColumns,
+  columns: [...predictionColumns, ...supersedeColumns],
 };
 
 export const processorRunHistory: TableDef = {
@@ -352,6 +364,53 @@ export const processorRunHistory: TableDef = {
   ],
 };
 
+/** One row per regeneration whose batch merged, written in the merge's own transaction (so its counts are exact). */
+export const predictionRegenerationAudit: TableDef = {
+  dataset: 'nba_predictions',
+  name: 'prediction_regeneration_audit',
+  description: 'One row per regeneration (POST /regenerate-with-supersede, /regenerate-pubsub) whose batch merged.',
+  partitionBy: 'game_date',
+  columns: [
+    req('regeneration_timestamp', 'TIMESTAMP', { description: 'when the regeneration was requested' }),
+    req('game_date', 'DATE'),
+    req('batch_id', 'STRING', { description: 'the regeneration batch (the id the request answered with)' }),
+    c('reason', 'STRING'),
+    c('metadata', 'JSON'),
+    c('superseded_count', 'INT64', { description: 'active rows of the date the regeneration superseded' }),
+    c('regenerated_count', 'INT64', { description: 'rows of the regeneration batch now active' }),
+    c('not_replaced_count', 'INT64', { description: 'active rows of the date from other batches left active (players the regeneration did not predict)' }),
+    c('processing_time_seconds', 'FLOAT64', { description: 'from the request to the merge' }),
+    c('triggered_by', 'STRING', { description: 'coordinator_endpoint (HTTP) or pubsub (nba-prediction-trigger)' }),
+    req('created_at', 'TIMESTAMP'),
+  ],
+};
+
+/** The day's signal per model, recomputed after every successful consolidation (MERGE keyed by game_date and system_id). */
+export const dailyPredictionSignals: TableDef = {
+  dataset: 'nba_predictions',
+  name: 'daily_prediction_signals',
+  description: 'Per date and model with at least 10 active lined predictions: the OVER/UNDER mix, edges and a GREEN/YELLOW/RED signal.',
+  partitionBy: 'game_date',
+  columns: [
+    req('game_date', 'DATE'),
+    req('system_id', 'STRING'),
+    req('total_picks', 'INT64', { description: 'active predictions with a line' }),
+    req('high_edge_picks', 'INT64', { description: '|predicted − line| ≥ 5' }),
+    c('pct_over', 'FLOAT64'),
+    c('pct_under', 'FLOAT64'),
+    c('avg_confidence', 'FLOAT64'),
+    c('avg_edge', 'FLOAT64', { description: 'mean |predicted − line|' }),
+    c('avg_pvl', 'FLOAT64', { description: 'mean (predicted − line): the bias' }),
+    c('skew_category', 'STRING', { description: 'UNDER_HEAVY (pct_over < 25), OVER_HEAVY (pct_over > 45), BALANCED' }),
+    c('volume_category', 'STRING', { description: 'LOW (< 3 high-edge picks), NORMAL, HIGH (≥ 8)' }),
+    c('slate_size', 'INT64', { description: 'games on the schedule for the date' }),
+    req('daily_signal', 'STRING', { description: 'GREEN, YELLOW, RED' }),
+    c('signal_explanation', 'STRING'),
+    c('batch_id', 'STRING', { description: 'the batch whose consolidation computed the row' }),
+    req('calculated_at', 'TIMESTAMP'),
+  ],
+};
+
 export const ALL_TABLES: readonly TableDef[] = [
   upcomingPlayerGameContext,
   oddsApiPlayerPointsProps,
@@ -365,6 +424,8 @@ export const ALL_TABLES: readonly TableDef[] = [
   predictionStaging,
   playerPropPredictions,
   processorRunHistory,
+  predictionRegenerationAudit,
+  dailyPredictionSignals,
 ];
 
 /**
@@ -404,4 +465,4 @@ export function findTable(id: string): TableDef {
 }
 
 /** The tables this product writes (and the registry it reads its models from); the rest belong to the upstream phases. */
-export const PRODUCT_TABLES: readonly TableDef[] = [modelRegistry, predictionStaging, playerPropPredictions, processorRunHistory];
+export const PRODUCT_TABLES: readonly TableDef[] = [modelRegistry, predictionStaging, playerPropPredictions, processorRunHistory, predictionRegenerationAudit, dailyPredictionSignals];

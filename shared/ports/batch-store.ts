@@ -41,6 +41,22 @@ export type CompletionResult =
       finished: boolean;
     };
 
+/**
+ * A one-off fact the coordinator must act on once, kept in the batch store: an alert sent (its id is the event's), a batch
+ * that stalled (counted over the last hour), a regeneration trigger taken. `recordEvent` is the compare-and-set: exactly one
+ * caller records a given id. Events expire after `expiresAt` (Firestore TTL policy; the embedded store drops them on write).
+ */
+export interface StoreEvent {
+  /** Unique per event (e.g. `alert.batch_end.<batch_id>`); letters, digits and `_ . : -` only. */
+  id: string;
+  kind: string;
+  /** When it happened (ISO-8601). */
+  at: string;
+  /** When the store may forget it (ISO-8601). */
+  expiresAt: string;
+  data: Record<string, unknown>;
+}
+
 /** A change to a record: the new record, or null when it does not apply to the record as it stands. Must be pure. */
 export type BatchChange = (record: BatchRecord) => BatchRecord | null;
 
@@ -85,7 +101,17 @@ export interface BatchStore {
   releaseLock(key: string, holder: string): Promise<void>;
   /** The lock's live holder, if any. */
   lockHolder(key: string): Promise<string | null>;
+
+  /** Records the event if no event with its id exists: true for the one caller that recorded it, false for every other. */
+  recordEvent(event: StoreEvent): Promise<boolean>;
+  /** Events of `kind` that happened at or after `since` (ISO-8601), oldest first. */
+  listEvents(kind: string, since: string): Promise<StoreEvent[]>;
+  /** Forgets the event (a no-op when there is none): an alert that could not be sent may be sent by a later attempt. */
+  deleteEvent(id: string): Promise<void>;
 }
+
+/** What an event id may hold (it is a Firestore document id and a DuckDB key). */
+export const EVENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,400}$/;
 
 /** The one error BatchStore adapters throw; `retryable` says whether the store may succeed on another attempt. */
 export class BatchStoreError extends Error {

@@ -161,6 +161,8 @@ export const param = {
   bool: (value: boolean | null): QueryParam => ({ type: 'BOOL', value }),
   date: (value: string | null): QueryParam => ({ type: 'DATE', value }),
   timestamp: (value: string | null): QueryParam => ({ type: 'TIMESTAMP', value }),
+  /** JSON text (BigQuery's JSON type; DuckDB stores it as text). */
+  json: (value: string | null): QueryParam => ({ type: 'JSON', value }),
   strings: (value: readonly string[]): QueryParam => ({ type: 'ARRAY', elementType: 'STRING', value: [...value] }),
   ints: (value: readonly number[]): QueryParam => ({ type: 'ARRAY', elementType: 'INT64', value: [...value] }),
 };

@@ -18,6 +18,9 @@ import { FakeBigQuery, type FakeResult } from '../helpers/fake-bigquery.js';
 import { startFakeMetadata, type FakeMetadata } from '../helpers/fake-metadata.js';
 import { IMAGES } from '../../bin/image/images.js';
 import { etDate } from '../../shared/dates/game-date.js';
+import { PubSub } from '@google-cloud/pubsub';
+import { topicNames } from '../../shared/config/common.js';
+import { GCLOUD_SKIP_MESSAGE, hasGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prod-boot-'));
 const DOCKERFILE = join(repoRoot, 'Dockerfile');
@@ -30,6 +33,14 @@ let bigquery: FakeBigQuery;
 let metadata: FakeMetadata;
 let world: TinyWorld;
 let registryRows: Array<Record<string, unknown>>;
+/**
+ * The coordinator on the Google path keeps its batches in Firestore (the embedded store needs DuckDB, which no image
+ * ships) and announces phase 5 on Pub/Sub even for a date without games: both are Google's emulators here.
+ */
+let firestore: RunningEmulator | undefined;
+let pubsub: RunningEmulator | undefined;
+const gcloud = hasGcloud();
+if (!gcloud) console.warn(`${GCLOUD_SKIP_MESSAGE} (the coordinator image's boot on BigQuery + Firestore)`);
 
 const REGISTRY_SCHEMA = [
   { name: 'model_id', type: 'STRING' },
@@ -60,6 +71,12 @@ beforeAll(async () => {
   const emulator = dockerEmulator({ dockerfile: DOCKERFILE, context: repoRoot, buildStageDir: join(dir, 'build'), workDir: dir, runEnv: { npm_config_prefer_offline: 'true' } });
   images = { coordinator: emulator.target('coordinator'), worker: emulator.target('worker') };
   bigquery = await FakeBigQuery.start();
+  if (gcloud) {
+    [firestore, pubsub] = await Promise.all([startEmulator('firestore'), startEmulator('pubsub')]);
+    const client = new PubSub({ projectId: PROJECT, apiEndpoint: pubsub.host });
+    await client.createTopic(topicNames('-prod').phase5);
+    await client.close();
+  }
   metadata = await startFakeMetadata(PROJECT, `prediction-worker@${PROJECT}.iam.gserviceaccount.com`);
   world = await createTinyWorld({ gameDate: '2026-03-10', players: 4 });
   registryRows = await world.warehouse.query({
@@ -71,6 +88,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bigquery?.close();
+  await Promise.all([firestore?.stop(), pubsub?.stop()]);
   await metadata?.close();
   await world?.warehouse.close();
   rmSync(dir, { recursive: true, force: true });
@@ -106,13 +124,15 @@ describe('the images', () => {
     for (const image of Object.values(images)) expect(image.log.join('\n')).toMatch(/prune-node-modules (coordinator|worker): kept \d+ packages, removed \d+; node_modules \d+ MB -> \d+ MB/);
   });
 
-  it('the coordinator boots on BigQuery, runs every job in BIGQUERY_LOCATION, answers, and exits 0 on SIGTERM', async () => {
+  it.skipIf(!gcloud)('the coordinator boots on BigQuery and Firestore, runs every job in BIGQUERY_LOCATION, answers, and exits 0 on SIGTERM', async () => {
     const before = bigquery.insertedJobs().length;
     const c = await bootService(images.coordinator.dir, 'coordinator', {
       ...images.coordinator.env,
       ...google(),
       K_SERVICE: 'prediction-coordinator-prod',
-      BATCH_STORE: 'local',
+      FIRESTORE_EMULATOR_HOST: firestore?.host ?? '',
+      PUBSUB_EMULATOR_HOST: pubsub?.host ?? '',
+      TOPIC_SUFFIX: '-prod',
       COORDINATOR_API_KEY: KEY,
       PUSH_AUTH: 'oidc',
       PUSH_AUTH_AUDIENCE: 'https://prediction-coordinator-prod-1.us-west2.run.app',
@@ -174,14 +194,15 @@ describe('the images', () => {
     await expect(bootService(images.worker.dir, 'worker', { ...workerEnv(), WAREHOUSE: 'duckdb' }, { cmd: images.worker.cmd })).rejects.toThrow(/needs EMBEDDED_HOST_URL/);
   }, 60_000);
 
-  it('a worker whose champion does not load keeps answering /ready 503 with the reason (the deploy’s startup probe keeps it from traffic)', async () => {
+  it('a worker whose champion does not load stops at boot naming it and why, so its revision never becomes ready', async () => {
     registryAnswers(registryRows.map((r) => (r.is_production === true ? { ...r, gcs_path: 'missing/champion.onnx' } : r)));
-    const w = await bootService(images.worker.dir, 'worker', workerEnv(), { cmd: images.worker.cmd, until: 'listening' });
-    const ready = await fetch(`${w.url}/ready`);
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'not_ready', reason: expect.stringMatching(/^champion \S+ not loaded$/) });
-    expect(w.logs()).toMatch(/refused: /);
-    expect(await w.stop()).toBe(0);
+    const refused = await bootService(images.worker.dir, 'worker', workerEnv(), { cmd: images.worker.cmd }).then(
+      () => new Error('the worker started'),
+      (e: unknown) => e as Error,
+    );
+    expect(refused.message).toMatch(/^worker exited with 1 /);
+    expect(refused.message).toMatch(/model \S+ refused: .*missing\/champion\.onnx/);
+    expect(refused.message).toMatch(/worker failed to start: not serving: champion \S+ did not load: /);
   }, 60_000);
 
   it('an image asked for the embedded warehouse stops at boot saying DuckDB is not there', async () => {

@@ -40,6 +40,7 @@ export const batchRecord = (id: string, overrides: Partial<BatchRecord> = {}): B
   closing: null,
   superseded_by: null,
   parent_batch_id: null,
+  supersede: null,
   error: null,
   ...overrides,
 });
@@ -258,6 +259,50 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
       expect(await store.lockHolder(key)).toBeNull();
       expect(await store.acquireLock(key, holder, 60_000)).toBe(true);
       expect(await store.acquireLock(key, other, 60_000)).toBe(false);
+    });
+  });
+
+  describe(`${name}: events`, () => {
+    const event = (id: string, kind: string, at: Date, ttlMs = 3_600_000, data: Record<string, unknown> = { n: 1 }) => ({
+      id,
+      kind,
+      at: at.toISOString(),
+      expiresAt: new Date(at.getTime() + ttlMs).toISOString(),
+      data,
+    });
+
+    it('of 8 concurrent recordings of one event exactly one records it; a deleted event can be recorded again', async () => {
+      const { store, clock, handle } = await fresh();
+      const e = event('alert.batch_end.b1', 'alert', clock.now(), 3_600_000, { title: 'batch b1 partial', players: ['a', 'b'] });
+      const got = await Promise.all(Array.from({ length: 8 }, (_, i) => handle(i).recordEvent(e)));
+      expect(got.filter(Boolean)).toHaveLength(1);
+      expect(await store.recordEvent(e)).toBe(false);
+      expect(await store.listEvents('alert', START.toISOString())).toEqual([e]);
+      await store.deleteEvent(e.id);
+      await store.deleteEvent(e.id);
+      expect(await store.listEvents('alert', START.toISOString())).toEqual([]);
+      expect(await store.recordEvent(e)).toBe(true);
+    });
+
+    it('lists the events of one kind since a time, oldest first; an expired event is gone and its id free again', async () => {
+      const { store, clock } = await fresh();
+      const t0 = clock.now();
+      const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
+      const stalls = [event('stall.b3', 'stall', at(30)), event('stall.b1', 'stall', at(0)), event('stall.b2', 'stall', at(10))];
+      for (const e of stalls) expect(await store.recordEvent(e)).toBe(true);
+      expect(await store.recordEvent(event('alert.x', 'alert', at(5)))).toBe(true);
+      expect((await store.listEvents('stall', at(0).toISOString())).map((e) => e.id)).toEqual(['stall.b1', 'stall.b2', 'stall.b3']);
+      expect((await store.listEvents('stall', at(10).toISOString())).map((e) => e.id)).toEqual(['stall.b2', 'stall.b3']);
+      expect(await store.listEvents('nothing', at(0).toISOString())).toEqual([]);
+      clock.advance(60 * 60_000 + 1); // stall.b1 (expires at +60 min) has expired; the others have not
+      expect((await store.listEvents('stall', at(0).toISOString())).map((e) => e.id)).toEqual(['stall.b2', 'stall.b3']);
+      expect(await store.recordEvent(event('stall.b1', 'stall', clock.now()))).toBe(true);
+      expect(await store.recordEvent(event('stall.b2', 'stall', clock.now()))).toBe(false);
+    });
+
+    it('refuses an event id that is not a plain key', async () => {
+      const { store, clock } = await fresh();
+      await expect(store.recordEvent(event('a/b', 'alert', clock.now()))).rejects.toThrow(/invalid event id/);
     });
   });
 }

@@ -7,7 +7,14 @@ const root = join(import.meta.dirname, '..', '..');
 const DOMAIN_DIRS = [
   'services/coordinator/dispatch',
   'services/coordinator/batch',
+  'services/coordinator/alerts',
+  'services/coordinator/lines',
+  'services/coordinator/regeneration',
+  'services/coordinator/signals',
+  'services/coordinator/summary',
+  'services/coordinator/health',
   'services/worker/predict',
+  'services/worker/health',
   'services/worker/models',
 ];
 const FORBIDDEN = [/^@google-cloud\//, /^onnxruntime-node$/, /^express$/, /^@duckdb\//, /^pino$/, /shared\/adapters\//];

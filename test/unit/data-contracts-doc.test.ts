@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PREDICTION_COLUMN_NAMES } from '../../shared/contracts/tables.js';
+import { playerPropPredictions } from '../../shared/contracts/tables.js';
 
 const doc = readFileSync(resolve(import.meta.dirname, '../../docs/data-contracts.md'), 'utf8');
 
@@ -22,7 +22,7 @@ function predictionTableRows(): Array<{ column: string; writer: string }> {
 describe('docs/data-contracts.md', () => {
   it('lists every player_prop_predictions column, in schema order, each with its writer', () => {
     const rows = predictionTableRows();
-    expect(rows.map((r) => r.column)).toEqual([...PREDICTION_COLUMN_NAMES]);
+    expect(rows.map((r) => r.column)).toEqual(playerPropPredictions.columns.map((c) => c.name));
     for (const r of rows) expect(r.writer, r.column).toMatch(/^(worker|consolidation|nobody)\b/);
   });
 });

@@ -20,6 +20,13 @@ describe('quality gate rule order', () => {
     expect(gateModel({ alreadyPredicted: true, quality: red, mode: 'LINE_UPDATE' })).toEqual({ verdict: 'block', reason: 'hard_floor_red_alert' });
   });
 
+  it('a batch that replaces the active rows (line check, regeneration) is not skipped for them, and keeps every floor', () => {
+    expect(gateModel({ alreadyPredicted: true, quality: good, mode: 'LINE_CHECK' })).toEqual({ verdict: 'skip', reason: 'already_has_prediction' });
+    expect(gateModel({ alreadyPredicted: true, quality: good, mode: 'LINE_CHECK', replacing: true })).toEqual({ verdict: 'predict', reason: 'quality_sufficient' });
+    expect(gateModel({ alreadyPredicted: true, quality: { ...good, matchup_quality_pct: 40 }, mode: 'RETRY', replacing: true })).toEqual({ verdict: 'block', reason: 'hard_floor_matchup_40' });
+    expect(gateModel({ alreadyPredicted: true, quality: { ...good, feature_quality_score: 80 }, mode: 'RETRY', replacing: true })).toEqual({ verdict: 'skip', reason: 'quality_below_threshold_85' });
+  });
+
   it('red alert comes before low matchup, which comes before required defaults', () => {
     const all = { ...good, quality_alert_level: 'RED', matchup_quality_pct: 30, required_default_count: 2 };
     expect(gateModel({ alreadyPredicted: false, quality: all, mode: 'RETRY' }).reason).toBe('hard_floor_red_alert');

@@ -1,6 +1,6 @@
 /**
  * Closing an ended batch: its phase-5 message published once and its run-history row written once, its date and locks
- * freed. Every way a batch ends comes through here (consolidation, a failed dispatch, supersede, reset); what fails is kept
+ * freed, and — when it ended partial or failed — its alert sent once. Every way a batch ends comes through here (consolidation, a failed dispatch, supersede, reset); what fails is kept
  * on the record and retried by the next call (a redelivery, or `/check-stalled`'s sweep of batches not yet closed). One
  * closer at a time per batch (a store lock), so two redeliveries never publish twice.
  */
@@ -11,6 +11,8 @@ import { errorMessage } from '../../../shared/errors/error-message.js';
 import { phase5Message } from './phase5.js';
 import { writeRunHistory } from './run-record.js';
 import { closeLockKey, newHolder, releaseLocksOf } from './locks.js';
+import { notify } from '../alerts/notify.js';
+import { batchEndAlert } from '../alerts/alerts.js';
 
 const CLOSE_LOCK_TTL_MS = 120_000;
 
@@ -25,6 +27,9 @@ export async function closeBatch(deps: CoordinatorDeps, ended: BatchRecord): Pro
   if (!(await deps.batches.acquireLock(key, holder, CLOSE_LOCK_TTL_MS))) return ended; // another caller is closing it now
   try {
     let batch = (await deps.batches.getBatch(ended.batch_id)) ?? ended;
+    // A batch that ended partial or failed is alerted once (notify records the event; a failing notifier changes nothing here).
+    const alert = batchEndAlert(batch);
+    if (alert) await notify(deps, alert);
     if (batch.closing && batch.closing.phase5_message_id === null) {
       const message = phase5Message(deps, batch);
       let outcome: { messageId: string } | { error: string };

@@ -9,7 +9,8 @@
  *     and says so only in job warnings (https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#dataavailability).
  *  2. Merge, deactivate and account in one transaction; a transaction a concurrent one cancelled is run again within
  *     MERGE_CONFLICT_RETRY_SECONDS.
- *  3. Check: active duplicates, the champion's post-consolidation checks.
+ *  3. Check: active duplicates, the champion's post-consolidation checks (alerted once when they warn); then the date's
+ *     daily signal is recomputed (signals/daily-signal.ts).
  *  4. End: the machine decides the end state (never `success` when rows or players are missing); then the batch is closed
  *     (phase-5 message, run-history row).
  * A transient failure answers `retry` (5xx: Pub/Sub redelivers; the batch stays `consolidating`, and `/check-stalled` picks
@@ -22,11 +23,14 @@ import { WarehouseError, param } from '../../../shared/ports/warehouse.js';
 import { errorMessage } from '../../../shared/errors/error-message.js';
 import { pollUntil, withRetry } from '../../../shared/retry/backoff.js';
 import type { AppLogger } from '../../../shared/ports/logger.js';
-import { DUPLICATE_CHECK_SQL, STAGED_COUNT_SQL, consolidationStatements } from './merge-sql.js';
+import { DUPLICATE_CHECK_SQL, STAGED_COUNT_SQL, consolidationPlan } from './merge-sql.js';
 import { runPostChecks } from './post-checks.js';
 import { closeBatch } from './closing.js';
 import { acquireLock, closeLockKey, mergeLockKey, newHolder } from './locks.js';
 import { crashPoint } from '../../../shared/faults/crash-points.js';
+import { computeDailySignals } from '../signals/daily-signal.js';
+import { notify } from '../alerts/notify.js';
+import { postChecksAlert } from '../alerts/alerts.js';
 
 export type ConsolidateOutcome =
   | { kind: 'consolidated'; batch: BatchRecord }
@@ -86,6 +90,10 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
       { event: 'BATCH_CONSOLIDATED', state: decision.state, phase5_status: decision.phase5_status, reasons: decision.reasons, consolidation },
       `batch ${decision.state}: ${consolidation.merge?.rows_merged ?? 0} rows merged (${decision.reasons.join('; ')})`,
     );
+    if (consolidation.checks) {
+      const alert = postChecksAlert(ended, consolidation.checks);
+      if (alert) await notify(deps, alert);
+    }
     return { kind: 'consolidated', batch: await closeBatch(deps, ended) };
   } finally {
     await deps.batches.releaseLock(key, holder).catch((err: unknown) => log.warn({ err: errorMessage(err) }, `merge lock ${key} not released; it lapses`));
@@ -139,7 +147,8 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
   let merge: NonNullable<ConsolidationRecord['merge']>;
   try {
     const maxAttempts = Math.max(1, Math.ceil(s.conflictRetryMs / 5_000) + 1);
-    const tx = await withRetry(() => deps.warehouse.transaction('consolidate', consolidationStatements(batch.game_date, batch.batch_id, batch.dataset_prefix)), {
+    const plan = consolidationPlan(batch, deps.clock.now());
+    const tx = await withRetry(() => deps.warehouse.transaction('consolidate', plan.statements), {
       attempts: maxAttempts,
       initialDelayMs: 1_000,
       maxDelayMs: 15_000,
@@ -149,13 +158,15 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
     });
     crashPoint('consolidate.merged');
     for (const w of tx.warnings) warnings.add(w);
-    const [merged, deactivated, accounted] = tx.statements;
+    const result = (i: number | null) => (i === null ? undefined : tx.statements[i]);
     merge = {
-      rows_merged: merged?.affectedRows ?? 0,
-      rows_deactivated: deactivated?.affectedRows ?? 0,
-      rows_accounted: Number(accounted?.rows[0]?.rows_accounted ?? 0),
+      rows_merged: result(plan.at.merge)?.affectedRows ?? 0,
+      rows_deactivated: result(plan.at.deactivate)?.affectedRows ?? 0,
+      rows_accounted: Number(result(plan.at.account)?.rows[0]?.rows_accounted ?? 0),
+      rows_superseded: Number(result(plan.at.superseded)?.rows[0]?.rows_superseded ?? 0),
       committed_at: deps.clock.now().toISOString(),
     };
+    if (batch.supersede) log.info({ event: 'ROWS_SUPERSEDED', rows_superseded: merge.rows_superseded, reason: batch.supersede.reason }, `${merge.rows_superseded} older active rows superseded by this batch`);
   } catch (err) {
     const error = `merge failed: ${errorMessage(err)}`;
     log.error({ event: 'MERGE_FAILED', err: errorMessage(err) }, error);
@@ -182,6 +193,13 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
     } catch (err) {
       warnings.add(`post-consolidation checks failed: ${errorMessage(err)}`);
     }
+  }
+  // The date's daily signal, from every active row now that this batch's are in (idempotent: one MERGE per date and model).
+  try {
+    const signals = await computeDailySignals(deps.warehouse, batch.game_date, batch.dataset_prefix, batch.batch_id);
+    log.info({ event: 'DAILY_SIGNALS', signals: signals.map((r) => ({ system_id: r.system_id, signal: r.daily_signal, pct_over: r.pct_over, high_edge: r.high_edge_picks })) }, `daily signal written for ${signals.length} models`);
+  } catch (err) {
+    warnings.add(`daily signal not computed: ${errorMessage(err)}`);
   }
   if (warnings.size > 0) log.warn({ event: 'WAREHOUSE_WARNINGS', warnings: [...warnings] }, 'the warehouse reported warnings during consolidation');
   return { kind: 'done', patch: { verify, merge, duplicate_active_keys: duplicates, checks, warnings: [...warnings] } };

@@ -5,16 +5,42 @@
  * event is recorded now; a consolidation trigger is left to `/check-stalled`, which re-triggers after the deadline.
  */
 import type { CoordinatorDeps } from '../deps.js';
-import { completionEventSchema, consolidateRequestSchema, predictionRequestSchema } from '../../../shared/contracts/messages.js';
+import { completionEventSchema, consolidateRequestSchema, predictionRequestSchema, regenerationTriggerSchema } from '../../../shared/contracts/messages.js';
 import { recordCompletions, type CompletionOutcome } from './completions.js';
+import { createHash } from 'node:crypto';
+import { notify } from '../alerts/notify.js';
+import { deadLetterAlert } from '../alerts/alerts.js';
 
 export type DeadLetterOutcome =
   | { kind: 'request'; outcome: CompletionOutcome; players: number }
   | { kind: 'completion'; outcome: CompletionOutcome }
   | { kind: 'consolidation'; batch_id: string }
+  | { kind: 'regeneration_trigger'; game_date: string }
   | { kind: 'unrecognised' };
 
-export async function recordDeadLetter(deps: CoordinatorDeps, data: unknown, attributes: Record<string, string>): Promise<DeadLetterOutcome> {
+/**
+ * `messageId` is the dead-letter message's own id (a redelivery of it carries the same id), which makes its alert one per
+ * dead letter; without one, the message's content stands in.
+ */
+export async function recordDeadLetter(deps: CoordinatorDeps, data: unknown, attributes: Record<string, string>, messageId?: string): Promise<DeadLetterOutcome> {
+  const outcome = await recordDeadLetterOnly(deps, data, attributes);
+  const messageKey = messageId ?? createHash('sha256').update(JSON.stringify({ data, attributes })).digest('hex').slice(0, 24);
+  const why = `dead-lettered by ${attributes.CloudPubSubDeadLetterSourceSubscription ?? 'unknown subscription'} after ${attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? '?'} delivery attempts${attributes.CloudPubSubDeadLetterSourceDeliveryErrorMessage ? `: ${attributes.CloudPubSubDeadLetterSourceDeliveryErrorMessage}` : ''}`;
+  const described =
+    outcome.kind === 'request'
+      ? { what: 'prediction request', batchId: (data as { batch_id?: string }).batch_id ?? null, players: outcome.players }
+      : outcome.kind === 'completion'
+        ? { what: 'completion event', batchId: (data as { batch_id?: string }).batch_id ?? null, players: 0 }
+        : outcome.kind === 'consolidation'
+          ? { what: 'consolidation trigger', batchId: outcome.batch_id, players: 0 }
+          : outcome.kind === 'regeneration_trigger'
+            ? { what: `regeneration trigger for ${outcome.game_date} (never started: predict regenerate ${outcome.game_date} once the date is free)`, batchId: null, players: 0 }
+            : { what: 'unrecognised message', batchId: null, players: 0 };
+  await notify(deps, deadLetterAlert({ messageKey, why, ...described }));
+  return outcome;
+}
+
+async function recordDeadLetterOnly(deps: CoordinatorDeps, data: unknown, attributes: Record<string, string>): Promise<DeadLetterOutcome> {
   const attempts = attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? '?';
   const source = attributes.CloudPubSubDeadLetterSourceSubscription ?? 'unknown subscription';
   const lastError = attributes.CloudPubSubDeadLetterSourceDeliveryErrorMessage;
@@ -35,6 +61,11 @@ export async function recordDeadLetter(deps: CoordinatorDeps, data: unknown, att
   if (consolidate.success) {
     deps.logger.error({ event: 'DEAD_LETTER', batch_id: consolidate.data.batch_id, source }, `consolidation trigger ${why}: /check-stalled re-triggers it after the deadline`);
     return { kind: 'consolidation', batch_id: consolidate.data.batch_id };
+  }
+  const trigger = regenerationTriggerSchema.safeParse(data);
+  if (trigger.success) {
+    deps.logger.error({ event: 'DEAD_LETTER', game_date: trigger.data.game_date, source }, `regeneration trigger for ${trigger.data.game_date} ${why}: the date was not regenerated`);
+    return { kind: 'regeneration_trigger', game_date: trigger.data.game_date };
   }
   deps.logger.error({ event: 'DEAD_LETTER', source }, `unrecognised message ${why}: acked and dropped`);
   return { kind: 'unrecognised' };

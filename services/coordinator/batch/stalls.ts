@@ -15,6 +15,12 @@ import { batchProgress, completeAsStalled, isClosed, resetBatch as resetRecord, 
 import { recoverDispatch } from './recovery.js';
 import { requestConsolidation } from './consolidate.js';
 import { closeBatch } from './closing.js';
+import { notify } from '../alerts/notify.js';
+import { repeatedStallsAlert } from '../alerts/alerts.js';
+import { errorMessage } from '../../../shared/errors/error-message.js';
+
+/** The window stalls are counted over (the original's: the last hour). */
+const STALL_WINDOW_MS = 3_600_000;
 
 export type { StallThresholds };
 
@@ -38,7 +44,34 @@ export async function checkStalled(deps: CoordinatorDeps, thresholds: StallThres
     const { action, reason, final } = await handle(deps, batch, thresholds);
     results.push({ batch_id: batch.batch_id, game_date: batch.game_date, action, reason, state: final.state, progress: batchProgress(final, deps.clock.now()) });
   }
+  const stalled = results.filter((r) => r.action === 'completed_as_partial');
+  if (stalled.length > 0) await alertRepeatedStalls(deps, stalled);
   return results;
+}
+
+/**
+ * Each stalled batch is recorded as a `stall` event; when the last hour holds STALL_ALERT_THRESHOLD or more, one alert goes
+ * out (one per clock hour at most: its id is the hour). Never fails the sweep.
+ */
+async function alertRepeatedStalls(deps: CoordinatorDeps, stalled: readonly StallResult[]): Promise<void> {
+  const now = deps.clock.now();
+  try {
+    for (const r of stalled) {
+      await deps.batches.recordEvent({
+        id: `stall.${r.batch_id}`,
+        kind: 'stall',
+        at: now.toISOString(),
+        expiresAt: new Date(now.getTime() + 2 * STALL_WINDOW_MS).toISOString(),
+        data: { batch_id: r.batch_id, game_date: r.game_date, reason: r.reason ?? '' },
+      });
+    }
+    const recent = await deps.batches.listEvents('stall', new Date(now.getTime() - STALL_WINDOW_MS).toISOString());
+    if (recent.length < deps.settings.stallAlertThreshold) return;
+    const stalls = recent.map((e) => ({ batch_id: String(e.data.batch_id ?? e.id), game_date: String(e.data.game_date ?? '?'), reason: String(e.data.reason ?? '') }));
+    await notify(deps, repeatedStallsAlert({ hourKey: now.toISOString().slice(0, 13), stalls, threshold: deps.settings.stallAlertThreshold }));
+  } catch (err) {
+    deps.logger.error({ event: 'STALL_EVENTS_NOT_RECORDED', err: errorMessage(err) }, 'stalled batches could not be counted for the repeated-stalls alert');
+  }
 }
 
 async function handle(deps: CoordinatorDeps, batch: BatchRecord, t: StallThresholds): Promise<{ action: StallAction; reason: string | null; final: BatchRecord }> {

@@ -15,6 +15,8 @@ export interface BuildInput {
   gameDate: string;
   /** The gate's mode. */
   mode: RunMode;
+  /** Re-predicting to replace the active rows (line check, line update, regeneration): "already predicted" does not skip. */
+  replacing?: boolean;
   requireRealLines: boolean;
   useMultipleLines: boolean;
   candidates: readonly Candidate[];
@@ -64,7 +66,7 @@ export function buildRequests(input: BuildInput): BuiltRequests {
       continue;
     }
     const featureRow = input.features.get(c.player_lookup);
-    const gate = gatePlayer(input.models.systems, input.models.existing, c.player_lookup, featureRow?.quality, input.mode);
+    const gate = gatePlayer(input.models.systems, input.models.existing, c.player_lookup, featureRow?.quality, input.mode, input.replacing ?? false);
     for (const [system, decision] of gate.perModel) {
       const counts = perModel[system];
       if (counts) counts[decision.verdict]++;

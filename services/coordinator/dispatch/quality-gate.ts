@@ -1,6 +1,6 @@
 /**
  * The quality gate, per model, first rule that matches (original-coordinator §3.14):
- *   already predicted (unless LINE_UPDATE) → skip; red alert → block; matchup quality < 50 → block;
+ *   already predicted (unless LINE_UPDATE, or the batch re-predicts to replace) → skip; red alert → block; matchup quality < 50 → block;
  *   required defaults > 0 → block; no feature row → block; score ≥ the mode's threshold → predict; else skip.
  * A player is published when any model says predict.
  */
@@ -21,10 +21,12 @@ export interface GateInput {
   /** undefined when the player has no feature-store row. */
   quality: FeatureQuality | undefined;
   mode: RunMode;
+  /** A line check, line update or regeneration: its rows replace the active ones, so "already predicted" does not skip. */
+  replacing?: boolean;
 }
 
 export function gateModel(input: GateInput): GateDecision {
-  if (input.alreadyPredicted && input.mode !== 'LINE_UPDATE') return { verdict: 'skip', reason: 'already_has_prediction' };
+  if (input.alreadyPredicted && input.mode !== 'LINE_UPDATE' && input.replacing !== true) return { verdict: 'skip', reason: 'already_has_prediction' };
   const q = input.quality;
   if (q?.quality_alert_level?.toLowerCase() === 'red') return { verdict: 'block', reason: 'hard_floor_red_alert' };
   if (q) {
@@ -59,11 +61,12 @@ export function gatePlayer(
   player: string,
   quality: FeatureQuality | undefined,
   mode: RunMode,
+  replacing = false,
 ): PlayerGate {
   const perModel = new Map<string, GateDecision>();
   let firstPredict: GateDecision | undefined;
   for (const system of systems) {
-    const decision = gateModel({ alreadyPredicted: existing.get(system)?.has(player) ?? false, quality, mode });
+    const decision = gateModel({ alreadyPredicted: existing.get(system)?.has(player) ?? false, quality, mode, replacing });
     perModel.set(system, decision);
     if (decision.verdict === 'predict' && !firstPredict) firstPredict = decision;
   }

@@ -88,6 +88,7 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
     trigger_source: req.triggerSource,
     parent_processor: req.parentProcessor,
     parent_batch_id: req.parentBatchId ?? null,
+    supersede: req.supersede ?? null,
     now: now.toISOString(),
   });
   try {
@@ -155,6 +156,7 @@ async function dispatch(ctx: Context, superseded: string | null): Promise<StartO
     batchId: batch.batch_id,
     gameDate,
     mode: batch.prediction_run_mode as Parameters<typeof buildRequests>[0]['mode'],
+    replacing: batch.supersede !== null,
     requireRealLines: req.requireRealLines,
     useMultipleLines: req.useMultipleLines,
     candidates,

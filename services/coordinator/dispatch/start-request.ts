@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DATASET_PREFIX_PATTERN } from '../../../shared/ports/warehouse.js';
 import { RUN_MODES, LEGACY_RUN_MODES, parseRunMode, type RunMode } from './run-modes.js';
-import type { BatchPurpose } from '../../../shared/batch/batch-record.js';
+import type { BatchPurpose, SupersedeSpec } from '../../../shared/batch/batch-record.js';
 
 export const startBodySchema = z
   .object({
@@ -57,6 +57,8 @@ export interface StartRequest {
   triggerSource: string;
   parentProcessor: string | null;
   parentBatchId?: string;
+  /** A re-prediction: its merge supersedes the players' active rows (and the gate does not skip players already predicted). */
+  supersede?: SupersedeSpec;
   requireRealLines: boolean;
   useMultipleLines: boolean;
   datasetPrefix: string;

@@ -21,6 +21,8 @@ export interface LoadedModel {
   family: ModelFamily;
   champion: boolean;
   quantileAlpha: number | null;
+  /** The artefact's URI in the model store (the registry's gcs_path). */
+  uri: string;
   fileName: string;
   sha256: string;
   session: ModelSession;
@@ -89,6 +91,7 @@ async function loadOne(entry: RegistryEntry, store: ModelStore, runtime: ModelRu
     family,
     champion: entry.is_production,
     quantileAlpha: entry.quantile_alpha,
+    uri: entry.gcs_path,
     fileName: entry.gcs_path.split('/').pop() ?? entry.gcs_path,
     sha256,
     session,

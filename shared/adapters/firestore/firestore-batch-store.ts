@@ -9,6 +9,8 @@
  *   - latestForDate:  game_date ASC, started_at DESC  (where game_date == d order by started_at desc limit 1)
  * Single-field index exemptions worth adding: batches.record_json, outcomes.outcomes_json, players.completion_json,
  * published.players (large values nobody queries).
+ * `events` documents carry `expires_at` (a timestamp): a TTL policy on that field (collection group `events`) deletes them.
+ * listEvents filters on `at` alone (a single-field index) and on the kind in memory, so it needs no composite index.
  */
 import type { Firestore } from '@google-cloud/firestore';
 import type { Clock } from '../../ports/clock.js';
@@ -19,8 +21,11 @@ import {
   type CompletionResult,
   type LeaseClaim,
   type LeaseResult,
+  type StoreEvent,
+  EVENT_ID_PATTERN,
 } from '../../ports/batch-store.js';
 import type { BatchRecord, DispatchSummary, PlayerCompletion, PlayerOutcome } from '../../batch/batch-record.js';
+import { z } from 'zod';
 import { completionOf, newBatchDoc, outcomeChunkSchema, parseDoc, parseOutcomes, readBatchDoc, recordFields, recordOf } from './batch-docs.js';
 import { chunkByJsonBytes } from './chunks.js';
 import { BatchStorePaths } from './paths.js';
@@ -202,6 +207,43 @@ export class FirestoreBatchStore implements BatchStore {
     );
   }
 
+  recordEvent(event: StoreEvent): Promise<boolean> {
+    return this.op('recordEvent', async () => {
+      if (!EVENT_ID_PATTERN.test(event.id)) throw new BatchStoreError('recordEvent', `invalid event id '${event.id}'`, { retryable: false });
+      try {
+        await this.paths.event(event.id).create({ kind: event.kind, at: event.at, expires_at: new Date(event.expiresAt), data_json: JSON.stringify(event.data) });
+        return true;
+      } catch (err) {
+        if (codeOf(err) !== ALREADY_EXISTS) throw err;
+        // An expired event the TTL policy has not deleted yet (deletion can lag by a day) is forgotten here, in a transaction.
+        const ref = this.paths.event(event.id);
+        return inTransaction(this.ctx, ref, async (tx) => {
+          const snap = await tx.get(ref);
+          if (snap.exists && eventOf(snap.id, snap.data()).expiresAt > this.ctx.clock.now().toISOString()) return false;
+          tx.set(ref, { kind: event.kind, at: event.at, expires_at: new Date(event.expiresAt), data_json: JSON.stringify(event.data) });
+          return true;
+        });
+      }
+    });
+  }
+
+  listEvents(kind: string, since: string): Promise<StoreEvent[]> {
+    return this.op('listEvents', async () => {
+      const now = this.ctx.clock.now().toISOString();
+      const snap = await this.paths.events.where('at', '>=', since).orderBy('at').get();
+      return snap.docs
+        .map((d) => eventOf(d.id, d.data()))
+        .filter((e) => e.kind === kind && e.expiresAt > now)
+        .sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
+    });
+  }
+
+  deleteEvent(id: string): Promise<void> {
+    return this.op('deleteEvent', async () => {
+      await this.paths.event(id).delete();
+    });
+  }
+
   private async op<T>(operation: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -209,4 +251,11 @@ export class FirestoreBatchStore implements BatchStore {
       throw storeError(operation, err);
     }
   }
+}
+
+const eventDocSchema = z.object({ kind: z.string(), at: z.string(), expires_at: z.custom<{ toDate(): Date }>((v) => typeof (v as { toDate?: unknown })?.toDate === 'function', 'a timestamp'), data_json: z.string() });
+
+function eventOf(id: string, data: unknown): StoreEvent {
+  const doc = parseDoc(eventDocSchema, data, `events/${id}`);
+  return { id, kind: doc.kind, at: doc.at, expiresAt: doc.expires_at.toDate().toISOString(), data: JSON.parse(doc.data_json) as Record<string, unknown> };
 }

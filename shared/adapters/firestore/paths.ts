@@ -7,6 +7,7 @@
  *   {root}/batches/{batch_id}/players/{player}     one completion per player (id: playerDocId(player_lookup), chunks.ts)
  *   {root}/batches/{batch_id}/published/{00000}    the published players, chunked (written when dispatch ends)
  *   {root}/batches/{batch_id}/outcomes/{00000}     every candidate's outcome, chunked JSON
+ *   {root}/events/{event_id}                       one-off events (alerts sent, stalls, triggers taken): kind, at, expires_at
  */
 import type { CollectionReference, DocumentReference, Firestore } from '@google-cloud/firestore';
 import { assertDocId, chunkId, playerDocId } from './chunks.js';
@@ -29,6 +30,14 @@ export class BatchStorePaths {
 
   lock(key: string): DocumentReference {
     return this.root.collection('locks').doc(assertDocId(key, 'lock key'));
+  }
+
+  get events(): CollectionReference {
+    return this.root.collection('events');
+  }
+
+  event(id: string): DocumentReference {
+    return this.events.doc(assertDocId(id, 'event id'));
   }
 
   get batches(): CollectionReference {

@@ -15,6 +15,8 @@ import {
   type CompletionResult,
   type LeaseClaim,
   type LeaseResult,
+  type StoreEvent,
+  EVENT_ID_PATTERN,
 } from '../../ports/batch-store.js';
 import {
   isEnded,
@@ -45,6 +47,7 @@ const DDL = [
   `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.batch_players (
      batch_id VARCHAR NOT NULL, player_lookup VARCHAR NOT NULL, published BOOLEAN NOT NULL, completion VARCHAR,
      PRIMARY KEY (batch_id, player_lookup))`,
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.events (id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, happened_at VARCHAR NOT NULL, expires_at_ms BIGINT NOT NULL, data VARCHAR NOT NULL)`,
 ];
 
 const strings = (values: readonly string[]): DuckDBListValue => new DuckDBListValue([...values]);
@@ -249,6 +252,48 @@ export class LocalBatchStore implements BatchStore {
     return this.read('lockHolder', async (conn) => {
       const [current] = await rows(conn, `SELECT holder, expires_at_ms FROM ${STATE_SCHEMA}.locks WHERE lock_key = $k`, { k: key });
       return current && Number(current.expires_at_ms) > this.clock.now().getTime() ? String(current.holder) : null;
+    });
+  }
+
+  recordEvent(event: StoreEvent): Promise<boolean> {
+    if (!EVENT_ID_PATTERN.test(event.id)) return Promise.reject(new BatchStoreError('recordEvent', `invalid event id '${event.id}'`, { retryable: false }));
+    return this.tx('recordEvent', async (conn) => {
+      const now = this.clock.now().getTime();
+      // Expired events are forgotten (Firestore's TTL policy does the same there).
+      await conn.run(`DELETE FROM ${STATE_SCHEMA}.events WHERE expires_at_ms <= $now`, { now: BigInt(now) });
+      const exists = await rows(conn, `SELECT 1 FROM ${STATE_SCHEMA}.events WHERE id = $id`, { id: event.id });
+      if (exists.length > 0) return false;
+      await conn.run(`INSERT INTO ${STATE_SCHEMA}.events VALUES ($id, $kind, $at, $exp, $data)`, {
+        id: event.id,
+        kind: event.kind,
+        at: event.at,
+        exp: BigInt(Date.parse(event.expiresAt)),
+        data: JSON.stringify(event.data),
+      });
+      return true;
+    });
+  }
+
+  listEvents(kind: string, since: string): Promise<StoreEvent[]> {
+    return this.tx('listEvents', async (conn) => {
+      const found = await rows(conn, `SELECT id, kind, happened_at, expires_at_ms, data FROM ${STATE_SCHEMA}.events WHERE kind = $k AND happened_at >= $since AND expires_at_ms > $now ORDER BY happened_at, id`, {
+        k: kind,
+        since,
+        now: BigInt(this.clock.now().getTime()),
+      });
+      return found.map((r) => ({
+        id: String(r.id),
+        kind: String(r.kind),
+        at: String(r.happened_at),
+        expiresAt: new Date(Number(r.expires_at_ms)).toISOString(),
+        data: JSON.parse(String(r.data)) as Record<string, unknown>,
+      }));
+    });
+  }
+
+  deleteEvent(id: string): Promise<void> {
+    return this.tx('deleteEvent', async (conn) => {
+      await conn.run(`DELETE FROM ${STATE_SCHEMA}.events WHERE id = $id`, { id });
     });
   }
 
