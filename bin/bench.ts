@@ -6,6 +6,7 @@
  *   batch      POST /start → phase-5 message on the embedded default: wall time, predictions/s, peak RSS
  *   inference  rows/s: onnxruntime at batch 1/50/500/5000 vs the plain TypeScript evaluator
  *   worker     the worker's /predict under load over loopback with 8 models: req/s, p50/p99, event-loop delay
+ *   seed       seeding the demo world's season window into a fresh DuckDB file; the same call again; a day later
  *
  * Options: --json (one JSON object per line: {"name": …, …figures}), --rtt-ms N (simulated warehouse round trip, default
  * 300), --runs N (/start runs without latency, default 5), --rtt-runs N (with latency, default 3), --requests N and
@@ -26,10 +27,11 @@ import { startBenchmark } from './bench/start.js';
 import { batchBenchmark } from './bench/batch.js';
 import { inferenceBenchmark } from './bench/inference.js';
 import { workerBenchmark } from './bench/worker.js';
+import { seedBenchmark } from './bench/seed.js';
 import { setBenchOptions } from './bench/options.js';
 import { errorMessage } from '../shared/errors/error-message.js';
 
-const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, inferenceBenchmark, workerBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, inferenceBenchmark, workerBenchmark, seedBenchmark];
 /** Hard cap per benchmark child (the whole default suite is meant to stay under ~5 minutes). */
 const CHILD_CAP_MS = 240_000;
 

@@ -1,8 +1,9 @@
 /**
- * `npm start`: the daily job on the embedded default. Seeds the demo world if needed, starts both services on loopback in
- * this process (the local stack), POSTs /start for today, follows the batch with the operator CLI's own follower until it
- * is closed, and prints the report. `--serve` leaves the services up afterwards and prints curl commands; `--date
- * YYYY-MM-DD` runs another day. State is durable in `.local/warehouse.duckdb`: stop it at any time (Ctrl-C, SIGTERM) and
+ * `npm start`: the daily job on the embedded default. Seeds the demo world if needed (a season: the last 165 dates, today
+ * and tomorrow; once, then only extended as days pass), starts both services on loopback in this process (the local
+ * stack), POSTs /start for today, follows the batch with the operator CLI's own follower until it is closed, and prints
+ * the report. `--serve` leaves the services up afterwards and prints curl commands; `--date YYYY-MM-DD` runs another day of
+ * the window, without reseeding. State is durable in `.local/warehouse.duckdb`: stop it at any time (Ctrl-C, SIGTERM) and
  * the next start finishes what was in flight — a batch the last run left open for the date is followed to its end instead
  * of starting another.
  */
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
   await ensureDemoWorld({
     warehouse,
     modelsDir,
-    slateDates: [gameDate],
+    date: gameDate,
     today,
     ...(values.games ? { games: Number(values.games) } : {}),
     log: (line) => say(`  ${line}`),

@@ -12,7 +12,8 @@ import { missingValue } from '../../shared/contracts/feature-fills.js';
 import { evaluateBatch } from '../../shared/catboost/evaluator.js';
 import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
 import { computeFeatures, type FeatureMap } from './features.js';
-import { trainObliviousBoosting, type Loss } from './trainer.js';
+import type { Loss } from './trainer.js';
+import { defaultTrainThreads, trainAll, workerThreadsAvailable, type TrainJob, type Trained } from './train-pool.js';
 import type { PlayerHistory } from './world.js';
 
 export interface TrainingExample {
@@ -76,8 +77,8 @@ export interface DemoModelReport {
 }
 
 export interface BuildDemoModelsOptions {
-  /** The world (its per-player history) or ready-made training rows. */
-  world: { history: readonly PlayerHistory[] } | { examples: readonly TrainingExample[] };
+  /** The world (its per-player history, used before `trainBefore` when given) or ready-made training rows. */
+  world: { history: readonly PlayerHistory[]; trainBefore?: string } | { examples: readonly TrainingExample[] };
   modelsDir: string;
   /** Trees per model (default 120). */
   trees?: number;
@@ -85,18 +86,20 @@ export interface BuildDemoModelsOptions {
   learningRate?: number;
   /** Registry created_at (default now). */
   createdAt?: string;
+  /** Worker threads that train the models at once (default: one per core, at most 4); 0 trains in this thread. */
+  threads?: number;
   models?: readonly DemoModelSpec[];
   log?: (line: string) => void;
   onReport?: (report: DemoModelReport) => void;
 }
 
-/** One training row per past player-game with ≥ 3 earlier games played, in date order. */
-export function buildTrainingSet(history: readonly PlayerHistory[]): TrainingExample[] {
+/** One training row per past player-game (before `before`, when given) with ≥ 3 earlier games played, in date order. */
+export function buildTrainingSet(history: readonly PlayerHistory[], before?: string): TrainingExample[] {
   const out: TrainingExample[] = [];
   for (const player of history) {
     let played = 0;
     player.games.forEach((game, i) => {
-      if (game.isDnp) return;
+      if (game.isDnp || (before !== undefined && game.gameDate >= before)) return;
       const context = player.contexts[i];
       if (played >= 3 && context) {
         out.push({ gameDate: game.gameDate, features: computeFeatures(player.games.slice(0, i), context), points: game.points, line: game.line });
@@ -124,7 +127,7 @@ const lossTag = (loss: Loss): string => (loss === 'rmse' ? 'rmse' : `q${Math.rou
 const r4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<RegistryRow[]> {
-  const examples = 'examples' in opts.world ? [...opts.world.examples] : buildTrainingSet(opts.world.history);
+  const examples = 'examples' in opts.world ? [...opts.world.examples] : buildTrainingSet(opts.world.history, opts.world.trainBefore);
   if (examples.length < 50) throw new Error(`buildDemoModels: only ${examples.length} training rows`);
   const dates = [...new Set(examples.map((e) => e.gameDate))].sort();
   const cutoff = dates[Math.floor(dates.length * 0.85)] as string;
@@ -137,14 +140,27 @@ export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<Reg
   const baselineMae = holdout.reduce((a, e) => a + Math.abs((e.features.points_avg_last_10 ?? 0) - e.points), 0) / holdout.length;
   const rows: RegistryRow[] = [];
 
-  for (const spec of opts.models ?? DEMO_MODELS) {
-    const t0 = performance.now();
+  const specs = opts.models ?? DEMO_MODELS;
+  const matrices = new Map<ModelFamily, Float32Array>();
+  const matrixOf = (family: ModelFamily): Float32Array => {
+    let x = matrices.get(family);
+    if (!x) {
+      x = familyMatrix(train, family);
+      matrices.set(family, x);
+    }
+    return x;
+  };
+  const jobs: TrainJob[] = specs.map((spec) => ({
+    data: { x: matrixOf(spec.family), y, rows: train.length, featureNames: [...FAMILY_FEATURES[spec.family]] },
+    opts: { trees: opts.trees ?? 120, depth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.08, loss: spec.loss, seed: 1 },
+  }));
+  const threads = workerThreadsAvailable() ? Math.min(jobs.length, opts.threads ?? defaultTrainThreads()) : 0;
+  log(`training ${jobs.length} models on ${train.length} rows (games ${train[0]?.gameDate ?? '?'} … ${train[train.length - 1]?.gameDate ?? '?'}) ${threads > 0 ? `on ${threads} worker thread${threads === 1 ? '' : 's'}` : 'in this thread'}`);
+  const trained = await trainAll(jobs, threads);
+
+  for (const [k, spec] of specs.entries()) {
     const featureNames = [...FAMILY_FEATURES[spec.family]];
-    const model = trainObliviousBoosting(
-      { x: familyMatrix(train, spec.family), y, rows: train.length, featureNames },
-      { trees: opts.trees ?? 120, depth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.08, loss: spec.loss, seed: 1 },
-    );
-    const seconds = (performance.now() - t0) / 1000;
+    const { model, seconds } = trained[k] as Trained;
     const pred = evaluateBatch(model, familyMatrix(holdout, spec.family), holdout.length);
     let absErr = 0;
     let hits = 0;

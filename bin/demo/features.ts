@@ -98,13 +98,31 @@ const INJURY_RISK: Readonly<Record<string, number>> = { probable: 1, questionabl
  * first (DNP entries included); with no played game the base features are absent (the caller records them as defaults).
  */
 export function computeFeatures(history: readonly GameLogEntry[], context: FeatureContext): FeatureMap {
-  const played = history.filter((g) => !g.isDnp);
-  const pts = played.map((g) => g.points);
+  // One pass over a possibly season-long log; the sums are accumulated in the same order as mean() would.
+  const played: GameLogEntry[] = [];
+  const pts: number[] = [];
+  const mins: number[] = [];
+  let usageSum = 0;
+  let vsOppSum = 0;
+  let vsOppCount = 0;
+  for (const g of history) {
+    if (g.isDnp) continue;
+    played.push(g);
+    pts.push(g.points);
+    mins.push(g.minutes);
+    usageSum += g.usageRate;
+    if (g.opponent === context.opponent) {
+      vsOppSum += g.points;
+      vsOppCount++;
+    }
+  }
   const last = (n: number): number[] => pts.slice(-n);
-  const mins = played.map((g) => g.minutes);
   const f: FeatureMap = {};
   const d = context.gameDate;
-  const inLast7 = played.filter((g) => daysBetween(g.gameDate, d) <= 7);
+  // Games are in date order: the last 7 days are a suffix (scanning it alone keeps a season-long log cheap).
+  let since7 = played.length;
+  while (since7 > 0 && daysBetween((played[since7 - 1] as GameLogEntry).gameDate, d) <= 7) since7--;
+  const inLast7 = played.slice(since7);
   const minutesLoad7 = inLast7.reduce((a, g) => a + g.minutes, 0);
   const b2b = context.daysRest <= 0;
 
@@ -117,7 +135,7 @@ export function computeFeatures(history: readonly GameLogEntry[], context: Featu
     const min10 = mean(mins.slice(-10));
     const usage5 = mean(played.slice(-5).map((g) => g.usageRate));
     const usage3 = mean(played.slice(-3).map((g) => g.usageRate));
-    const usageSeason = mean(played.map((g) => g.usageRate));
+    const usageSeason = usageSum / played.length;
     f.points_avg_last_5 = round(avg5, 2);
     f.points_avg_last_10 = round(avg10, 2);
     f.points_avg_season = round(season, 2);
@@ -125,9 +143,8 @@ export function computeFeatures(history: readonly GameLogEntry[], context: Featu
     f.recent_trend = round(avg5 - avg10, 3);
     f.minutes_change = round(mean(mins.slice(-5)) - min10, 3);
     f.usage_spike_score = round(usage3 - usageSeason, 3);
-    const vsOpp = played.filter((g) => g.opponent === context.opponent);
-    f.avg_points_vs_opponent = round(vsOpp.length > 0 ? mean(vsOpp.map((g) => g.points)) : season, 2);
-    f.games_vs_opponent = vsOpp.length;
+    f.avg_points_vs_opponent = round(vsOppCount > 0 ? vsOppSum / vsOppCount : season, 2);
+    f.games_vs_opponent = vsOppCount;
     f.minutes_avg_last_10 = round(min10, 2);
     f.ppm_avg_last_10 = round(min10 > 0 ? mean(last(10)) / min10 : 0, 4);
     f.pts_slope_10g = round(slope(last(10)), 4);
@@ -175,19 +192,25 @@ export function computeFeatures(history: readonly GameLogEntry[], context: Featu
     f.vegas_points_line = line.current;
     f.vegas_opening_line = line.opening;
     f.vegas_line_move = round(line.current - line.opening, 1);
-    const withLines = played.filter((g) => g.line !== null);
-    f.prop_over_streak = streak(withLines, (g) => g.points > (g.line as number));
-    f.prop_under_streak = streak(withLines, (g) => g.points < (g.line as number));
+    f.prop_over_streak = streak(played, (g) => g.points > (g.line as number));
+    f.prop_under_streak = streak(played, (g) => g.points < (g.line as number));
     if (f.points_avg_season !== undefined) f.line_vs_season_avg = round(line.current - f.points_avg_season, 2);
-    const previous = withLines[withLines.length - 1];
+    let previous: GameLogEntry | undefined;
+    for (let i = played.length - 1; i >= 0 && previous === undefined; i--) if ((played[i] as GameLogEntry).line !== null) previous = played[i];
     f.prop_line_delta = previous === undefined ? 0 : round(line.current - (previous.line as number), 1);
   }
   return f;
 }
 
+/** Consecutive games with a line, newest first, that pass `test` (games without a line are skipped). */
 function streak(games: readonly GameLogEntry[], test: (g: GameLogEntry) => boolean): number {
   let n = 0;
-  for (let i = games.length - 1; i >= 0 && test(games[i] as GameLogEntry); i--) n++;
+  for (let i = games.length - 1; i >= 0; i--) {
+    const g = games[i] as GameLogEntry;
+    if (g.line === null) continue;
+    if (!test(g)) break;
+    n++;
+  }
   return n;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { FeatureContext, GameLogEntry, LineContext, TeamContext } from './features.js';
 import type { League, Player, Team } from './league.js';
-import { addDays, daysBetween, easternToUtc, Rng } from './random.js';
+import { daysBetween, easternToUtc, Rng } from './random.js';
 
 export interface ScheduledGame {
   gameId: string;
@@ -61,9 +61,19 @@ export function synthLineContext(rng: Rng, line: number): LineContext {
   return { current: line, opening, books };
 }
 
+/** The last `n` games a player played (DNPs skipped), oldest first: a scan from the end, not a pass over a season. */
+export function lastPlayed(log: readonly GameLogEntry[], n: number): GameLogEntry[] {
+  const out: GameLogEntry[] = [];
+  for (let i = log.length - 1; i >= 0 && out.length < n; i--) {
+    const g = log[i] as GameLogEntry;
+    if (!g.isDnp) out.push(g);
+  }
+  return out.reverse();
+}
+
 /** A book's fair line: its own projection blended with the last ten games, plus noise, to the half point (5.5 at least). */
 export function fairLine(rng: Rng, projection: number, log: readonly GameLogEntry[]): number {
-  const played = log.filter((g) => !g.isDnp).slice(-10);
+  const played = lastPlayed(log, 10);
   const avg10 = played.length > 0 ? played.reduce((a, g) => a + g.points, 0) / played.length : projection;
   return Math.max(5.5, roundHalf(0.8 * projection + 0.2 * avg10 + rng.normal(0, 1.0)));
 }
@@ -97,7 +107,20 @@ export function scheduleDay(state: SimState, date: string, count: number, rng: R
   return games;
 }
 
-function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away', rng: Rng): number {
+/**
+ * What was known before a slate game (a past date of the season window): each candidate's latest injury status and the
+ * line the books hung (the coordinator's pick). The game is then played consistently with it: an `out` player does not
+ * play, a doubtful or questionable one often does not, and the box score carries the slate's line.
+ */
+export interface PreGameKnowledge {
+  status: ReadonlyMap<string, string>;
+  lines: ReadonlyMap<string, LineContext | null>;
+}
+
+/** Chance that a player with this pre-game status does not play (`out` never plays). */
+const DNP_BY_STATUS: Readonly<Record<string, number>> = { out: 1, doubtful: 0.75, questionable: 0.3, probable: 0.05 };
+
+function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away', rng: Rng, known?: PreGameKnowledge): number {
   const { league } = state;
   const abbr = side === 'home' ? game.home : game.away;
   const oppAbbr = side === 'home' ? game.away : game.home;
@@ -112,6 +135,8 @@ function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away
       state.injuredGames.set(p.lookup, left - 1);
       return true;
     }
+    const status = known?.status.get(p.lookup);
+    if (status !== undefined && status in DNP_BY_STATUS) return rng.chance(DNP_BY_STATUS[status] as number);
     if (rng.chance(0.012)) {
       state.injuredGames.set(p.lookup, rng.int(0, 7));
       return true;
@@ -132,8 +157,14 @@ function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away
     const rate = p.ppm * Math.exp(form) * env * boost;
     const log = state.logs.get(p.lookup) as GameLogEntry[];
     let line: number | null = null;
+    let lineContext: LineContext | null = null;
     const projection = rate * p.minutesMean * (240 / Math.max(expectedTotal, 1));
-    if (!dnp[i] && projection >= MIN_PROJECTION && rng.chance(lineCoverage(p.slot))) line = fairLine(rng, projection, log);
+    if (known) {
+      lineContext = known.lines.get(p.lookup) ?? null;
+      line = lineContext?.current ?? null;
+    } else if (!dnp[i] && projection >= MIN_PROJECTION && rng.chance(lineCoverage(p.slot))) {
+      line = fairLine(rng, projection, log);
+    }
     const minutes = dnp[i] ? 0 : Math.min(44, ((raw[i] as number) * 240) / Math.max(rawTotal, 1));
     const expected = rate * minutes;
     const points = dnp[i] ? 0 : Math.max(0, Math.round(rng.normal(expected, 1 + 1.2 * Math.sqrt(expected))));
@@ -146,10 +177,10 @@ function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away
       opponentDaysRest: oppRest,
       team: ctxTeam,
       opponentTeam: ctxOpp,
-      injuryStatus: !dnp[i] && rng.chance(0.04) ? rng.pick(['probable', 'questionable']) : null,
+      injuryStatus: known ? (known.status.get(p.lookup) ?? null) : !dnp[i] && rng.chance(0.04) ? rng.pick(['probable', 'questionable']) : null,
       starTeammatesOut: p.slot <= 2 ? Math.max(0, starsOut - (dnp[i] ? 1 : 0)) : starsOut,
       shot: p.shot,
-      line: line === null ? null : synthLineContext(rng, line),
+      line: known ? lineContext : line === null ? null : synthLineContext(rng, line),
     };
     log.push({
       gameDate: game.date,
@@ -170,9 +201,9 @@ function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away
   return teamPoints;
 }
 
-/** Simulates every day in [start, end] (inclusive) and returns the state, ready for slate days. */
-export function simulateHistory(league: League, seed: number, start: string, end: string): SimState {
-  const state: SimState = {
+/** A league before its first game: no records, no form, no injuries, empty logs. */
+export function newSimState(league: League, seed: number): SimState {
+  return {
     league,
     seed,
     teams: new Map(league.teams.map((t) => [t.abbr, { lastGame: null, wins: 0, games: 0 }])),
@@ -183,21 +214,24 @@ export function simulateHistory(league: League, seed: number, start: string, end
     pastGames: [],
     nextGameNo: 1,
   };
-  for (let date = start; date <= end; date = addDays(date, 1)) {
-    const rng = Rng.of(seed, 'history', date);
-    const games = scheduleDay(state, date, rng.int(4, 10), rng);
-    for (const game of games) {
-      const homePts = simulateSide(state, game, 'home', rng);
-      const awayPts = simulateSide(state, game, 'away', rng);
-      const homeWon = homePts >= awayPts;
-      for (const [abbr, won] of [[game.home, homeWon], [game.away, !homeWon]] as const) {
-        const t = state.teams.get(abbr) as TeamState;
-        t.games++;
-        if (won) t.wins++;
-        t.lastGame = date;
-      }
-      state.pastGames.push(game);
-    }
+}
+
+/** Plays one game: a box score for every rostered player of both sides, and the teams' records. */
+export function playGame(state: SimState, game: ScheduledGame, rng: Rng, known?: PreGameKnowledge): void {
+  const homePts = simulateSide(state, game, 'home', rng, known);
+  const awayPts = simulateSide(state, game, 'away', rng, known);
+  const homeWon = homePts >= awayPts;
+  for (const [abbr, won] of [[game.home, homeWon], [game.away, !homeWon]] as const) {
+    const t = state.teams.get(abbr) as TeamState;
+    t.games++;
+    if (won) t.wins++;
+    t.lastGame = game.date;
   }
-  return state;
+  state.pastGames.push(game);
+}
+
+/** One history day (a date without pre-game data): 4–10 games, scheduled and played. */
+export function simulateHistoryDay(state: SimState, date: string): void {
+  const rng = Rng.of(state.seed, 'history', date);
+  for (const game of scheduleDay(state, date, rng.int(4, 10), rng)) playGame(state, game, rng);
 }

@@ -116,7 +116,7 @@ export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: Ga
     }
   }
 
-  const bpRow = (book: string, market: string, side: string, line: number, active: boolean, at: number): Row => ({
+  const bpRow = (book: string, market: string, side: string, line: number, active: boolean, createdAt: string): Row => ({
     game_date: game.date,
     player_lookup: player.lookup,
     market_type: market,
@@ -125,7 +125,7 @@ export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: Ga
     points_line: line,
     odds_american: price(rng),
     is_active: active,
-    created_at: new Date(at).toISOString(),
+    created_at: createdAt,
   });
   const onBp = plan.category === 'bp_only' || (plan.category === 'odds' && plan.alsoBettingPros);
   const otherMarketsOnly = plan.category === 'low_only' || (plan.category === 'none' && rng.chance(0.5));
@@ -133,6 +133,8 @@ export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: Ga
   if (onBp || otherMarketsOnly) {
     const books = rng.sample(BP_BOOKS, otherMarketsOnly ? rng.int(1, 2) : rng.int(2, 5));
     const at = start - rng.int(180, 480) * 60_000;
+    const current = new Date(at).toISOString();
+    const earlier = new Date(at - 150 * 60_000).toISOString();
     for (const market of BP_MARKETS) {
       if (market === 'points' && !onBp) continue;
       for (const book of books) {
@@ -142,8 +144,8 @@ export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: Ga
         const line = market === 'points' && !plan.exact ? Math.max(floor, base + rng.pick([0, 0, 0.5, -0.5])) : base;
         const older = rng.chance(0.4) ? Math.max(floor, line + rng.pick([0.5, -0.5, 1])) : null;
         for (const side of ['over', 'under']) {
-          if (older !== null) bettingPros.push(bpRow(book, market, side, older, false, at - 150 * 60_000));
-          bettingPros.push(bpRow(book, market, side, line, true, at));
+          if (older !== null) bettingPros.push(bpRow(book, market, side, older, false, earlier));
+          bettingPros.push(bpRow(book, market, side, line, true, current));
         }
         if (market === 'points' && (bpBest === null || BP_RANK(book) < bpBest.rank)) bpBest = { rank: BP_RANK(book), line, opening: older ?? line };
       }

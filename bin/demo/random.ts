@@ -99,9 +99,21 @@ export class Rng {
   }
 }
 
+const dayNumbers = new Map<string, number>();
+
+/** Days since the epoch of a YYYY-MM-DD date (memoised: the world asks for the same few hundred dates millions of times). */
+function dayNumber(date: string): number {
+  let n = dayNumbers.get(date);
+  if (n === undefined) {
+    n = Math.round(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
+    dayNumbers.set(date, n);
+  }
+  return n;
+}
+
 /** Days between two YYYY-MM-DD dates (b − a). */
 export function daysBetween(a: string, b: string): number {
-  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+  return dayNumber(b) - dayNumber(a);
 }
 
 /** YYYY-MM-DD plus n days. */
@@ -111,14 +123,23 @@ export function addDays(date: string, n: number): string {
   return new Date(t + n * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** The UTC instant of a wall-clock time in America/New_York on `date` (DST handled through Intl). */
+const easternParts = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+});
+const easternInstants = new Map<string, number>();
+
+/** The UTC instant of a wall-clock time in America/New_York on `date` (DST handled through Intl; memoised). */
 export function easternToUtc(date: string, hour: number, minute = 0): Date {
-  const guess = new Date(`${date}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00Z`);
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: 'America/New_York', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-  }).formatToParts(guess);
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? '0');
-  const asEastern = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  const offset = asEastern - guess.getTime(); // negative: ET is behind UTC
-  return new Date(guess.getTime() - offset);
+  const key = `${date} ${hour}:${minute}`;
+  let ms = easternInstants.get(key);
+  if (ms === undefined) {
+    const guess = new Date(`${date}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00Z`);
+    const parts = easternParts.formatToParts(guess);
+    const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? '0');
+    const asEastern = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
+    const offset = asEastern - guess.getTime(); // negative: ET is behind UTC
+    ms = guess.getTime() - offset;
+    easternInstants.set(key, ms);
+  }
+  return new Date(ms);
 }

@@ -1,12 +1,14 @@
 /**
  * One slate date of the demo world: the day's games, 30–35 candidate players a game with several context versions each,
  * lower-case injury statuses, each player's sportsbook rows, his feature-store row (about 5 % missing) with a realistic
- * spread of quality, and one detected postponement.
+ * spread of quality, and one postponement (detected on today and later dates, resolved on a past date, whose games were all
+ * played). What was known before tip-off (statuses, lines) is returned too, so a past date's games can then be played
+ * consistently with it.
  */
 import type { Row } from '../../shared/ports/warehouse.js';
 import { FEATURE_COUNT, FEATURE_NAMES, OPTIONAL_FEATURES, featureColumn, type FeatureName } from '../../shared/contracts/feature-contract.js';
-import { computeFeatures, type FeatureContext, type FeatureMap } from './features.js';
-import { daysRestOf, fairLine, gameEnvironment, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type ScheduledGame, type SimState } from './history.js';
+import { computeFeatures, type FeatureContext, type FeatureMap, type LineContext } from './features.js';
+import { daysRestOf, fairLine, gameEnvironment, lastPlayed, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type PreGameKnowledge, type ScheduledGame, type SimState } from './history.js';
 import type { Player, Team } from './league.js';
 import { generateLines, type LineCategory, type LinePlan } from './lines.js';
 import { easternToUtc, Rng } from './random.js';
@@ -19,6 +21,7 @@ export interface SlateRows {
   featureStore: Row[];
   postponements: Row[];
   candidates: number;
+  known: PreGameKnowledge;
 }
 
 /** Store indices that are always NULL (dead features). */
@@ -27,6 +30,7 @@ const DEFAULTABLE: readonly FeatureName[] = ['avg_points_vs_opponent', 'star_tea
 const EXTRA_STATUSES = ['doubtful', 'questionable', 'probable', 'probable', 'out'] as const;
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+const FEATURE_COLUMNS: readonly string[] = Array.from({ length: FEATURE_COUNT }, (_, i) => featureColumn(i));
 
 /** Candidates per game by default: both rosters minus the deepest bench. */
 export const DEFAULT_CANDIDATES_PER_GAME: readonly [number, number] = [30, 35];
@@ -102,18 +106,33 @@ function qualityFields(rng: Rng, values: FeatureMap): Row {
   };
 }
 
-export function generateSlate(state: SimState, date: string, gameCount: number, today: string, perGame: readonly [number, number] = DEFAULT_CANDIDATES_PER_GAME): SlateRows {
+/**
+ * `light`: only what the simulation needs from the date (its games, statuses and lines) — no rows. Context and feature rows
+ * draw from their own stream, so skipping them leaves everything else exactly as a full generation makes it.
+ */
+export function generateSlate(
+  state: SimState,
+  date: string,
+  gameCount: number,
+  today: string,
+  perGame: readonly [number, number] = DEFAULT_CANDIDATES_PER_GAME,
+  light = false,
+): SlateRows {
   const rng = Rng.of(state.seed, 'slate', date);
+  const rowRng = Rng.of(state.seed, 'slate-rows', date);
   const games = scheduleDay(state, date, gameCount, rng);
-  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], candidates: 0 };
+  const status = new Map<string, string>();
+  const lineOf = new Map<string, LineContext | null>();
+  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], candidates: 0, known: { status, lines: lineOf } };
   const stamp = date <= today ? date : today;
-  const versionTimes = [easternToUtc(stamp, 9, 0), easternToUtc(stamp, 11, 30), easternToUtc(stamp, 14, 0)];
+  const versionTimes = [easternToUtc(stamp, 9, 0), easternToUtc(stamp, 11, 30), easternToUtc(stamp, 14, 0)].map((t) => t.toISOString());
+  const featureStamp = easternToUtc(stamp, 10, 0).toISOString();
   const teamOf = (abbr: string): Team => state.league.teams.find((t) => t.abbr === abbr) as Team;
 
   games.forEach((game, gi) => {
     const players = candidatesOf(state, game, rng, perGame);
     rows.candidates += players.length;
-    const status = injuries(state, players, rng);
+    for (const [lookup, s] of injuries(state, players, rng)) status.set(lookup, s);
     const fair = new Map<string, number>();
     const ctxOf = new Map<string, Omit<FeatureContext, 'line'>>();
     for (const p of players) {
@@ -136,21 +155,23 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
     const plans = linePlans(players, fair, status, gi === 0, rng);
     for (const p of players) {
       const lines = generateLines(rng, plans.get(p.lookup) as LinePlan, p, game);
+      lineOf.set(p.lookup, lines.line);
+      if (light) continue;
       rows.odds.push(...lines.odds);
       rows.bettingPros.push(...lines.bettingPros);
       const ctx: FeatureContext = { ...(ctxOf.get(p.lookup) as Omit<FeatureContext, 'line'>), line: lines.line };
       const log = state.logs.get(p.lookup) ?? [];
-      const played = log.filter((g) => !g.isDnp);
+      const played = lastPlayed(log, 10);
       const last = (n: number): number | null => {
         const xs = played.slice(-n).map((g) => g.points);
         return xs.length === 0 ? null : round1(xs.reduce((a, b) => a + b, 0) / xs.length);
       };
       const last7 = log.slice(-7).filter((g) => !g.isDnp);
-      const ready = rng.chance(0.93);
-      const versions = rng.int(1, 3);
+      const ready = rowRng.chance(0.93);
+      const versions = rowRng.int(1, 3);
       for (let v = 0; v < versions; v++) {
         const latest = v === versions - 1;
-        const earlyStatus = status.get(p.lookup) === 'out' ? 'questionable' : rng.chance(0.05) ? 'out' : (status.get(p.lookup) ?? null);
+        const earlyStatus = status.get(p.lookup) === 'out' ? 'questionable' : rowRng.chance(0.05) ? 'out' : (status.get(p.lookup) ?? null);
         rows.context.push({
           player_lookup: p.lookup, universal_player_id: p.universalId, game_id: game.gameId, game_date: date,
           team_abbr: p.team, opponent_team_abbr: ctx.opponent, home_game: ctx.home, days_rest: ctx.daysRest, back_to_back: ctx.daysRest === 0,
@@ -158,32 +179,35 @@ export function generateSlate(state: SimState, date: string, gameCount: number, 
           player_status: latest ? ctx.injuryStatus : earlyStatus,
           has_prop_line: lines.line !== null,
           current_points_line: lines.line === null ? null : latest ? lines.line.current : lines.line.opening,
-          is_production_ready: latest ? ready : rng.chance(0.8),
-          completeness_percentage: round1(ready ? rng.uniform(88, 100) : rng.uniform(55, 85)),
+          is_production_ready: latest ? ready : rowRng.chance(0.8),
+          completeness_percentage: round1(ready ? rowRng.uniform(88, 100) : rowRng.uniform(55, 85)),
           points_avg_last_5: last(5), points_avg_last_10: last(10), l10_games_used: Math.min(10, played.length),
-          created_at: (versionTimes[3 - versions + v] as Date).toISOString(),
+          created_at: versionTimes[3 - versions + v] as string,
         });
       }
-      if (rng.chance(0.05)) continue; // about 5 % of candidates have no feature row
+      if (rowRng.chance(0.05)) continue; // about 5 % of candidates have no feature row
       const values = computeFeatures(log, ctx);
       const fs: Row = { player_lookup: p.lookup, game_date: date, game_id: game.gameId, feature_version: 'v2_54features' };
-      for (let i = 0; i < FEATURE_COUNT; i++) fs[featureColumn(i)] = null;
-      Object.assign(fs, qualityFields(rng, values));
+      const quality = qualityFields(rowRng, values);
       for (let i = 0; i < FEATURE_COUNT; i++) {
         const v = values[FEATURE_NAMES[i] as FeatureName];
-        if (v !== undefined && !DEAD_FEATURES.includes(i)) fs[featureColumn(i)] = v;
+        fs[FEATURE_COLUMNS[i] as string] = v !== undefined && !DEAD_FEATURES.includes(i) ? v : null;
       }
-      Object.assign(fs, {
-        vegas_line_source: lines.source, days_rest: ctx.daysRest, is_production_ready: ready,
-        completeness_percentage: round1(rng.uniform(85, 100)), data_source: 'phase4', created_at: easternToUtc(stamp, 10, 0).toISOString(),
-      });
+      Object.assign(fs, quality);
+      fs.vegas_line_source = lines.source;
+      fs.days_rest = ctx.daysRest;
+      fs.is_production_ready = ready;
+      fs.completeness_percentage = round1(rowRng.uniform(85, 100));
+      fs.data_source = 'phase4';
+      fs.created_at = featureStamp;
       rows.featureStore.push(fs);
     }
   });
+  // Detected on the morning of the date; on a past date it was resolved (every game of a past date was played).
   const postponed = games[games.length - 1];
-  if (postponed) {
+  if (postponed && !light) {
     rows.postponements.push({
-      game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: 'detected',
+      game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: date < today ? 'resolved' : 'detected',
       detection_details: JSON.stringify({ matchup: `${postponed.away} @ ${postponed.home}`, source: 'demo-world', anomaly: 'GAME_RESCHEDULED' }),
       detected_at: easternToUtc(stamp, 8, 0).toISOString(),
     });

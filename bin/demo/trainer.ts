@@ -6,6 +6,7 @@
  *   `bin > k` ⇔ `x > border_k`, exactly the evaluator's test. NaN lands in bin 0: below every border (CatBoost AsIs/Min).
  * - Trees: level-wise and symmetric. At each level every (feature, border) is scored on the current negative gradients with
  *   histograms over (leaf, bin): score = Σ over leaves and sides of S² / (n + λ); the best split is taken for every leaf.
+ *   Below the first level only the rows that went right are histogrammed; a left child is its parent minus its sibling.
  * - Leaves: rmse → Σ residual / (n + λ) (the mean step); quantile α → the α-quantile of the leaf's residuals (the exact
  *   pinball step). Both are scaled by the learning rate. Bias: mean of y (rmse) or its α-quantile (quantile).
  */
@@ -69,6 +70,16 @@ function quantileOf(values: number[], alpha: number): number {
   return (values[lo] as number) + (pos - lo) * ((values[hi] as number) - (values[lo] as number));
 }
 
+/** Adds each selected row's gradient (and a count) to its (leaf, bin) cell of one feature's histogram. */
+function accumulate(sums: Float64Array, counts: Float64Array, leafOf: Int32Array, nb: number, bins: Uint8Array, grad: Float64Array, rows: Int32Array, n: number): void {
+  for (let j = 0; j < n; j++) {
+    const i = rows[j] as number;
+    const idx = (leafOf[i] as number) * nb + (bins[i] as number);
+    sums[idx] = (sums[idx] as number) + (grad[i] as number);
+    counts[idx] = (counts[idx] as number) + 1;
+  }
+}
+
 export interface TrainResult {
   model: ObliviousEnsemble;
   /** The trainer's own in-sample predictions (bias + Σ leaves, from the bins), for checking against an evaluator. */
@@ -108,8 +119,19 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   const leafOf = new Int32Array(rows);
   const trees: ObliviousTree[] = [];
   const maxLeaves = 1 << opts.depth;
-  const sums = new Float64Array(maxLeaves * 256);
-  const counts = new Float64Array(maxLeaves * 256);
+  // Raw histograms per feature, (leaf, bin) → Σ gradient and row count, for this level and the level above. A level's
+  // histogram is built only from the rows that just went right (about half); a left child is its parent minus its right
+  // sibling (LightGBM's subtraction trick), which roughly halves the work of every level but the first.
+  const nbOf = borders.map((b) => b.length + 1);
+  const alloc = (): Float64Array[] => nbOf.map((nb) => new Float64Array(maxLeaves * nb));
+  let curSums = alloc();
+  let curCounts = alloc();
+  let prevSums = alloc();
+  let prevCounts = alloc();
+  const cumSums = new Float64Array(maxLeaves * 256);
+  const cumCounts = new Float64Array(maxLeaves * 256);
+  const allRows = Int32Array.from({ length: rows }, (_, i) => i);
+  const movedRows = new Int32Array(rows);
 
   for (let t = 0; t < opts.trees; t++) {
     for (let i = 0; i < rows; i++) {
@@ -120,34 +142,54 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
     const splits: ObliviousSplit[] = [];
     for (let d = 0; d < opts.depth; d++) {
       const nLeaves = 1 << d;
+      const half = nLeaves >> 1;
+      let selected = allRows;
+      let n = rows;
+      if (d > 0) {
+        n = 0;
+        for (let i = 0; i < rows; i++) if (((leafOf[i] as number) & half) !== 0) movedRows[n++] = i;
+        selected = movedRows;
+      }
       let bestScore = -Infinity;
       let bestF = -1;
       let bestK = -1;
       for (let f = 0; f < width; f++) {
-        const nb = (borders[f] as number[]).length + 1;
+        const nb = nbOf[f] as number;
         if (nb < 2) continue;
-        sums.fill(0, 0, nLeaves * nb);
-        counts.fill(0, 0, nLeaves * nb);
-        const base = f * rows;
-        for (let i = 0; i < rows; i++) {
-          const idx = (leafOf[i] as number) * nb + (bins[base + i] as number);
-          sums[idx] = (sums[idx] as number) + (grad[i] as number);
-          counts[idx] = (counts[idx] as number) + 1;
+        const sums = curSums[f] as Float64Array;
+        const counts = curCounts[f] as Float64Array;
+        const size = nLeaves * nb;
+        sums.fill(0, 0, size);
+        counts.fill(0, 0, size);
+        accumulate(sums, counts, leafOf, nb, bins.subarray(f * rows, (f + 1) * rows), grad, selected, n);
+        if (d > 0) {
+          // Left children (bit d−1 clear, leaf l < half) = parent l − right sibling l + half.
+          const ps = prevSums[f] as Float64Array;
+          const pc = prevCounts[f] as Float64Array;
+          const offset = half * nb;
+          for (let c = 0; c < offset; c++) {
+            sums[c] = (ps[c] as number) - (sums[c + offset] as number);
+            counts[c] = (pc[c] as number) - (counts[c + offset] as number);
+          }
         }
-        // Cumulative per leaf: sums[l*nb + k] = Σ bins ≤ k.
+        // Cumulative per leaf: cum[l*nb + k] = Σ bins ≤ k.
         for (let l = 0; l < nLeaves; l++) {
-          for (let k = 1; k < nb; k++) {
-            sums[l * nb + k] = (sums[l * nb + k] as number) + (sums[l * nb + k - 1] as number);
-            counts[l * nb + k] = (counts[l * nb + k] as number) + (counts[l * nb + k - 1] as number);
+          let s = 0;
+          let c = 0;
+          for (let k = 0; k < nb; k++) {
+            s += sums[l * nb + k] as number;
+            c += counts[l * nb + k] as number;
+            cumSums[l * nb + k] = s;
+            cumCounts[l * nb + k] = c;
           }
         }
         for (let k = 0; k < nb - 1; k++) {
           let score = 0;
           for (let l = 0; l < nLeaves; l++) {
-            const sl = sums[l * nb + k] as number;
-            const nl = counts[l * nb + k] as number;
-            const st = sums[l * nb + nb - 1] as number;
-            const nt = counts[l * nb + nb - 1] as number;
+            const sl = cumSums[l * nb + k] as number;
+            const nl = cumCounts[l * nb + k] as number;
+            const st = cumSums[l * nb + nb - 1] as number;
+            const nt = cumCounts[l * nb + nb - 1] as number;
             score += (sl * sl) / (nl + l2) + ((st - sl) * (st - sl)) / (nt - nl + l2);
           }
           if (score > bestScore + 1e-12) {
@@ -157,8 +199,10 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
           }
         }
       }
+      [prevSums, curSums] = [curSums, prevSums];
+      [prevCounts, curCounts] = [curCounts, prevCounts];
       if (bestF < 0) {
-        // No feature can split (all constant): a split every row fails keeps the tree well formed.
+        // No feature can split (all constant): a split every row fails keeps the tree well formed (no row moves right).
         splits.push({ feature: 0, border: Math.fround(3.0e38) });
         continue;
       }

@@ -221,6 +221,20 @@ function firestoreSteps(d: Deployment, p: string[]): Step[] {
       waitUntil: { argv: list, done: (out) => matches(out) === 'READY', what: `index batches(${first}, started_at) to be READY`, timeoutMs: 20 * 60_000, intervalMs: 15_000 },
     });
   }
+  // One-off events (alerts sent, stalls, triggers taken) carry `expires_at`; a TTL policy deletes them
+  // (https://cloud.google.com/firestore/docs/ttl). Without --async the command waits for the policy to be set up.
+  const ttls = ['gcloud', 'firestore', 'fields', 'ttls', 'list', db, '--format=json', ...p];
+  const eventsTtl = (out: string) => {
+    const list = JSON.parse(out) as unknown;
+    if (!Array.isArray(list)) return undefined;
+    const field = (list as Json[]).find((f) => /\/collectionGroups\/events\/fields\/expires_at$/.test(String(f.name ?? '')));
+    return (field?.ttlConfig as Json | undefined)?.state as string | undefined;
+  };
+  steps.push({
+    title: 'Firestore TTL policy on events.expires_at',
+    check: { argv: ttls, found: (out) => ['ACTIVE', 'CREATING'].includes(eventsTtl(out) ?? '') },
+    run: ['gcloud', 'firestore', 'fields', 'ttls', 'update', 'expires_at', '--collection-group=events', '--enable-ttl', db, ...p],
+  });
   return steps;
 }
 

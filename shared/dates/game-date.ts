@@ -38,15 +38,19 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
-export const DATE_WINDOW = { daysBack: 90, daysAhead: 14 } as const;
+/**
+ * Which dates a request may name: 90 days back … 14 ahead (the original's guard against a mistyped date). A backfill
+ * (`prediction_run_mode: BACKFILL`) may go back a year, so a whole season can be re-predicted.
+ */
+export const DATE_WINDOW = { daysBack: 90, daysAhead: 14, backfillDaysBack: 366 } as const;
 
 export type DateResolution = { ok: true; date: string } | { ok: false; error: string };
 
 /**
- * Resolves `TODAY`, `TOMORROW` (New York) or an explicit `YYYY-MM-DD`, and checks it lies within 90 days back … 14 ahead.
- * `undefined` means today.
+ * Resolves `TODAY`, `TOMORROW` (New York) or an explicit `YYYY-MM-DD`, and checks it lies within 90 days back (a year for a
+ * backfill) … 14 ahead. `undefined` means today.
  */
-export function resolveGameDate(input: string | undefined, now: Date): DateResolution {
+export function resolveGameDate(input: string | undefined, now: Date, opts: { backfill?: boolean } = {}): DateResolution {
   const today = etDate(now);
   let date: string;
   if (input === undefined || input === 'TODAY') date = today;
@@ -54,8 +58,10 @@ export function resolveGameDate(input: string | undefined, now: Date): DateResol
   else if (isValidIsoDate(input)) date = input;
   else return { ok: false, error: `game_date '${input}' is not TODAY, TOMORROW or a valid YYYY-MM-DD date` };
   const offset = daysBetween(today, date);
-  if (offset < -DATE_WINDOW.daysBack) {
-    return { ok: false, error: `game_date ${date} is more than ${DATE_WINDOW.daysBack} days in the past (today is ${today} ET)` };
+  const daysBack = opts.backfill ? DATE_WINDOW.backfillDaysBack : DATE_WINDOW.daysBack;
+  if (offset < -daysBack) {
+    const hint = opts.backfill ? '' : `; a backfill (prediction_run_mode BACKFILL) may go back ${DATE_WINDOW.backfillDaysBack} days`;
+    return { ok: false, error: `game_date ${date} is more than ${daysBack} days in the past (today is ${today} ET)${hint}` };
   }
   if (offset > DATE_WINDOW.daysAhead) {
     return { ok: false, error: `game_date ${date} is more than ${DATE_WINDOW.daysAhead} days ahead (today is ${today} ET)` };

@@ -103,7 +103,7 @@ describe('the images', () => {
   it('are built from a build stage that only installs and compiles (what buildDist stands for here)', () => {
     const runs = stageInstructions(DOCKERFILE, 'build').filter((i) => i.op === 'RUN').map((i) => i.args);
     expect(runs).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
-    expect((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build).toBe('tsc -p tsconfig.build.json');
+    expect((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build).toBe('tsc -b tsconfig.build.json');
   });
 
   it('each hold their own service’s packages and code, no dev dependency, and no DuckDB', () => {

@@ -37,13 +37,15 @@ export interface BootOptions {
   port?: number;
   /** Sees the output so far, while the service boots and after. */
   onOutput?: (text: string) => void;
+  /** Node options before the script (e.g. `--import` a preload); only with `node`. */
+  nodeArgs?: readonly string[];
 }
 
 /** Starts a service on a loopback port in `dir` and waits until /ready answers 200 (or, with `until: 'listening'`, anything). */
 export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: BootOptions = {}): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
   const [cmd = 'node', ...args] = opts.cmd ?? ['node', `dist/services/${service}/main.js`];
-  const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
+  const child = spawn(cmd === 'node' ? process.execPath : cmd, cmd === 'node' ? [...(opts.nodeArgs ?? []), ...args] : args, {
     cwd: dir,
     // The port is this helper's to choose, as Cloud Run's: it overrides a PORT from the image's ENV.
     env: { ...baseEnv(), LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: String(port) },

@@ -126,6 +126,9 @@ describe('two dates consolidating at the same moment', () => {
     return attempts;
   }
 
+  const PREDICTIONS_TABLE = `${FAKE_PROJECT}.nba_predictions.player_prop_predictions`;
+  const mergeTransactions = () => t!.fake.transactions.filter((x) => x.tables.includes(PREDICTIONS_TABLE));
+
   it('the table-wide merge lock makes the second wait for the first: both end success, no transaction is cancelled', async () => {
     const attempts = await twoDates('watched', { MERGE_LOCK_WAIT_SECONDS: '60' });
     // The first date's merge transaction stops before its COMMIT, holding player_prop_predictions.
@@ -140,7 +143,8 @@ describe('two dates consolidating at the same moment', () => {
     const [a, b] = [await waitForBatchEnd(t!, first), await waitForBatchEnd(t!, second)];
     for (const status of [a, b]) expect(status).toMatchObject({ status: 'complete', consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
     expect(t!.fake.conflicts).toEqual([]);
-    const txs = t!.fake.transactions;
+    // The merges (each batch's daily-signal update is a transaction of its own, on another table).
+    const txs = mergeTransactions();
     expect(txs.map((x) => x.outcome)).toEqual(['committed', 'committed']);
     expect(txs[1]!.began).toBeGreaterThan(txs[0]!.ended!); // one after the other
     expect(mergeJobs()).toHaveLength(2);
@@ -160,9 +164,9 @@ describe('two dates consolidating at the same moment', () => {
 
     const [a, b] = [await waitForBatchEnd(t!, first), await waitForBatchEnd(t!, second)];
     for (const status of [a, b]) expect(status).toMatchObject({ status: 'complete', consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
-    const [held] = t!.fake.transactions;
-    expect(t!.fake.conflicts.every((c) => c.heldBy === held!.jobId && c.table === `${FAKE_PROJECT}.nba_predictions.player_prop_predictions`)).toBe(true);
-    expect(t!.fake.transactions.filter((x) => x.outcome === 'committed')).toHaveLength(2);
+    const [held] = mergeTransactions();
+    expect(t!.fake.conflicts.every((c) => c.heldBy === held!.jobId && c.table === PREDICTIONS_TABLE)).toBe(true);
+    expect(mergeTransactions().filter((x) => x.outcome === 'committed')).toHaveLength(2);
     expect(await merged(D1)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
     expect(await merged(D2)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
   });

@@ -5,6 +5,7 @@ import type { Row } from '../../shared/ports/warehouse.js';
 import { computeFeatures, type FeatureContext } from '../../bin/demo/features.js';
 import { buildTrainingSet } from '../../bin/demo/demo-models.js';
 import { generateWorld, WORLD_TABLE_IDS, type DemoWorld } from '../../bin/demo/world.js';
+import { addDays } from '../../bin/demo/random.js';
 
 const DATE = '2026-02-22';
 const small = (seed = 7, games = 1): DemoWorld => generateWorld({ slateDates: [DATE], today: DATE, games, seed, historyDays: 40 });
@@ -182,5 +183,119 @@ describe('slate size', () => {
     const full = generateWorld({ slateDates: [DATE], today: DATE, games: 2, seed: 7, historyDays: 40, candidatesPerGame: [36, 36] });
     expect(full.info.candidates[DATE]).toBe(72);
     expect(() => generateWorld({ slateDates: [DATE], today: DATE, games: 2, seed: 7, historyDays: 40, candidatesPerGame: [30, 37] })).toThrow(/candidatesPerGame must be integers 1 ≤ min ≤ max ≤ 36, got 30–37/);
+  });
+});
+
+describe('a season window (past dates played, today and tomorrow scheduled)', () => {
+  const TODAY = '2026-03-10';
+  const window = (from: string, to: string): string[] => {
+    const out: string[] = [];
+    for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+    return out;
+  };
+  const opts = { games: 3, seed: 11, historyDays: 30, candidatesPerGame: [20, 24] as const };
+  const season = generateWorld({ ...opts, slateDates: window('2026-02-28', '2026-03-11'), today: TODAY });
+  const t = season.tables;
+  const on = (rows: Row[], date: string, column = 'game_date'): Row[] => rows.filter((r) => r[column] === date);
+
+  it('gives every date of the window games, candidates, OddsAPI and BettingPros lines and feature rows', () => {
+    expect(season.info.slateDates).toHaveLength(12);
+    for (const date of season.info.slateDates) {
+      expect(on(t['nba_raw.nbac_schedule'], date).length, date).toBeGreaterThan(0);
+      expect(on(t['nba_analytics.upcoming_player_game_context'], date).length, date).toBeGreaterThan(0);
+      expect(on(t['nba_raw.odds_api_player_points_props'], date).length, date).toBeGreaterThan(0);
+      expect(new Set(on(t['nba_raw.bettingpros_player_points_props'], date).map((r) => r.market_type)).size, date).toBe(4);
+      expect(on(t['nba_predictions.ml_feature_store_v2'], date).length, date).toBeGreaterThan(0);
+      expect(on(t['nba_raw.nbac_schedule'], date), date).toHaveLength(3);
+    }
+  });
+
+  it('plays every past date: final games, each with box scores for both rosters; today and tomorrow stay scheduled', () => {
+    const boxScores = new Map<string, number>();
+    for (const r of t['nba_analytics.player_game_summary']) boxScores.set(String(r.game_id), (boxScores.get(String(r.game_id)) ?? 0) + 1);
+    for (const g of t['nba_raw.nbac_schedule']) {
+      if (String(g.game_date) < TODAY) {
+        expect(g.game_status, String(g.game_date)).toBe(3);
+        expect(boxScores.get(String(g.game_id)), String(g.game_id)).toBe(2 * 18);
+      } else {
+        expect(g.game_status).toBe(1);
+        expect(boxScores.has(String(g.game_id))).toBe(false);
+      }
+    }
+    // One postponement a date: still detected on today and tomorrow; resolved on a past date, whose games were played.
+    const postponements = t['nba_orchestration.game_postponements'];
+    expect(postponements.filter((r) => r.status === 'detected').map((r) => r.original_date).sort()).toEqual([TODAY, '2026-03-11']);
+    expect(postponements.filter((r) => r.status === 'resolved')).toHaveLength(season.info.slateDates.length - 2);
+  });
+
+  it('plays a past game as its slate said: a player whose latest status was out did not play', () => {
+    const past = t['nba_analytics.upcoming_player_game_context'].filter((r) => String(r.game_date) < TODAY);
+    const latest = new Map<string, Row>();
+    for (const r of past) {
+      const key = `${String(r.game_date)}|${String(r.player_lookup)}`;
+      const cur = latest.get(key);
+      if (!cur || String(r.created_at) > String(cur.created_at)) latest.set(key, r);
+    }
+    const out = [...latest.values()].filter((r) => r.player_status === 'out');
+    expect(out.length).toBeGreaterThan(5);
+    const box = new Map(t['nba_analytics.player_game_summary'].map((r) => [`${String(r.game_id)}|${String(r.player_lookup)}`, r]));
+    for (const r of out) expect(box.get(`${String(r.game_id)}|${String(r.player_lookup)}`)?.is_dnp, String(r.player_lookup)).toBe(true);
+  });
+
+  it('builds each date\'s pre-game rows from the box scores before it (never its own result)', () => {
+    const played = new Map<string, Row[]>();
+    for (const r of t['nba_analytics.player_game_summary']) {
+      if (r.is_dnp === true) continue;
+      played.set(String(r.player_lookup), [...(played.get(String(r.player_lookup)) ?? []), r]);
+    }
+    const before = (player: string, date: string): Row[] => (played.get(player) ?? []).filter((r) => String(r.game_date) < date);
+    const last7 = featureColumn(FEATURE_NAMES.indexOf('games_in_last_7_days'));
+    let checked = 0;
+    for (const date of ['2026-03-01', '2026-03-05', '2026-03-09', TODAY]) {
+      for (const r of on(t['nba_predictions.ml_feature_store_v2'], date)) {
+        const recent = before(String(r.player_lookup), date).filter((g) => String(g.game_date) >= addDays(date, -7));
+        expect(r[last7], `${date} ${String(r.player_lookup)}`).toBe(recent.length);
+        checked++;
+      }
+      for (const r of on(t['nba_analytics.upcoming_player_game_context'], date)) {
+        const pts = before(String(r.player_lookup), date).slice(-5).map((g) => Number(g.points));
+        const expected = pts.length === 0 ? null : Math.round((pts.reduce((a, b) => a + b, 0) / pts.length) * 10) / 10;
+        expect(r.points_avg_last_5, `${date} ${String(r.player_lookup)}`).toBe(expected);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it('leaves every date before the old today unchanged when the same world is generated a day later, and longer', () => {
+    const nextDay = generateWorld({ ...opts, slateDates: window('2026-02-28', '2026-03-12'), today: '2026-03-11' });
+    for (const id of WORLD_TABLE_IDS) {
+      const column = id === 'nba_orchestration.game_postponements' ? 'original_date' : 'game_date';
+      const before = (w: DemoWorld): Row[] => w.tables[id].filter((r) => String(r[column]) < TODAY);
+      expect(before(nextDay), id).toEqual(before(season));
+    }
+    // The old today keeps its pre-game rows (what was predicted on is still there) and gains its results.
+    for (const id of ['nba_analytics.upcoming_player_game_context', 'nba_raw.odds_api_player_points_props', 'nba_raw.bettingpros_player_points_props', 'nba_predictions.ml_feature_store_v2'] as const) {
+      expect(on(nextDay.tables[id], TODAY), id).toEqual(on(season.tables[id], TODAY));
+    }
+    expect(on(nextDay.tables['nba_raw.nbac_schedule'], TODAY).map((g) => g.game_id)).toEqual(on(t['nba_raw.nbac_schedule'], TODAY).map((g) => g.game_id));
+    expect(on(nextDay.tables['nba_raw.nbac_schedule'], TODAY).every((g) => g.game_status === 3)).toBe(true);
+    expect(on(nextDay.tables['nba_orchestration.game_postponements'], TODAY, 'original_date').map((r) => r.status)).toEqual(['resolved']);
+  });
+
+  it('generates dates before lightBefore with their schedule only, and every later row exactly as a full run does', () => {
+    const light = generateWorld({ ...opts, slateDates: window('2026-02-28', '2026-03-11'), today: TODAY, lightBefore: '2026-03-06' });
+    for (const id of WORLD_TABLE_IDS) {
+      const column = id === 'nba_orchestration.game_postponements' ? 'original_date' : 'game_date';
+      const from = (w: DemoWorld, early: boolean): Row[] => w.tables[id].filter((r) => (String(r[column]) < '2026-03-06') === early);
+      expect(from(light, false), id).toEqual(from(season, false));
+      expect(from(light, true), id).toEqual(id === 'nba_raw.nbac_schedule' ? from(season, true) : []);
+    }
+  });
+
+  it('trains on the history before the window only', () => {
+    const examples = buildTrainingSet(season.history, '2026-02-28');
+    expect(examples.length).toBeGreaterThan(500);
+    expect(examples.every((e) => e.gameDate < '2026-02-28')).toBe(true);
+    expect(buildTrainingSet(season.history).some((e) => e.gameDate >= '2026-02-28')).toBe(true);
   });
 });

@@ -180,11 +180,13 @@ describe('setup plan: least privilege', () => {
       [
         'roles/pubsub.publisher topic nba-phase5-predictions-complete',
         'roles/pubsub.publisher topic prediction-consolidate-prod',
+        'roles/pubsub.publisher topic prediction-health-prod',
         'roles/pubsub.publisher topic prediction-request-prod',
         'roles/secretmanager.secretAccessor secret coordinator-api-key',
+        'roles/secretmanager.secretAccessor secret slack-webhook-url',
       ].sort(),
     );
-    expect(of(RUNTIME.worker).sort()).toEqual(['roles/pubsub.publisher topic prediction-ready-prod', 'roles/storage.objectViewer bucket gs://nba-props-nba-models'].sort());
+    expect(of(RUNTIME.worker).sort()).toEqual(['roles/pubsub.publisher topic prediction-health-prod', 'roles/pubsub.publisher topic prediction-ready-prod', 'roles/storage.objectViewer bucket gs://nba-props-nba-models'].sort());
   });
 
   it('gives the build account what a build and deploy need, on those resources only', () => {
@@ -203,31 +205,10 @@ describe('setup plan: least privilege', () => {
   });
 });
 
-describe('setup plan: the entries planned next are one entry each, and covered by the same rules', () => {
-  const extended = (o: SetupOptions): Deployment => {
-    const d = deployment(o);
-    return {
-      ...d,
-      topics: [
-        ...d.topics,
-        { name: 'nba-prediction-trigger', publishers: [], push: { to: 'coordinator', path: '/regenerate-pubsub', ackDeadlineSeconds: 600, deadLetterTopic: 'nba-prediction-trigger-dlq' } },
-        { name: 'nba-prediction-trigger-dlq', publishers: [], push: { to: 'coordinator', path: '/dead-letter', ackDeadlineSeconds: 60 } },
-      ],
-      schedules: [
-        ...d.schedules,
-        { name: `prediction-check-lines${o.suffix}`, to: 'coordinator', schedule: '0 * * * *', path: '/check-lines', body: '{}', attemptDeadline: '300s' },
-        { name: `prediction-morning-summary${o.suffix}`, to: 'coordinator', schedule: '0 8 * * *', path: '/morning-summary', body: '{}', attemptDeadline: '300s' },
-      ],
-      secrets: [...d.secrets, { name: 'slack-webhook-url', readers: ['coordinator'], purpose: 'Slack incoming webhook for alerts' }],
-    };
-  };
-  const plan = buildSetupPlan(options, extended);
+describe('setup plan: the day’s topics, jobs and secrets', () => {
+  const plan = buildSetupPlan(options);
   const lines = commandsOf(plan).map((c) => c.join(' '));
   const bindings = bindingsIn(plan);
-
-  it('still breaks no rule', () => {
-    expect(violations(plan)).toEqual([]);
-  });
 
   it('creates each pushed topic with its push subscription, its dead-letter topic (itself pushed to /dead-letter) and grants', () => {
     for (const [topic, path] of [
@@ -249,12 +230,15 @@ describe('setup plan: the entries planned next are one entry each, and covered b
       expect(bindings).toContainEqual(expect.objectContaining({ member: PUBSUB_AGENT, role: 'roles/pubsub.publisher', scope: 'topic', resource: `${topic}-dlq` }));
     }
     expect(bindings).toContainEqual(expect.objectContaining({ member: RUNTIME.coordinator, role: 'roles/pubsub.publisher', scope: 'topic', resource: 'prediction-consolidate-prod' }));
+    // The trigger is published upstream: nobody this setup owns may publish it.
+    expect(bindings.filter((b) => b.resource === 'nba-prediction-trigger' && b.role === 'roles/pubsub.publisher')).toEqual([]);
   });
 
-  it('creates the new Scheduler jobs (converging like the others) and the secret with one reader', () => {
+  it('creates the day’s Scheduler jobs (converging like the others) and the Slack secret with one reader', () => {
     for (const [name, path] of [
       ['prediction-check-lines-prod', '/check-lines'],
       ['prediction-morning-summary-prod', '/morning-summary'],
+      ['prediction-check-signal-prod', '/check-signal'],
     ]) {
       const step = plan.find((s) => s.run?.join(' ').startsWith(`gcloud scheduler jobs create http ${name} `));
       expect(step?.run?.join(' ')).toContain(`--uri=${COORD}${path}`);
@@ -262,5 +246,33 @@ describe('setup plan: the entries planned next are one entry each, and covered b
     }
     expect(lines).toContain(`gcloud secrets create slack-webhook-url --replication-policy=automatic --project ${P}`);
     expect(bindings.filter((b) => b.resource === 'slack-webhook-url').map((b) => `${b.member} ${b.role}`)).toEqual([`${RUNTIME.coordinator} roles/secretmanager.secretAccessor`]);
+  });
+});
+
+describe('setup plan: a new topic, job or secret is one entry, covered by the same rules', () => {
+  const extended = (o: SetupOptions): Deployment => {
+    const d = deployment(o);
+    return {
+      ...d,
+      topics: [
+        ...d.topics,
+        { name: `prediction-example${o.suffix}`, publishers: ['worker'], push: { to: 'coordinator', path: '/example', ackDeadlineSeconds: 60, deadLetterTopic: `prediction-example${o.suffix}-dlq` } },
+        { name: `prediction-example${o.suffix}-dlq`, publishers: [], push: { to: 'coordinator', path: '/dead-letter', ackDeadlineSeconds: 60 } },
+      ],
+      schedules: [...d.schedules, { name: `prediction-example${o.suffix}`, to: 'coordinator', schedule: '0 * * * *', path: '/example', body: '{}', attemptDeadline: '60s' }],
+      secrets: [...d.secrets, { name: 'example-secret', readers: ['worker'], purpose: 'an example' }],
+    };
+  };
+  const plan = buildSetupPlan(options, extended);
+  const lines = commandsOf(plan).map((c) => c.join(' '));
+  const bindings = bindingsIn(plan);
+
+  it('still breaks no rule, and each entry brings its resources and grants', () => {
+    expect(violations(plan)).toEqual([]);
+    expect(lines).toContain(`gcloud pubsub topics create prediction-example-prod --project ${P}`);
+    expect(lines.find((l) => l.startsWith('gcloud pubsub subscriptions create prediction-example-prod-push '))).toContain(`--push-endpoint=${COORD}/example`);
+    expect(lines.find((l) => l.startsWith('gcloud scheduler jobs create http prediction-example-prod '))).toContain(`--uri=${COORD}/example`);
+    expect(bindings).toContainEqual(expect.objectContaining({ member: RUNTIME.worker, role: 'roles/pubsub.publisher', scope: 'topic', resource: 'prediction-example-prod' }));
+    expect(bindings).toContainEqual(expect.objectContaining({ member: RUNTIME.worker, role: 'roles/secretmanager.secretAccessor', scope: 'secret', resource: 'example-secret' }));
   });
 });

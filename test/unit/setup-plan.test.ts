@@ -98,12 +98,15 @@ function existingProject(): Record<string, unknown> {
   r['storage buckets describe gs://nba-props-nba-build'] = { name: 'nba-props-nba-build' };
   r['firestore databases describe --database=(default)'] = { name: `projects/${P}/databases/(default)`, locationId: 'nam5', type: 'FIRESTORE_NATIVE' };
   r['firestore indexes composite list --database=(default)'] = [index('state', 'READY'), index('game_date', 'READY')];
+  r['firestore fields ttls list --database=(default)'] = [{ name: `projects/${P}/databases/(default)/collectionGroups/events/fields/expires_at`, ttlConfig: { state: 'ACTIVE' } }];
   r['secrets describe coordinator-api-key'] = { name: `projects/${P}/secrets/coordinator-api-key` };
-  const pushed = ['prediction-request-prod', 'prediction-ready-prod', 'prediction-consolidate-prod'];
-  for (const t of [...pushed, 'nba-phase5-predictions-complete', ...pushed.map((p) => `${p}-dlq`)]) r[`pubsub topics describe ${t}`] = { name: `projects/${P}/topics/${t}` };
+  r['secrets describe slack-webhook-url'] = { name: `projects/${P}/secrets/slack-webhook-url` };
+  const pushed = ['prediction-request-prod', 'prediction-ready-prod', 'prediction-consolidate-prod', 'nba-prediction-trigger'];
+  for (const t of [...pushed, 'nba-phase5-predictions-complete', 'prediction-health-prod', ...pushed.map((p) => `${p}-dlq`)]) r[`pubsub topics describe ${t}`] = { name: `projects/${P}/topics/${t}` };
   r['pubsub subscriptions describe prediction-request-prod-push'] = subscription('prediction-request-prod-push', 'prediction-request-prod', `${WORKER}/predict`, WORKER, 60);
   r['pubsub subscriptions describe prediction-ready-prod-push'] = subscription('prediction-ready-prod-push', 'prediction-ready-prod', `${COORD}/complete`, COORD, 60);
   r['pubsub subscriptions describe prediction-consolidate-prod-push'] = subscription('prediction-consolidate-prod-push', 'prediction-consolidate-prod', `${COORD}/consolidate`, COORD, 600);
+  r['pubsub subscriptions describe nba-prediction-trigger-push'] = subscription('nba-prediction-trigger-push', 'nba-prediction-trigger', `${COORD}/regenerate-pubsub`, COORD, 600);
   for (const t of pushed) {
     r[`pubsub subscriptions describe ${t}-dlq-push`] = subscription(`${t}-dlq-push`, `${t}-dlq`, `${COORD}/dead-letter`, COORD, 60, false);
     r[`pubsub subscriptions describe ${t}-dlq-sub`] = { name: 'x' };
@@ -113,6 +116,9 @@ function existingProject(): Record<string, unknown> {
   r[`projects get-iam-policy ${P}`] = policy();
   r['scheduler jobs describe prediction-start-prod'] = job('prediction-start-prod', '0 10 * * *', '/start', '{"game_date":"TODAY"}', '180s');
   r['scheduler jobs describe prediction-check-stalled-prod'] = job('prediction-check-stalled-prod', '*/5 * * * *', '/check-stalled', '{}', '600s');
+  r['scheduler jobs describe prediction-check-lines-prod'] = job('prediction-check-lines-prod', '0 11-23 * * *', '/check-lines', '{"game_date":"TODAY","line_change_threshold":1.0}', '180s');
+  r['scheduler jobs describe prediction-morning-summary-prod'] = job('prediction-morning-summary-prod', '30 8 * * *', '/morning-summary', '{"game_date":"TODAY"}', '60s');
+  r['scheduler jobs describe prediction-check-signal-prod'] = job('prediction-check-signal-prod', '0 12 * * *', '/check-signal', '{"game_date":"TODAY","send_alert":true}', '60s');
   return r;
 }
 
@@ -127,8 +133,8 @@ const updates = (calls: string[]) => calls.filter((c) => / update /.test(c) || c
 describe('setup plan: what it makes', () => {
   it('creates the push subscriptions with OIDC for the service URL as audience, ack deadlines and dead-lettering', () => {
     const create = lines.filter((l) => l.includes('pubsub subscriptions create') && l.includes('push-endpoint'));
-    // request, ready and consolidate, and each one's dead-letter topic pushed to /dead-letter.
-    expect(create).toHaveLength(6);
+    // request, ready, consolidate and the regeneration trigger, and each one's dead-letter topic pushed to /dead-letter.
+    expect(create).toHaveLength(8);
     const request = create.find((l) => l.includes('prediction-request-prod-push'));
     expect(request).toContain(`--push-endpoint=${WORKER}/predict`);
     expect(request).toContain(`--push-auth-token-audience=${WORKER} `);
@@ -149,9 +155,9 @@ describe('setup plan: what it makes', () => {
     }
   });
 
-  it('schedules the daily /start and /check-stalled every five minutes with OIDC to the coordinator', () => {
+  it('schedules the daily /start and /check-stalled every five minutes (then the day’s other jobs) with OIDC to the coordinator', () => {
     const jobs = lines.filter((l) => l.includes('scheduler jobs create http'));
-    expect(jobs).toHaveLength(2);
+    expect(jobs).toHaveLength(5);
     expect(jobs[0]).toContain("'--schedule=0 10 * * *'");
     expect(jobs[0]).toContain(`--uri=${COORD}/start`);
     expect(jobs[1]).toContain("'--schedule=*/5 * * * *'");
@@ -207,8 +213,10 @@ describe('setup plan: running it', () => {
     expect(summary.updated).toBe(0);
     const made = creates(fresh.calls());
     expect(made.filter((c) => c.includes('service-accounts create'))).toHaveLength(5);
-    expect(made.filter((c) => c.includes('subscriptions create'))).toHaveLength(9); // request, ready, consolidate; their dead-letter topics pushed to /dead-letter; a pull copy of each
-    expect(made.filter((c) => c.includes('scheduler jobs create'))).toHaveLength(2);
+    // request, ready, consolidate, trigger; their dead-letter topics pushed to /dead-letter; a pull copy of each dead letter
+    expect(made.filter((c) => c.includes('subscriptions create'))).toHaveLength(12);
+    expect(made.filter((c) => c.includes('scheduler jobs create'))).toHaveLength(5);
+    expect(fresh.calls().filter((c) => c.includes('firestore fields ttls update expires_at --collection-group=events --enable-ttl'))).toHaveLength(1);
     expect(made.filter((c) => c.includes('run deploy'))).toHaveLength(2);
     expect(made.filter((c) => c.includes('indexes composite create'))).toHaveLength(2);
     expect(summary.created).toBe(plan.filter((s) => s.run).length);

@@ -63,7 +63,7 @@ interface Context {
 
 export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Promise<StartOutcome> {
   const now = deps.clock.now();
-  const resolved = resolveGameDate(req.gameDateInput, now);
+  const resolved = resolveGameDate(req.gameDateInput, now, { backfill: req.requestedMode === 'BACKFILL' });
   if (!resolved.ok) return { kind: 'invalid', field: 'game_date', message: resolved.error };
   const gameDate = resolved.date;
   const mode = effectiveRunMode(req.requestedMode, { requireRealLines: req.requireRealLines, gameDate, today: etDate(now) });

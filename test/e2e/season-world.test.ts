@@ -1,0 +1,72 @@
+/**
+ * The seeded season through the product's front door: the local stack over a demo world with a window of past dates, today
+ * and tomorrow; `POST /start` for a past date and for tomorrow passes the completeness gate and publishes a slate, and the
+ * batch ends complete with predictions for that date only — no reseeding, no retraining in between.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
+import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { param } from '../../shared/ports/warehouse.js';
+import { seedWorld } from '../../bin/demo/seed-world.js';
+import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
+
+const today = etDate(new Date());
+const from = addDays(today, -6);
+const past = addDays(today, -2);
+const tomorrow = addDays(today, 1);
+
+let warehouse: DuckDbWarehouse;
+let modelsDir: string;
+let t: TestStack;
+
+beforeAll(async () => {
+  warehouse = await DuckDbWarehouse.open({ path: ':memory:' });
+  modelsDir = await mkdtemp(join(tmpdir(), 'season-models-'));
+  const seeded = await seedWorld({ warehouse, modelsDir, today, from, to: tomorrow, games: 3, trees: 8, historyDays: 40 });
+  expect(seeded.action).toBe('seeded');
+  t = await startTestStack({ warehouse, modelsDir, players: [], gameIds: [], systems: [] });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+  await rm(modelsDir, { recursive: true, force: true });
+});
+
+const predictionsOn = async (date: string): Promise<number> => {
+  const [row] = await warehouse.query({
+    name: 'test.predictions',
+    sql: 'SELECT COUNT(DISTINCT player_lookup) AS n FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = @d AND is_active = TRUE',
+    params: { d: param.date(date) },
+  });
+  return Number(row?.n);
+};
+
+describe('a seeded season window through POST /start', () => {
+  it('runs a past date: completeness gate passed on its final games, a realistic slate published, the batch complete', async () => {
+    const res = await t.post('/start', { game_date: past, prediction_run_mode: 'BACKFILL' });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const summary = res.body.summary as Record<string, any>;
+    expect(summary.completeness).toMatchObject({ checked: true, coverage_pct: 100 });
+    expect(summary.completeness.final_games).toBeGreaterThan(0);
+    expect(summary.games).toBeGreaterThanOrEqual(1);
+    expect(summary.candidates).toBeGreaterThan(20);
+    expect(summary.lines.by_source).toHaveProperty('ODDS_API');
+    expect(Number(res.body.published)).toBeGreaterThan(0);
+    const end = await waitForBatchEnd(t, String(res.body.batch_id));
+    expect(end.status).toBe('complete');
+    expect(await predictionsOn(past)).toBe(Number(res.body.published));
+  });
+
+  it('runs tomorrow after it, leaving the past date\'s predictions in place', async () => {
+    const before = await predictionsOn(past);
+    const res = await t.post('/start', { game_date: tomorrow });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(Number(res.body.published)).toBeGreaterThan(0);
+    expect((await waitForBatchEnd(t, String(res.body.batch_id))).status).toBe('complete');
+    expect(await predictionsOn(tomorrow)).toBe(Number(res.body.published));
+    expect(await predictionsOn(past)).toBe(before);
+  });
+});
