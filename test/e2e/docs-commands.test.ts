@@ -3,7 +3,7 @@
  * are run, in document order, unless marked `<!-- not-run-locally: why -->`:
  *  - shell blocks in bash against the local stack (coordinator and worker on loopback, DuckDB, a finished batch), with
  *    `predict` and `npm run <script> -- …` running the compiled CLIs; the variables the docs use are set (COORDINATOR_URL,
- *    COORDINATOR_API_KEY, BATCH, D, PROJECT, REGION, LOCATION). gcloud and bq are not callable: a block needing them must be
+ *    WORKER_URL, COORDINATOR_API_KEY, BATCH, D, PROJECT, REGION, LOCATION). gcloud and bq are not callable: a block needing them must be
  *    marked. A block fails on a syntax error, on any command that exits 2 (usage), 3 (service error) or 126/127 (not
  *    runnable / not found), and on an HTTP answer curl gets that means the command is wrong (400, 401, 403, 405, 413,
  *    415, 5xx, or a 404 that is not the service's JSON answer: the path does not exist).
@@ -12,7 +12,7 @@
  * The names the docs give Google resources (secret, services, push audience) are checked against the setup plan too,
  * also in blocks that cannot run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,7 @@ ${cases.join('\n')}
 function prelude(dist: string, logs: { exits: string; http: string }): string {
   const env: Record<string, string> = {
     COORDINATOR_URL: t.stack.coordinatorUrl,
+    WORKER_URL: t.stack.workerUrl,
     COORDINATOR_API_KEY: API_KEY,
     BATCH: batch,
     D: today,
@@ -97,6 +98,8 @@ function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ outp
 
 beforeAll(async () => {
   buildDist(work);
+  // The compiled CLIs resolve their packages from the repo's node_modules, as in the repo itself.
+  symlinkSync(join(repoRoot, 'node_modules'), join(work, 'node_modules'), 'dir');
   t = await startTestStack({ gameDate: today, players: 6, models: 2 });
   const started = await t.post('/start', { game_date: today });
   batch = String(started.body.batch_id);
@@ -133,6 +136,8 @@ describe('commands in the docs', () => {
     const r = await runBash(join(dir, 'run.sh'), dir, 240_000);
     const output = r.output.slice(-3000);
     expect(r.signal, `timed out or killed:\n${output}`).toBeNull();
+    // A command that could not even start (the CLI shims pointing at nothing) is not a data outcome.
+    expect(r.output, 'a command could not be loaded').not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
     const failed = readFileSync(logs.exits, 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')

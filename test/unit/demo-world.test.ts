@@ -51,6 +51,33 @@ describe('demo world generator', () => {
     expect(def / 11).toBeLessThanOrEqual(35);
   });
 
+  it('files an injury report for every status: the latest report says what the latest context row says; an out player was questionable the evening before', () => {
+    const ctx = t['nba_analytics.upcoming_player_game_context'];
+    const latestContext = new Map<string, Row>();
+    for (const r of ctx) {
+      const seen = latestContext.get(String(r.player_lookup));
+      if (!seen || String(r.created_at) > String(seen.created_at)) latestContext.set(String(r.player_lookup), r);
+    }
+    const reports = t['nba_raw.nbac_injury_report'];
+    const latestReport = new Map<string, Row>();
+    for (const r of reports) {
+      const key = String(r.player_lookup);
+      const seen = latestReport.get(key);
+      const order = (x: Row) => `${String(x.report_date)} ${String(x.report_hour).padStart(2, '0')}`;
+      if (!seen || order(r) > order(seen)) latestReport.set(key, r);
+    }
+    const withStatus = [...latestContext.values()].filter((r) => r.player_status !== null);
+    expect(withStatus.length).toBeGreaterThan(0);
+    expect(new Set(latestReport.keys())).toEqual(new Set(withStatus.map((r) => String(r.player_lookup))));
+    for (const r of withStatus) {
+      const report = latestReport.get(String(r.player_lookup));
+      expect(report, String(r.player_lookup)).toMatchObject({ injury_status: r.player_status, game_date: DATE, game_id: r.game_id, team: r.team_abbr, report_date: DATE });
+      if (r.player_status === 'out') {
+        expect(reports.filter((x) => x.player_lookup === r.player_lookup).map((x) => [x.report_date, x.injury_status])).toEqual([[addDays(DATE, -1), 'questionable'], [DATE, 'out']]);
+      }
+    }
+  });
+
   it('has several context versions per player and lower-case injury statuses', () => {
     const ctx = t['nba_analytics.upcoming_player_game_context'];
     expect(ctx.length).toBeGreaterThan(players(ctx).size);
