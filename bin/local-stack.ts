@@ -5,7 +5,6 @@
  * The local bus pushes envelopes between them over real HTTP; its messages and the batch store live in the DuckDB file, so
  * a restart resumes. Used by `npm start`, the benchmarks and the end-to-end tests.
  */
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
@@ -24,6 +23,10 @@ import { buildWorkerApp, buildWorkerDeps, type WorkerRuntime } from '../services
 import type { CoordinatorDeps } from '../services/coordinator/deps.js';
 import type { WorkerDeps } from '../services/worker/deps.js';
 import type { ModelSet } from '../services/worker/models/model-set.js';
+import { createDrainableServer, type DrainableServer } from '../shared/http/drainable-server.js';
+
+/** How long closing waits for the requests in flight before it cuts their connections. */
+const CLOSE_GRACE_MS = 30_000;
 
 export interface LocalStackOptions {
   /** The embedded warehouse file (or :memory:); the batch store and the bus's messages live in it too. */
@@ -59,7 +62,10 @@ export interface LocalStack {
   topics: TopicNames;
   coordinator: CoordinatorDeps;
   worker: WorkerDeps;
-  /** Stops the bus, then the servers and the services' clients; the DuckDB file stays open (the caller owns it). */
+  /**
+   * Stops the bus, then the servers — waiting for the requests they are handling —, then the services' clients; the
+   * DuckDB file stays open (the caller owns it).
+   */
   close(): Promise<void>;
 }
 
@@ -89,8 +95,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const workerServer = await listen(buildWorkerApp(worker, { accessLog: false }));
   const coordinatorServer = await listen(await buildCoordinatorApp(coordinator, { accessLog: false }));
-  const workerUrl = urlOf(workerServer);
-  const coordinatorUrl = urlOf(coordinatorServer);
+  const workerUrl = urlOf(workerServer.server);
+  const coordinatorUrl = urlOf(coordinatorServer.server);
   await coordinator.started({ coordinator: coordinatorUrl, worker: workerUrl });
 
   return {
@@ -104,29 +110,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     worker: worker.deps,
     async close() {
       await coordinator.drain();
-      await Promise.all([close(workerServer), close(coordinatorServer)]);
+      // No handler may still be using a client when it is closed (a push's handler outlives a cut connection).
+      await Promise.all([workerServer.close(CLOSE_GRACE_MS), coordinatorServer.close(CLOSE_GRACE_MS)]);
       await worker.close();
       await coordinator.close();
     },
   };
 }
 
-function listen(app: Express): Promise<Server> {
+function listen(app: Express): Promise<DrainableServer> {
   return new Promise((resolve, reject) => {
-    const server = createServer(app);
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
+    const drainable = createDrainableServer(app);
+    drainable.server.once('error', reject);
+    drainable.server.listen(0, '127.0.0.1', () => resolve(drainable));
   });
 }
 
-function urlOf(server: Server): string {
+function urlOf(server: DrainableServer['server']): string {
   const addr = server.address() as AddressInfo;
   return `http://127.0.0.1:${addr.port}`;
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
 }

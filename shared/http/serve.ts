@@ -6,12 +6,13 @@
  * escapes every handler (an unhandled rejection, an uncaught exception) is logged with its stack and ends the process:
  * the platform restarts it, and durable state (Pub/Sub, Firestore, the embedded stores) lets it resume.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { AppLogger } from '../ports/logger.js';
 import { errorMessage } from '../errors/error-message.js';
 import { REPORTED_ERROR_EVENT } from './error-handler.js';
+import { createDrainableServer } from './drainable-server.js';
 
 export interface ServeOptions {
   host: string;
@@ -40,7 +41,8 @@ export function installProcessHandlers(logger: AppLogger, service: string): void
 
 export async function serve(app: Express, opts: ServeOptions): Promise<Server> {
   installProcessHandlers(opts.logger, opts.service);
-  const server = createServer(app);
+  const drainable = createDrainableServer(app);
+  const server = drainable.server;
   // The push ack deadline is at most 600 s: a longer request is pointless, a shorter one would cut a consolidation.
   server.requestTimeout = 600_000;
   await new Promise<void>((resolve, reject) => {
@@ -66,12 +68,9 @@ export async function serve(app: Express, opts: ServeOptions): Promise<Server> {
     void (async () => {
       try {
         if (opts.drain) await opts.drain();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          // Requests still running after the drain get what is left of the budget, then their connections are cut.
-          setTimeout(() => server.closeAllConnections(), Math.max(0, 7_000 - (Date.now() - started))).unref();
-        });
+        // Requests still running after the drain get what is left of the budget, then their connections are cut; the
+        // clients are closed after the last handler is done with them.
+        await drainable.close(Math.max(0, 7_000 - (Date.now() - started)));
         await opts.cleanup();
         opts.logger.info({ ms: Date.now() - started }, 'shutdown complete');
         process.exit(0);
