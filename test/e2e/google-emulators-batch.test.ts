@@ -15,15 +15,13 @@ import { startLocalStack, type LocalStack } from '../../bin/local-stack.js';
 import { pushSubscriptions } from '../../shared/embedded/topology.js';
 import { createTinyWorld, type TinyWorld } from '../helpers/tiny-world.js';
 import { API_KEY, silentLogger } from '../helpers/stack.js';
-import { skipWithoutGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
+import { sharedEmulators } from '../helpers/shared-emulators.js';
 
-const skip = skipWithoutGcloud();
+const emulators = sharedEmulators();
 const today = etDate(new Date());
 const PLAYERS = 12;
 
-describe.skipIf(skip)('a batch over the Pub/Sub and Firestore emulators', () => {
-  let pubsubEmulator: RunningEmulator;
-  let firestoreEmulator: RunningEmulator;
+describe.skipIf(!emulators)('a batch over the Pub/Sub and Firestore emulators', () => {
   let pubsub: PubSub;
   let db: Firestore;
   let world: TinyWorld;
@@ -43,9 +41,8 @@ describe.skipIf(skip)('a batch over the Pub/Sub and Firestore emulators', () => 
   };
 
   beforeAll(async () => {
-    [pubsubEmulator, firestoreEmulator] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    pubsub = new PubSub({ projectId: 'demo-e2e', apiEndpoint: pubsubEmulator.host });
-    db = new Firestore({ projectId: 'demo-e2e', host: firestoreEmulator.host, ssl: false });
+    pubsub = new PubSub({ projectId: 'demo-e2e', apiEndpoint: emulators?.pubsub });
+    db = new Firestore({ projectId: 'demo-e2e', host: emulators?.firestore, ssl: false });
     world = await createTinyWorld({ gameDate: today, players: PLAYERS, models: 2 });
     buses = [new PubSubBus({ client: pubsub, closeClient: false }), new PubSubBus({ client: pubsub, closeClient: false })];
     stack = await startLocalStack({
@@ -87,7 +84,6 @@ describe.skipIf(skip)('a batch over the Pub/Sub and Firestore emulators', () => 
     await pubsub?.close();
     await db?.terminate();
     await world?.warehouse.close();
-    await Promise.all([pubsubEmulator?.stop(), firestoreEmulator?.stop()]);
   });
 
   it('POST /start runs to a consolidated batch: completions counted in Firestore, predictions merged, phase 5 announced', async () => {

@@ -20,7 +20,7 @@ import { IMAGES } from '../../bin/image/images.js';
 import { etDate } from '../../shared/dates/game-date.js';
 import { PubSub } from '@google-cloud/pubsub';
 import { topicNames } from '../../shared/config/common.js';
-import { GCLOUD_SKIP_MESSAGE, hasGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
+import { sharedEmulators } from '../helpers/shared-emulators.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prod-boot-'));
 const DOCKERFILE = join(repoRoot, 'Dockerfile');
@@ -37,10 +37,8 @@ let registryRows: Array<Record<string, unknown>>;
  * The coordinator on the Google path keeps its batches in Firestore (the embedded store needs DuckDB, which no image
  * ships) and announces phase 5 on Pub/Sub even for a date without games: both are Google's emulators here.
  */
-let firestore: RunningEmulator | undefined;
-let pubsub: RunningEmulator | undefined;
-const gcloud = hasGcloud();
-if (!gcloud) console.warn(`${GCLOUD_SKIP_MESSAGE} (the coordinator image's boot on BigQuery + Firestore)`);
+const emulators = sharedEmulators();
+const gcloud = emulators !== null;
 
 const REGISTRY_SCHEMA = [
   { name: 'model_id', type: 'STRING' },
@@ -71,9 +69,8 @@ beforeAll(async () => {
   const emulator = dockerEmulator({ dockerfile: DOCKERFILE, context: repoRoot, buildStageDir: join(dir, 'build'), workDir: dir, runEnv: { npm_config_prefer_offline: 'true' } });
   images = { coordinator: emulator.target('coordinator'), worker: emulator.target('worker') };
   bigquery = await FakeBigQuery.start();
-  if (gcloud) {
-    [firestore, pubsub] = await Promise.all([startEmulator('firestore'), startEmulator('pubsub')]);
-    const client = new PubSub({ projectId: PROJECT, apiEndpoint: pubsub.host });
+  if (emulators) {
+    const client = new PubSub({ projectId: PROJECT, apiEndpoint: emulators.pubsub });
     await client.createTopic(topicNames('-prod').phase5);
     await client.close();
   }
@@ -88,7 +85,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bigquery?.close();
-  await Promise.all([firestore?.stop(), pubsub?.stop()]);
   await metadata?.close();
   await world?.warehouse.close();
   rmSync(dir, { recursive: true, force: true });
@@ -130,8 +126,8 @@ describe('the images', () => {
       ...images.coordinator.env,
       ...google(),
       K_SERVICE: 'prediction-coordinator-prod',
-      FIRESTORE_EMULATOR_HOST: firestore?.host ?? '',
-      PUBSUB_EMULATOR_HOST: pubsub?.host ?? '',
+      FIRESTORE_EMULATOR_HOST: emulators?.firestore ?? '',
+      PUBSUB_EMULATOR_HOST: emulators?.pubsub ?? '',
       TOPIC_SUFFIX: '-prod',
       COORDINATOR_API_KEY: KEY,
       PUSH_AUTH: 'oidc',

@@ -18,17 +18,16 @@ import { topicNames } from '../../shared/config/common.js';
 import { pushSubscriptions } from '../../shared/embedded/topology.js';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
 import { createTinyWorld } from '../helpers/tiny-world.js';
-import { skipWithoutGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
+import { sharedEmulators } from '../helpers/shared-emulators.js';
 import { bootService, buildDist, repoRoot, type ServiceProcess } from '../helpers/service-process.js';
 
-const skip = skipWithoutGcloud();
+const emulators = sharedEmulators();
 const today = etDate(new Date());
 const PLAYERS = 6;
 const KEY = 'services-on-emulators-key-0123456789';
 
-describe.skipIf(skip)('both services as processes on the Pub/Sub and Firestore emulators', () => {
+describe.skipIf(!emulators)('both services as processes on the Pub/Sub and Firestore emulators', () => {
   const dir = mkdtempSync(join(tmpdir(), 'svc-emulators-'));
-  let emulators: RunningEmulator[] = [];
   let coordinator: ServiceProcess | undefined;
   let worker: ServiceProcess | undefined;
   let pubsub: PubSub;
@@ -40,13 +39,12 @@ describe.skipIf(skip)('both services as processes on the Pub/Sub and Firestore e
   beforeAll(async () => {
     buildDist(dir);
     symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    emulators = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    const [ps, fs] = emulators as [RunningEmulator, RunningEmulator];
+    const { pubsub: psHost, firestore: fsHost } = emulators as NonNullable<typeof emulators>;
     const world = await createTinyWorld({ gameDate: today, players: PLAYERS, models: 2, path: db });
     await world.warehouse.close();
 
-    const google = { GCP_PROJECT_ID: 'demo-services', WAREHOUSE: 'duckdb', PUBSUB_EMULATOR_HOST: ps.host, FIRESTORE_EMULATOR_HOST: fs.host, PUSH_AUTH: 'disabled', FIRESTORE_ROOT: root };
-    pubsub = new PubSub({ projectId: 'demo-services', apiEndpoint: ps.host });
+    const google = { GCP_PROJECT_ID: 'demo-services', WAREHOUSE: 'duckdb', PUBSUB_EMULATOR_HOST: psHost, FIRESTORE_EMULATOR_HOST: fsHost, PUSH_AUTH: 'disabled', FIRESTORE_ROOT: root };
+    pubsub = new PubSub({ projectId: 'demo-services', apiEndpoint: psHost });
     const topics = topicNames('');
     const subscriptions = pushSubscriptions(topics);
     for (const name of new Set([...subscriptions.map((sub) => sub.topic), topics.phase5])) await pubsub.createTopic(name);
@@ -70,7 +68,6 @@ describe.skipIf(skip)('both services as processes on the Pub/Sub and Firestore e
     await coordinator?.stop();
     await worker?.stop();
     await pubsub?.close();
-    await Promise.all(emulators.map((e) => e.stop()));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -96,7 +93,7 @@ describe.skipIf(skip)('both services as processes on the Pub/Sub and Firestore e
     expect(status).toMatchObject({ status: 'complete', progress: { expected: PLAYERS, completed: PLAYERS }, consolidation: { merge: { rows_accounted: PLAYERS * 2 } } });
 
     // The batch lives in Firestore, where any coordinator instance would find it.
-    const firestore = new Firestore({ projectId: 'demo-services', host: (emulators[1] as RunningEmulator).host, ssl: false });
+    const firestore = new Firestore({ projectId: 'demo-services', host: emulators?.firestore, ssl: false });
     const doc = await firestore.doc(`${root}/batches/${started.batch_id}`).get();
     await firestore.terminate();
     expect(doc.exists).toBe(true);

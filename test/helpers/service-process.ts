@@ -2,7 +2,9 @@
  * Runs the services as Cloud Run does: compiled with the build's tsconfig, started with `node dist/services/<svc>/main.js`
  * and configured only through the environment. For tests that check the composition roots (main.ts) and process behaviour.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import { inject } from 'vitest';
 import { freePort } from './free-port.js';
 import { join, resolve } from 'node:path';
 
@@ -10,14 +12,12 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 
 export const baseEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', METADATA_SERVER_DETECTION: 'none', NODE_ENV: 'production' });
 
-export function runOrThrow(cmd: string, args: string[], cwd: string): void {
-  const r = spawnSync(cmd, args, { cwd, env: baseEnv(), encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stdout + r.stderr).slice(-2000)}`);
-}
-
-/** Compiles services/, shared/ and bin/ into `<dir>/dist` exactly as `npm run build` does, without touching the repo's dist/. */
+/**
+ * Puts the compiled services/, shared/ and bin/ into `<dir>/dist`, as `npm run build` writes them, without touching the
+ * repo's dist/: a copy of the run's one build (test/global-setup.ts), so each test has a tree of its own.
+ */
 export function buildDist(dir: string): void {
-  runOrThrow(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], repoRoot);
+  cpSync(join(inject('buildDir'), 'dist'), join(dir, 'dist'), { recursive: true });
 }
 
 export interface ServiceProcess {

@@ -5,24 +5,21 @@ import { Firestore } from '@google-cloud/firestore';
 import { FirestoreBatchStore } from '../../shared/adapters/firestore/firestore-batch-store.js';
 import { ManualClock } from '../../shared/ports/clock.js';
 import { batchRecord, batchStoreContract } from '../helpers/batch-store-contract.js';
-import { skipWithoutGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
+import { sharedEmulators } from '../helpers/shared-emulators.js';
 
-const skip = skipWithoutGcloud();
+const emulators = sharedEmulators();
 
-describe.skipIf(skip)('firestore batch store on the emulator', () => {
-  let emulator: RunningEmulator;
+describe.skipIf(!emulators)('firestore batch store on the emulator', () => {
   let db: Firestore;
   let peerDb: Firestore;
 
   beforeAll(async () => {
-    emulator = await startEmulator('firestore');
-    db = new Firestore({ projectId: 'demo-batch-store', host: emulator.host, ssl: false });
-    peerDb = new Firestore({ projectId: 'demo-batch-store', host: emulator.host, ssl: false });
+    db = new Firestore({ projectId: 'demo-batch-store', host: emulators?.firestore, ssl: false });
+    peerDb = new Firestore({ projectId: 'demo-batch-store', host: emulators?.firestore, ssl: false });
   });
 
   afterAll(async () => {
     await Promise.all([db?.terminate(), peerDb?.terminate()]);
-    await emulator?.stop();
   });
 
   // A fresh root per test isolates it; a small chunk budget makes 500 outcomes and 500 players span several documents.

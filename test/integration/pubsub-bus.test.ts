@@ -2,24 +2,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { PubSubBus } from '../../shared/adapters/pubsub/pubsub-bus.js';
-import { skipWithoutGcloud, startEmulator, type RunningEmulator } from '../helpers/gcloud-emulators.js';
+import { sharedEmulators } from '../helpers/shared-emulators.js';
 
-const skip = skipWithoutGcloud();
+const emulators = sharedEmulators();
 const PROJECT = 'demo-bus';
 
-describe.skipIf(skip)('pubsub bus on the emulator', () => {
-  let emulator: RunningEmulator;
+describe.skipIf(!emulators)('pubsub bus on the emulator', () => {
   let client: PubSub;
   let topicCount = 0;
 
   beforeAll(async () => {
-    emulator = await startEmulator('pubsub');
-    client = new PubSub({ projectId: PROJECT, apiEndpoint: emulator.host });
+    client = new PubSub({ projectId: PROJECT, apiEndpoint: emulators?.pubsub });
   });
 
   afterAll(async () => {
     await client?.close();
-    await emulator?.stop();
   });
 
   /** A fresh topic with a pull subscription that collects what arrives. */

@@ -1,0 +1,27 @@
+/**
+ * File order for a run on two workers: the files known to take longest start first, so the run does not end with one
+ * worker busy on a long file the other could have shared. The rest follow vitest's own order (slowest of the previous run
+ * first, from its results cache; by size on a fresh checkout). An order, never a condition: every file runs either way.
+ */
+import { basename } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/** Longest first, from measured runs (docs/testing.md). */
+export const LONGEST_FILES = [
+  'docs-commands.test.ts',
+  'npm-start-stop.test.ts',
+  'ended-batches-and-dead-letters.test.ts',
+  'seed-cli.test.ts',
+  'services-on-emulators.test.ts',
+];
+
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification): number => {
+      const i = LONGEST_FILES.indexOf(basename(f.moduleId));
+      return i === -1 ? LONGEST_FILES.length : i;
+    };
+    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
+  }
+}
