@@ -86,9 +86,11 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function setup(reply: Reply): Promise<{ bus: LocalBus; server: PushServer }> {
+/** `closeTimeoutMs` is short so a test's cleanup does not wait on a push nobody answers; a test that closes the bus itself
+ * and needs the in-flight push to finish gives a bound no machine reaches. */
+async function setup(reply: Reply, closeTimeoutMs = 100): Promise<{ bus: LocalBus; server: PushServer }> {
   const server = await startPushServer(reply);
-  const bus = new LocalBus({ logger: pino({ level: 'silent' }), closeTimeoutMs: 100 });
+  const bus = new LocalBus({ logger: pino({ level: 'silent' }), closeTimeoutMs });
   cleanups.push(() => server.close());
   cleanups.push(() => bus.close());
   return { bus, server };
@@ -153,13 +155,20 @@ describe('LocalBus', () => {
       res.statusCode = 204;
       res.end();
     });
-    bus.subscribe(fast({ name: 's', topic: 't', pushEndpoint: server.endpoint, ackDeadlineMs: 50 }));
+    bus.subscribe(fast({ name: 's', topic: 't', pushEndpoint: server.endpoint, ackDeadlineMs: 200 }));
 
     await bus.publish('t', [{ data: 'slow' }]);
     await bus.idle();
 
-    expect(server.received).toHaveLength(2);
-    expect(bus.stats()['s']).toMatchObject({ delivered: 2, nacked: 1, acked: 1 });
+    // The first push is never answered, so only its deadline can end it: a nack, then a redelivery of the same message.
+    // On a busy machine a later push can miss a deadline this short too (even before the server reads it) and be
+    // redelivered once more, so the number of deliveries is not fixed: every one but the last is a nack, the last the ack.
+    const received = server.received;
+    expect(received.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(received.map((r) => r.envelope.message.messageId)).size).toBe(1);
+    const stats = bus.stats()['s'];
+    expect(stats?.delivered).toBeGreaterThanOrEqual(received.length);
+    expect(stats).toMatchObject({ nacked: (stats?.delivered ?? 0) - 1, acked: 1, deadLettered: 0 });
   });
 
   it('when every attempt fails, then after maxDeliveryAttempts the message lands in the dead-letter topic and deadLettered()', async () => {
@@ -310,7 +319,7 @@ describe('LocalBus', () => {
   });
 
   it('when the bus is closed, then later publishes fail per message and the log is unchanged', async () => {
-    const { bus, server } = await setup(status(204));
+    const { bus, server } = await setup(status(204), 60_000);
     bus.subscribe(fast({ name: 's', topic: 't', pushEndpoint: server.endpoint }));
     await bus.publish('t', [{ data: 1 }]);
 
