@@ -10,7 +10,7 @@ import type { Bus } from '../../shared/ports/bus.js';
 import type { BatchStore } from '../../shared/ports/batch-store.js';
 import type { Notifier } from '../../shared/ports/notifier.js';
 import { createNotifier } from '../../shared/adapters/select/notifier.js';
-import { systemClock, type Clock } from '../../shared/ports/clock.js';
+import { configuredClock, type Clock } from '../../shared/ports/clock.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { openWarehouse } from '../../shared/adapters/select/warehouse.js';
 import { createPubSubBus } from '../../shared/adapters/select/bus.js';
@@ -61,7 +61,7 @@ export interface CoordinatorRuntime {
 
 export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides: CoordinatorOverrides = {}): Promise<CoordinatorRuntime> {
   const logger = overrides.logger ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL, revision: config.K_REVISION });
-  const clock = overrides.clock ?? systemClock;
+  const clock = overrides.clock ?? configuredClock(config.CLOCK_START);
   const closers: Array<() => Promise<void>> = [];
   const needsEmbedded = (config.BUS === 'local' && !overrides.bus) || (config.BATCH_STORE === 'local' && !overrides.batches) || (config.WAREHOUSE === 'duckdb' && !overrides.warehouse);
   // Imported only when hosted: it loads DuckDB's native addon, which the service images do not ship (bin/image/images.ts).

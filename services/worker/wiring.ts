@@ -12,7 +12,7 @@ import { errorMessage } from '../../shared/errors/error-message.js';
 import type { Bus } from '../../shared/ports/bus.js';
 import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
 import type { ModelStore } from '../../shared/ports/model-store.js';
-import { systemClock, type Clock } from '../../shared/ports/clock.js';
+import { configuredClock, type Clock } from '../../shared/ports/clock.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { topicNames } from '../../shared/config/common.js';
 import { openWarehouse } from '../../shared/adapters/select/warehouse.js';
@@ -54,7 +54,7 @@ export interface WorkerRuntime {
 
 export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOverrides = {}): Promise<WorkerRuntime> {
   const logger = overrides.logger ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL, revision: config.K_REVISION });
-  const clock = overrides.clock ?? systemClock;
+  const clock = overrides.clock ?? configuredClock(config.CLOCK_START);
   const host = config.EMBEDDED_HOST_URL;
   const closers: Array<() => Promise<void>> = [];
   const embedded = config.WAREHOUSE === 'duckdb' || config.BUS === 'local' || config.BATCH_STORE === 'local';

@@ -45,6 +45,12 @@ export const commonEnv = {
   HEALTH_CHECK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),
   /** Crash tests only: SIGKILL this process at the named point (shared/faults/crash-points.ts). No deployment sets it. */
   CRASH_AT: z.string().regex(/^[a-z0-9_.@,]*$/).optional(),
+  /**
+   * Tests only: the instant (ISO 8601, e.g. `2026-03-10T17:00:00Z`) the service's clock reads at boot; it then runs at
+   * real speed. A test's processes agree on "today" with the test whatever the wall clock says. No deployment sets it;
+   * unset, the system clock.
+   */
+  CLOCK_START: z.iso.datetime({ offset: true }).optional(),
 };
 
 /** The batch store's choice and its Firestore location (the coordinator writes it; the worker reads batch states from it). */

@@ -14,9 +14,9 @@ import { createCoordinatorApp } from '../../services/coordinator/app.js';
 import { createWorkerApp } from '../../services/worker/app.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { GoogleIdTokenVerifier, HttpCertSource } from '../../shared/http/auth/id-token.js';
-import { etDate } from '../../shared/dates/game-date.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const KEY_NEW = 'new-operator-key-0123456789abcdef';
 const KEY_OLD = 'old-operator-key-fedcba9876543210';
 const COORDINATOR_URL = 'https://prediction-coordinator-abc-uc.a.run.app';

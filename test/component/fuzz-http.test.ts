@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { startTestStack, API_KEY, type TestStack } from '../helpers/stack.js';
-import { etDate } from '../../shared/dates/game-date.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const seed = Number(process.env.FUZZ_SEED ?? 20261130);
 const numRuns = Number(process.env.FUZZ_RUNS ?? 60);
 let t: TestStack;

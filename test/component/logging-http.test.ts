@@ -12,10 +12,10 @@ import { createLogger } from '../../shared/logging/logger.js';
 import { loadCoordinatorConfig } from '../../services/coordinator/config.js';
 import { buildCoordinatorApp, buildCoordinatorDeps, type CoordinatorRuntime } from '../../services/coordinator/wiring.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import { REPORTED_ERROR_EVENT } from '../../shared/http/error-handler.js';
+import { TEST_TODAY, testClock } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const KEY = 'logging-test-key-0123456789abcdef';
 const TRACE = '105445aa7843bc8bf206b12000100000';
 const logs = captureLogs();
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const warehouse = overrideWarehouse(world.warehouse, {
     query: (q) => (breakPlayers && q.name === 'players' ? Promise.reject(new TypeError("Cannot read properties of undefined (reading 'player_lookup')")) : world.warehouse.query(q)),
   });
-  runtime = await buildCoordinatorDeps(loadCoordinatorConfig({ COORDINATOR_API_KEY: KEY, GCP_PROJECT_ID: 'demo-logs', WAREHOUSE: 'duckdb', BUS: 'local', BATCH_STORE: 'local', PUSH_AUTH: 'disabled' }), { logger, duckdb: world.warehouse, warehouse });
+  runtime = await buildCoordinatorDeps(loadCoordinatorConfig({ COORDINATOR_API_KEY: KEY, GCP_PROJECT_ID: 'demo-logs', WAREHOUSE: 'duckdb', BUS: 'local', BATCH_STORE: 'local', PUSH_AUTH: 'disabled' }), { logger, clock: testClock(), duckdb: world.warehouse, warehouse });
   server = createServer(await buildCoordinatorApp(runtime));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -18,9 +18,9 @@ import { createCoordinatorApp } from '../../services/coordinator/app.js';
 import { loadWorkerConfig } from '../../services/worker/config.js';
 import { loadCoordinatorConfig } from '../../services/coordinator/config.js';
 import { GoogleIdTokenVerifier, HttpCertSource } from '../../shared/http/auth/id-token.js';
-import { etDate } from '../../shared/dates/game-date.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const WORKER_AUD = 'https://prediction-worker-prod-123456.us-west2.run.app';
 const COORDINATOR_AUD = 'https://prediction-coordinator-prod-123456.us-west2.run.app';
 const PUSHER = 'prediction-pubsub-push@nba-props.iam.gserviceaccount.com';

@@ -5,10 +5,11 @@ import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
 import { WarehouseError, type Warehouse } from '../../shared/ports/warehouse.js';
 import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let world: TinyWorld;
 let bus: LocalBus;
 let worker: TestWorker;

@@ -6,15 +6,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { WarehouseError, type Warehouse } from '../../shared/ports/warehouse.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 import { copySlate, holdingBus } from '../helpers/predict-cli.js';
 import { losingBus } from '../helpers/bus-faults.js';
 import { topicNames } from '../../shared/config/common.js';
 import { ManualClock } from '../../shared/ports/clock.js';
+import { TEST_TODAY, TEST_NOW } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let t: TestStack | undefined;
 let hook: WebhookReceiver | undefined;
 afterEach(async () => {
@@ -90,7 +91,7 @@ describe('alerts to a Slack incoming webhook', () => {
 
   it('three batches stalled within the hour raise one repeated-stalls alert; each failed batch is alerted once', async () => {
     hook = await startWebhookReceiver();
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     const dates = [today, addDays(today, 1), addDays(today, 2)];
     t = await startTestStack(
       { gameDate: today, players: 4, models: 1 },

@@ -14,14 +14,15 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServices, exited, ProcessPair, type PairOptions } from '../helpers/process-pair.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import type { BatchStatus } from '../../shared/contracts/status.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
 const PLAYERS = 24;
 const MODELS = 2;
 const PER_MESSAGE = 3;
 const MESSAGES = PLAYERS / PER_MESSAGE;
-const today = etDate(new Date());
+const today = TEST_TODAY;
 /** One date per scenario, so scenarios never meet (each date is claimed by one batch at a time). */
 const dates = Array.from({ length: 12 }, (_, i) => addDays(today, i));
 

@@ -7,12 +7,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import { WarehouseError, type Warehouse } from '../../shared/ports/warehouse.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 import { BatchStoreError } from '../../shared/ports/batch-store.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let t: TestStack | undefined;
 afterEach(async () => {
   await t?.close();

@@ -11,15 +11,16 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServices, PAIR_API_KEY, ProcessPair, type PairOptions, type ProxyAction, type PushedRequest } from '../helpers/process-pair.js';
 import { cli } from '../helpers/predict-cli.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { ACTIVE_STATE_TTL_MS } from '../../services/worker/predict/batch-state.js';
 import type { BatchStatus } from '../../shared/contracts/status.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
 const PLAYERS = 24;
 const MODELS = 2;
 const PER_MESSAGE = 3;
 const MESSAGES = PLAYERS / PER_MESSAGE;
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const dates = Array.from({ length: 4 }, (_, i) => addDays(today, i));
 
 let dir = '';

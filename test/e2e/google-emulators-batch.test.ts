@@ -9,16 +9,15 @@ import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSubBus } from '../../shared/adapters/pubsub/pubsub-bus.js';
 import { FirestoreBatchStore } from '../../shared/adapters/firestore/firestore-batch-store.js';
-import { systemClock } from '../../shared/ports/clock.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import { startLocalStack, type LocalStack } from '../../bin/local-stack.js';
 import { pushSubscriptions } from '../../shared/embedded/topology.js';
 import { createTinyWorld, type TinyWorld } from '../helpers/tiny-world.js';
 import { API_KEY, silentLogger } from '../helpers/stack.js';
 import { sharedEmulators } from '../helpers/shared-emulators.js';
+import { TEST_TODAY, testClock } from '../helpers/clock.js';
 
 const emulators = sharedEmulators();
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const PLAYERS = 12;
 
 describe.skipIf(!emulators)('a batch over the Pub/Sub and Firestore emulators', () => {
@@ -45,14 +44,16 @@ describe.skipIf(!emulators)('a batch over the Pub/Sub and Firestore emulators', 
     db = new Firestore({ projectId: 'demo-e2e', host: emulators?.firestore, ssl: false });
     world = await createTinyWorld({ gameDate: today, players: PLAYERS, models: 2 });
     buses = [new PubSubBus({ client: pubsub, closeClient: false }), new PubSubBus({ client: pubsub, closeClient: false })];
+    const clock = testClock();
     stack = await startLocalStack({
+      clock,
       duckdb: world.warehouse,
       modelsDir: world.modelsDir,
       apiKey: API_KEY,
       logger: silentLogger,
       coordinatorBus: buses[0],
       workerBus: buses[1],
-      batchStore: new FirestoreBatchStore({ db, rootPath: `e2e/${randomUUID()}`, clock: systemClock }),
+      batchStore: new FirestoreBatchStore({ db, rootPath: `e2e/${randomUUID()}`, clock }),
     });
     // The product's push topology, as setup creates it (shared/embedded/topology.ts): every topic and dead-letter topic.
     const subscriptions = pushSubscriptions(stack.topics);

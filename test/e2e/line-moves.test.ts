@@ -6,10 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import type { Row } from '../../shared/ports/warehouse.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const compact = today.replaceAll('-', '');
 let t: TestStack | undefined;
 afterEach(async () => {

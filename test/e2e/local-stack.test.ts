@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
-import { etDate } from '../../shared/dates/game-date.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let t: TestStack;
 let batchId: string;
 let published: number;

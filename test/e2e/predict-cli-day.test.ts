@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
 import { CONTROL_CHARS, cli, copySlate, holdingBus, type CliRun } from '../helpers/predict-cli.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { topicNames } from '../../shared/config/common.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const HELD = addDays(today, 1);
 let t: TestStack;
 let env: Record<string, string>;

@@ -11,10 +11,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, startTestStack, type TestStack } from '../helpers/stack.js';
 import { CONTROL_CHARS, cli, copySlate, holdingBus, type CliRun } from '../helpers/predict-cli.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { topicNames } from '../../shared/config/common.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const base = addDays(today, -10);
 const D = Array.from({ length: 7 }, (_, i) => addDays(base, i));
 const [D0, D1, D2, D3, HELD, D5, D6] = D as [string, string, string, string, string, string, string];

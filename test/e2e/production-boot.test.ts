@@ -17,10 +17,10 @@ import { dockerEmulator, stageInstructions, type BuiltTarget } from '../helpers/
 import { FakeBigQuery, type FakeResult } from '../helpers/fake-bigquery.js';
 import { startFakeMetadata, type FakeMetadata } from '../helpers/fake-metadata.js';
 import { IMAGES } from '../../bin/image/images.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import { PubSub } from '@google-cloud/pubsub';
 import { topicNames } from '../../shared/config/common.js';
 import { sharedEmulators } from '../helpers/shared-emulators.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prod-boot-'));
 const DOCKERFILE = join(repoRoot, 'Dockerfile');
@@ -137,7 +137,7 @@ describe('the images', () => {
     expect((await fetch(`${c.url}/health`)).status).toBe(200);
     expect((await fetch(`${c.url}/status`)).status).toBe(401);
     expect((await fetch(`${c.url}/status`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
-    const start = await fetch(`${c.url}/start`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ game_date: etDate(new Date()) }) });
+    const start = await fetch(`${c.url}/start`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ game_date: TEST_TODAY }) });
     // The fake warehouse holds no schedule: the date has no games.
     expect({ status: start.status, body: await start.json() }).toMatchObject({ status: 200, body: { status: 'no_games_scheduled' } });
     const jobs = bigquery.insertedJobs().slice(before);

@@ -5,14 +5,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/warehouse.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 import { holdingBus } from '../helpers/predict-cli.js';
 import { topicNames } from '../../shared/config/common.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let t: TestStack | undefined;
 afterEach(async () => {
   await t?.close();

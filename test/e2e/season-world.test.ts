@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { param } from '../../shared/ports/warehouse.js';
 import { seedWorld } from '../../bin/demo/seed-world.js';
 import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const from = addDays(today, -6);
 const past = addDays(today, -2);
 const tomorrow = addDays(today, 1);

@@ -13,16 +13,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PubSub } from '@google-cloud/pubsub';
 import { Firestore } from '@google-cloud/firestore';
-import { etDate } from '../../shared/dates/game-date.js';
 import { topicNames } from '../../shared/config/common.js';
 import { pushSubscriptions } from '../../shared/embedded/topology.js';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
 import { createTinyWorld } from '../helpers/tiny-world.js';
 import { sharedEmulators } from '../helpers/shared-emulators.js';
 import { bootService, buildDist, repoRoot, type ServiceProcess } from '../helpers/service-process.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
 const emulators = sharedEmulators();
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const PLAYERS = 6;
 const KEY = 'services-on-emulators-key-0123456789';
 

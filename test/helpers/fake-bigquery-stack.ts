@@ -7,7 +7,8 @@
  */
 import { BigQueryWarehouse } from '../../shared/adapters/bigquery/bigquery-warehouse.js';
 import { LocalBatchStore } from '../../shared/adapters/local-batch-store/local-batch-store.js';
-import { systemClock, type Clock } from '../../shared/ports/clock.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import { testClock } from './clock.js';
 import type { BatchStore } from '../../shared/ports/batch-store.js';
 import { FakeBigQuery, staticTokenAuth } from './fake-bigquery.js';
 import { startTestStack, type TestStack, type TestStackOptions } from './stack.js';
@@ -41,7 +42,7 @@ export async function startStackOnFakeBigQuery(worldOpts: TinyWorldOptions, opts
     // The adapter's own attempts (3, as in production a few): short delays so a test never waits on them.
     retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
   });
-  const clock: Clock = stackOpts.clock ?? systemClock;
+  const clock: Clock = stackOpts.clock ?? testClock();
   const batchStore = wrapBatchStore ? wrapBatchStore(await LocalBatchStore.open(world.warehouse.db, clock)) : undefined;
   const t = await startTestStack(world, { ...stackOpts, warehouse: bigquery, ...(batchStore ? { batchStore } : {}) });
   return {

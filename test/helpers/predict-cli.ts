@@ -2,6 +2,7 @@
 import type { Bus, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { TinyWorld } from './tiny-world.js';
 import { runCli } from '../../bin/predict/cli.js';
+import { testClock } from './clock.js';
 
 /** Copies the world's slate (schedule, context, lines, feature rows) from `from` to each of `to`, with new game ids. */
 export async function copySlate(world: TinyWorld, from: string, to: readonly string[]): Promise<void> {
@@ -48,6 +49,7 @@ export async function cli(argv: string[], env: Record<string, string | undefined
     stderr: { write: (s: string) => (stderr += s), isTTY: false },
     env,
     isTTY,
+    now: () => testClock().now(),
   });
   return { code, stdout, stderr };
 }

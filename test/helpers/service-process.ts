@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { inject } from 'vitest';
 import { freePort } from './free-port.js';
+import { CLOCK_ENV } from './clock.js';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -48,7 +49,8 @@ export async function bootService(dir: string, service: 'coordinator' | 'worker'
   const child = spawn(cmd === 'node' ? process.execPath : cmd, cmd === 'node' ? [...(opts.nodeArgs ?? []), ...args] : args, {
     cwd: dir,
     // The port is this helper's to choose, as Cloud Run's: it overrides a PORT from the image's ENV.
-    env: { ...baseEnv(), LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    // The test's day (CLOCK_START) unless the test says otherwise.
+    env: { ...baseEnv(), LOG_LEVEL: 'info', ...CLOCK_ENV, ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../bin/local-stack.js';
 import { createTinyWorld, type TinyWorld, type TinyWorldOptions } from './tiny-world.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { testClock } from './clock.js';
 
 export const API_KEY = 'test-api-key-0123456789abcdef';
 
@@ -28,6 +29,8 @@ export async function startTestStack(worldOpts: TinyWorldOptions | TinyWorld, st
   const world = 'warehouse' in worldOpts ? worldOpts : await createTinyWorld(worldOpts);
   const { wrapWarehouse, maxDeliveryAttempts, env, ...rest } = stackOpts;
   const stack = await startLocalStack({
+    // TEST_TODAY, whatever the wall clock says (a test passes its own clock to move time by hand).
+    clock: testClock(),
     duckdb: world.warehouse,
     ...(wrapWarehouse ? { warehouse: wrapWarehouse(world.warehouse) } : {}),
     modelsDir: world.modelsDir,

@@ -5,6 +5,7 @@ import { loadWorkerConfig } from '../../services/worker/config.js';
 import { buildWorkerApp, buildWorkerDeps, type WorkerOverrides, type WorkerRuntime } from '../../services/worker/wiring.js';
 import type { BatchRecord } from '../../shared/batch/batch-record.js';
 import { silentLogger } from './stack.js';
+import { testClock } from './clock.js';
 
 export interface TestWorker {
   url: string;
@@ -19,7 +20,7 @@ export const knownBatches = (states: Record<string, BatchRecord['state']> = {}) 
 });
 
 export async function startTestWorker(modelsDir: string, overrides: WorkerOverrides & Required<Pick<WorkerOverrides, 'warehouse' | 'bus'>>, env: Record<string, string> = {}): Promise<TestWorker> {
-  const runtime = await buildWorkerDeps(loadWorkerConfig({ LOG_LEVEL: 'silent', MODEL_STORE_ROOT: modelsDir, ...env }), { logger: silentLogger, batchReader: knownBatches(), ...overrides });
+  const runtime = await buildWorkerDeps(loadWorkerConfig({ LOG_LEVEL: 'silent', MODEL_STORE_ROOT: modelsDir, ...env }), { logger: silentLogger, clock: testClock(), batchReader: knownBatches(), ...overrides });
   const server = createServer(buildWorkerApp(runtime, { accessLog: false }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

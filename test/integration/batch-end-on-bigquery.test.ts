@@ -11,15 +11,16 @@ import { waitForBatchEnd, until } from '../helpers/stack.js';
 import { startStackOnFakeBigQuery, FAKE_PROJECT, type FakeBigQueryStack } from '../helpers/fake-bigquery-stack.js';
 import { copySlate } from '../helpers/predict-cli.js';
 import { ManualClock } from '../../shared/ports/clock.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { mergeLockKey } from '../../services/coordinator/batch/locks.js';
 import { topicNames } from '../../shared/config/common.js';
 import { buildEnvelope } from '../../shared/adapters/local-bus/push.js';
 import type { BatchStore } from '../../shared/ports/batch-store.js';
 import type { Bus, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { PublishedMessage } from '../../shared/adapters/local-bus/local-bus.js';
+import { TEST_TODAY, TEST_NOW } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const STAGING = 'nba_predictions.prediction_staging';
 const STREAMING_WARNING = `[streamingBuffer] Table ${FAKE_PROJECT}:nba_predictions.prediction_staging: buffered data may be temporarily unavailable to this query (streaming buffer)`;
 const MERGE_KEY = mergeLockKey('');
@@ -187,7 +188,7 @@ describe('a consolidation interrupted after the batch moved to consolidating', (
   };
 
   it('its trigger lost: /check-stalled past the deadline hands it to the step again; every prediction merged once', async () => {
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     t = await startStackOnFakeBigQuery({ gameDate: today, players: 3 }, { clock, wrapCoordinatorBus: losingFirstTrigger(topicNames('').consolidate) });
     const batchId = await start(today);
     await until('every player reported', async () => (await t!.get(`/status?batch_id=${batchId}`)).body.status === 'consolidating');
@@ -206,7 +207,7 @@ describe('a consolidation interrupted after the batch moved to consolidating', (
   });
 
   it('its attempts failed until the trigger was dead-lettered: /check-stalled past the deadline finishes it; every prediction merged once', async () => {
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     t = await startStackOnFakeBigQuery({ gameDate: today, players: 3 }, { clock, maxDeliveryAttempts: 2 });
     // Each delivery of the step: the adapter's 3 attempts at the merge fail (BigQuery backendError) → 5xx; after 2
     // deliveries the trigger is dead-lettered.

@@ -2,7 +2,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
 import { ManualClock } from '../../shared/ports/clock.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { createTinyWorld } from '../helpers/tiny-world.js';
 import { runPostChecks } from '../../services/coordinator/batch/post-checks.js';
@@ -11,8 +10,9 @@ import { losingBus } from '../helpers/bus-faults.js';
 import { batchRecord } from '../helpers/batch-store-contract.js';
 import { topicNames } from '../../shared/config/common.js';
 import { WarehouseError } from '../../shared/ports/warehouse.js';
+import { TEST_TODAY, TEST_NOW } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let t: TestStack | undefined;
 afterEach(async () => {
   await t?.close();
@@ -32,7 +32,7 @@ async function startStuck(players: number, clock: ManualClock): Promise<string> 
 
 describe('stalled batches', () => {
   it('a batch older than 30 minutes is completed as partial and consolidated; the date is free again', async () => {
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     const batchId = await startStuck(5, clock);
     expect((await t!.post('/check-stalled', {})).body).toMatchObject({ batches_checked: 1, batches_completed: 0, results: [{ action: 'no_action' }] });
     clock.advance(31 * 60_000);
@@ -49,7 +49,7 @@ describe('stalled batches', () => {
   });
 
   it('a batch at ≥ 95% with no progress for 10 minutes is completed; before that it is left alone', async () => {
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     const batchId = await startStuck(20, clock);
     clock.advance(9 * 60_000);
     expect((await t!.post('/check-stalled', { batch_id: batchId })).body).toMatchObject({ results: [{ action: 'no_action' }] });
@@ -60,7 +60,7 @@ describe('stalled batches', () => {
 
 describe('reset and leases', () => {
   it('/reset ends a running batch without consolidating, frees the date, and late completions change nothing', async () => {
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     const batchId = await startStuck(5, clock);
     expect((await t!.post('/start', { game_date: today })).status).toBe(409);
     const reset = await t!.post('/reset', { game_date: today });
@@ -78,7 +78,7 @@ describe('reset and leases', () => {
   });
 
   it('a coordinator that died mid-dispatch before publishing blocks the date only until its lease expires; /check-stalled fails that batch', async () => {
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     t = await startTestStack({ gameDate: today, players: 3 }, { clock });
     const dead = 'batch_dead';
     await t.stack.batches.claimLease({ gameDate: today, batchId: dead, ttlMs: 30 * 60_000, force: false });
@@ -170,7 +170,7 @@ describe('after consolidation', () => {
   });
 
   it('writes one run-history row per batch, consolidated or reset', async () => {
-    const clock = new ManualClock(new Date());
+    const clock = new ManualClock(TEST_NOW);
     const stuck = await startStuck(5, clock);
     await t!.post('/reset', { batch_id: stuck });
     const again = await t!.post('/start', { game_date: today, player_lookups: ['player000', 'player001'] });

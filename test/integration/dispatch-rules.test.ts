@@ -5,12 +5,13 @@ import { createTinyWorld } from '../helpers/tiny-world.js';
 import { QueryLog } from '../../shared/adapters/instrumented-warehouse.js';
 import { lookupLines } from '../../services/coordinator/dispatch/line-queries.js';
 import { loadCandidates } from '../../services/coordinator/dispatch/player-query.js';
-import { addDays, etDate } from '../../shared/dates/game-date.js';
+import { addDays } from '../../shared/dates/game-date.js';
 import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/warehouse.js';
 import type { Bus } from '../../shared/ports/bus.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 const at = (hh: string) => `${today}T${hh}:00:00Z`;
 let t: TestStack | undefined;
 afterEach(async () => {

@@ -21,7 +21,6 @@ import { readCbm } from '../../shared/catboost/cbm-reader.js';
 import { evaluate } from '../../shared/catboost/evaluator.js';
 import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
 import type { ObliviousEnsemble, ObliviousTree } from '../../shared/catboost/oblivious-ensemble.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import type { Row } from '../../shared/ports/warehouse.js';
 import {
   ORIGINAL_STORE_NAMES,
@@ -34,6 +33,7 @@ import {
   type StoreRowInput,
 } from '../helpers/original-vectors.js';
 import { storeRowArbitrary } from '../helpers/feature-rows-arbitrary.js';
+import { TEST_TODAY, testClock } from '../helpers/clock.js';
 
 const NBA = resolve(import.meta.dirname, '../../../shared/fixtures/catboost/nba');
 const FILES = { v9: 'A1_20260129_210936.cbm', v12: 'A2_20260129_211005.cbm', v12_noveg: 'B3_20260129_211928.cbm' } as const;
@@ -155,7 +155,7 @@ function checkPoints(stored: unknown, expected: number, label: string): void {
   else expect(Math.abs(got - rounded), label).toBeLessThanOrEqual(0.01);
 }
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let world: TinyWorld;
 let stack: LocalStack;
 let models: TestModel[];
@@ -193,7 +193,7 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
         feature_set: m.family, created_at: created,
       })),
     );
-    stack = await startLocalStack({ duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: API_KEY, logger: silentLogger, env: { LOCAL_BUS_MIN_BACKOFF_MS: '5', LOCAL_BUS_MAX_BACKOFF_MS: '50' } });
+    stack = await startLocalStack({ clock: testClock(), duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: API_KEY, logger: silentLogger, env: { LOCAL_BUS_MIN_BACKOFF_MS: '5', LOCAL_BUS_MAX_BACKOFF_MS: '50' } });
     expect(stack.models.refused).toEqual([]);
   });
 

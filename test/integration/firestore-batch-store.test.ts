@@ -41,15 +41,15 @@ describe.skipIf(!emulators)('firestore batch store on the emulator', () => {
       await store.putOutcomes('a', outcomes);
       const chunks = await db.collection(`${rootPath}/batches/a/outcomes`).get();
       expect(chunks.size).toBeGreaterThan(1);
-      const other = new FirestoreBatchStore({ db, rootPath: `layout/${randomUUID()}`, clock: new ManualClock(new Date()) });
+      const other = new FirestoreBatchStore({ db, rootPath: `layout/${randomUUID()}`, clock: new ManualClock(new Date('2026-03-10T16:00:00Z')) });
       expect(await other.getBatch('a')).toBeNull();
     });
 
     it('rejects a root path that is not a document path, and a malformed batch document with its path', async () => {
-      expect(() => new FirestoreBatchStore({ db, rootPath: 'only-a-collection', clock: new ManualClock(new Date()) })).toThrow('rootPath must be a document path');
+      expect(() => new FirestoreBatchStore({ db, rootPath: 'only-a-collection', clock: new ManualClock(new Date('2026-03-10T16:00:00Z')) })).toThrow('rootPath must be a document path');
       const rootPath = `layout/${randomUUID()}`;
       await db.doc(`${rootPath}/batches/broken`).set({ batch_id: 'broken', state: 'sleeping' });
-      const store = new FirestoreBatchStore({ db, rootPath, clock: new ManualClock(new Date()) });
+      const store = new FirestoreBatchStore({ db, rootPath, clock: new ManualClock(new Date('2026-03-10T16:00:00Z')) });
       await expect(store.getBatch('broken')).rejects.toThrow(`firestore document ${rootPath}/batches/broken is malformed`);
     });
   });

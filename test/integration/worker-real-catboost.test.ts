@@ -12,11 +12,11 @@ import { silentLogger } from '../helpers/stack.js';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import type { ModelSet } from '../../services/worker/models/model-set.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
-import { etDate } from '../../shared/dates/game-date.js';
 import { readCbm } from '../../shared/catboost/cbm-reader.js';
 import { evaluate } from '../../shared/catboost/evaluator.js';
 import { FAMILY_FEATURES, buildVector, type FeatureValues } from '../../shared/contracts/feature-contract.js';
 import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
+import { TEST_TODAY } from '../helpers/clock.js';
 
 const NBA = resolve(import.meta.dirname, '../../../shared/fixtures/catboost/nba');
 const CBM = join(NBA, 'A1_20260129_210936.cbm');
@@ -24,7 +24,7 @@ const META = join(NBA, 'A1_20260129_210936_metadata.json');
 const present = existsSync(CBM) && existsSync(META);
 if (!present) console.log(`[worker-real-catboost] skipped: ${NBA} is absent (the real models live in ../shared, beside the repo)`);
 
-const today = etDate(new Date());
+const today = TEST_TODAY;
 let world: TinyWorld;
 let models: ModelSet;
 let bus: LocalBus;
