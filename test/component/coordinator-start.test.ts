@@ -73,7 +73,7 @@ describe('POST /start', () => {
       expect(res.status).toBe(202);
       const reported = (res.body.summary as Record<string, number>).warehouse_queries;
       counts.push(reported as number);
-      await waitForBatchEnd(t, String(res.body.batch_id));
+      // The count is in the 202 answer: the batch is not followed to its end (closing the stack waits for what is in flight).
       await t.close();
       t = undefined;
     }
