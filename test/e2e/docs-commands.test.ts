@@ -21,6 +21,7 @@ import { allDocBlocks, projectDocs, RUNNABLE, type DocBlock } from '../helpers/d
 import { buildDist, repoRoot } from '../helpers/service-process.js';
 import { API_KEY, startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
 import { etDate } from '../../shared/dates/game-date.js';
+import { systemClock } from '../../shared/ports/clock.js';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
 import { ALL_TABLES } from '../../shared/contracts/tables.js';
 import { deployment } from '../../bin/setup/topology.js';
@@ -36,7 +37,8 @@ const BAD_EXIT = (code: number) => code === 2 || code === 3 || code === 126 || c
 const BAD_HTTP = (status: number, contentType: string) => [400, 401, 403, 405, 413, 415].includes(status) || status >= 500 || (status === 404 && !contentType.includes('application/json'));
 
 const work = mkdtempSync(join(tmpdir(), 'docs-commands-'));
-const today = etDate(new Date());
+// The docs' commands take today from the machine (`predict start`, `date -d yesterday`): so do D and the stack's clock.
+const today = etDate(systemClock.now());
 let t: TestStack;
 let batch = '';
 
@@ -100,7 +102,7 @@ beforeAll(async () => {
   buildDist(work);
   // The compiled CLIs resolve their packages from the repo's node_modules, as in the repo itself.
   symlinkSync(join(repoRoot, 'node_modules'), join(work, 'node_modules'), 'dir');
-  t = await startTestStack({ gameDate: today, players: 6, models: 2 });
+  t = await startTestStack({ gameDate: today, players: 6, models: 2 }, { clock: systemClock });
   const started = await t.post('/start', { game_date: today });
   batch = String(started.body.batch_id);
   await waitForBatchEnd(t, batch);
