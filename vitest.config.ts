@@ -11,8 +11,8 @@ import { LongestFirstSequencer } from './test/sequencer.js';
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    testTimeout: 180_000,
+    hookTimeout: 300_000,
     teardownTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,

@@ -54,7 +54,7 @@ describe('the embedded default in two processes', () => {
     const r = spawnSync(process.execPath, ['--import', moduleTrace, '--input-type=module', '-e', script], { cwd: dir, env: { ...baseEnv(), MODULE_TRACE_FILE: control }, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(googleCloudPackages(control)).toEqual(expect.arrayContaining(['@google-cloud/bigquery', '@google-cloud/firestore', '@google-cloud/pubsub', '@google-cloud/storage']));
-  }, 60_000);
+  }, 180_000);
 
   it('both processes serve, the worker loads its models through the coordinator, neither loads a Google client, both exit 0', async () => {
     const traces = { coordinator: join(dir, 'trace-coordinator.txt'), worker: join(dir, 'trace-worker.txt') };
@@ -73,5 +73,5 @@ describe('the embedded default in two processes', () => {
       expect(readFileSync(file, 'utf8'), service).toContain('/dist/services/');
       expect(googleCloudPackages(file), service).toEqual([]);
     }
-  }, 120_000);
+  }, 180_000);
 });

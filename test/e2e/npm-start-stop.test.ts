@@ -111,5 +111,5 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 180_000);
 });

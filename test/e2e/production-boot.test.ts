@@ -147,7 +147,7 @@ describe('the images', () => {
     expect(await c.stop()).toBe(0);
     expect(c.logs()).toContain('shutdown complete');
     expect(c.logs()).not.toContain(KEY);
-  }, 60_000);
+  }, 180_000);
 
   it('the worker boots on BigQuery, loads the registry’s models with onnxruntime, is ready, and exits 0 on SIGTERM', async () => {
     registryAnswers(registryRows);
@@ -159,7 +159,7 @@ describe('the images', () => {
     expect(registryJob?.jobReference.location).toBe('EU');
     expect(await w.stop()).toBe(0);
     expect(w.logs()).toContain('shutdown complete');
-  }, 60_000);
+  }, 180_000);
 
   it('a programmer error that escapes every handler is logged with its stack (Error Reporting) and ends the process', async () => {
     // The same process-level handlers main.ts installs, in a process of the built image that then throws unhandled.
@@ -184,11 +184,11 @@ describe('the images', () => {
     expect(reported).toMatchObject({ severity: 'ERROR', event: 'unhandledRejection', serviceContext: { service: 'probe' } });
     expect(String(reported?.message)).toMatch(/^RangeError: a bug nobody caught\n\s+at /);
     expect(r.stderr).toContain('"severity":"CRITICAL"');
-  }, 30_000);
+  }, 180_000);
 
   it('a worker on the embedded default without the host that holds the warehouse refuses to start, saying what to set', async () => {
     await expect(bootService(images.worker.dir, 'worker', { ...workerEnv(), WAREHOUSE: 'duckdb' }, { cmd: images.worker.cmd })).rejects.toThrow(/needs EMBEDDED_HOST_URL/);
-  }, 60_000);
+  }, 180_000);
 
   it('a worker whose champion does not load stops at boot naming it and why, so its revision never becomes ready', async () => {
     registryAnswers(registryRows.map((r) => (r.is_production === true ? { ...r, gcs_path: 'missing/champion.onnx' } : r)));
@@ -199,12 +199,12 @@ describe('the images', () => {
     expect(refused.message).toMatch(/^worker exited with 1 /);
     expect(refused.message).toMatch(/model \S+ refused: .*missing\/champion\.onnx/);
     expect(refused.message).toMatch(/worker failed to start: not serving: champion \S+ did not load: /);
-  }, 60_000);
+  }, 180_000);
 
   it('an image asked for the embedded warehouse stops at boot saying DuckDB is not there', async () => {
     const env = { ...images.coordinator.env, WAREHOUSE: 'duckdb', BUS: 'local', BATCH_STORE: 'local', COORDINATOR_API_KEY: KEY, PUSH_AUTH: 'disabled' };
     await expect(bootService(images.coordinator.dir, 'coordinator', env, { cmd: images.coordinator.cmd })).rejects.toThrow(/exited with 1 .*coordinator failed to start: .*@duckdb\/node-api/s);
-  }, 60_000);
+  }, 180_000);
 });
 
 function workerEnv(): Record<string, string> {

@@ -29,7 +29,7 @@ beforeAll(async () => {
   const seeded = await seedWorld({ warehouse, modelsDir, today, from, to: tomorrow, games: 3, trees: 8, historyDays: 40 });
   expect(seeded.action).toBe('seeded');
   t = await startTestStack({ warehouse, modelsDir, players: [], gameIds: [], systems: [] });
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await t?.close();

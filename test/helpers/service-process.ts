@@ -67,7 +67,9 @@ export async function bootService(dir: string, service: 'coordinator' | 'worker'
       child.once('exit', (code) => res(code));
       child.kill('SIGTERM');
     });
-  for (let i = 0; i < 300; i++) {
+  // A bound on a hung boot, generous for a machine whose cores are busy with other work.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode} before it was ready: ${out}`);
     const ready = await fetch(`${url}/ready`).then((r) => r.status, () => 0);
     if (ready === 200 || (opts.until === 'listening' && ready !== 0)) return { child, url, logs: () => out, stop };

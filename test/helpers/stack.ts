@@ -66,7 +66,7 @@ export async function startTestStack(worldOpts: TinyWorldOptions | TinyWorld, st
 }
 
 /** Resolves when the batch has ended and is closed (its phase-5 message published and its run-history row written). */
-export async function waitForBatchEnd(t: TestStack, batchId: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+export async function waitForBatchEnd(t: TestStack, batchId: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await t.get(`/status?batch_id=${batchId}`);
@@ -80,7 +80,7 @@ export async function waitForBatchEnd(t: TestStack, batchId: string, timeoutMs =
 }
 
 /** Resolves once `check` holds, polling (bounded): for states a test reaches asynchronously. Throws naming `what` otherwise. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${what}`);

@@ -33,7 +33,7 @@ describe.skipIf(!emulators)('pubsub bus on the emulator', () => {
       name,
       received,
       async waitFor(n) {
-        const deadline = Date.now() + 20_000;
+        const deadline = Date.now() + 60_000;
         while (received.length < n) {
           if (Date.now() > deadline) throw new Error(`received ${received.length} of ${n} messages on ${name}`);
           await new Promise((r) => setTimeout(r, 25));
