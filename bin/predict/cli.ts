@@ -13,6 +13,7 @@ import { runCheckLines, runLineUpdate, runRegenerate, runSignal } from './repred
 import { runStart } from './start-command.js';
 import { runStatus } from './status-command.js';
 import { USAGE } from './usage.js';
+import { configuredClock } from '../../shared/ports/clock.js';
 
 export type { CliIo } from './output.js';
 
@@ -20,7 +21,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const wantsJson = argv.includes('--json');
   let out = new Output(io, wantsJson);
   try {
-    const { global, command } = parseCli(argv, io.env, io.now?.() ?? new Date());
+    // CLOCK_START: the services' test-only setting, so a test's CLI agrees with its services on the day (docs/testing.md).
+    const { global, command } = parseCli(argv, io.env, io.now?.() ?? configuredClock(nonEmpty(io.env.CLOCK_START)).now());
     out = new Output(io, global.json);
     if (command.kind === 'help') {
       io.stdout.write(USAGE);
