@@ -8,11 +8,14 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Longest first, from measured runs (docs/testing.md). */
 export const LONGEST_FILES = [
+  'crash-recovery.test.ts',
   'docs-commands.test.ts',
   'npm-start-stop.test.ts',
   'ended-batches-and-dead-letters.test.ts',
+  'demo-seed.test.ts',
   'seed-cli.test.ts',
-  'services-on-emulators.test.ts',
+  'dispatch-rules.test.ts',
+  'batch-end-on-bigquery.test.ts',
 ];
 
 export class LongestFirstSequencer extends BaseSequencer {
