@@ -135,7 +135,7 @@ describe('commands in the docs', () => {
     const syntax = spawnSync('bash', ['-n', join(dir, 'block.sh')], { encoding: 'utf8' });
     expect(syntax.stderr, 'bash -n').toBe('');
     // Asynchronously: the services the block calls run in this process, so its event loop must stay free.
-    const r = await runBash(join(dir, 'run.sh'), dir, 240_000);
+    const r = await runBash(join(dir, 'run.sh'), dir, 540_000);
     const output = r.output.slice(-3000);
     expect(r.signal, `timed out or killed:\n${output}`).toBeNull();
     // A command that could not even start (the CLI shims pointing at nothing) is not a data outcome.
@@ -153,7 +153,7 @@ describe('commands in the docs', () => {
       .map(([status, contentType, url]) => ({ status: Number(status), contentType: contentType ?? '', url }))
       .filter((h) => BAD_HTTP(h.status, h.contentType));
     expect(badHttp, output).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 
   it.each(sqlBlocks.map((b) => [where(b), b] as const))('%s runs on the embedded warehouse', async (_where, block) => {
     const warehouse = await DuckDbWarehouse.open({ path: ':memory:' });
