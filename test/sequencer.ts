@@ -9,6 +9,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /** Longest first, from measured runs (docs/testing.md). */
 export const LONGEST_FILES = [
   'crash-recovery.test.ts',
+  'drain-and-restart.test.ts',
   'docs-commands.test.ts',
   'npm-start-stop.test.ts',
   'ended-batches-and-dead-letters.test.ts',
