@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createTinyWorld, tinyModel, validFeatureValues, type TinyWorld } from '../helpers/tiny-world.js';
-import { silentLogger } from '../helpers/stack.js';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import type { ModelSet } from '../../services/worker/models/model-set.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
