@@ -77,6 +77,7 @@ export async function loadApiKeys(sources: ApiKeySources, resolver: SecretResolv
     } catch (err) {
       throw new Error(
         `could not read the API keys from Secret Manager (${sources.secret}): ${errorMessage(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`,
+        { cause: err },
       );
     }
     const fromSecret = parseKeyList(text, `secret ${sources.secret}`);

@@ -98,7 +98,7 @@ export class HttpCertSource implements CertSource {
     try {
       res = await this.fetchImpl(this.opts.url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
     } catch (err) {
-      throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: ${errorMessage(err)}`);
+      throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: ${errorMessage(err)}`, { cause: err });
     }
     if (!res.ok) throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: HTTP ${res.status}`);
     const parsed = certsBodySchema.safeParse(await res.json().catch(() => undefined));
