@@ -41,15 +41,14 @@ class TimingRuntime implements ModelRuntime {
   constructor(private readonly inner: ModelRuntime) {}
   async load(onnx: Uint8Array): Promise<ModelSession> {
     const session = await this.inner.load(onnx);
-    const outer = this;
     return {
       featureNames: session.featureNames,
       metadata: session.metadata,
       inputWidth: session.inputWidth,
-      async run(features: Float32Array, rows: number): Promise<Float32Array> {
+      run: async (features: Float32Array, rows: number): Promise<Float32Array> => {
         const t0 = performance.now();
         const out = await session.run(features, rows);
-        if (outer.recording) outer.samples.push(performance.now() - t0);
+        if (this.recording) this.samples.push(performance.now() - t0);
         return out;
       },
       close: () => session.close(),
