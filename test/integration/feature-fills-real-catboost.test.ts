@@ -207,7 +207,7 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
       const res = await fetch(`${stack.coordinatorUrl}${path}`, { method, headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    const t = { world, stack, get: (path: string) => call('GET', path), post: (path: string, body: unknown) => call('POST', path, body), close: async () => {} } as TestStack;
+    const t = { world, stack, get: (path: string) => call('GET', path), post: (path: string, body: unknown) => call('POST', path, body), close: async () => {} } satisfies TestStack;
     const started = await t.post('/start', { game_date: today });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ published: cast.length });

@@ -69,7 +69,7 @@ describe('feature fills: the product builds the original vector for any pattern 
 
   it('the cases the issue names: ppm, minutes, opponent fills; vegas_line_move by name; days_rest from the row', () => {
     const row = (patch: Record<string, number | null>, daysRest: number | null): StoreRowInput => {
-      const values = ORIGINAL_STORE_NAMES.map((_, i) => (i < 25 ? 10 + (i % 5) : null)) as Array<number | null>;
+      const values = ORIGINAL_STORE_NAMES.map<number | null>((_, i) => (i < 25 ? 10 + (i % 5) : null));
       values[1] = 18; // points_avg_last_10
       values[2] = 16; // points_avg_season
       for (const [name, v] of Object.entries(patch)) values[ORIGINAL_STORE_NAMES.indexOf(name)] = v;
