@@ -70,6 +70,7 @@ async function complete(deps: WorkerDeps, req: PredictionRequest, completions: P
 
 type PlayersOutcome = { kind: 'completed'; completions: PlayerCompletion[] } | { kind: 'transient'; reason: string };
 
+// eslint-disable-next-line complexity -- per player: features, validation, lines, one call per model, each with its skip/fail reason; the order is the contract
 async function predictPlayers(deps: WorkerDeps, jobs: PlayerJob[], publishTime: string | undefined): Promise<PlayersOutcome> {
   const completions = new Map<string, PlayerCompletion>();
   const skip = (job: PlayerJob, kind: 'skipped' | 'failed', reason: string) =>
