@@ -2,6 +2,7 @@
 // complexity limit, and nothing about layout (Prettier formats; eslint-config-prettier switches off any rule that would
 // fight it). `npm run lint` runs it with --max-warnings 0. See docs/testing.md → "Lint, format, layering".
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier/flat';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -44,6 +45,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
   },
+  // Last among the rule sets: switches off every rule about layout, which is Prettier's (.prettierrc.json).
+  prettier,
   {
     // The JavaScript files (eslint.config.js, .dependency-cruiser.cjs, a node --import hook in test/helpers) are outside
     // tsconfig.json: plain rules only, with Node's globals.
