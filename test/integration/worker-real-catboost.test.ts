@@ -14,7 +14,8 @@ import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 import { etDate } from '../../shared/dates/game-date.js';
 import { readCbm } from '../../shared/catboost/cbm-reader.js';
 import { evaluate } from '../../shared/catboost/evaluator.js';
-import { FAMILY_FEATURES, buildVector, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../shared/contracts/feature-vector.js';
 import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
 
 const NBA = resolve(import.meta.dirname, '../../../shared/fixtures/catboost/nba');

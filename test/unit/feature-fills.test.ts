@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FAMILY_FEATURES, FEATURE_NAMES, buildVector, featureColumn, type FeatureValues, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, FEATURE_NAMES, featureColumn, type FeatureValues, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../shared/contracts/feature-vector.js';
 import { fillFeatures } from '../../shared/contracts/feature-fills.js';
 import { resolveVegas } from '../../services/worker/predict/vegas.js';
 import {

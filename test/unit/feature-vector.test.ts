@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FAMILY_FEATURES, FEATURE_NAMES, buildVector, familyOf, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, FEATURE_NAMES, familyOf, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../shared/contracts/feature-vector.js';
 import { resolveVegas, requestLine } from '../../services/worker/predict/vegas.js';
 import { validateFeatures } from '../../services/worker/predict/validate-features.js';
 
