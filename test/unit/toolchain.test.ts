@@ -16,7 +16,9 @@ const pkg = JSON.parse(read('package.json')) as {
   devDependencies: Record<string, string>;
   allowScripts?: Record<string, boolean>;
 };
-const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { version?: string; hasInstallScript?: boolean; engines?: { node?: string } }> };
+const lock = JSON.parse(read('package-lock.json')) as {
+  packages: Record<string, { version?: string; hasInstallScript?: boolean; engines?: { node?: string } }>;
+};
 
 /** `^MAJOR.MINOR.PATCH`, the one form the project states its range in: that major, from that release on. */
 function caretRange(range: string): { major: number; minor: number; patch: number } {
@@ -49,7 +51,10 @@ describe('one supported Node range', () => {
   it('holds the Node running this suite', () => {
     const [major, minor, patch] = process.versions.node.split('.').map(Number) as [number, number, number];
     const atLeast = minor > range.minor || (minor === range.minor && patch >= range.patch);
-    expect({ node: process.versions.node, inRange: major === range.major && atLeast }).toEqual({ node: process.versions.node, inRange: true });
+    expect({ node: process.versions.node, inRange: major === range.major && atLeast }).toEqual({
+      node: process.versions.node,
+      inRange: true,
+    });
   });
 });
 
@@ -59,7 +64,9 @@ describe('quiet installs that skip the CUDA download', () => {
   });
 
   it('sets ONNXRUNTIME_NODE_INSTALL=skip in every Docker stage that installs, and in CI', () => {
-    const installing = parseDockerfile(read('Dockerfile')).filter((s) => s.instructions.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)));
+    const installing = parseDockerfile(read('Dockerfile')).filter((s) =>
+      s.instructions.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
+    );
     expect(installing.length).toBeGreaterThan(0);
     for (const stage of installing) {
       expect(stage.instructions.filter((i) => i.op === 'ENV').map((i) => i.args)).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
