@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One line per run when the CatBoost fixtures are absent (their tests skip): test/helpers/fixtures.ts.
+    globalSetup: ['test/helpers/fixtures-notice.ts'],
     env: { METADATA_SERVER_DETECTION: 'none', LOG_LEVEL: 'silent' },
   },
 });

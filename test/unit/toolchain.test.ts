@@ -4,10 +4,11 @@
  * onnxruntime-node's CUDA download through the environment and `allowScripts`, with no project `.npmrc` for npm to warn
  * about.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile } from '../helpers/dockerfile.js';
+import { FIXTURE_TESTS } from '../helpers/fixtures.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -82,5 +83,16 @@ describe('quiet installs that skip the CUDA download', () => {
     const uncovered = [...new Set(withScripts)].filter((name) => pkg.allowScripts?.[name] === undefined);
     expect(uncovered).toEqual([]);
     expect(pkg.allowScripts?.['onnxruntime-node']).toBe(false);
+  });
+});
+
+describe('the fixtures notice', () => {
+  it('names exactly the test files that read the CatBoost fixtures', () => {
+    const tests = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? tests(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+      );
+    const readers = tests('test').filter((f) => f !== 'test/unit/toolchain.test.ts' && read(f).includes("from '../helpers/fixtures.js'"));
+    expect(readers.sort()).toEqual([...FIXTURE_TESTS].sort());
   });
 });
