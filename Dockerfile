@@ -5,11 +5,11 @@
 # test/e2e/production-boot.test.ts runs these stages' commands and each target's CMD (docs/operations.md → Deploy).
 
 # glibc base: onnxruntime-node's prebuilt binaries do not load on Alpine (musl).
-FROM node:24-bookworm-slim AS build
+FROM node:20-bookworm-slim AS build
 # onnxruntime-node's install script downloads CUDA libraries; the CPU provider ships in the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY shared ./shared
@@ -19,10 +19,10 @@ RUN npm run build
 
 # Production dependencies of both services, from the lockfile. (npm's cache stays behind in this stage: the images copy
 # only node_modules out of it.)
-FROM node:24-bookworm-slim AS prod-deps
+FROM node:20-bookworm-slim AS prod-deps
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist/bin/image ./dist/bin/image
 
@@ -32,7 +32,7 @@ RUN node dist/bin/image/prune-node-modules.js coordinator
 FROM prod-deps AS worker-deps
 RUN node dist/bin/image/prune-node-modules.js worker
 
-FROM node:24-bookworm-slim AS runtime
+FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=8080
 WORKDIR /app
 # "type": "module": node reads it to load dist/ as ES modules.

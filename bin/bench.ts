@@ -35,6 +35,7 @@ const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchB
 /** Hard cap per benchmark child (the whole default suite is meant to stay under ~5 minutes). */
 const CHILD_CAP_MS = 240_000;
 
+// eslint-disable-next-line complexity -- CLI entry: parses options, then runs each chosen benchmark in a child with its cap; flat and read top to bottom
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,

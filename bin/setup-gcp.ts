@@ -48,6 +48,7 @@ function lookupProjectNumber(projectId: string): string {
   return n;
 }
 
+// eslint-disable-next-line complexity -- CLI entry: option parsing, plan, dry-run/apply and the error exits, read top to bottom
 async function main(): Promise<void> {
   let values: ReturnType<typeof parseSetupArgs>;
   try {

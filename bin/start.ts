@@ -26,6 +26,7 @@ import { getBatchStatus } from './predict/status-api.js';
 import { requestStart } from './predict/start-request.js';
 import { CliError } from './predict/errors.js';
 
+// eslint-disable-next-line complexity -- CLI entry: options, resume or start a batch, report the outcome, then serve or exit, read top to bottom
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {

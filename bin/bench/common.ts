@@ -15,7 +15,7 @@ export interface BenchContext {
   /** Emits one result row (printed as a JSON line or gathered into the table). */
   emit(record: BenchRecord): void;
   /** Progress on stderr. */
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 export interface Benchmark {

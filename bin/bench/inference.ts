@@ -65,7 +65,7 @@ function inputRows(examples: readonly TrainingExample[], names: readonly string[
   return x;
 }
 
-async function cell(work: () => Promise<unknown> | unknown): Promise<{ calls: number; ms: number }> {
+async function cell(work: () => unknown): Promise<{ calls: number; ms: number }> {
   for (let i = 0; i < 3; i++) await work();
   let calls = 0;
   const t0 = performance.now();
@@ -85,7 +85,7 @@ async function measureCell(
   engine: string,
   threads: number | null,
   batch: number,
-  work: () => Promise<unknown> | unknown,
+  work: () => unknown,
 ): Promise<void> {
   const { calls, ms } = await cell(work);
   const rowsPerS = (calls * batch) / (ms / 1000);

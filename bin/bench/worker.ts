@@ -19,10 +19,9 @@ import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import { buildEnvelope } from '../../shared/adapters/local-bus/push.js';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
 import { FileModelStore } from '../../shared/adapters/file-model-store/file-model-store.js';
-import { buildVector, type FeatureValues } from '../../shared/contracts/feature-contract.js';
-import { systemClock } from '../../shared/ports/clock.js';
+import type { FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../shared/contracts/feature-vector.js';
 import type { ModelRuntime, ModelSession } from '../../shared/ports/model-runtime.js';
-import { topicNames } from '../../shared/config/common.js';
 import { buildWorkerApp, buildWorkerDeps } from '../../services/worker/wiring.js';
 import { loadWorkerConfig } from '../../services/worker/config.js';
 import { percentile, round, silentLogger, type BenchContext, type Benchmark } from './common.js';
@@ -43,15 +42,14 @@ class TimingRuntime implements ModelRuntime {
   constructor(private readonly inner: ModelRuntime) {}
   async load(onnx: Uint8Array): Promise<ModelSession> {
     const session = await this.inner.load(onnx);
-    const outer = this;
     return {
       featureNames: session.featureNames,
       metadata: session.metadata,
       inputWidth: session.inputWidth,
-      async run(features: Float32Array, rows: number): Promise<Float32Array> {
+      run: async (features: Float32Array, rows: number): Promise<Float32Array> => {
         const t0 = performance.now();
         const out = await session.run(features, rows);
-        if (outer.recording) outer.samples.push(performance.now() - t0);
+        if (this.recording) this.samples.push(performance.now() - t0);
         return out;
       },
       close: () => session.close(),

@@ -126,6 +126,7 @@ const lossName = (loss: Loss): string => (loss === 'rmse' ? 'RMSE' : `Quantile:a
 const lossTag = (loss: Loss): string => (loss === 'rmse' ? 'rmse' : `q${Math.round(loss.quantile * 100)}`);
 const r4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
+// eslint-disable-next-line complexity -- one training pipeline (split, fit each model family, register); its steps share the split and the registry rows
 export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<RegistryRow[]> {
   const examples = 'examples' in opts.world ? [...opts.world.examples] : buildTrainingSet(opts.world.history, opts.world.trainBefore);
   if (examples.length < 50) throw new Error(`buildDemoModels: only ${examples.length} training rows`);

@@ -97,6 +97,7 @@ const INJURY_RISK: Readonly<Record<string, number>> = { probable: 1, questionabl
  * The feature values of a player for one game. `history` is the player's games strictly before `context.gameDate`, oldest
  * first (DNP entries included); with no played game the base features are absent (the caller records them as defaults).
  */
+// eslint-disable-next-line complexity -- one pass over a player's game log computing every feature; splitting it would walk the log once per feature
 export function computeFeatures(history: readonly GameLogEntry[], context: FeatureContext): FeatureMap {
   // One pass over a possibly season-long log; the sums are accumulated in the same order as mean() would.
   const played: GameLogEntry[] = [];

@@ -151,6 +151,7 @@ function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away
   const ctxOpp = teamContext(opp, state.teams.get(oppAbbr));
   const env = gameEnvironment(team, opp, side === 'home', daysRest);
   let teamPoints = 0;
+  // eslint-disable-next-line complexity -- one player's simulated game: each stat derives from the previous ones in a fixed order
   roster.forEach((p, i) => {
     const form = state.form.get(p.lookup) ?? 0;
     const boost = p.slot > 2 ? 1 + 0.06 * starsOut : 1;

@@ -97,8 +97,8 @@ export function buildLeague(seed: number): League {
   for (const team of teams) {
     const roster: Player[] = [];
     for (let slot = 0; slot < ROSTER_SIZE; slot++) {
-      let name = '';
-      let lookup = '';
+      let name: string;
+      let lookup: string;
       do {
         const suffix = rng.pick(SUFFIXES);
         name = `${rng.pick(FIRST)} ${rng.pick(LAST)}${suffix ? ` ${suffix}` : ''}`;

@@ -70,6 +70,7 @@ function snapshotLines(rng: Rng, final: number, count: number): number[] {
   return lines;
 }
 
+// eslint-disable-next-line complexity -- the sportsbook-line generator: one branch per source and per market quirk the demo world reproduces
 export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: GameInfo): PlayerLines {
   const start = Date.parse(game.startUtc);
   const odds: Row[] = [];

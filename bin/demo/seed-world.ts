@@ -389,14 +389,16 @@ async function writeRows(
   if (w.replaceFrom === null) await clearWorld(opts, null);
   const buffers = Object.fromEntries(WORLD_TABLE_IDS.map((id) => [id, [] as Row[]])) as Record<WorldTableId, Row[]>;
   let buffered = 0;
-  let training: Promise<void> | null = null;
+  // A holder, not a `let`: training is assigned inside startTraining, which control-flow narrowing does not see, so a
+  // `let training = null` reads as always null where it is awaited below.
+  const run: { training: Promise<void> | null } = { training: null };
   let trainFrom: { history: PlayerHistory[]; date: string } | null = null;
   // Training runs on worker threads while this thread goes on generating and appending; it starts once the rows about to
   // be written are known to belong to this world.
   const startTraining = (): void => {
-    if (trainFrom === null || training !== null) return;
-    training = trainAndRegister(opts, trainFrom.history, trainFrom.date, summary, log);
-    training.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    if (trainFrom === null || run.training !== null) return;
+    run.training = trainAndRegister(opts, trainFrom.history, trainFrom.date, summary, log);
+    run.training.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   };
   const flush = async (): Promise<void> => {
     const t1 = performance.now();
@@ -455,9 +457,9 @@ async function writeRows(
   }
   summary.timings.generate += seconds(t1);
   await flush();
-  if (training) {
+  if (run.training) {
     log('waiting for the demo models to finish training');
-    await training;
+    await run.training;
   }
   return true;
 }

@@ -158,6 +158,7 @@ export function generateSlate(
   const featureStamp = easternToUtc(stamp, 10, 0).toISOString();
   const teamOf = (abbr: string): Team => state.league.teams.find((t) => t.abbr === abbr) as Team;
 
+  // eslint-disable-next-line complexity -- one game of the slate: each player's context, lines, features and rows (light mode skips the rows), in one pass
   games.forEach((game, gi) => {
     const players = candidatesOf(state, game, rng, perGame);
     rows.candidates += players.length;

@@ -45,7 +45,7 @@ export async function trainAll(jobs: readonly TrainJob[], threads = defaultTrain
       return { model, seconds: (performance.now() - t0) / 1000 };
     });
   }
-  const results: Trained[] = new Array(jobs.length);
+  const results: Trained[] = new Array<Trained>(jobs.length);
   let next = 0;
   const runWorker = async (): Promise<void> => {
     const worker = new Worker(WORKER_URL);

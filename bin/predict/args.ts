@@ -150,6 +150,7 @@ const COMMAND_NAMES = 'start, backfill, status, reset, check-stalled, redrive, c
 
 const isCommand = (name: string): name is keyof typeof COMMAND_OPTIONS => Object.hasOwn(COMMAND_OPTIONS, name);
 
+// eslint-disable-next-line complexity -- one switch over the CLI's commands, each a few option reads; a table of parsers would hide the usage rules
 export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, now: Date): ParsedArgs {
   const name = argv[0];
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
@@ -172,7 +173,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   const maxPositionals = (n: number) => {
     if (positionals.length > n) throw new UsageError(`${name}: unexpected argument '${positionals[n] ?? ''}'`, [`predict --help shows the usage of '${name}'`]);
   };
-  const s = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const s = (k: string): string | undefined => (typeof v[k] === 'string' ? v[k] : undefined);
   const b = (k: string): boolean => v[k] === true;
 
   switch (name) {

@@ -77,6 +77,7 @@ export interface BatchVerdict {
   problems: string[];
 }
 
+// eslint-disable-next-line complexity -- one check per way a followed batch can fall short, each adding a problem line; they read best as a list
 export function verdictOf(result: FollowResult): BatchVerdict {
   const s = result.status;
   const problems: string[] = [];

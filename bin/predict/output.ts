@@ -33,6 +33,7 @@ export interface ProgressSink {
 }
 
 // C0 controls except newline, DEL and C1 controls: a service message never moves the cursor or colours a log.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are stripped from output
 const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g;
 
 export class Output {

@@ -5,7 +5,7 @@ import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { explainHttp } from './http-errors.js';
 import { followBatch, stateEnded, verdictOf } from './follow.js';
-import { list, num, obj, str, type Json } from './json.js';
+import { list, num, obj, str } from './json.js';
 import { getBatchStatus } from './status-api.js';
 import type { PlayerStatus } from '../../shared/contracts/status.js';
 import { summaryEvent } from './start-command.js';

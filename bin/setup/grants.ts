@@ -20,7 +20,7 @@
  *   Artifact Registry repository roles:       https://cloud.google.com/artifact-registry/docs/access-control#grant-repo
  */
 import type { Account, Deployment, ServiceKey } from './topology.js';
-import { deadLetterTopic, pushSubscriptionName } from './topology.js';
+import { pushSubscriptionName } from './topology.js';
 
 export type Resource =
   | { kind: 'project' }

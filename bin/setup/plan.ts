@@ -5,7 +5,7 @@
  * roles the plan no longer gives the deployment's accounts are removed), and what Google builds asynchronously (Firestore
  * indexes) is waited for. Pure: builds commands and comparisons, runs nothing (run-plan.ts does).
  */
-import { deployment, deadLetterSubscription, deadLetterTopic, pushSubscriptionName, REPOSITORY, type Account, type Deployment, type SetupOptions } from './topology.js';
+import { deployment, deadLetterSubscription, pushSubscriptionName, REPOSITORY, type Account, type Deployment, type SetupOptions } from './topology.js';
 import { deploymentGrants, grantCommand, type Grant } from './grants.js';
 import { shellLine, type Convergence, type Step } from './run-plan.js';
 
@@ -154,7 +154,7 @@ export function buildSetupPlan(o: SetupOptions, describe: (o: SetupOptions) => D
         : {}),
     });
   }
-  steps.push(projectRoleReconcile(d, grants, p));
+  steps.push(projectRoleReconcile(d, grants));
 
   for (const job of d.schedules) steps.push(schedulerStep(d, o, job, p));
   return steps;
@@ -346,7 +346,7 @@ function schedulerStep(d: Deployment, o: SetupOptions, job: Deployment['schedule
  * Project-level roles the deployment's accounts hold beyond the plan (an earlier setup's project-wide grants, or a role
  * moved to a narrower resource) are removed, so a re-run converges on the plan's grants.
  */
-function projectRoleReconcile(d: Deployment, grants: readonly Grant[], p: string[]): Step {
+function projectRoleReconcile(d: Deployment, grants: readonly Grant[]): Step {
   const members = new Set(Object.values(d.accounts).map((a) => `serviceAccount:${a.email}`));
   const wanted = new Set(grants.filter((g) => g.resource.kind === 'project').map((g) => `${g.member} ${g.role} ${g.condition?.expression ?? ''}`));
   const accountsList = (Object.keys(d.accounts) as Account[]).map((a) => d.accounts[a].id).join(', ');

@@ -103,6 +103,7 @@ const lastLines = (output: string) => output.trim().split('\n').slice(-3).join('
 
 class StepFailure extends Error {}
 
+// eslint-disable-next-line complexity -- the apply loop: check, create/update, retry on propagation and the dry-run path for each step, in one place
 export async function runPlan(steps: readonly Step[], opts: RunOptions): Promise<RunSummary> {
   const summary: RunSummary = { created: 0, updated: 0, skipped: 0, planned: 0 };
   const run = opts.exec ?? ((argv: readonly string[], capture: boolean) => exec(argv, opts.env, capture));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { adapterChoice, batchStoreEnv, commonEnv, localBusEnv, parseEnv, requireLocationFor, requireProjectFor } from '../../shared/config/common.js';
 import { MAX_PLAYERS_PER_MESSAGE } from '../../shared/contracts/messages.js';
 import { operatorAuthEnv, pushAuthEnv, refineOperatorAuth, refinePushAuth } from '../../shared/config/auth-env.js';
-import { SECRET_VERSION_PATTERN } from '../../shared/http/auth/api-key-source.js';
+import { SECRET_VERSION_PATTERN } from '../../shared/auth/auth-rules.js';
 
 /** Unset and blank are the same thing. */
 const blankIsUnset = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());

@@ -59,6 +59,7 @@ export interface CoordinatorRuntime {
   close(): Promise<void>;
 }
 
+// eslint-disable-next-line complexity -- wiring: each port picks an override, the embedded default or its Google adapter; one branch per port
 export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides: CoordinatorOverrides = {}): Promise<CoordinatorRuntime> {
   const logger = overrides.logger ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL, revision: config.K_REVISION });
   const clock = overrides.clock ?? configuredClock(config.CLOCK_START);

@@ -52,6 +52,7 @@ export interface WorkerRuntime {
   close(): Promise<void>;
 }
 
+// eslint-disable-next-line complexity -- wiring: each port picks an override, the embedded host or its Google adapter; one branch per port
 export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOverrides = {}): Promise<WorkerRuntime> {
   const logger = overrides.logger ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL, revision: config.K_REVISION });
   const clock = overrides.clock ?? configuredClock(config.CLOCK_START);

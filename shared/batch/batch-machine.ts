@@ -200,6 +200,7 @@ export interface EndDecision {
  * How a consolidated batch ends — never `success` when something is missing. `mergeError` is a merge that failed for good;
  * `c` is the consolidation as it stands (verify, merge, checks).
  */
+// eslint-disable-next-line complexity -- the end decision table (complete/partial/failed and the phase-5 status): one rule per row, kept together to be read as one
 export function decideEnd(rec: BatchRecord, c: ConsolidationRecord | null, mergeError: string | null): EndDecision {
   const publishFailed = rec.summary?.publish_failed ?? 0;
   if (rec.expected === 0) {

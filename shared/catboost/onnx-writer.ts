@@ -283,7 +283,7 @@ export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
       }
     }
   } catch (e) {
-    throw new Error(`readOnnxMetadata: not a valid ONNX model (${errorMessage(e)})`);
+    throw new Error(`readOnnxMetadata: not a valid ONNX model (${errorMessage(e)})`, { cause: e });
   }
   return out;
 }

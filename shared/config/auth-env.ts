@@ -11,9 +11,7 @@
  * (`K_SERVICE` set) `disabled` is refused.
  */
 import { z } from 'zod';
-import { GOOGLE_PEM_CERTS_URL, type IdTokenPolicy } from '../http/auth/id-token.js';
-import { SECRET_VERSION_PATTERN } from '../http/auth/api-key-source.js';
-import { MIN_API_KEY_LENGTH } from '../http/api-key-auth.js';
+import { GOOGLE_PEM_CERTS_URL, MIN_API_KEY_LENGTH, SECRET_VERSION_PATTERN, type IdTokenPolicy } from '../auth/auth-rules.js';
 
 const splitList = (value: string | undefined): string[] =>
   (value ?? '')

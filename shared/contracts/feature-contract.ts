@@ -1,9 +1,9 @@
 /**
  * The feature contract: the 55 feature-store features in store order, and the model families as named subsets.
  * Single source of truth for the coordinator (which ships values), the worker (which builds vectors), the demo world
- * and the model tooling. New features may only be appended. The fill rules live in ./feature-fills.ts.
+ * and the model tooling. New features may only be appended. The fill rules live in ./feature-fills.ts, the
+ * model input row in ./feature-vector.ts.
  */
-import { missingValue } from './feature-fills.js';
 
 export const FEATURE_NAMES = [
   'points_avg_last_5', 'points_avg_last_10', 'points_avg_season', 'points_std_last_10',
@@ -65,24 +65,4 @@ export function familyOf(featureSet: string | null): ModelFamily {
 /** Store column name of feature i (`feature_0_value` …). */
 export function featureColumn(index: number): string {
   return `feature_${index}_value`;
-}
-
-/**
- * Builds one model's input row by name into `out` (reused across calls to avoid allocation churn). A name the values lack
- * takes the family's missing value (shared/contracts/feature-fills.ts, applied after `fillFeatures`); a missing base feature
- * throws: the caller validates before building.
- */
-export function buildVector(family: ModelFamily, values: FeatureValues, out: Float32Array, offset = 0): void {
-  const names = FAMILY_FEATURES[family];
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as FeatureName;
-    const v = values[name];
-    if (v !== undefined && v !== null) {
-      out[offset + i] = v;
-      continue;
-    }
-    const d = missingValue(family, name);
-    if (d === undefined) throw new Error(`feature '${name}' is missing and has no default`);
-    out[offset + i] = d;
-  }
 }

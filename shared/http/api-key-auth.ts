@@ -6,8 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors/app-error.js';
-
-export const MIN_API_KEY_LENGTH = 16;
+import { MIN_API_KEY_LENGTH } from '../auth/auth-rules.js';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 

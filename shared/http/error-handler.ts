@@ -28,6 +28,7 @@ interface BodyParserError {
 }
 
 /** body-parser's and raw-body's errors (http-errors with a 4xx status and a `type`) as AppErrors. */
+// eslint-disable-next-line complexity -- one branch per body-parser/zlib error type, each mapped to its 4xx
 export function bodyError(err: unknown): AppError | null {
   const e = err as BodyParserError | null;
   const status = e?.status ?? e?.statusCode;

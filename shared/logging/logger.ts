@@ -67,7 +67,7 @@ export function createLogger(opts: LoggerOptions): Logger {
  * `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` (span in decimal), else W3C `traceparent: 00-TRACE_ID-SPAN_ID-FLAGS`.
  * Malformed values are ignored (the header comes from the caller).
  */
-export function traceFields(header: string | undefined, projectId: string | undefined, traceparent?: string | undefined): Record<string, string | boolean> {
+export function traceFields(header: string | undefined, projectId: string | undefined, traceparent?: string): Record<string, string | boolean> {
   if (!projectId) return {};
   const fromCloud = header ? /^([0-9a-fA-F]{32})(?:\/(\d{1,20}))?(?:;o=([01]))?/.exec(header) : null;
   if (fromCloud?.[1]) {

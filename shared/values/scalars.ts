@@ -142,6 +142,7 @@ export type ScalarKind = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | '
  * TIMESTAMP 'YYYY-MM-DDTHH:MM:SS.ffffffZ'; JSON valid JSON text (an object is serialised). Anything else throws
  * `<value> is not a valid <TYPE> value`.
  */
+// eslint-disable-next-line complexity -- one switch case per scalar type, each validating its own form
 export function canonicalScalar(type: ScalarKind, v: unknown, numeric: readonly [number, number] = [38, 9]): string | number | boolean {
   switch (type) {
     case 'STRING':

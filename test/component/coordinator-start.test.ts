@@ -16,7 +16,7 @@ describe('POST /start', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'started', game_date: today, total_requests: 12, published: 12 });
     expect(res.body.monitor_url).toBe(`/status?batch_id=${String(res.body.batch_id)}`);
-    const summary = res.body.summary as Record<string, any>;
+    const summary = res.body.summary as { lines: { by_source: object }; gate: { by_outcome: object }; phase_ms: object };
     expect(summary.lines.by_source).toMatchObject({ ODDS_API: 12, BETTINGPROS: 0, NO_PROP_LINE: 0 });
     expect(summary.gate.by_outcome).toMatchObject({ published: 12, skipped: 0, blocked: 0 });
     expect(Object.keys(summary.phase_ms)).toEqual(expect.arrayContaining(['lease', 'completeness', 'players', 'lines', 'gate', 'publish']));

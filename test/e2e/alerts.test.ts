@@ -54,7 +54,7 @@ describe('alerts to a Slack incoming webhook', () => {
     const deadLetterId = t.stack.bus.published(`${t.stack.topics.request}-dlq`)[0]?.messageId;
     expect(deadLetterId).toBeDefined();
     expect(ids(hook).sort()).toEqual([`batch_end.${batchId}`, `dead_letter.${deadLetterId}`, `post_checks.${batchId}`].sort());
-    const texts = Object.fromEntries(hook.received.map((r) => [r.id, r.text]));
+    const texts = Object.fromEntries(hook.received.map((r): [string, string] => [r.id ?? '', r.text]));
     expect(texts[`batch_end.${batchId}`]).toContain(`Batch ${batchId} for ${today} ended partial`);
     expect(texts[`dead_letter.${deadLetterId}`]).toContain('dead-lettered by prediction-request-push after 2 delivery attempts');
     expect(texts[`post_checks.${batchId}`]).toContain('champion UNDER share 9.1% below 15% (11 rows)');

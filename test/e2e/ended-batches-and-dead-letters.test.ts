@@ -13,7 +13,6 @@ import { buildServices, PAIR_API_KEY, ProcessPair, type PairOptions, type ProxyA
 import { cli } from '../helpers/predict-cli.js';
 import { addDays } from '../../shared/dates/game-date.js';
 import { ACTIVE_STATE_TTL_MS } from '../../services/worker/predict/batch-state.js';
-import type { BatchStatus } from '../../shared/contracts/status.js';
 import { TEST_TODAY } from '../helpers/clock.js';
 
 const PLAYERS = 24;
@@ -171,7 +170,7 @@ describe('dead letters are never silent', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Redriving ${PER_MESSAGE} players of ${batchId}`);
-    const redrive = (await p.latestBatch(date)) as BatchStatus;
+    const redrive = await p.latestBatch(date);
     expect(redrive.batch_id).not.toBe(batchId);
     expect(redrive).toMatchObject({ status: 'complete', purpose: 'redrive', parent_batch_id: batchId, progress: { expected: PER_MESSAGE, completed: PER_MESSAGE, failed: 0 }, closing: { phase5_status: 'success' } });
     expect(new Set((await p.status(redrive.batch_id, true)).players?.map((pl) => pl.player_lookup))).toEqual(new Set(lost.map((pl) => pl.player_lookup)));

@@ -95,7 +95,7 @@ describe.skipIf(!emulators)('a batch over the Pub/Sub and Firestore emulators', 
     expect(published).toBe(PLAYERS);
 
     const deadline = Date.now() + 60_000;
-    let status: Record<string, unknown> = {};
+    let status: Record<string, unknown>;
     for (;;) {
       status = (await api('GET', `/status?batch_id=${batchId}`)).body;
       // The record is final once the batch is closed (its phase-5 message published, its run-history row written).

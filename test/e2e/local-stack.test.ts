@@ -83,7 +83,7 @@ describe('the local stack end to end', () => {
     const res = await t.post('/start', { game_date: today });
     expect(res.status).toBe(202);
     expect(res.body.published).toBe(0);
-    expect((res.body.summary as Record<string, any>).gate.by_reason).toEqual({ already_has_prediction: 45 });
+    expect((res.body.summary as { gate: { by_reason: unknown } }).gate.by_reason).toEqual({ already_has_prediction: 45 });
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
     expect(end).toMatchObject({ status: 'complete', closing: { phase5_status: 'no_data' } });
   });
@@ -120,7 +120,7 @@ describe('exactly once under duplicate and concurrent delivery', () => {
     // The first may have finished before the second started; if not, it ended `superseded`, its phase 5 not success.
     if (endA.status === 'superseded') {
       expect(endA).toMatchObject({ superseded_by: b.body.batch_id, closing: { phase5_status: 'failed' } });
-      const phase5A = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, any>).filter((m) => m.execution_id === a.body.batch_id);
+      const phase5A = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as { execution_id?: unknown; status?: unknown; metadata: { superseded_by?: unknown } }).filter((m) => m.execution_id === a.body.batch_id);
       expect(phase5A.map((m) => m.status)).toEqual(['failed']);
       expect(phase5A[0]?.metadata.superseded_by).toBe(b.body.batch_id);
     } else expect(endA.status).toBe('complete');

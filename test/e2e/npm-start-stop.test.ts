@@ -67,7 +67,7 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'npm-start-run-'));
     try {
       const first = npmStart(cwd, ['--serve', '--games', '4']);
-      const [, batchId, published] = (await first.waitFor(/batch (batch_\S+): (\d+) of \d+ candidates published/, 300_000)) as RegExpMatchArray;
+      const [, batchId, published] = await first.waitFor(/batch (batch_\S+): (\d+) of \d+ candidates published/, 300_000);
       first.child.kill('SIGTERM');
       expect(await first.exited(DRAIN_BOUND_MS)).toEqual({ code: 0, signal: null });
       expect(first.out()).toContain('SIGTERM: stopping — taking no new work');
@@ -88,7 +88,7 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
       expect(second.out()).not.toMatch(/already running|error:/);
       const [, url] = second.out().match(/coordinator (http:\/\/127\.0\.0\.1:\d+)/) as RegExpMatchArray;
       const [, key] = second.out().match(/API key: ([0-9a-f]+)/) as RegExpMatchArray;
-      const status = (await (await fetch(`${url}/status?batch_id=${batchId}`, { headers: { 'x-api-key': key as string } })).json()) as Record<string, any>;
+      const status = (await (await fetch(`${url}/status?batch_id=${batchId}`, { headers: { 'x-api-key': key as string } })).json()) as Record<string, unknown>;
       expect(status).toMatchObject({ status: 'complete', closed: true, progress: { expected: Number(published), completed: Number(published) }, consolidation: { duplicate_active_keys: 0 } });
 
       second.child.kill('SIGINT');

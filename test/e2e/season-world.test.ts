@@ -49,7 +49,7 @@ describe('a seeded season window through POST /start', () => {
   it('runs a past date: completeness gate passed on its final games, a realistic slate published, the batch complete', async () => {
     const res = await t.post('/start', { game_date: past, prediction_run_mode: 'BACKFILL' });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    const summary = res.body.summary as Record<string, any>;
+    const summary = res.body.summary as { completeness: { final_games: number }; games: number; candidates: number; lines: { by_source: object } };
     expect(summary.completeness).toMatchObject({ checked: true, coverage_pct: 100 });
     expect(summary.completeness.final_games).toBeGreaterThan(0);
     expect(summary.games).toBeGreaterThanOrEqual(1);

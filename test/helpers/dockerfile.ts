@@ -4,7 +4,7 @@
  * `sh -c` in the stage directory with the stage's ENV; the target's CMD is returned. WORKDIR must be /app (the stage
  * directory stands for it). The `build` stage (npm ci + npm run build) is not run: its directory is given, holding the
  * output of the same `tsc -p tsconfig.build.json` (buildDist) — the caller checks the stage still does only that.
- * Base images are not emulated: RUN uses this machine's node and npm (the images use node:24; CI and this repo need ≥ 20.19).
+ * Base images are not emulated: RUN uses this machine's node and npm (the images use node:20, the range package.json's engines states).
  */
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -70,6 +70,7 @@ export function dockerEmulator(o: EmulateOptions): { target(name: string): Built
   const built = new Map<string, BuiltTarget>([['build', { dir: o.buildStageDir, env: {}, cmd: [], log: [] }]]);
   const log: string[] = [];
 
+  // eslint-disable-next-line complexity -- builds one stage: its base, then one case per Dockerfile instruction the emulation supports
   const buildStage = (name: string): BuiltTarget => {
     const done = built.get(name);
     if (done) return done;

@@ -197,13 +197,13 @@ export class FakeBigQuery {
 
   /** Starts the fake; with `engine`, jobs run against that DuckDB warehouse's database (`now`: the streaming buffer's clock). */
   static async start(opts: { engine?: DuckDbWarehouse; now?: () => number } = {}): Promise<FakeBigQuery> {
-    let fake: FakeBigQuery | undefined;
+    // Requests arrive only after listen(), by when `fake` is assigned.
     const server = createServer((req, res) => {
-      void fake?.handle(req, res);
+      void fake.handle(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeBigQuery(server, `http://127.0.0.1:${port}`);
+    const fake = new FakeBigQuery(server, `http://127.0.0.1:${port}`);
     if (opts.engine) fake.attachEngine(opts.engine, opts.now);
     return fake;
   }
@@ -349,7 +349,7 @@ export class FakeBigQuery {
   }
 
   private jobsInsert(res: ServerResponse, path: string, body: unknown): void {
-    const ref = ((body as { jobReference?: { jobId?: string } }).jobReference ?? {}) as { jobId?: string };
+    const ref = (body as { jobReference?: { jobId?: string } }).jobReference ?? {};
     if (ref.jobId && this.jobs.has(ref.jobId)) {
       return send(res, 409, errorBody({ code: 409, reason: 'duplicate', message: `Already Exists: Job ${projectOf(path)}:${ref.jobId}` }));
     }

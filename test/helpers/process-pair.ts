@@ -210,7 +210,7 @@ export class ProcessPair {
       }, timeoutMs);
     } catch (err) {
       const s = seen as BatchStatus | null;
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- last status ---\n${JSON.stringify(s ? { status: s.status, progress: s.progress, consolidation: s.consolidation, closing: s.closing, error: s.error } : null)}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- last status ---\n${JSON.stringify(s ? { status: s.status, progress: s.progress, consolidation: s.consolidation, closing: s.closing, error: s.error } : null)}`, { cause: err });
     }
   }
 

@@ -46,7 +46,7 @@ async function merged(date: string) {
   });
 }
 
-const phase5 = () => t!.stack.bus.published(t!.stack.topics.phase5).map((m) => m.data as Record<string, any>);
+const phase5 = () => t!.stack.bus.published(t!.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
 const mergeJobs = () => t!.fake.createdJobs((sql) => sql.includes('MERGE INTO'));
 const stagedCountWarned = () => t!.fake.warned.filter((w) => t!.fake.createdJobs((sql) => sql.includes('AS visible_rows')).some((j) => j.jobId === w.jobId));
 

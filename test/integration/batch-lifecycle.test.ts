@@ -41,7 +41,7 @@ describe('stalled batches', () => {
     expect(checked).toMatchObject({ batches_completed: 1, results: [{ batch_id: batchId, action: 'completed_as_partial', state: 'consolidating', reason: expect.stringContaining('older than 30 min') }] });
     const status = await waitForBatchEnd(t!, batchId);
     expect(status).toMatchObject({ status: 'partial', consolidation: { merge: { rows_merged: 12, rows_accounted: 12 } }, closing: { phase5_status: 'partial', reasons: ['1 of 5 published players never reported'] } });
-    const phase5 = t!.stack.bus.published(t!.stack.topics.phase5).map((m) => m.data as Record<string, any>);
+    const phase5 = t!.stack.bus.published(t!.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
     expect(phase5).toHaveLength(1);
     expect(phase5[0]).toMatchObject({ status: 'partial', record_count: 4, records_failed: 1, metadata: { completion_pct: 80, reasons: ['1 of 5 published players never reported'] } });
     expect((await t!.post('/check-stalled', {})).body).toMatchObject({ batches_checked: 0 });

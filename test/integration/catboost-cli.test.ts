@@ -1,16 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../bin/cbm-to-onnx.js';
 import { sha256Hex } from '../../shared/catboost/convert.js';
 import { readOnnxMetadata } from '../../shared/catboost/onnx-writer.js';
+import { FIXTURES_DIR } from '../helpers/fixtures.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURES = path.resolve(here, '../../..', 'shared/fixtures/catboost');
-const present = existsSync(path.join(FIXTURES, 'oracle')) && existsSync(path.join(FIXTURES, 'nba'));
-if (!present) console.warn(`[catboost-cli] SKIPPED: fixture folder ${FIXTURES} (oracle/ and nba/) not found`);
+const FIXTURES = path.join(FIXTURES_DIR, 'catboost');
+const present = existsSync(path.join(FIXTURES, 'oracle')) && existsSync(path.join(FIXTURES, 'nba')); // absent: skipped, said once (test/helpers/fixtures.ts)
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

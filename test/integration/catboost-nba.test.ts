@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CATBOOST_NBA } from '../helpers/fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
 import { convertCbmToOnnx, sha256Hex } from '../../shared/catboost/convert.js';
@@ -14,10 +14,8 @@ import type { ObliviousEnsemble } from '../../shared/catboost/oblivious-ensemble
 import { readOnnxMetadata } from '../../shared/catboost/onnx-writer.js';
 import { Rng } from '../../bin/demo/random.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const NBA_DIR = path.resolve(here, '../../..', 'shared/fixtures/catboost/nba');
-const present = existsSync(NBA_DIR);
-if (!present) console.warn(`[catboost-nba] SKIPPED: fixture folder ${NBA_DIR} not found`);
+const NBA_DIR = CATBOOST_NBA;
+const present = existsSync(NBA_DIR); // absent: skipped, and the run says so once (test/helpers/fixtures.ts)
 
 const BINARY = new Set(['home_away', 'back_to_back', 'playoff_game', 'has_vegas_line']);
 

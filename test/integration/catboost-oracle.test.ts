@@ -5,17 +5,15 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
 import { convertCbmToOnnx } from '../../shared/catboost/convert.js';
 import { readCbm } from '../../shared/catboost/cbm-reader.js';
 import { evaluate } from '../../shared/catboost/evaluator.js';
+import { CATBOOST_ORACLE } from '../helpers/fixtures.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ORACLE_DIR = path.resolve(here, '../../..', 'shared/fixtures/catboost/oracle');
-const present = existsSync(ORACLE_DIR);
-if (!present) console.warn(`[catboost-oracle] SKIPPED: fixture folder ${ORACLE_DIR} not found`);
+const ORACLE_DIR = CATBOOST_ORACLE;
+const present = existsSync(ORACLE_DIR); // absent: skipped, and the run says so once (test/helpers/fixtures.ts)
 
 interface OracleJson {
   description: string;

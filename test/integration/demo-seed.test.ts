@@ -61,7 +61,7 @@ describe('seedWorld on an in-memory DuckDB (2-game slate)', () => {
     });
     expect(registry.map((r) => r.model_id).sort()).toEqual(DEMO_MODELS.map((m) => m.modelId).sort());
     expect(registry.filter((r) => r.is_production === true).map((r) => r.model_id)).toEqual(['catboost_v9_demo']);
-    const counts = Object.fromEntries(registry.map((r) => [r.model_id, r.feature_count]));
+    const counts = Object.fromEntries(registry.map((r) => [String(r.model_id), r.feature_count]));
     expect(counts).toMatchObject({ catboost_v9_demo: 33, catboost_v12_noveg_demo: 50, catboost_v12_demo: 54, catboost_v9_q43_demo: 33 });
     for (const r of registry) {
       const meta = readOnnxMetadata(await readFile(join(modelsDir, String(r.gcs_path))));

@@ -178,10 +178,10 @@ describe('/start failure and isolation rules', () => {
     const res = await t.post('/start', { game_date: today });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ published: 3, publish_failed: 1, total_requests: 4 });
-    expect((res.body.summary as Record<string, any>).gate.by_outcome.publish_failed).toBe(1);
+    expect((res.body.summary as { gate: { by_outcome: { publish_failed?: number } } }).gate.by_outcome.publish_failed).toBe(1);
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
     expect(end).toMatchObject({ status: 'partial', progress: { expected: 3, completed: 3, failed: 1 }, closing: { phase5_status: 'partial', reasons: ["1 players' requests could not be published"] } });
-    const phase5 = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, any>);
+    const phase5 = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
     expect(phase5).toMatchObject([{ status: 'partial', records_failed: 1, metadata: { failed_players: 1 } }]);
     const players = (await t.get(`/status?batch_id=${String(end.batch_id)}&players=true`)).body.players as Array<Record<string, unknown>>;
     expect(players.find((p) => p.player_lookup === 'player002')).toMatchObject({ outcome: 'publish_failed', reason: 'publish_failed: deadline exceeded', completion: null });

@@ -12,9 +12,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createTinyWorld, type TinyWorld } from '../helpers/tiny-world.js';
+import { CATBOOST_NBA } from '../helpers/fixtures.js';
 import { API_KEY, silentLogger, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
 import { startLocalStack, type LocalStack } from '../../bin/local-stack.js';
 import { readCbm } from '../../shared/catboost/cbm-reader.js';
@@ -35,10 +36,9 @@ import {
 import { storeRowArbitrary } from '../helpers/feature-rows-arbitrary.js';
 import { TEST_TODAY, testClock } from '../helpers/clock.js';
 
-const NBA = resolve(import.meta.dirname, '../../../shared/fixtures/catboost/nba');
+const NBA = CATBOOST_NBA;
 const FILES = { v9: 'A1_20260129_210936.cbm', v12: 'A2_20260129_211005.cbm', v12_noveg: 'B3_20260129_211928.cbm' } as const;
 const present = Object.values(FILES).every((f) => existsSync(join(NBA, f)));
-if (!present) console.log(`[feature-fills-real-catboost] skipped: ${NBA} is absent (the real models live in ../shared, beside the repo)`);
 
 type Family = keyof typeof FILES;
 const SYSTEMS: Record<Family, string> = { v9: 'catboost_v9_A1', v12: 'catboost_v12_from_A2', v12_noveg: 'catboost_v12_noveg_from_B3' };
@@ -207,7 +207,7 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
       const res = await fetch(`${stack.coordinatorUrl}${path}`, { method, headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    const t = { world, stack, get: (path: string) => call('GET', path), post: (path: string, body: unknown) => call('POST', path, body), close: async () => {} } as TestStack;
+    const t = { world, stack, get: (path: string) => call('GET', path), post: (path: string, body: unknown) => call('POST', path, body), close: async () => {} } satisfies TestStack;
     const started = await t.post('/start', { game_date: today });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ published: cast.length });

@@ -5,24 +5,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createTinyWorld, tinyModel, validFeatureValues, type TinyWorld } from '../helpers/tiny-world.js';
-import { silentLogger } from '../helpers/stack.js';
+import { CATBOOST_NBA } from '../helpers/fixtures.js';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import type { ModelSet } from '../../services/worker/models/model-set.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 import { readCbm } from '../../shared/catboost/cbm-reader.js';
 import { evaluate } from '../../shared/catboost/evaluator.js';
-import { FAMILY_FEATURES, buildVector, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../shared/contracts/feature-vector.js';
 import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
 import { TEST_TODAY } from '../helpers/clock.js';
 
-const NBA = resolve(import.meta.dirname, '../../../shared/fixtures/catboost/nba');
+const NBA = CATBOOST_NBA;
 const CBM = join(NBA, 'A1_20260129_210936.cbm');
 const META = join(NBA, 'A1_20260129_210936_metadata.json');
 const present = existsSync(CBM) && existsSync(META);
-if (!present) console.log(`[worker-real-catboost] skipped: ${NBA} is absent (the real models live in ../shared, beside the repo)`);
 
 const today = TEST_TODAY;
 let world: TinyWorld;

@@ -169,7 +169,7 @@ describe('demo world generator', () => {
     expect(t['nba_analytics.player_game_summary'].some((r) => r.is_dnp === true)).toBe(true);
     const [pp] = t['nba_orchestration.game_postponements'];
     expect(pp?.status).toBe('detected');
-    expect(JSON.parse(String(pp?.detection_details)).matchup).toMatch(/^[A-Z]{3} @ [A-Z]{3}$/);
+    expect((JSON.parse(String(pp?.detection_details)) as { matchup?: unknown }).matchup).toMatch(/^[A-Z]{3} @ [A-Z]{3}$/);
   });
 
   it('computeFeatures leaves dead and (without a line) vegas features absent', () => {

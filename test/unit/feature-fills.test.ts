@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FAMILY_FEATURES, FEATURE_NAMES, buildVector, featureColumn, type FeatureValues, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, FEATURE_NAMES, featureColumn, type FeatureValues, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../shared/contracts/feature-vector.js';
 import { fillFeatures } from '../../shared/contracts/feature-fills.js';
 import { resolveVegas } from '../../services/worker/predict/vegas.js';
 import {
@@ -69,7 +70,7 @@ describe('feature fills: the product builds the original vector for any pattern 
 
   it('the cases the issue names: ppm, minutes, opponent fills; vegas_line_move by name; days_rest from the row', () => {
     const row = (patch: Record<string, number | null>, daysRest: number | null): StoreRowInput => {
-      const values = ORIGINAL_STORE_NAMES.map((_, i) => (i < 25 ? 10 + (i % 5) : null)) as Array<number | null>;
+      const values = ORIGINAL_STORE_NAMES.map<number | null>((_, i) => (i < 25 ? 10 + (i % 5) : null));
       values[1] = 18; // points_avg_last_10
       values[2] = 16; // points_avg_season
       for (const [name, v] of Object.entries(patch)) values[ORIGINAL_STORE_NAMES.indexOf(name)] = v;

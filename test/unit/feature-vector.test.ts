@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FAMILY_FEATURES, FEATURE_NAMES, buildVector, familyOf, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, FEATURE_NAMES, familyOf, type FeatureValues } from '../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../shared/contracts/feature-vector.js';
 import { resolveVegas, requestLine } from '../../services/worker/predict/vegas.js';
 import { validateFeatures } from '../../services/worker/predict/validate-features.js';
 
-const full: FeatureValues = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i + 0.5])) as FeatureValues;
+const full: FeatureValues = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i + 0.5]));
 
 describe('feature contract and vectors', () => {
   it('has 55 names and families of 33, 54 and 50 in store order', () => {

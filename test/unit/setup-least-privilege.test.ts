@@ -98,6 +98,7 @@ function created(steps: readonly Step[]) {
 const DATA_ROLE = /^roles\/(bigquery\.data|bigquery\.admin|storage\.|pubsub\.|secretmanager\.|datastore\.|run\.|logging\.|iam\.|editor|owner|viewer)/;
 
 /** Every way the plan's grants break the rules; [] when it keeps them. */
+// eslint-disable-next-line complexity -- the least-privilege rules, one check each, gathered so a failing plan lists every violation at once
 function violations(steps: readonly Step[], projectId = P): string[] {
   const out: string[] = [];
   const made = created(steps);

@@ -114,6 +114,7 @@ const isTransient = (err: unknown): boolean => (err instanceof WarehouseError ? 
  */
 const isMergeRetryable = (err: unknown): boolean => isTransient(err) || (err instanceof WarehouseError && err.code === 'RESULT_UNKNOWN');
 
+// eslint-disable-next-line complexity -- the consolidation steps in their required order (verify with backoff, merge, deactivate, account), each with its failure exit
 async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: AppLogger): Promise<RunResult> {
   if (batch.expected === 0) return { kind: 'done', patch: {} };
   const s = deps.settings.consolidation;

@@ -112,6 +112,7 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
   }
 }
 
+// eslint-disable-next-line complexity -- the dispatch phases in order (lease, completeness, players, lines, gate, publish), each with its early outcome
 async function dispatch(ctx: Context, superseded: string | null): Promise<StartOutcome> {
   const { deps, req, batch, timer } = ctx;
   const wh = ctx.counted.warehouse;

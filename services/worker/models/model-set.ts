@@ -10,7 +10,7 @@ import type { ModelRuntime, ModelSession } from '../../../shared/ports/model-run
 import type { AppLogger } from '../../../shared/ports/logger.js';
 import { FAMILY_FEATURES, familyOf, type ModelFamily } from '../../../shared/contracts/feature-contract.js';
 import { convertCbmToOnnx } from '../../../shared/catboost/convert.js';
-import { errorMessage } from '../../../shared/errors/app-error.js';
+import { errorMessage } from '../../../shared/errors/error-message.js';
 import type { RegistryEntry } from './registry-query.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import { CircuitBreaker } from './circuit-breaker.js';

@@ -15,7 +15,8 @@ import type { WorkerDeps } from '../deps.js';
 import { playerJobs, type PlayerJob, type PredictionRequest } from '../../../shared/contracts/messages.js';
 import type { PlayerCompletion } from '../../../shared/batch/batch-record.js';
 import { takesCompletions } from '../../../shared/batch/batch-record.js';
-import { buildVector, FEATURE_NAMES, type FeatureValues } from '../../../shared/contracts/feature-contract.js';
+import { FEATURE_NAMES, type FeatureValues } from '../../../shared/contracts/feature-contract.js';
+import { buildVector } from '../../../shared/contracts/feature-vector.js';
 import { predictionStaging, rowProblem } from '../../../shared/contracts/tables.js';
 import { WarehouseError, type Row } from '../../../shared/ports/warehouse.js';
 import { errorMessage } from '../../../shared/errors/error-message.js';
@@ -70,6 +71,7 @@ async function complete(deps: WorkerDeps, req: PredictionRequest, completions: P
 
 type PlayersOutcome = { kind: 'completed'; completions: PlayerCompletion[] } | { kind: 'transient'; reason: string };
 
+// eslint-disable-next-line complexity -- per player: features, validation, lines, one call per model, each with its skip/fail reason; the order is the contract
 async function predictPlayers(deps: WorkerDeps, jobs: PlayerJob[], publishTime: string | undefined): Promise<PlayersOutcome> {
   const completions = new Map<string, PlayerCompletion>();
   const skip = (job: PlayerJob, kind: 'skipped' | 'failed', reason: string) =>

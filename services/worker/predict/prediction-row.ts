@@ -25,6 +25,7 @@ const round = (v: number, digits: number): number => {
   return Math.round(v * f) / f;
 };
 
+// eslint-disable-next-line complexity -- one output row: every nullable column is a `??` or `?.` the complexity count includes
 export function predictionRow(ctx: RowContext, model: LoadedModel, raw: number, line: number | null): Row {
   const { req, values, quality } = ctx;
   const predicted = clampPrediction(raw);

@@ -64,6 +64,7 @@ export interface ActionableInput {
 }
 
 /** The filter chain, in order; the first filter that applies names the reason. */
+// eslint-disable-next-line complexity -- the original's filter chain, in order, one early return per filter (reference/original-worker.md)
 export function actionable(input: ActionableInput): { isActionable: boolean; filterReason: string | null } {
   const no = (reason: string) => ({ isActionable: false, filterReason: reason });
   const conf = input.confidence > 1 ? input.confidence / 100 : input.confidence;

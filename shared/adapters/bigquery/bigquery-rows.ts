@@ -42,6 +42,7 @@ function decodeTimestamp(text: string): string {
   return isoFromMicros(timestampMicros(text));
 }
 
+// eslint-disable-next-line complexity -- one branch per BigQuery column type, each decoding its wire form
 function decodeScalar(field: SchemaField, v: unknown): PlainValue {
   if (v === null || v === undefined) return null;
   if (field.type === 'RECORD' || field.type === 'STRUCT') return decodeRecord(field.fields ?? [], v);

@@ -2,7 +2,7 @@
  * BigQuery's wire forms of scalar values (parameters and insertAll rows); the engine-neutral codecs (dates, timestamps,
  * NUMERIC scaling) are shared with the DuckDB adapter in shared/values/scalars.ts.
  */
-import { decimalString, describeValue, scaledDecimal } from '../../values/scalars.js';
+import { decimalString, scaledDecimal } from '../../values/scalars.js';
 
 export { canonicalDate, canonicalTimestamp, dateFromEpochDays, describeValue, isoFromMicros, safeInteger, timestampMicros } from '../../values/scalars.js';
 

@@ -338,7 +338,7 @@ export class BigQueryWarehouse implements Warehouse {
 
   private async jobState(jobId: string): Promise<JobState> {
     try {
-      const [meta] = await this.bq.job(jobId, { location: this.location }).getMetadata();
+      const meta: unknown = (await this.bq.job(jobId, { location: this.location }).getMetadata())[0];
       const status = isRecord(meta) && isRecord(meta.status) ? meta.status : {};
       if (status.state !== 'DONE') return 'running';
       return status.errorResult ? 'failed' : 'done';

@@ -52,7 +52,7 @@ function toDuckScalar(type: ScalarType, v: PlainValue | undefined, numeric: read
   const c = canonicalScalar(type, v, numeric);
   switch (type) {
     case 'INT64':
-      return BigInt(c as string);
+      return BigInt(c);
     case 'NUMERIC':
       return new DuckDBDecimalValue(scaledDecimal(c as string, numeric[0], numeric[1]), numeric[0], numeric[1]);
     case 'DATE':
@@ -76,6 +76,7 @@ export function paramValue(p: QueryParam): { value: DuckDBValue; type: DuckDBTyp
   return { value: toDuckScalar(p.type, p.value, DEFAULT_NUMERIC), type: SCALAR_TYPES[p.type] };
 }
 
+// eslint-disable-next-line complexity -- one branch per DuckDB value class, each mapped to its plain JSON form
 function toPlain(v: DuckDBValue): PlainValue {
   if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
   if (typeof v === 'bigint') return safeNumber(v);

@@ -14,7 +14,7 @@ export class FileModelStore implements ModelStore {
     try {
       return new Uint8Array(await readFile(path));
     } catch (err) {
-      throw new Error(`model ${uri}: cannot read ${path}: ${errorMessage(err)}`);
+      throw new Error(`model ${uri}: cannot read ${path}: ${errorMessage(err)}`, { cause: err });
     }
   }
 }

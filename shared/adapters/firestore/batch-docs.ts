@@ -50,7 +50,7 @@ export function parseJson<T>(schema: z.ZodType<T>, json: string, what: string): 
   try {
     value = JSON.parse(json);
   } catch (err) {
-    throw new Error(`${what} is not JSON: ${errorMessage(err)}`);
+    throw new Error(`${what} is not JSON: ${errorMessage(err)}`, { cause: err });
   }
   return parseDoc(schema, value, what);
 }
@@ -80,7 +80,7 @@ export function recordOf(doc: BatchDoc, path: string): BatchRecord {
   try {
     value = JSON.parse(doc.record_json);
   } catch (err) {
-    throw new Error(`${path}.record_json is not JSON: ${errorMessage(err)}`);
+    throw new Error(`${path}.record_json is not JSON: ${errorMessage(err)}`, { cause: err });
   }
   return parseBatchRecord(value, path);
 }

@@ -54,7 +54,7 @@ export class GcsModelStore implements ModelStore {
         chunks.push(chunk);
       }
     } catch (err) {
-      throw new Error(`model ${uri}: cannot download from Cloud Storage: ${errorMessage(err)}`);
+      throw new Error(`model ${uri}: cannot download from Cloud Storage: ${errorMessage(err)}`, { cause: err });
     }
     return new Uint8Array(Buffer.concat(chunks, size));
   }

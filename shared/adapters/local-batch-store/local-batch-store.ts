@@ -355,7 +355,7 @@ async function rows(
   types?: Record<string, ReturnType<typeof LIST> | typeof VARCHAR>,
 ): Promise<Array<Record<string, unknown>>> {
   const reader = await conn.runAndReadAll(sql, values, types);
-  return reader.getRowObjectsJS() as Array<Record<string, unknown>>;
+  return reader.getRowObjectsJS();
 }
 
 function storeError(operation: string, err: unknown): never {

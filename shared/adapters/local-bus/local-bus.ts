@@ -155,7 +155,7 @@ export class LocalBus implements Bus {
       'local bus subscription created',
     );
     // What the store still holds for this subscription (a restart): delivered again, attempts counted on.
-    this.track(
+    void this.track(
       this.ready
         .then(() => this.store.pending(config.name))
         .then((pending) => {
@@ -305,7 +305,7 @@ export class LocalBus implements Bus {
     try {
       json = JSON.stringify(data);
     } catch (err) {
-      throw new Error(`data is not JSON-serialisable: ${errorMessage(err)}`);
+      throw new Error(`data is not JSON-serialisable: ${errorMessage(err)}`, { cause: err });
     }
     if (json === undefined) throw new Error(`data is not JSON-serialisable (${typeof data})`);
     const bytes = Buffer.byteLength(json);

@@ -66,6 +66,7 @@ export class SlackNotifier implements Notifier {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
+      // eslint-disable-next-line preserve-caught-error -- the cause's message holds the webhook URL (a secret), redacted here
       throw new Error(`Slack webhook did not answer: ${errorMessage(err).replace(url, '<webhook>')}`);
     }
     const body = (await res.text().catch(() => '')).slice(0, 200);
@@ -80,7 +81,7 @@ export class SlackNotifier implements Notifier {
       try {
         text = await this.opts.resolver.access(secret);
       } catch (err) {
-        throw new Error(`could not read the Slack webhook URL from Secret Manager (${secret}): ${errorMessage(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`);
+        throw new Error(`could not read the Slack webhook URL from Secret Manager (${secret}): ${errorMessage(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`, { cause: err });
       }
       return checkWebhookUrl(text, `secret ${secret}`);
     })();

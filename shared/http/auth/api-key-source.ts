@@ -6,16 +6,13 @@
  * Secret Manager sits behind `SecretResolver` so tests use an in-memory fake; the real client is imported lazily, so a
  * service without a secret never loads it. No key is ever put in an error message.
  */
-import { MIN_API_KEY_LENGTH } from '../api-key-auth.js';
+import { MIN_API_KEY_LENGTH, SECRET_VERSION_PATTERN } from '../../auth/auth-rules.js';
 import { errorMessage } from '../../errors/error-message.js';
 
 export interface SecretResolver {
   /** The payload of a secret version, as UTF-8 text. */
   access(versionName: string): Promise<string>;
 }
-
-/** `projects/<project id or number>/secrets/<secret>/versions/<version number | latest | alias>` */
-export const SECRET_VERSION_PATTERN = /^projects\/[a-z0-9][a-z0-9-]{0,62}\/secrets\/[A-Za-z0-9_-]{1,255}\/versions\/[A-Za-z0-9_-]{1,63}$/;
 
 export function assertSecretVersionName(name: string): void {
   if (!SECRET_VERSION_PATTERN.test(name)) {
@@ -77,6 +74,7 @@ export async function loadApiKeys(sources: ApiKeySources, resolver: SecretResolv
     } catch (err) {
       throw new Error(
         `could not read the API keys from Secret Manager (${sources.secret}): ${errorMessage(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`,
+        { cause: err },
       );
     }
     const fromSecret = parseKeyList(text, `secret ${sources.secret}`);

@@ -12,9 +12,8 @@
 import { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import { errorMessage } from '../../errors/error-message.js';
+import type { IdTokenPolicy } from '../../auth/auth-rules.js';
 
-/** Google's signing keys as PEM, `{kid: pem}` — the format `verifySignedJwtWithCertsAsync` takes. */
-export const GOOGLE_PEM_CERTS_URL = 'https://www.googleapis.com/oauth2/v1/certs';
 export const GOOGLE_ISSUERS: readonly string[] = ['accounts.google.com', 'https://accounts.google.com'];
 /** Cloud Run replaces the signature of a token it has already verified (invoker IAM check) with this marker. */
 export const STRIPPED_SIGNATURE = 'SIGNATURE_REMOVED_BY_GOOGLE';
@@ -23,11 +22,6 @@ const MAX_TOKEN_LIFETIME_SECONDS = 2 * 3600;
 /** Tolerance on `exp`, as google-auth-library allows. */
 export const CLOCK_SKEW_SECONDS = 300;
 
-/** Who may present a token: the audiences it must be minted for and the identities (`email` claim) allowed. */
-export interface IdTokenPolicy {
-  audience: readonly string[];
-  allowedEmails: readonly string[];
-}
 
 export type IdTokenOutcome =
   | { ok: true; email: string }
@@ -98,7 +92,7 @@ export class HttpCertSource implements CertSource {
     try {
       res = await this.fetchImpl(this.opts.url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
     } catch (err) {
-      throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: ${errorMessage(err)}`);
+      throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: ${errorMessage(err)}`, { cause: err });
     }
     if (!res.ok) throw new Error(`could not fetch the token-signing keys from ${this.opts.url}: HTTP ${res.status}`);
     const parsed = certsBodySchema.safeParse(await res.json().catch(() => undefined));

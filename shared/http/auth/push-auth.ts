@@ -22,7 +22,8 @@ import type { RequestHandler } from 'express';
 import { AppError } from '../../errors/app-error.js';
 import type { AppLogger } from '../../ports/logger.js';
 import { bearerToken } from './bearer.js';
-import { checkClaims, decodeJwtPayload, hasStrippedSignature, type IdTokenPolicy, type IdTokenVerifier } from './id-token.js';
+import { checkClaims, decodeJwtPayload, hasStrippedSignature, type IdTokenVerifier } from './id-token.js';
+import type { IdTokenPolicy } from '../../auth/auth-rules.js';
 import { authenticated, unauthenticated } from './operator-auth.js';
 
 export type PushAuth = { mode: 'oidc'; verifier: IdTokenVerifier } | { mode: 'iam'; policy: IdTokenPolicy } | { mode: 'disabled' };
