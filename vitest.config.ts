@@ -20,7 +20,7 @@ export default defineConfig({
     env: { METADATA_SERVER_DETECTION: 'none', LOG_LEVEL: 'silent' },
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
-      { extends: true, test: { name: 'fast', include: ['test/unit/**/*.test.ts', 'test/component/**/*.test.ts'] } },
+      { extends: true, test: { name: 'fast', include: ['test/unit/**/*.test.ts', 'test/component/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'full', include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'], globalSetup: ['test/global-setup.ts', 'test/helpers/fixtures-notice.ts'] } },
     ],
   },
