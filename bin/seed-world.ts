@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { DuckDbWarehouse } from '../shared/adapters/duckdb/duckdb-warehouse.js';
 import { etDate } from '../shared/dates/game-date.js';
 import { DEFAULT_PAST_DAYS, ensureDemoWorld } from './demo/seed-world.js';
+import { cliUsage } from './cli-usage.js';
 
 const USAGE = `usage: seed [options]
   --days N            past slate dates before today (default ${DEFAULT_PAST_DAYS}); the window also has today and tomorrow (ET)
@@ -21,22 +22,11 @@ const USAGE = `usage: seed [options]
   --trees N           trees per demo model (default 120)
   --train-threads N   worker threads training the models (default one per core, at most 4; 0 = in this thread)`;
 
-function fail(message: string): never {
-  process.stderr.write(`seed: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer ${min}–${max}, got '${value}'`);
-  return n;
-}
+const usage = cliUsage('seed', USAGE);
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = usage.parsed(() =>
+    parseArgs({
       options: {
         days: { type: 'string' },
         games: { type: 'string' },
@@ -47,19 +37,17 @@ async function main(): Promise<void> {
         'train-threads': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
+    }),
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const pastDays = intOption('days', values.days, 0, 400);
-  const games = intOption('games', values.games, 1, 15);
-  const seed = intOption('seed', values.seed, 0, 2 ** 31 - 1);
-  const trees = intOption('trees', values.trees, 1, 1000);
-  const trainThreads = intOption('train-threads', values['train-threads'], 0, 64);
+  const pastDays = usage.int('days', values.days, 0, 400);
+  const games = usage.int('games', values.games, 1, 15);
+  const seed = usage.int('seed', values.seed, 0, 2 ** 31 - 1);
+  const trees = usage.int('trees', values.trees, 1, 1000);
+  const trainThreads = usage.int('train-threads', values['train-threads'], 0, 64);
   const path = resolve(values.warehouse ?? '.local/warehouse.duckdb');
   const modelsDir = resolve(values.models ?? '.local/models');
   mkdirSync(dirname(path), { recursive: true });

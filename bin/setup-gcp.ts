@@ -16,6 +16,7 @@ import { buildSetupPlan, serviceNames, setupGrants, type SetupOptions } from './
 import { describeResource } from './setup/grants.js';
 import { runPlan, shellLine } from './setup/run-plan.js';
 import { parseSetupArgs } from './setup/args.js';
+import { cliUsage } from './cli-usage.js';
 import { errorMessage } from '../shared/errors/error-message.js';
 
 const USAGE = `usage: setup-gcp --project ID --region REGION [options]
@@ -36,10 +37,7 @@ const USAGE = `usage: setup-gcp --project ID --region REGION [options]
   --dry-run                  print the commands, run nothing
   --grants                   print every IAM grant with its reason, run nothing`;
 
-function fail(message: string): never {
-  process.stderr.write(`setup-gcp: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
+const { fail, parsed } = cliUsage('setup-gcp', USAGE);
 
 function lookupProjectNumber(projectId: string): string {
   const r = spawnSync('gcloud', ['projects', 'describe', projectId, '--format=value(projectNumber)'], { encoding: 'utf8' });
@@ -50,12 +48,7 @@ function lookupProjectNumber(projectId: string): string {
 
 // eslint-disable-next-line complexity -- CLI entry: option parsing, plan, dry-run/apply and the error exits, read top to bottom
 async function main(): Promise<void> {
-  let values: ReturnType<typeof parseSetupArgs>;
-  try {
-    values = parseSetupArgs(process.argv.slice(2));
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
+  const values = parsed(() => parseSetupArgs(process.argv.slice(2)));
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;

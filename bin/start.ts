@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createLogger } from '../shared/logging/logger.js';
-import { etDate } from '../shared/dates/game-date.js';
+import { etDate, isValidIsoDate } from '../shared/dates/game-date.js';
 import { DuckDbWarehouse } from '../shared/adapters/duckdb/duckdb-warehouse.js';
 import { errorMessage } from '../shared/errors/error-message.js';
 import { ensureDemoWorld } from './demo/seed-world.js';
@@ -25,16 +25,34 @@ import { followBatch, stateEnded, verdictOf } from './predict/follow.js';
 import { getBatchStatus } from './predict/status-api.js';
 import { requestStart } from './predict/start-request.js';
 import { CliError } from './predict/errors.js';
+import { cliUsage } from './cli-usage.js';
+
+const usage = cliUsage(
+  'npm start',
+  `usage: npm start [-- options]
+  --date YYYY-MM-DD   run that date of the demo window instead of today (ET), without reseeding
+  --serve             keep both services up after the batch, and print curl commands for them
+  --games N           games per slate date, 1–15, when the demo world is (re)generated (default 11)`,
+);
 
 // eslint-disable-next-line complexity -- CLI entry: options, resume or start a batch, report the outcome, then serve or exit, read top to bottom
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      serve: { type: 'boolean', default: false },
-      date: { type: 'string' },
-      games: { type: 'string' },
-    },
-  });
+  const { values } = usage.parsed(() =>
+    parseArgs({
+      options: {
+        serve: { type: 'boolean', default: false },
+        date: { type: 'string' },
+        games: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(`${usage.text}\n`);
+    return 0;
+  }
+  if (values.date !== undefined && !isValidIsoDate(values.date)) usage.fail(`--date must be a date YYYY-MM-DD, got '${values.date}'`);
+  const games = usage.int('games', values.games, 1, 15);
   const localDir = resolve('.local');
   mkdirSync(localDir, { recursive: true });
   const logPath = resolve(localDir, 'local-stack.log');
@@ -60,7 +78,7 @@ async function main(): Promise<number> {
     modelsDir,
     date: gameDate,
     today,
-    ...(values.games ? { games: Number(values.games) } : {}),
+    ...(games === undefined ? {} : { games }),
     log: (line) => say(`  ${line}`),
   });
 

@@ -6,7 +6,7 @@
  * seeded once with a small slate (`--games 4`: the model training, not the slate, takes most of its time).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,4 +112,29 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
       rmSync(cwd, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('npm start options', () => {
+  it.each([
+    { args: ['--bogus'], says: "Unknown option '--bogus'" },
+    { args: ['--games', '99'], says: "--games must be an integer 1–15, got '99'" },
+    { args: ['--date', '2026-02-30'], says: "--date must be a date YYYY-MM-DD, got '2026-02-30'" },
+  ])('$args is refused with the usage and exit code 2, before anything is seeded', async ({ args, says }) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'npm-start-usage-'));
+    try {
+      const run = npmStart(cwd, args);
+      expect(await run.exited(60_000)).toEqual({ code: 2, signal: null });
+      expect(run.out()).toContain(`npm start: ${says}`);
+      expect(run.out()).toContain('usage: npm start');
+      expect(existsSync(join(cwd, '.local'))).toBe(false);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const run = npmStart(tmpdir(), ['--help']);
+    expect(await run.exited(60_000)).toEqual({ code: 0, signal: null });
+    expect(run.out()).toMatch(/^usage: npm start \[-- options\]\n {2}--date YYYY-MM-DD/);
+  });
 });
