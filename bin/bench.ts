@@ -28,11 +28,14 @@ import { batchBenchmark } from './bench/batch.js';
 import { inferenceBenchmark } from './bench/inference.js';
 import { workerBenchmark } from './bench/worker.js';
 import { seedBenchmark } from './bench/seed.js';
+import { seasonBenchmark } from './bench/season.js';
+import { chunksBenchmark } from './bench/chunks.js';
+import { heapBenchmark } from './bench/heap.js';
 import { setBenchOptions } from './bench/options.js';
 import { errorMessage } from '../shared/errors/error-message.js';
 
-const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, inferenceBenchmark, workerBenchmark, seedBenchmark];
-/** Hard cap per benchmark child (the whole default suite is meant to stay under ~5 minutes). */
+const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, chunksBenchmark, inferenceBenchmark, workerBenchmark, seedBenchmark, seasonBenchmark, heapBenchmark];
+/** Hard cap per benchmark child unless the benchmark sets its own (the whole default suite is meant to stay under ~5 minutes). */
 const CHILD_CAP_MS = 240_000;
 
 async function main(): Promise<number> {
@@ -46,6 +49,11 @@ async function main(): Promise<number> {
       requests: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '8' },
       'world-dir': { type: 'string' },
+      'season-runs': { type: 'string', default: '1' },
+      'season-concurrency': { type: 'string', default: '' },
+      'season-interval': { type: 'string', default: '' },
+      'season-days': { type: 'string', default: '165' },
+      'service-env': { type: 'string', default: '' },
       'in-process': { type: 'boolean', default: false },
       child: { type: 'boolean', default: false },
     },
@@ -55,16 +63,35 @@ async function main(): Promise<number> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
     return n;
   };
+  const positive = (name: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a number > 0, got ${v}`);
+    return n;
+  };
   const rttMs = int('rtt-ms', values['rtt-ms'], 0);
   setBenchOptions({
     runs: int('runs', values.runs, 1),
     rttRuns: int('rtt-runs', values['rtt-runs'], 1),
     requests: int('requests', values.requests, 1),
     concurrency: int('concurrency', values.concurrency, 1),
+    seasonRuns: int('season-runs', values['season-runs'], 1),
+    seasonConcurrency: (values['season-concurrency'] ?? '').split(',').filter((v) => v !== '').map((v) => int('season-concurrency', v, 1)),
+    seasonInterval: values['season-interval'] ? positive('season-interval', values['season-interval']) : undefined,
+    seasonDays: int('season-days', values['season-days'], 1),
+    serviceEnv: Object.fromEntries(
+      (values['service-env'] ?? '')
+        .split(',')
+        .filter((kv) => kv !== '')
+        .map((kv) => {
+          const eq = kv.indexOf('=');
+          if (eq < 1) throw new Error(`--service-env takes KEY=VALUE[,KEY=VALUE…], got ${kv}`);
+          return [kv.slice(0, eq), kv.slice(eq + 1)];
+        }),
+    ),
   });
   const unknown = positionals.filter((p) => !BENCHMARKS.some((b) => b.name === p));
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
-  const selected = positionals.length > 0 ? BENCHMARKS.filter((b) => positionals.includes(b.name)) : BENCHMARKS;
+  const selected = positionals.length > 0 ? BENCHMARKS.filter((b) => positionals.includes(b.name)) : BENCHMARKS.filter((b) => !b.onlyByName);
 
   const ownWorldDir = values['world-dir'] === undefined;
   const worldDir = values['world-dir'] ?? mkdtempSync(join(tmpdir(), 'nba-bench-world-'));
@@ -104,13 +131,13 @@ async function main(): Promise<number> {
     if (values.json) out(JSON.stringify(r));
   };
   emit(machineRecord(rttMs, 'one child process per benchmark'));
-  const childOptions = ['--rtt-ms', String(rttMs), ...(['runs', 'rtt-runs', 'requests', 'concurrency'] as const).flatMap((k) => [`--${k}`, String(values[k])])];
+  const childOptions = ['--rtt-ms', String(rttMs), ...(['runs', 'rtt-runs', 'requests', 'concurrency', 'season-runs', 'season-concurrency', 'season-interval', 'season-days', 'service-env'] as const).flatMap((k) => [`--${k}`, String(values[k])])];
   let failed = 0;
   try {
     for (const b of selected) {
       log(`── ${b.name}: ${b.description}`);
       const t0 = performance.now();
-      const ok = await runChild(b.name, worldDir, childOptions, emit, log);
+      const ok = await runChild(b, worldDir, childOptions, emit, log);
       log(`── ${b.name}: ${ok ? 'done' : 'FAILED'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       if (!ok) failed++;
     }
@@ -139,8 +166,10 @@ function machineRecord(rttMs: number, mode: string): BenchRecord {
 }
 
 /** Runs one benchmark in a child process (this script with --child); forwards its records; kills it at the cap. */
-function runChild(name: string, worldDir: string, childOptions: readonly string[], emit: (r: BenchRecord) => void, log: (line: string) => void): Promise<boolean> {
-  const args = [...process.execArgv, process.argv[1] as string, name, '--child', '--world-dir', worldDir, ...childOptions];
+function runChild(b: Benchmark, worldDir: string, childOptions: readonly string[], emit: (r: BenchRecord) => void, log: (line: string) => void): Promise<boolean> {
+  const name = b.name;
+  const capMs = b.capMs ?? CHILD_CAP_MS;
+  const args = [...process.execArgv, ...(b.nodeFlags ?? []), process.argv[1] as string, name, '--child', '--world-dir', worldDir, ...childOptions];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let buffered = '';
@@ -163,11 +192,11 @@ function runChild(name: string, worldDir: string, childOptions: readonly string[
       }
     });
     const timer = setTimeout(() => {
-      log(`── ${name}: exceeded the ${CHILD_CAP_MS / 1000} s cap; stopping it`);
-      emit({ name, error: `exceeded the ${CHILD_CAP_MS / 1000} s cap` });
+      log(`── ${name}: exceeded the ${capMs / 1000} s cap; stopping it`);
+      emit({ name, error: `exceeded the ${capMs / 1000} s cap` });
       sawError = true;
       if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, CHILD_CAP_MS);
+    }, capMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve(code === 0 && !sawError);
