@@ -4,7 +4,8 @@
  * stack), POSTs /start for today, follows the batch with the operator CLI's own follower until it is closed, and prints
  * the report. `--serve` leaves the services up afterwards and prints curl commands; `--date YYYY-MM-DD` runs another day of
  * the window, without reseeding. State is durable in `.local/warehouse.duckdb`: stop it at any time (Ctrl-C, SIGTERM) and
- * the next start finishes what was in flight.
+ * the next start finishes what was in flight — a batch the last run left open for the date is followed to its end instead
+ * of starting another.
  */
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +21,8 @@ import { startLocalStack, type LocalStack } from './local-stack.js';
 import { renderReport } from './report.js';
 import { CoordinatorClient } from './predict/client.js';
 import { Output } from './predict/output.js';
-import { followBatch, verdictOf } from './predict/follow.js';
+import { followBatch, stateEnded, verdictOf } from './predict/follow.js';
+import { getBatchStatus } from './predict/status-api.js';
 import { requestStart } from './predict/start-request.js';
 import { CliError } from './predict/errors.js';
 
@@ -41,6 +43,15 @@ async function main(): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   say(`NBA points predictions — local stack (warehouse .local/warehouse.duckdb, logs ${logPath})`);
+  // Until the services are up there is nothing to drain: a signal stops at once (the file is transactional; the next start
+  // seeds again whatever the world lacks).
+  const early = (signal: NodeJS.Signals) => () => {
+    say(`\n${signal}: stopped before the services were up; nothing was running. The next start seeds what is missing.`);
+    process.exit(0);
+  };
+  const earlyHandlers = { SIGINT: early('SIGINT'), SIGTERM: early('SIGTERM') };
+  process.once('SIGINT', earlyHandlers.SIGINT);
+  process.once('SIGTERM', earlyHandlers.SIGTERM);
   const warehouse = await DuckDbWarehouse.open({ path: resolve(localDir, 'warehouse.duckdb') });
   const modelsDir = resolve(localDir, 'models');
   await ensureDemoWorld({
@@ -59,31 +70,46 @@ async function main(): Promise<number> {
 
   // Stop cleanly at any time: drain within Cloud Run's 10 s, say what stays pending, and exit.
   const stop = stopper(stack, warehouse, logger, say);
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.off('SIGINT', earlyHandlers.SIGINT);
+  process.off('SIGTERM', earlyHandlers.SIGTERM);
+  let signalled = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      signalled = true;
+      void stop(signal);
+    });
+  }
 
   const client = new CoordinatorClient(stack.coordinatorUrl, { apiKey, idToken: undefined });
   const out = new Output({ stdout: process.stdout, stderr: process.stderr, env: {}, isTTY: Boolean(process.stdout.isTTY) }, false);
   const ctx = { client, out, global: { url: stack.coordinatorUrl, json: false, intervalMs: 200, timeoutMs: null } };
   let exitCode = 0;
   try {
-    const answer = await requestStart(ctx, { date: gameDate, mode: undefined, force: false, skipCompletenessCheck: false, datasetPrefix: undefined });
+    // A batch the previous run left open (stopped or killed mid-batch) resumes on its own: follow it rather than start another.
+    const latest = await getBatchStatus(client, { game_date: gameDate });
+    const open = latest.ok && !stateEnded(latest.status.status) ? latest.status : null;
+    if (open) say(`resuming batch ${open.batch_id} left open by the previous run (${open.status}, ${open.progress.completed}/${open.progress.expected} players)`);
+    const answer = open
+      ? ({ kind: 'started', batchId: open.batch_id, published: open.progress.expected, candidates: open.summary?.candidates ?? null, mode: open.prediction_run_mode, body: {} } as const)
+      : await requestStart(ctx, { date: gameDate, mode: undefined, force: false, skipCompletenessCheck: false, datasetPrefix: undefined });
     if (answer.kind === 'no_games') say(`No games scheduled on ${gameDate}: nothing to predict.`);
     else if (answer.kind === 'no_players') {
       say(`No candidate players for ${gameDate} (is the demo world seeded for that date?)`);
       exitCode = 1;
     } else {
-      say(`batch ${answer.batchId}: ${answer.published} of ${answer.candidates ?? '?'} candidates published`);
+      if (!open) say(`batch ${answer.batchId}: ${answer.published} of ${answer.candidates ?? '?'} candidates published`);
       const result = await followBatch(client, answer.batchId, out, { intervalMs: 200, timeoutMs: null });
       const verdict = verdictOf(result);
       say(await renderReport(result.status, warehouse));
       const closing = result.status.closing;
       say(`\nphase-5 message: status ${closing?.phase5_status ?? 'n/a'}, ${result.status.progress.completed} players, ${result.status.progress.total_predictions} predictions`);
-      if (answer.published === 0) say('Nothing was published: every candidate already has a prediction for the date (see "Gate reasons"), or none passed the gate.');
+      if (answer.published === 0 && !open) say('Nothing was published: every candidate already has a prediction for the date (see "Gate reasons"), or none passed the gate.');
       for (const p of verdict.problems) say(`  ! ${p}`);
       exitCode = verdict.exitCode;
     }
   } catch (err) {
+    // Stopping on a signal: the follower lost its coordinator; the stop in progress says what happened and ends the process.
+    if (signalled) return new Promise<number>(() => undefined);
     if (!(err instanceof CliError)) throw err;
     out.fail(err);
     exitCode = 1;

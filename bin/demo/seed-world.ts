@@ -101,6 +101,7 @@ const DATE_COLUMN: Readonly<Record<WorldTableId, string>> = {
   'nba_raw.bettingpros_player_points_props': 'game_date',
   'nba_predictions.ml_feature_store_v2': 'game_date',
   'nba_orchestration.game_postponements': 'original_date',
+  'nba_raw.nbac_injury_report': 'game_date',
 };
 /** Appended last in every batch: a date with context rows has all its other rows (how an interrupted seed is resumed). */
 const MARKER_TABLE: WorldTableId = 'nba_analytics.upcoming_player_game_context';
@@ -188,6 +189,11 @@ function digest(keys: string[]): string {
   return createHash('sha256').update(keys.sort().join('\n')).digest('hex');
 }
 
+async function hasInjuryReports(opts: SeedWorldOptions): Promise<boolean> {
+  const [row] = await opts.warehouse.query({ name: 'demo.seed.injuries', sql: 'SELECT COUNT(*) AS n FROM {{nba_raw.nbac_injury_report}}', datasetPrefix: opts.datasetPrefix });
+  return Number(row?.n ?? 0) > 0;
+}
+
 async function storedScheduleDigest(opts: SeedWorldOptions, before: string): Promise<string> {
   const rows = await opts.warehouse.query({
     name: 'demo.seed.fingerprint',
@@ -240,6 +246,7 @@ export async function seedWorld(opts: SeedWorldOptions): Promise<WorldSummary> {
   let plan: { kind: 'present' } | { kind: 'extend'; first: string; end: string; historyDays: number; replaceFrom: string } | { kind: 'fresh'; reason: string };
   if (world.first === null || world.historyStart === null) plan = { kind: 'fresh', reason: 'no demo world yet' };
   else if (world.first > window.from) plan = { kind: 'fresh', reason: `the demo world starts on ${world.first}, after ${window.from}` };
+  else if (!(await hasInjuryReports(opts))) plan = { kind: 'fresh', reason: 'the demo world has no injury reports (an earlier version made it)' };
   else {
     const end = [window.to, world.last as string].sort()[1] as string;
     const replaceFrom = firstIncomplete(world, end);

@@ -11,7 +11,7 @@ import { computeFeatures, type FeatureContext, type FeatureMap, type LineContext
 import { daysRestOf, fairLine, gameEnvironment, lastPlayed, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type PreGameKnowledge, type ScheduledGame, type SimState } from './history.js';
 import type { Player, Team } from './league.js';
 import { generateLines, type LineCategory, type LinePlan } from './lines.js';
-import { easternToUtc, Rng } from './random.js';
+import { addDays, easternToUtc, Rng } from './random.js';
 
 export interface SlateRows {
   games: ScheduledGame[];
@@ -20,6 +20,8 @@ export interface SlateRows {
   bettingPros: Row[];
   featureStore: Row[];
   postponements: Row[];
+  /** NBA.com injury reports for the date's candidates with a status (nba_raw.nbac_injury_report). */
+  injuries: Row[];
   candidates: number;
   known: PreGameKnowledge;
 }
@@ -53,6 +55,33 @@ function injuries(state: SimState, players: Player[], rng: Rng): Map<string, str
     if (p) out.set(p.lookup, s);
   });
   return out;
+}
+
+/**
+ * The injury reports behind the statuses (no randomness). The day's report at 11:00 ET carries each status; a player ruled
+ * out was listed questionable the evening before, so the latest report wins. One questionable player a game (`lateOut`) is
+ * ruled out at 17:00 ET, after the context rows were computed: only the report says so, which is what `/start`'s injury
+ * check is for (he is not published), and he does not play (generateSlate marks him out for the simulation).
+ */
+function injuryReports(players: Player[], status: Map<string, string>, game: ScheduledGame, stamp: string, lateOut: string | undefined): Row[] {
+  const report = (p: Player, reportDate: string, hour: number, injuryStatus: string): Row => ({
+    report_date: reportDate, report_hour: hour, game_date: game.date, game_id: game.gameId, team: p.team, player_lookup: p.lookup,
+    injury_status: injuryStatus, reason: 'Injury/Illness - synthetic', reason_category: 'injury', processed_at: easternToUtc(reportDate, hour, 5).toISOString(),
+  });
+  const rows: Row[] = [];
+  for (const p of players) {
+    const s = status.get(p.lookup);
+    if (s === undefined) continue;
+    if (s === 'out') rows.push(report(p, addDays(stamp, -1), 17, 'questionable'));
+    rows.push(report(p, stamp, 11, s));
+    if (p.lookup === lateOut) rows.push(report(p, stamp, 17, 'out'));
+  }
+  return rows;
+}
+
+/** The game's questionable player (the first by name) who is ruled out late; none when the game has none. */
+function lateOutOf(players: Player[], status: Map<string, string>): string | undefined {
+  return players.filter((p) => status.get(p.lookup) === 'questionable').map((p) => p.lookup).sort()[0];
 }
 
 /** Line categories for a game: every game has a BettingPros-only and a no-line player; the first game of the date also has
@@ -123,7 +152,7 @@ export function generateSlate(
   const games = scheduleDay(state, date, gameCount, rng);
   const status = new Map<string, string>();
   const lineOf = new Map<string, LineContext | null>();
-  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], candidates: 0, known: { status, lines: lineOf } };
+  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], injuries: [], candidates: 0, known: { status, lines: lineOf } };
   const stamp = date <= today ? date : today;
   const versionTimes = [easternToUtc(stamp, 9, 0), easternToUtc(stamp, 11, 30), easternToUtc(stamp, 14, 0)].map((t) => t.toISOString());
   const featureStamp = easternToUtc(stamp, 10, 0).toISOString();
@@ -153,6 +182,8 @@ export function generateSlate(
       });
     }
     const plans = linePlans(players, fair, status, gi === 0, rng);
+    const lateOut = lateOutOf(players, status);
+    if (!light) rows.injuries.push(...injuryReports(players, status, game, stamp, lateOut));
     for (const p of players) {
       const lines = generateLines(rng, plans.get(p.lookup) as LinePlan, p, game);
       lineOf.set(p.lookup, lines.line);
@@ -202,6 +233,8 @@ export function generateSlate(
       fs.created_at = featureStamp;
       rows.featureStore.push(fs);
     }
+    // Ruled out after the context rows were computed (injuryReports): he does not play.
+    if (lateOut !== undefined) status.set(lateOut, 'out');
   });
   // Detected on the morning of the date; on a past date it was resolved (every game of a past date was played).
   const postponed = games[games.length - 1];

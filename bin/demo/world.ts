@@ -27,6 +27,7 @@ export const WORLD_TABLE_IDS = [
   'nba_raw.bettingpros_player_points_props',
   'nba_predictions.ml_feature_store_v2',
   'nba_orchestration.game_postponements',
+  'nba_raw.nbac_injury_report',
 ] as const;
 
 export type WorldTableId = (typeof WORLD_TABLE_IDS)[number];
@@ -142,6 +143,7 @@ const emptyTables = (): WorldTables => ({
   'nba_raw.bettingpros_player_points_props': [],
   'nba_predictions.ml_feature_store_v2': [],
   'nba_orchestration.game_postponements': [],
+  'nba_raw.nbac_injury_report': [],
 });
 
 /** The first history date of a world whose first slate date is `firstSlate`. */
@@ -177,6 +179,7 @@ export function* worldDays(opts: WorldOptions): Generator<WorldEvent> {
     tables['nba_raw.bettingpros_player_points_props'] = slate.bettingPros;
     tables['nba_predictions.ml_feature_store_v2'] = slate.featureStore;
     tables['nba_orchestration.game_postponements'] = slate.postponements;
+    tables['nba_raw.nbac_injury_report'] = slate.injuries;
     if (date < o.today) {
       const rng = Rng.of(o.seed, 'results', date);
       for (const game of slate.games) playGame(state, game, rng, slate.known);

@@ -25,7 +25,7 @@ import { errorMessage } from '../../shared/errors/error-message.js';
 import type { CoordinatorConfig } from './config.js';
 import { coordinatorSettings, type CoordinatorDeps } from './deps.js';
 import { createCoordinatorApp, SERVICE } from './app.js';
-import { recoverOpenBatches } from './batch/recovery.js';
+import { recoverOpenBatches, releaseLocksOfDeadProcess } from './batch/recovery.js';
 
 export interface CoordinatorOverrides {
   logger?: Logger;
@@ -119,9 +119,13 @@ export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides:
     embedded,
     async started(urls) {
       if (!embedded) return;
+      // This process is the only host of the embedded batch store: anything open belongs to a process that died. (A shared
+      // store — Firestore — is never recovered at boot: another instance may be working on its batches; /check-stalled is.)
+      const ownStore = batches === embedded.batches;
+      const failed = (err: unknown) => logger.error({ err: errorMessage(err) }, 'recovery of open batches failed; /check-stalled retries it');
+      if (ownStore) await releaseLocksOfDeadProcess(deps).catch(failed);
       embedded.subscribe(deps.settings.topics, { coordinator: urls.coordinator, worker: urls.worker ?? config.WORKER_URL });
-      // This process is the only host of the embedded batch store: anything open belongs to a process that died.
-      await recoverOpenBatches(deps).catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'recovery of open batches failed; /check-stalled retries it'));
+      if (ownStore) await recoverOpenBatches(deps).catch(failed);
     },
     async drain() {
       if (embedded) await embedded.bus.close();

@@ -20,7 +20,6 @@ export const workerConfigSchema = z.object({
   /** onnxruntime threads per session; with several requests in flight, 1 keeps the cores for concurrency. */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   FEATURE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
-  /** The commit the image was built from, written on every row (build_commit_sha). */
   /** The commit the image was built from (cloudbuild.yaml); empty (a hand-submitted build without _COMMIT) is `unknown`. */
   BUILD_COMMIT: z.string().default('').transform((v) => v.trim() || 'unknown'),
   /** `/predict`: Pub/Sub push OIDC tokens (docs/security.md). */

@@ -6,7 +6,9 @@
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { WarehouseError, type Warehouse } from '../../shared/ports/warehouse.js';
+import { withRetry } from '../../shared/retry/backoff.js';
+import { errorMessage } from '../../shared/errors/error-message.js';
 import type { Bus } from '../../shared/ports/bus.js';
 import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
 import type { ModelStore } from '../../shared/ports/model-store.js';
@@ -27,6 +29,9 @@ import { loadRegistry } from './models/registry-query.js';
 import { FeatureCache } from './predict/feature-cache.js';
 import { BatchStateCache, type BatchStateReader } from './predict/batch-state.js';
 import { createWorkerApp, SERVICE } from './app.js';
+
+/** The registry read at boot: 9 waits of 0.25–8 s (25–48 s in all) at most; Cloud Run's startup probe allows 240 s. */
+const REGISTRY_BOOT_RETRY = { attempts: 10, initialDelayMs: 500, maxDelayMs: 8_000 };
 
 export interface WorkerOverrides {
   logger?: Logger;
@@ -81,8 +86,16 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
 
   const models = new ModelSet();
   const runtime = overrides.runtime ?? new (await import('../../shared/adapters/onnx/onnx-model-runtime.js')).OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS });
+  // A retryable failure at boot (the embedded host still starting beside this worker, a BigQuery blip) is waited out, bounded;
+  // anything else, or a host that never answers, stops the boot with its reason.
+  const registryFrom = warehouse;
+  const registry = await withRetry(() => loadRegistry(registryFrom), {
+    ...REGISTRY_BOOT_RETRY,
+    retryIf: (err) => err instanceof WarehouseError && err.retryable,
+    onRetry: (err, attempt, delayMs) => logger.warn({ attempt, retry_in_ms: delayMs, err: errorMessage(err) }, `model registry not readable yet; retrying${host ? ` (is the coordinator at ${host} up?)` : ''}`),
+  });
   const modelStore = overrides.modelStore ?? (await createModelStore(config));
-  await models.load(await loadRegistry(warehouse), modelStore, runtime, logger, clock);
+  await models.load(registry, modelStore, runtime, logger, clock);
   closers.unshift(() => models.close());
 
   const deps: WorkerDeps = {

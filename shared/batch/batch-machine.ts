@@ -13,6 +13,7 @@
 import {
   isEnded,
   isFailure,
+  takesCompletions,
   type BatchPurpose,
   type BatchRecord,
   type BatchState,
@@ -97,6 +98,21 @@ const startConsolidation = (now: string): ConsolidationRecord => ({
 });
 
 /**
+ * Dispatch is about to publish its plan: from here on requests may be on the bus, so a dispatch that dies is finished from
+ * its plan rather than failed. Null when the batch is no longer dispatching (a forced start superseded it: it must not
+ * publish) or its plan is not recorded.
+ */
+export function beginPublishing(rec: BatchRecord, now: string): BatchRecord | null {
+  if (rec.state !== 'dispatching' || rec.summary?.outcome !== 'planned') return null;
+  return { ...rec, updated_at: now, summary: { ...rec.summary, outcome: 'publishing' } };
+}
+
+/** A dispatch that died (found by boot recovery or `/check-stalled`) had published nothing: no plan, or a plan not yet publishing. */
+export function diedBeforePublishing(rec: BatchRecord): boolean {
+  return rec.state === 'dispatching' && (rec.summary === null || rec.summary.outcome === 'planned');
+}
+
+/**
  * Ends dispatch: `published` players are expected; completions that came in during dispatch (`completedDuringDispatch`,
  * already filtered to published players) count now. When every published player has already reported — or nobody was
  * published — the batch goes straight on to `consolidating` and `finished` is true (exactly one caller sees it).
@@ -130,7 +146,7 @@ export function finishDispatch(
  * `expected` moves the batch to `consolidating`, and `finished` is true for that call alone.
  */
 export function applyCompletions(rec: BatchRecord, fresh: readonly PlayerCompletion[], now: string): { record: BatchRecord; finished: boolean } | null {
-  if (isEnded(rec.state) || rec.state === 'consolidating') return null;
+  if (!takesCompletions(rec.state)) return null;
   if (fresh.length === 0) return { record: rec, finished: false };
   const add = tally(fresh);
   const next: BatchRecord = {

@@ -16,6 +16,11 @@ export type BatchState = (typeof BATCH_STATES)[number];
 /** States a batch never leaves. */
 export const ENDED_STATES: readonly BatchState[] = ['complete', 'partial', 'failed', 'superseded'];
 export const isEnded = (state: BatchState): boolean => ENDED_STATES.includes(state);
+/**
+ * Whether a batch still counts completions — and so whether a prediction request of it is worth running. Once it is
+ * consolidating (every player reported, or `/check-stalled` completed it as it stood) or ended, no completion counts again.
+ */
+export const takesCompletions = (state: BatchState): boolean => state === 'dispatching' || state === 'running';
 
 /** Why a batch exists: the daily run and backfills, or one of the day's re-predictions. */
 export const BATCH_PURPOSES = ['daily', 'line_check', 'line_update', 'regeneration', 'redrive'] as const;
@@ -24,9 +29,13 @@ export type BatchPurpose = (typeof BATCH_PURPOSES)[number];
 const count = z.number().int().nonnegative();
 const counts = z.record(z.string(), z.number());
 
-/** What dispatch found and did. `outcome` says how dispatch ended. */
+/**
+ * What dispatch found and did. `outcome` says how dispatch ended — or, while it runs, how far it got: `planned` (every
+ * candidate's outcome is recorded and nothing is published yet: a dispatch that dies now published nothing, so it fails
+ * and frees its date) and then `publishing` (requests may be on the bus: a dispatch that dies now is finished from its plan).
+ */
 export const dispatchSummarySchema = z.object({
-  outcome: z.enum(['dispatched', 'no_games_scheduled', 'no_players', 'data_incomplete', 'nothing_published', 'dispatch_failed']),
+  outcome: z.enum(['planned', 'publishing', 'dispatched', 'no_games_scheduled', 'no_players', 'data_incomplete', 'nothing_published', 'dispatch_failed']),
   game_date: z.string(),
   run_mode: z.string(),
   requested_mode: z.string(),

@@ -2,7 +2,9 @@
  * Named crash points for the crash tests: a real process killed with SIGKILL at an exact step (during dispatch, with
  * completions half in, right after a batch turns consolidating, during the merge) and started again. Armed only through
  * the `CRASH_AT` setting (`name` or `name@N` for the Nth time the point is reached), which no deployment sets; unarmed, a
- * crash point is a no-op.
+ * crash point is a no-op. Coordinator: `dispatch.planned`, `dispatch.published`, `completions.recorded`,
+ * `completions.finished`, `consolidate.began`, `consolidate.merged`. Worker: `predict.staged` (a request's rows are staged,
+ * its completion not yet published).
  */
 const armed = new Map<string, number>();
 

@@ -7,6 +7,7 @@ import type { AppLogger } from '../ports/logger.js';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { traceFields } from '../logging/logger.js';
 import { runWithLogContext } from '../logging/log-context.js';
 
@@ -38,11 +39,17 @@ export function accessLog(logger: Logger): RequestHandler {
       responseTime: () => undefined,
     },
     customAttributeKeys: { responseTime: 'latency_ms' },
-    customProps: (req, res) => ({
-      httpRequest: { requestMethod: req.method, requestUrl: req.url, status: res.statusCode, userAgent: req.headers['user-agent'] },
-    }),
+    // On the access line only: customProps would also bind it to the request's child logger when the request arrives
+    // (status 200 before any answer), so the line carried the key twice, and Cloud Logging may keep the first.
+    customSuccessObject: (req, res, val: Record<string, unknown>) => ({ ...val, httpRequest: httpRequestOf(req, res) }),
+    customErrorObject: (req, res, _err, val: Record<string, unknown>) => ({ ...val, httpRequest: httpRequestOf(req, res) }),
     wrapSerializers: false,
   });
+}
+
+/** Cloud Logging's `httpRequest` (https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry#HttpRequest). */
+function httpRequestOf(req: IncomingMessage, res: ServerResponse): Record<string, unknown> {
+  return { requestMethod: req.method, requestUrl: req.url, status: res.statusCode, userAgent: req.headers['user-agent'] };
 }
 
 /** The logger a middleware attached to this response (`res.locals.log`, e.g. with the caller's identity), else `fallback`. */

@@ -61,6 +61,10 @@ describe('logs of a request', () => {
     const access = traced.filter((l) => l.httpRequest !== undefined);
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({ severity: 'INFO', httpRequest: { requestMethod: 'POST', requestUrl: '/start', status: 202 } });
+    // The raw line holds the key once (JSON.parse would keep the last of two, hiding a stale first one).
+    const raw = logs.text().split('\n').filter((l) => l.includes('"requestUrl":"/start"'));
+    expect(raw).toHaveLength(1);
+    expect(raw[0]?.match(/"httpRequest"/g)).toHaveLength(1);
   });
 
   it('a programmer error answers 500 with a code and a message only, logged once with its stack for Error Reporting', async () => {

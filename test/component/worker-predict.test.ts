@@ -19,7 +19,7 @@ beforeAll(async () => {
   const inner = world.warehouse;
   const warehouse = overrideWarehouse(inner, { insert: (r) => (failInserts ? Promise.reject(failInserts) : inner.insert(r)) });
   bus = new LocalBus();
-  worker = await startTestWorker(world.modelsDir, { warehouse, bus, batchReader: knownBatches({ batch_ended: 'failed', batch_superseded: 'superseded' }) });
+  worker = await startTestWorker(world.modelsDir, { warehouse, bus, batchReader: knownBatches({ batch_ended: 'failed', batch_superseded: 'superseded', batch_consolidating: 'consolidating' }) });
 });
 
 afterAll(async () => {
@@ -147,10 +147,12 @@ describe('POST /predict ack matrix', () => {
     expect(lastPlayers()[0]?.reason).toContain('staging write rejected: staging.append: row rejected: invalid value');
   });
 
-  it('a request for a batch that has ended is acked without running a model or writing a row', async () => {
+  it('a request for a batch that has ended, or is consolidating, is acked without running a model or writing a row', async () => {
     const before = completions().length;
     expect(await worker.push(envelope(message([player({ player_lookup: 'after_reset' })], { batch_id: 'batch_ended' })))).toBe(204);
     expect(await worker.push(envelope(message([player({ player_lookup: 'after_reset' })], { batch_id: 'batch_superseded' })))).toBe(204);
+    // Consolidating (every player reported, or /check-stalled completed it as it stood): no completion can count any more.
+    expect(await worker.push(envelope(message([player({ player_lookup: 'after_reset' })], { batch_id: 'batch_consolidating' })))).toBe(204);
     expect(await stagingRows('after_reset')).toHaveLength(0);
     expect(completions().length).toBe(before);
   });

@@ -69,4 +69,23 @@ describe('a seeded season window through POST /start', () => {
     expect(await predictionsOn(tomorrow)).toBe(Number(res.body.published));
     expect(await predictionsOn(past)).toBe(before);
   });
+
+  it('leaves unpublished exactly the players whose latest injury report rules them out after their context said otherwise', async () => {
+    // Independently of the product: the newest report per player for the date, read straight from the table.
+    const ruledOut = await warehouse.query({
+      name: 'test.late_outs',
+      sql: `SELECT r.player_lookup FROM {{nba_raw.nbac_injury_report}} r
+            WHERE r.game_date = @d QUALIFY ROW_NUMBER() OVER (PARTITION BY r.player_lookup ORDER BY r.report_date DESC, r.report_hour DESC) = 1
+              AND r.injury_status = 'out'`,
+      params: { d: param.date(tomorrow) },
+    });
+    const status = await t.get(`/status?game_date=${tomorrow}&players=true`);
+    const players = (status.body.players ?? []) as Array<{ player_lookup: string; outcome: string; reason: string | null }>;
+    const injuredOut = players.filter((p) => p.reason === 'player_injury_out').map((p) => p.player_lookup).sort();
+    expect(injuredOut.length).toBeGreaterThan(0);
+    // Every player skipped for injury is out in the latest report; the others out in it were never candidates (context out).
+    const outNow = new Set(ruledOut.map((r) => String(r.player_lookup)));
+    for (const p of injuredOut) expect(outNow.has(p), p).toBe(true);
+    expect(players.filter((p) => outNow.has(p.player_lookup) && p.outcome !== 'skipped')).toEqual([]);
+  });
 });

@@ -33,13 +33,17 @@ export interface BootOptions {
   cmd?: readonly string[];
   /** Wait until /ready answers 200 (default), or only until the process answers HTTP at all (`listening`). */
   until?: 'ready' | 'listening';
+  /** This loopback port instead of a free one: a restart keeps its address, which the other process was configured with. */
+  port?: number;
+  /** Sees the output so far, while the service boots and after. */
+  onOutput?: (text: string) => void;
   /** Node options before the script (e.g. `--import` a preload); only with `node`. */
   nodeArgs?: readonly string[];
 }
 
-/** Starts a service on a free loopback port in `dir` and waits until /ready answers 200 (or, with `until: 'listening'`, anything). */
+/** Starts a service on a loopback port in `dir` and waits until /ready answers 200 (or, with `until: 'listening'`, anything). */
 export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: BootOptions = {}): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const [cmd = 'node', ...args] = opts.cmd ?? ['node', `dist/services/${service}/main.js`];
   const child = spawn(cmd === 'node' ? process.execPath : cmd, cmd === 'node' ? [...(opts.nodeArgs ?? []), ...args] : args, {
     cwd: dir,
@@ -48,8 +52,12 @@ export async function bootService(dir: string, service: 'coordinator' | 'worker'
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const take = (d: Buffer) => {
+    out += d.toString();
+    opts.onOutput?.(out);
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
   const url = `http://127.0.0.1:${port}`;
   const stop = () =>
     new Promise<number | null>((res) => {

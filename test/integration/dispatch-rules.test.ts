@@ -136,13 +136,20 @@ describe('/start failure and isolation rules', () => {
     await waitForBatchEnd(t, String(skipped.body.batch_id));
   });
 
-  it('answers 200 no_games_scheduled for an empty date, and 404 when games exist but no players do', async () => {
+  it('answers 200 no_games_scheduled for an empty date, and 404 when games exist but no players do; a backfill counts the first done and runs the second again', async () => {
     t = await startTestStack({ gameDate: today, players: 3 });
     const tomorrowish = (await t.post('/start', { game_date: 'TOMORROW' })).body;
     expect(tomorrowish).toMatchObject({ status: 'no_games_scheduled' });
+    // What a backfill (CLI or the curl loop) reads for the date: complete, so it is done; phase 5 said there was no data.
+    const noGames = (await t.get(`/status?game_date=${String(tomorrowish.game_date)}`)).body;
+    expect(noGames).toMatchObject({ status: 'complete', closed: true, closing: { phase5_status: 'no_data' } });
     await t.world.warehouse.query({ name: 'wipe', sql: 'DELETE FROM {{nba_analytics.upcoming_player_game_context}} WHERE 1 = 1' });
     const res = await t.post('/start', { game_date: today });
     expect(res.status).toBe(404);
+    // Games but no candidates (Phase 3 not loaded yet): failed, so a resumed backfill runs the date again; the date is free.
+    const noPlayers = (await t.get(`/status?game_date=${today}`)).body;
+    expect(noPlayers).toMatchObject({ status: 'failed', closed: true, closing: { phase5_status: 'no_data' } });
+    expect((await t.post('/start', { game_date: today })).status).toBe(404);
   });
 
   it('require_real_lines skips players without a line with reason no_prop_line', async () => {

@@ -51,6 +51,38 @@ describe('demo world generator', () => {
     expect(def / 11).toBeLessThanOrEqual(35);
   });
 
+  it('files an injury report for every status: the latest says what the latest context row says, except a questionable player ruled out after it; an out player was questionable the evening before', () => {
+    const ctx = t['nba_analytics.upcoming_player_game_context'];
+    const latestContext = new Map<string, Row>();
+    for (const r of ctx) {
+      const seen = latestContext.get(String(r.player_lookup));
+      if (!seen || String(r.created_at) > String(seen.created_at)) latestContext.set(String(r.player_lookup), r);
+    }
+    const reports = t['nba_raw.nbac_injury_report'];
+    const order = (x: Row) => `${String(x.report_date)} ${String(x.report_hour).padStart(2, '0')}`;
+    const latestReport = new Map<string, Row>();
+    for (const r of reports) {
+      const seen = latestReport.get(String(r.player_lookup));
+      if (!seen || order(r) > order(seen)) latestReport.set(String(r.player_lookup), r);
+    }
+    const withStatus = [...latestContext.values()].filter((r) => r.player_status !== null);
+    expect(withStatus.length).toBeGreaterThan(0);
+    expect(new Set(latestReport.keys())).toEqual(new Set(withStatus.map((r) => String(r.player_lookup))));
+    let ruledOutLate = 0;
+    for (const r of withStatus) {
+      const mine = reports.filter((x) => x.player_lookup === r.player_lookup).sort((a, b) => order(a).localeCompare(order(b)));
+      const latest = mine.at(-1) as Row;
+      expect(latest, String(r.player_lookup)).toMatchObject({ game_date: DATE, game_id: r.game_id, team: r.team_abbr, report_date: DATE });
+      if (r.player_status === 'out') expect(mine.map((x) => [x.report_date, x.report_hour, x.injury_status])).toEqual([[addDays(DATE, -1), 17, 'questionable'], [DATE, 11, 'out']]);
+      else if (latest.injury_status === 'out') {
+        // Ruled out at 17:00 after the context rows (latest at 14:00) said questionable; the date is still to be played.
+        expect([r.player_status, mine.map((x) => [x.report_hour, x.injury_status])]).toEqual(['questionable', [[11, 'questionable'], [17, 'out']]]);
+        ruledOutLate++;
+      } else expect(mine.map((x) => [x.report_date, x.report_hour, x.injury_status])).toEqual([[DATE, 11, r.player_status]]);
+    }
+    expect(ruledOutLate).toBeGreaterThan(0);
+  });
+
   it('has several context versions per player and lower-case injury statuses', () => {
     const ctx = t['nba_analytics.upcoming_player_game_context'];
     expect(ctx.length).toBeGreaterThan(players(ctx).size);

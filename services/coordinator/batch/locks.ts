@@ -45,3 +45,18 @@ export async function releaseLocksOf(deps: CoordinatorDeps, batchId: string, dat
   const holder = await deps.batches.lockHolder(key);
   if (holder !== null && batchOf(holder) === batchId) await deps.batches.releaseLock(key, holder);
 }
+
+/**
+ * Boot recovery on the embedded default only (the process is the batch store's only host, so every lock in it was taken by
+ * a process that died): releases the merge lock and the closing locks `batchId` holds, whoever of its attempts took them.
+ * Never call it where another live process may hold them (Cloud Run instances share Firestore).
+ */
+export async function releaseDeadLocks(deps: CoordinatorDeps, batchId: string, datasetPrefix: string): Promise<void> {
+  for (const key of [mergeLockKey(datasetPrefix), closeLockKey(batchId), closeLockKey(`${batchId}.end`)]) {
+    const holder = await deps.batches.lockHolder(key);
+    if (holder !== null && batchOf(holder) === batchId) {
+      await deps.batches.releaseLock(key, holder);
+      deps.logger.warn({ lock: key, holder }, 'lock left by a process that died: released');
+    }
+  }
+}

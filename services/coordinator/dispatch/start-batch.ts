@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CoordinatorDeps } from '../deps.js';
 import type { BatchRecord, DispatchSummary, PlayerOutcome } from '../../../shared/batch/batch-record.js';
-import { batchProgress, failDispatch, newBatch, supersede, type BatchProgress } from '../../../shared/batch/batch-machine.js';
+import { batchProgress, beginPublishing, failDispatch, newBatch, supersede, type BatchProgress } from '../../../shared/batch/batch-machine.js';
 import type { OutgoingMessage } from '../../../shared/ports/bus.js';
 import { WarehouseError } from '../../../shared/ports/warehouse.js';
 import type { PlayerRequestInput, PredictionRequestInput } from '../../../shared/contracts/messages.js';
@@ -172,7 +172,7 @@ async function dispatch(ctx: Context, superseded: string | null): Promise<StartO
   const lineSummary = summariseLines(players, lines);
   const plan: DispatchSummary = {
     ...base,
-    outcome: built.requests.length > 0 ? 'dispatched' : 'nothing_published',
+    outcome: built.requests.length > 0 ? 'planned' : 'nothing_published',
     candidates: candidates.length,
     total_requests: built.totalRequests,
     published: built.requests.length,
@@ -187,7 +187,13 @@ async function dispatch(ctx: Context, superseded: string | null): Promise<StartO
   await deps.batches.update(batch.batch_id, (r) => (r.state === 'dispatching' ? { ...r, summary: plan } : null));
   crashPoint('dispatch.planned');
 
-  // 7. Publish, several players per message; a message the bus refuses makes its players publish_failed.
+  // 7. Mark the plan as publishing (a dispatch that died before this line published nothing: recovery fails it and frees the
+  // date; after it, recovery finishes it from the plan), then publish, several players per message; a message the bus
+  // refuses makes its players publish_failed. A batch superseded meanwhile publishes nothing.
+  if (built.requests.length > 0 && !(await deps.batches.update(batch.batch_id, (r) => beginPublishing(r, deps.clock.now().toISOString())))) {
+    const current = await deps.batches.getBatch(batch.batch_id);
+    return { kind: 'superseded', batch_id: batch.batch_id, game_date: gameDate, by: current?.superseded_by ?? null };
+  }
   const sent = await timer.time('publish', () => publishRequests(deps, batch, built));
   crashPoint('dispatch.published');
   const summary: DispatchSummary = {

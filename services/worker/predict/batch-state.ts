@@ -1,17 +1,19 @@
 /**
- * Whether a request's batch has ended, learned cheaply: one read of the batch store per batch per few seconds (an ended
- * batch is remembered for good — the end is final). A request for an ended batch (reset, superseded, completed as partial)
- * is acked without running models or writing staging: it would only add rows nothing will merge.
+ * Whether a request's batch still takes completions, learned cheaply: one read of the batch store per batch per few seconds
+ * (a batch that no longer takes them — consolidating or ended — is remembered for good: it never takes them again). A
+ * request for such a batch (reset, superseded, completed as partial, already consolidating) is acked without running
+ * models or writing staging: its rows would be merged by nobody, or merged without being counted.
  */
 import type { BatchStore } from '../../../shared/ports/batch-store.js';
-import { isEnded, type BatchState } from '../../../shared/batch/batch-record.js';
+import { takesCompletions, type BatchState } from '../../../shared/batch/batch-record.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { AppLogger } from '../../../shared/ports/logger.js';
 import { errorMessage } from '../../../shared/errors/error-message.js';
 
 export type BatchStateReader = Pick<BatchStore, 'getBatch'>;
 
-const ACTIVE_TTL_MS = 5_000;
+/** How long a `running` (or `dispatching`) state is trusted: a request within this long after an end may still be predicted. */
+export const ACTIVE_STATE_TTL_MS = 5_000;
 const MAX_ENTRIES = 1_000;
 
 export class BatchStateCache {
@@ -30,7 +32,7 @@ export class BatchStateCache {
   async stateOf(batchId: string): Promise<BatchState | null> {
     const now = this.clock.now().getTime();
     const hit = this.entries.get(batchId);
-    if (hit && ((hit.state !== null && isEnded(hit.state)) || now - hit.at < ACTIVE_TTL_MS)) return hit.state;
+    if (hit && ((hit.state !== null && !takesCompletions(hit.state)) || now - hit.at < ACTIVE_STATE_TTL_MS)) return hit.state;
     let state: BatchState | null;
     try {
       state = (await this.reader.getBatch(batchId))?.state ?? null;

@@ -1,6 +1,6 @@
 /**
  * One prediction request message — several players — predicted together:
- *  1. a request for a batch that has ended is acked at once (no models run, no staging written);
+ *  1. a request for a batch that has ended or is consolidating is acked at once (no models run, no staging written);
  *  2. players that came without feature values get them from the feature store (one query per date, cached);
  *  3. each player is checked (features, lines and their provenance) — a player that can never be predicted is skipped
  *     alone, with its reason;
@@ -14,7 +14,7 @@
 import type { WorkerDeps } from '../deps.js';
 import { playerJobs, type PlayerJob, type PredictionRequest } from '../../../shared/contracts/messages.js';
 import type { PlayerCompletion } from '../../../shared/batch/batch-record.js';
-import { isEnded } from '../../../shared/batch/batch-record.js';
+import { takesCompletions } from '../../../shared/batch/batch-record.js';
 import { buildVector, FEATURE_NAMES, type FeatureValues } from '../../../shared/contracts/feature-contract.js';
 import { predictionStaging, rowProblem } from '../../../shared/contracts/tables.js';
 import { WarehouseError, type Row } from '../../../shared/ports/warehouse.js';
@@ -27,6 +27,7 @@ import { provenanceProblem } from './line-provenance.js';
 import { predictionRow, type RowContext } from './prediction-row.js';
 import { onTransientFailure } from './ack-policy.js';
 import { publishCompletion } from './completion.js';
+import { crashPoint } from '../../../shared/faults/crash-points.js';
 
 export type PredictDecision =
   /** Rows written (or players skipped for good) and the completion published: ack. */
@@ -46,7 +47,7 @@ interface Prepared {
 export async function predictMessage(deps: WorkerDeps, req: PredictionRequest, publishTime: string | undefined): Promise<PredictDecision> {
   addLogContext({ batch_id: req.batch_id, players: req.players.length });
   const state = await deps.batchState.stateOf(req.batch_id);
-  if (state !== null && isEnded(state)) {
+  if (state !== null && !takesCompletions(state)) {
     deps.logger.info({ event: 'REQUEST_FOR_ENDED_BATCH', state }, `batch ${req.batch_id} is ${state}: request acked without predicting`);
     return { kind: 'batch_ended', state };
   }
@@ -58,6 +59,7 @@ export async function predictMessage(deps: WorkerDeps, req: PredictionRequest, p
     deps.logger.warn({ event: 'STALE_TRANSIENT' }, `transient failure for a past game date (${req.game_date}): acked, players reported failed: ${outcome.reason}`);
     return complete(deps, req, decision.completions);
   }
+  crashPoint('predict.staged');
   return complete(deps, req, outcome.completions);
 }
 

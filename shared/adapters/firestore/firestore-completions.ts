@@ -7,7 +7,7 @@
  */
 import type { DocumentSnapshot } from '@google-cloud/firestore';
 import { BatchStoreError, type CompletionResult } from '../../ports/batch-store.js';
-import { isEnded, type BatchRecord, type DispatchSummary, type PlayerCompletion } from '../../batch/batch-record.js';
+import { takesCompletions, type BatchRecord, type DispatchSummary, type PlayerCompletion } from '../../batch/batch-record.js';
 import { applyCompletions, finishDispatch as finishDispatchRecord } from '../../batch/batch-machine.js';
 import { completionDoc, completionOf, parseDoc, publishedChunkSchema, readBatchDoc, recordFields, recordOf } from './batch-docs.js';
 import { chunkByJsonBytes } from './chunks.js';
@@ -47,7 +47,7 @@ export function recordCompletions(ctx: StoreContext, batchId: string, completion
     if (!snap.exists) return { kind: 'unknown_batch' };
     const doc = readBatchDoc(snap.data(), batchRef.path);
     const rec = recordOf(doc, batchRef.path);
-    if (isEnded(rec.state) || rec.state === 'consolidating') return { kind: 'batch_ended', batch: rec };
+    if (!takesCompletions(rec.state)) return { kind: 'batch_ended', batch: rec };
     const chunkRefs = Array.from({ length: doc.published_chunks ?? 0 }, (_, i) => ctx.paths.published(batchId, i));
     const read = playerRefs.length + chunkRefs.length > 0 ? await tx.getAll(...playerRefs, ...chunkRefs) : [];
     const existing = read.slice(0, playerRefs.length);

@@ -20,6 +20,7 @@ import {
 } from '../../ports/batch-store.js';
 import {
   isEnded,
+  takesCompletions,
   parseBatchRecord,
   playerCompletionSchema,
   playerOutcomeSchema,
@@ -178,7 +179,7 @@ export class LocalBatchStore implements BatchStore {
     return this.tx('recordCompletions', async (conn): Promise<CompletionResult> => {
       const rec = await this.record(conn, batchId);
       if (!rec) return { kind: 'unknown_batch' };
-      if (isEnded(rec.state) || rec.state === 'consolidating') return { kind: 'batch_ended', batch: rec };
+      if (!takesCompletions(rec.state)) return { kind: 'batch_ended', batch: rec };
       const players = [...new Set(completions.map((c) => c.player_lookup))];
       const known = await rows(
         conn,
