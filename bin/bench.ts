@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderTable, type BenchContext, type BenchRecord, type Benchmark } from './bench/common.js';
@@ -31,10 +31,11 @@ import { seedBenchmark } from './bench/seed.js';
 import { seasonBenchmark } from './bench/season.js';
 import { chunksBenchmark } from './bench/chunks.js';
 import { heapBenchmark } from './bench/heap.js';
+import { profileBenchmark } from './bench/profile.js';
 import { setBenchOptions } from './bench/options.js';
 import { errorMessage } from '../shared/errors/error-message.js';
 
-const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, chunksBenchmark, inferenceBenchmark, workerBenchmark, seedBenchmark, seasonBenchmark, heapBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, chunksBenchmark, inferenceBenchmark, workerBenchmark, profileBenchmark, seedBenchmark, seasonBenchmark, heapBenchmark];
 /** Hard cap per benchmark child unless the benchmark sets its own (the whole default suite is meant to stay under ~5 minutes). */
 const CHILD_CAP_MS = 240_000;
 
@@ -53,6 +54,9 @@ async function main(): Promise<number> {
       'season-concurrency': { type: 'string', default: '' },
       'season-interval': { type: 'string', default: '' },
       'season-days': { type: 'string', default: '165' },
+      'season-reference-days': { type: 'string', default: '10' },
+      'cpu-prof-dir': { type: 'string' },
+      only: { type: 'string', default: '' },
       'service-env': { type: 'string', default: '' },
       'in-process': { type: 'boolean', default: false },
       child: { type: 'boolean', default: false },
@@ -78,6 +82,8 @@ async function main(): Promise<number> {
     seasonConcurrency: (values['season-concurrency'] ?? '').split(',').filter((v) => v !== '').map((v) => int('season-concurrency', v, 1)),
     seasonInterval: values['season-interval'] ? positive('season-interval', values['season-interval']) : undefined,
     seasonDays: int('season-days', values['season-days'], 1),
+    seasonReferenceDays: int('season-reference-days', values['season-reference-days'], 0),
+    cpuProfDir: values['cpu-prof-dir'],
     serviceEnv: Object.fromEntries(
       (values['service-env'] ?? '')
         .split(',')
@@ -89,9 +95,11 @@ async function main(): Promise<number> {
         }),
     ),
   });
-  const unknown = positionals.filter((p) => !BENCHMARKS.some((b) => b.name === p));
+  // `--only a,b` and positional names select the same way.
+  const named = [...positionals, ...(values.only ?? '').split(',').filter((n) => n !== '')];
+  const unknown = named.filter((p) => !BENCHMARKS.some((b) => b.name === p));
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
-  const selected = positionals.length > 0 ? BENCHMARKS.filter((b) => positionals.includes(b.name)) : BENCHMARKS.filter((b) => !b.onlyByName);
+  const selected = named.length > 0 ? BENCHMARKS.filter((b) => named.includes(b.name)) : BENCHMARKS.filter((b) => !b.onlyByName);
 
   const ownWorldDir = values['world-dir'] === undefined;
   const worldDir = values['world-dir'] ?? mkdtempSync(join(tmpdir(), 'nba-bench-world-'));
@@ -101,9 +109,11 @@ async function main(): Promise<number> {
   // A child runs its benchmarks here and writes JSON lines for the parent.
   if (values.child || values['in-process']) {
     const records: BenchRecord[] = [];
+    // Every figure carries the load average when it was taken (the machine is shared: `uptime`'s three numbers).
     const emit = (r: BenchRecord) => {
-      records.push(r);
-      if (values.json || values.child) out(JSON.stringify(r));
+      const withLoad = r.load === undefined && r.name !== 'machine' ? { ...r, load: loadNow() } : r;
+      records.push(withLoad);
+      if (values.json || values.child) out(JSON.stringify(withLoad));
     };
     if (!values.child) emit(machineRecord(rttMs, 'in-process'));
     let failed = 0;
@@ -131,7 +141,7 @@ async function main(): Promise<number> {
     if (values.json) out(JSON.stringify(r));
   };
   emit(machineRecord(rttMs, 'one child process per benchmark'));
-  const childOptions = ['--rtt-ms', String(rttMs), ...(['runs', 'rtt-runs', 'requests', 'concurrency', 'season-runs', 'season-concurrency', 'season-interval', 'season-days', 'service-env'] as const).flatMap((k) => [`--${k}`, String(values[k])])];
+  const childOptions = ['--rtt-ms', String(rttMs), ...(['runs', 'rtt-runs', 'requests', 'concurrency', 'season-runs', 'season-concurrency', 'season-interval', 'season-days', 'season-reference-days', 'service-env', 'cpu-prof-dir'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])]))];
   let failed = 0;
   try {
     for (const b of selected) {
@@ -148,6 +158,13 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+/** The load average now, as `uptime` prints it (1, 5, 15 minutes). */
+function loadNow(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
 function machineRecord(rttMs: number, mode: string): BenchRecord {
   const cpu = cpus();
   return {
@@ -156,6 +173,8 @@ function machineRecord(rttMs: number, mode: string): BenchRecord {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpus: cpu.length,
+    nproc: availableParallelism(),
+    load_at_start: loadNow(),
     cpu_model: cpu[0]?.model.trim() ?? 'unknown',
     memory_gb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     free_memory_gb: Math.round((freemem() / 2 ** 30) * 10) / 10,

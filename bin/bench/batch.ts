@@ -19,6 +19,7 @@ import { median, round, timed, type BenchContext, type Benchmark } from './commo
 import { benchOptions } from './options.js';
 import { openWorld, type BenchWorld } from './world.js';
 import { runStart, startBenchStack, type StartRun } from './stack.js';
+import { phasesOf } from './season.js';
 
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 const STAGING = 'nba_predictions.prediction_staging';
@@ -116,6 +117,8 @@ export const batchBenchmark: Benchmark = {
           ctx.emit({ ...row, start_ms: round(r.startMs, 0), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 0), rss_before_stack_mb: round(rssBeforeMb, 0) });
           continue;
         }
+        const batch = await stack.batches.latestForDate(world.gameDate);
+        const ph = batch ? phasesOf(batch) : null;
         const f = await measureFloors(world, stack, r, recorder.rows, i);
         const floors = f.onnxMs + f.appendMs + r.startMs + f.mergeMs;
         ratios.push(r.phase5Ms / floors);
@@ -129,6 +132,11 @@ export const batchBenchmark: Benchmark = {
           floor_merged_rows: f.mergedRows,
           floors_sum_ms: round(floors, 0),
           ratio: round(r.phase5Ms / floors, 2),
+          phase_dispatch_ms: ph ? round(ph.dispatch, 0) : null,
+          phase_predict_ms: ph ? round(ph.predict, 0) : null,
+          phase_queue_ms: ph ? round(ph.queue, 0) : null,
+          phase_consolidate_ms: ph ? round(ph.consolidate, 0) : null,
+          phase_close_ms: ph ? round(ph.close, 0) : null,
           peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 0),
         });
       }

@@ -12,7 +12,7 @@ import { openWorld } from './world.js';
 import { runStart, startBenchStack, type StartRun } from './stack.js';
 import { MAX_PLAYERS_PER_MESSAGE } from '../../shared/contracts/messages.js';
 
-export const CHUNK_SIZES: readonly number[] = [1, 4, 8, 16, 32, 64];
+export const CHUNK_SIZES: readonly number[] = [1, 2, 4, 8, 16, 32, 64];
 const PUBSUB_LIMIT_BYTES = 10 * 1024 * 1024;
 
 interface Sample {

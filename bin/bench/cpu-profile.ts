@@ -9,6 +9,7 @@
  * on their stack, the time by the nearest project function above it (what called into it).
  */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface CallFrame {
@@ -21,7 +22,7 @@ interface ProfileNode {
   callFrame: CallFrame;
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -44,17 +45,20 @@ function functionOf(f: CallFrame): string {
   return f.url === '' ? name : `${name} ${fileOf(f.url)}:${f.lineNumber + 1}`;
 }
 
-interface ProfileSummary {
+export interface ProfileSummary {
   totalMs: number;
   idleMs: number;
   callers: Map<string, { self: number; total: number }>;
   byFunction: Map<string, { self: number; total: number }>;
   byFile: Map<string, { self: number; total: number }>;
+  /** Inclusive time per requested group (see summarise). */
+  byGroup: Map<string, number>;
 }
 
 const isProject = (f: CallFrame): boolean => f.url.includes('/dist/') && !f.url.includes('/node_modules/');
 
-function summarise(profile: CpuProfile, callersOf: string | undefined): ProfileSummary {
+/** `groups`: substrings of file keys; a sample counts once for a group when any file on its stack contains it (byGroup). */
+export function summarise(profile: CpuProfile, callersOf?: string, groups: readonly string[] = []): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -85,6 +89,7 @@ function summarise(profile: CpuProfile, callersOf: string | undefined): ProfileS
   let totalMs = 0;
   let idleMs = 0;
   const callers = new Map<string, { self: number; total: number }>();
+  const byGroup = new Map<string, number>();
   /** The nearest project function above the first frame (from the leaf) matching `callersOf`, or null. */
   const callerOf = (id: number): string | null => {
     let matched = false;
@@ -108,12 +113,13 @@ function summarise(profile: CpuProfile, callersOf: string | undefined): ProfileS
     const leafFile = leaf.url === '' ? `(${leaf.functionName || 'native'})` : fileOf(leaf.url);
     for (const f of fns) add(byFunction, f, ms, f === leafFn);
     for (const f of files) add(byFile, f, ms, f === leafFile);
+    for (const g of groups) if (files.some((f) => f.includes(g))) byGroup.set(g, (byGroup.get(g) ?? 0) + ms);
     if (callersOf !== undefined) {
       const c = callerOf(id);
       if (c !== null) add(callers, c, ms, false);
     }
   });
-  return { totalMs, idleMs, byFunction, byFile, callers };
+  return { totalMs, idleMs, byFunction, byFile, callers, byGroup };
 }
 
 function main(): void {
@@ -141,4 +147,5 @@ function main(): void {
   table('by function, inclusive', s.byFunction, 'total');
 }
 
-main();
+// Run as a command only (the profile benchmark imports summarise).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();

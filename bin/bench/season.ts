@@ -10,13 +10,16 @@
  *    COORDINATOR_URL / COORDINATOR_API_KEY. The wall time is from spawning the CLI to its exit.
  * 3. Every date must end `complete` (in the CLI's table and in the batch store); anything else fails the benchmark.
  *    Per date: the batch's started_at → phase-5 published, from the batch store.
+ * 4. The reference, in the same process just before the season: the season's first `--season-reference-days` dates
+ *    (default 10) the same way at `--concurrency 1` (one date after another, as the backfill ran before issue 20). The
+ *    season's row reports its wall time per date against the reference's (`speedup_vs_c1`) and against the 2-minute target.
  *
  * Options: --season-runs N (default 1), --season-concurrency "2,4,8" (default: none given, the CLI asks GET /capacity),
- * --season-interval S (the CLI's --interval, default the CLI's own), --cpu-prof DIR (the CPU profile of this process).
+ * --season-interval S (the CLI's --interval, default the CLI's own), --season-days N (default 165),
+ * --season-reference-days N (default 10; 0 for none).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
@@ -107,7 +110,7 @@ function runCli(args: readonly string[], env: Record<string, string>, log: (line
  * queue (the consolidate message's delivery and the wait for the table-wide merge lock), consolidate (verify, merge, checks,
  * daily signal), close (ended → phase-5 published).
  */
-interface Phases {
+export interface Phases {
   dispatch: number;
   predict: number;
   queue: number;
@@ -115,7 +118,7 @@ interface Phases {
   close: number;
 }
 
-function phasesOf(b: BatchRecord): Phases {
+export function phasesOf(b: BatchRecord): Phases {
   const t = (iso: string | null | undefined) => (iso ? Date.parse(iso) : Number.NaN);
   const dispatched = t(b.dispatched_at);
   const finished = t(b.consolidation?.started_at);
@@ -130,7 +133,11 @@ function phasesOf(b: BatchRecord): Phases {
   };
 }
 
-async function oneRun(ctx: BenchContext, template: string, runDir: string, range: { from: string; to: string; dates: number }, concurrency: number | undefined, label: string): Promise<void> {
+/** The target: a 165-date season in at most 2 minutes. */
+const TARGET_S = 120;
+
+/** One backfill through the CLI on a fresh copy of the season world; returns its wall time per date (ms). */
+async function oneRun(ctx: BenchContext, template: string, runDir: string, range: { from: string; to: string; dates: number }, concurrency: number | undefined, label: string, referenceMsPerDate: number | null): Promise<number> {
   rmSync(runDir, { recursive: true, force: true });
   cpSync(template, runDir, { recursive: true });
   const warehouse = await DuckDbWarehouse.open({ path: join(runDir, 'warehouse.duckdb') });
@@ -180,8 +187,11 @@ async function oneRun(ctx: BenchContext, template: string, runDir: string, range
       per_date_p95_s: round(percentile(perDate, 95) / 1000, 2),
       per_date_max_s: round(Math.max(...perDate) / 1000, 2),
       predictions,
+      wall_ms_per_date: round(cli.wallMs / range.dates, 0),
+      speedup_vs_c1: referenceMsPerDate === null ? null : round(referenceMsPerDate / (cli.wallMs / range.dates), 2),
+      season_165_s_est: round((cli.wallMs / range.dates) * 165 / 1000, 1),
+      vs_target_120s: round(((cli.wallMs / range.dates) * 165) / 1000 / TARGET_S, 2),
       stack_cpu_s: round((cpu.user + cpu.system) / 1e6, 1),
-      loadavg_1m: round(loadavg()[0] ?? 0, 2),
     });
     // Where a date's time goes, at the start of the season and at its end (medians, ms).
     const tenth = Math.max(1, Math.floor(phases.length / 10));
@@ -189,6 +199,7 @@ async function oneRun(ctx: BenchContext, template: string, runDir: string, range
       const med = (k: keyof Phases) => round(median(ps.map((p) => p[k])), 0);
       ctx.emit({ name: 'season phases', run: label, dates: part, dispatch_ms: med('dispatch'), predict_ms: med('predict'), queue_and_lock_ms: med('queue'), consolidate_ms: med('consolidate'), close_ms: med('close') });
     }
+    return cli.wallMs / range.dates;
   } finally {
     await stack.close();
     logger.flush();
@@ -207,14 +218,19 @@ export const seasonBenchmark: Benchmark = {
     const world = await seasonWorld(ctx, today);
     ctx.emit({ name: 'season', run: 'seed (not timed in the backfill)', seed_action: world.action, seed_s: round((performance.now() - t0) / 1000, 1) });
     // The past dates of the window: its first date … yesterday.
-    const { seasonRuns, seasonConcurrency, seasonDays } = benchOptions();
+    const { seasonRuns, seasonConcurrency, seasonDays, seasonReferenceDays } = benchOptions();
     if (seasonDays > DEFAULT_PAST_DAYS) throw new Error(`--season-days: the season world has ${DEFAULT_PAST_DAYS} past dates`);
     const range = { from: addDays(today, -seasonDays), to: addDays(today, -1), dates: seasonDays };
     const levels: Array<number | undefined> = seasonConcurrency.length > 0 ? seasonConcurrency : [undefined];
     const runDir = join(ctx.worldDir, 'season-run');
     try {
       for (let i = 0; i < seasonRuns; i++) {
-        for (const c of levels) await oneRun(ctx, world.dir, runDir, range, c, `${i + 1}/${seasonRuns}${c === undefined ? '' : ` c=${c}`}`);
+        let reference: number | null = null;
+        if (seasonReferenceDays > 0) {
+          const ref = { from: range.from, to: addDays(range.from, Math.min(seasonReferenceDays, seasonDays) - 1), dates: Math.min(seasonReferenceDays, seasonDays) };
+          reference = await oneRun(ctx, world.dir, runDir, ref, 1, `${i + 1}/${seasonRuns} reference: first ${ref.dates} dates, c=1`, null);
+        }
+        for (const c of levels) await oneRun(ctx, world.dir, runDir, range, c, `${i + 1}/${seasonRuns}${c === undefined ? ' season, concurrency from GET /capacity' : ` season c=${c}`}`, reference);
       }
     } finally {
       if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
