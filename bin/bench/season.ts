@@ -19,7 +19,8 @@
  * --season-reference-days N (default 10; 0 for none).
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
@@ -150,9 +151,26 @@ async function oneRun(ctx: BenchContext, template: string, runDir: string, range
     if (concurrency !== undefined) args.push('--concurrency', String(concurrency));
     if (seasonInterval !== undefined) args.push('--interval', String(seasonInterval));
     ctx.log(`season ${label}: predict ${args.join(' ')}`);
+    // With --cpu-prof-dir: the stack's main thread profiled over this run (the V8 sampler, as in the profile benchmark).
+    const profDir = benchOptions().cpuProfDir;
+    const session = profDir === undefined ? null : new Session();
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+      await session.post('Profiler.start');
+    }
     const cpu0 = process.cpuUsage();
     const cli = await runCli(args, { COORDINATOR_URL: stack.coordinatorUrl, COORDINATOR_API_KEY: BENCH_API_KEY }, ctx.log);
     const cpu = process.cpuUsage(cpu0);
+    if (session && profDir !== undefined) {
+      const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: unknown };
+      session.disconnect();
+      mkdirSync(profDir, { recursive: true });
+      const file = join(profDir, `season-${label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      ctx.log(`season ${label}: CPU profile of the stack written to ${file}`);
+    }
     // Every date, from the batch store: its end state and started_at → phase-5 published.
     const perDate: number[] = [];
     const phases: Phases[] = [];
