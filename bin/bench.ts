@@ -1,19 +1,26 @@
 /**
- * `npm run bench [-- <name>…] [--json] [--rtt-ms 300]`: the performance benchmarks (docs/benchmarks.md).
+ * `npm run bench [-- <name>…] [--only a,b] [--json]`: the performance benchmarks (docs/benchmarks.md).
  *
  *   lines      batched line queries vs the original per-player waterfall (50/365/500 players, ~1 M odds rows)
  *   start      POST /start → 202 for a 15-game slate with 8 models: warehouse queries, p50/p95, without and with latency
- *   batch      POST /start → phase-5 message on the embedded default: wall time, predictions/s, peak RSS
+ *   batch      a warm batch (POST /start → phase-5 message) against the sum of its floors, side by side; its phases
+ *   chunks     the warm batch for PLAYERS_PER_MESSAGE K = 1…64 side by side; bytes per message
  *   inference  rows/s: onnxruntime at batch 1/50/500/5000 vs the plain TypeScript evaluator
- *   worker     the worker's /predict under load over loopback with 8 models: req/s, p50/p99, event-loop delay
+ *   worker     the worker's /predict per message of K players: ms per message, marginal ms per player (slope)
+ *   profile    a V8 CPU profile of warm batches: top self-time frames, the project's steps
  *   seed       seeding the demo world's season window into a fresh DuckDB file; the same call again; a day later
+ *   season     (by name only) a 165-date backfill through the real CLI, with a --concurrency 1 reference
+ *   heap       (by name only) heap after 5 … 50 consecutive batches, GC forced
  *
- * Options: --json (one JSON object per line: {"name": …, …figures}), --rtt-ms N (simulated warehouse round trip, default
- * 300), --runs N (/start runs without latency, default 5), --rtt-runs N (with latency, default 3), --requests N and
- * --concurrency N (worker load, default 2000 and 8), --world-dir DIR (keep the seeded demo world there; default a temp
- * directory removed at the end), --in-process (run every benchmark in this process instead of one child each).
+ * Options: --only a,b (the same as naming them), --json (one JSON object per line: {"name": …, …figures}), --rtt-ms N
+ * (simulated warehouse round trip, default 300), --runs N (warm rounds, default 5; chunks at most 2), --rtt-runs N, --requests N and
+ * --concurrency N (default 2000 and 8), --world-dir DIR (keep the seeded demo worlds there; default a temp directory
+ * removed at the end), --cpu-prof-dir DIR (where profile and season write .cpuprofile files), --season-days N,
+ * --season-reference-days N, --season-concurrency a,b, --season-interval S, --season-runs N, --service-env K=V,…,
+ * --in-process (every benchmark in this process instead of one child each).
  *
  * Each benchmark runs in its own child process by default, so peak RSS and heap state belong to that benchmark alone.
+ * Every record carries the load average when it was taken (`load`: 1, 5, 15 minutes, as `uptime` prints).
  * Everything listens on 127.0.0.1. Each child has a hard time cap.
  */
 import { spawn } from 'node:child_process';

@@ -1,6 +1,6 @@
 /**
  * `chunks`: players per prediction request message (PLAYERS_PER_MESSAGE = K) against a warm batch of the bench world's slate
- * (276 players × 8 models), K = 1, 4, 8, 16, 32, 64 side by side in one process: each round starts a stack per K (in
+ * (276 players × 8 models), K = 1, 2, 4, 8, 16, 32, 64 side by side in one process: each round (`--runs`, at most 2) starts a stack per K (in
  * turn), runs one batch to warm it and one measured batch, and closes it. Per K: the batch's wall time (POST /start →
  * phase-5 message), the worker's span (first request published → last completion event published), the process's CPU
  * time during the batch (every thread: the event loop, DuckDB's, onnxruntime's), and the size of the largest request
@@ -33,7 +33,8 @@ export const chunksBenchmark: Benchmark = {
   capMs: 900_000,
   async run(ctx: BenchContext) {
     const world = await openWorld(ctx.worldDir, 0, ctx.log);
-    const rounds = benchOptions().runs;
+    // At most 2 rounds (7 stacks × 2 batches each per round): the suite stays within a few minutes.
+    const rounds = Math.min(benchOptions().runs, 2);
     const samples = new Map<number, Sample[]>(CHUNK_SIZES.map((k) => [k, []]));
     try {
       for (let i = 1; i <= rounds; i++) {

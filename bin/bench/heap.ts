@@ -15,6 +15,8 @@ export const heapBenchmark: Benchmark = {
   name: 'heap',
   description: 'heap used after 5 and after 50 consecutive batches on one stack (GC forced before each reading)',
   capMs: 900_000,
+  // 50 batches take minutes: run by name only (`npm run bench -- --only heap`).
+  onlyByName: true,
   nodeFlags: ['--expose-gc'],
   async run(ctx: BenchContext) {
     const gc = globalThis.gc;
