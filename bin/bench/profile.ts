@@ -23,12 +23,13 @@ const TOP = 12;
 /** Project steps whose inclusive time is reported (substrings of the profile's function keys). */
 const STEPS: ReadonlyArray<readonly [string, string]> = [
   ['worker: predict a message', 'predict-message.js'],
-  ['worker: onnxruntime session.run', 'onnx-model-runtime.js'],
+  // onnxruntime-node runs the native inference inside a setImmediate (dist/backend.js): its frames sit under
+  // processImmediate, not under the caller, so the package is matched, not the project's runtime adapter.
+  ['onnxruntime (inference, on the main thread)', 'npm:onnxruntime-node'],
   ['DuckDB adapter (every query/append)', 'duckdb-warehouse.js'],
-  ['local bus (publish, push, ack)', 'local-bus/'],
-  ['coordinator: completions', 'batch/completions.js'],
-  ['coordinator: consolidate', 'batch/consolidate.js'],
-  ['coordinator: /start dispatch', 'dispatch/'],
+  ['local bus (publish, push, ack; its DuckDB store)', 'local-bus/'],
+  ['HTTP pushes (fetch: undici)', 'undici'],
+  ['coordinator (its own JavaScript)', 'services/coordinator/'],
   ['local batch store', 'local-batch-store'],
   ['zod parsing', 'npm:zod'],
   ['express / HTTP', 'npm:express'],

@@ -2,6 +2,7 @@
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local-stack.js';
 import { resetDate, type BenchWorld } from './world.js';
 import { silentLogger, withTimeout } from './common.js';
+import { benchOptions } from './options.js';
 
 export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
 
@@ -9,7 +10,9 @@ type Json = Record<string, unknown>;
 
 /** The local stack over the bench world; `env` as the services' environment (e.g. PLAYERS_PER_MESSAGE), `warehouse` what they query through. */
 export async function startBenchStack(world: BenchWorld, extra: Pick<LocalStackOptions, 'env' | 'warehouse'> = {}): Promise<LocalStack> {
-  return startLocalStack({ duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: BENCH_API_KEY, logger: silentLogger, ...extra });
+  // --service-env first, so a benchmark's own setting (chunks' K) wins.
+  const env = { ...benchOptions().serviceEnv, ...extra.env };
+  return startLocalStack({ duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: BENCH_API_KEY, logger: silentLogger, ...extra, env });
 }
 
 export interface StartRun {
