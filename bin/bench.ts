@@ -1,24 +1,31 @@
 /**
- * `npm run bench [-- <name>…] [--json] [--rtt-ms 300]`: the performance benchmarks (docs/benchmarks.md).
+ * `npm run bench [-- <name>…] [--only a,b] [--json]`: the performance benchmarks (docs/benchmarks.md).
  *
  *   lines      batched line queries vs the original per-player waterfall (50/365/500 players, ~1 M odds rows)
  *   start      POST /start → 202 for a 15-game slate with 8 models: warehouse queries, p50/p95, without and with latency
- *   batch      POST /start → phase-5 message on the embedded default: wall time, predictions/s, peak RSS
+ *   batch      a warm batch (POST /start → phase-5 message) against the sum of its floors, side by side; its phases
+ *   chunks     the warm batch for PLAYERS_PER_MESSAGE K = 1…64 side by side; bytes per message
  *   inference  rows/s: onnxruntime at batch 1/50/500/5000 vs the plain TypeScript evaluator
- *   worker     the worker's /predict under load over loopback with 8 models: req/s, p50/p99, event-loop delay
+ *   worker     the worker's /predict per message of K players: ms per message, marginal ms per player (slope)
+ *   profile    a V8 CPU profile of warm batches: top self-time frames, the project's steps
  *   seed       seeding the demo world's season window into a fresh DuckDB file; the same call again; a day later
+ *   season     (by name only) a 165-date backfill through the real CLI, with a --concurrency 1 reference
+ *   heap       (by name only) heap after 5 … 50 consecutive batches, GC forced
  *
- * Options: --json (one JSON object per line: {"name": …, …figures}), --rtt-ms N (simulated warehouse round trip, default
- * 300), --runs N (/start runs without latency, default 5), --rtt-runs N (with latency, default 3), --requests N and
- * --concurrency N (worker load, default 2000 and 8), --world-dir DIR (keep the seeded demo world there; default a temp
- * directory removed at the end), --in-process (run every benchmark in this process instead of one child each).
+ * Options: --only a,b (the same as naming them), --json (one JSON object per line: {"name": …, …figures}), --rtt-ms N
+ * (simulated warehouse round trip, default 300), --runs N (warm rounds, default 5; chunks at most 2), --rtt-runs N, --requests N and
+ * --concurrency N (default 2000 and 8), --world-dir DIR (keep the seeded demo worlds there; default a temp directory
+ * removed at the end), --cpu-prof-dir DIR (where profile and season write .cpuprofile files), --season-days N,
+ * --season-reference-days N, --season-concurrency a,b, --season-interval S, --season-runs N, --service-env K=V,…,
+ * --in-process (every benchmark in this process instead of one child each).
  *
  * Each benchmark runs in its own child process by default, so peak RSS and heap state belong to that benchmark alone.
+ * Every record carries the load average when it was taken (`load`: 1, 5, 15 minutes, as `uptime` prints).
  * Everything listens on 127.0.0.1. Each child has a hard time cap.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderTable, type BenchContext, type BenchRecord, type Benchmark } from './bench/common.js';
@@ -28,11 +35,15 @@ import { batchBenchmark } from './bench/batch.js';
 import { inferenceBenchmark } from './bench/inference.js';
 import { workerBenchmark } from './bench/worker.js';
 import { seedBenchmark } from './bench/seed.js';
+import { seasonBenchmark } from './bench/season.js';
+import { chunksBenchmark } from './bench/chunks.js';
+import { heapBenchmark } from './bench/heap.js';
+import { profileBenchmark } from './bench/profile.js';
 import { setBenchOptions } from './bench/options.js';
 import { errorMessage } from '../shared/errors/error-message.js';
 
-const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, inferenceBenchmark, workerBenchmark, seedBenchmark];
-/** Hard cap per benchmark child (the whole default suite is meant to stay under ~5 minutes). */
+const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, chunksBenchmark, inferenceBenchmark, workerBenchmark, profileBenchmark, seedBenchmark, seasonBenchmark, heapBenchmark];
+/** Hard cap per benchmark child unless the benchmark sets its own (the whole default suite is meant to stay under ~5 minutes). */
 const CHILD_CAP_MS = 240_000;
 
 // eslint-disable-next-line complexity -- CLI entry: parses options, then runs each chosen benchmark in a child with its cap; flat and read top to bottom
@@ -47,6 +58,14 @@ async function main(): Promise<number> {
       requests: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '8' },
       'world-dir': { type: 'string' },
+      'season-runs': { type: 'string', default: '1' },
+      'season-concurrency': { type: 'string', default: '' },
+      'season-interval': { type: 'string', default: '' },
+      'season-days': { type: 'string', default: '165' },
+      'season-reference-days': { type: 'string', default: '10' },
+      'cpu-prof-dir': { type: 'string' },
+      only: { type: 'string', default: '' },
+      'service-env': { type: 'string', default: '' },
       'in-process': { type: 'boolean', default: false },
       child: { type: 'boolean', default: false },
     },
@@ -56,16 +75,39 @@ async function main(): Promise<number> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
     return n;
   };
+  const positive = (name: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a number > 0, got ${v}`);
+    return n;
+  };
   const rttMs = int('rtt-ms', values['rtt-ms'], 0);
   setBenchOptions({
     runs: int('runs', values.runs, 1),
     rttRuns: int('rtt-runs', values['rtt-runs'], 1),
     requests: int('requests', values.requests, 1),
     concurrency: int('concurrency', values.concurrency, 1),
+    seasonRuns: int('season-runs', values['season-runs'], 1),
+    seasonConcurrency: (values['season-concurrency'] ?? '').split(',').filter((v) => v !== '').map((v) => int('season-concurrency', v, 1)),
+    seasonInterval: values['season-interval'] ? positive('season-interval', values['season-interval']) : undefined,
+    seasonDays: int('season-days', values['season-days'], 1),
+    seasonReferenceDays: int('season-reference-days', values['season-reference-days'], 0),
+    cpuProfDir: values['cpu-prof-dir'],
+    serviceEnv: Object.fromEntries(
+      (values['service-env'] ?? '')
+        .split(',')
+        .filter((kv) => kv !== '')
+        .map((kv) => {
+          const eq = kv.indexOf('=');
+          if (eq < 1) throw new Error(`--service-env takes KEY=VALUE[,KEY=VALUE…], got ${kv}`);
+          return [kv.slice(0, eq), kv.slice(eq + 1)];
+        }),
+    ),
   });
-  const unknown = positionals.filter((p) => !BENCHMARKS.some((b) => b.name === p));
+  // `--only a,b` and positional names select the same way.
+  const named = [...positionals, ...(values.only ?? '').split(',').filter((n) => n !== '')];
+  const unknown = named.filter((p) => !BENCHMARKS.some((b) => b.name === p));
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
-  const selected = positionals.length > 0 ? BENCHMARKS.filter((b) => positionals.includes(b.name)) : BENCHMARKS;
+  const selected = named.length > 0 ? BENCHMARKS.filter((b) => named.includes(b.name)) : BENCHMARKS.filter((b) => !b.onlyByName);
 
   const ownWorldDir = values['world-dir'] === undefined;
   const worldDir = values['world-dir'] ?? mkdtempSync(join(tmpdir(), 'nba-bench-world-'));
@@ -75,9 +117,11 @@ async function main(): Promise<number> {
   // A child runs its benchmarks here and writes JSON lines for the parent.
   if (values.child || values['in-process']) {
     const records: BenchRecord[] = [];
+    // Every figure carries the load average when it was taken (the machine is shared: `uptime`'s three numbers).
     const emit = (r: BenchRecord) => {
-      records.push(r);
-      if (values.json || values.child) out(JSON.stringify(r));
+      const withLoad = r.load === undefined && r.name !== 'machine' ? { ...r, load: loadNow() } : r;
+      records.push(withLoad);
+      if (values.json || values.child) out(JSON.stringify(withLoad));
     };
     if (!values.child) emit(machineRecord(rttMs, 'in-process'));
     let failed = 0;
@@ -105,13 +149,13 @@ async function main(): Promise<number> {
     if (values.json) out(JSON.stringify(r));
   };
   emit(machineRecord(rttMs, 'one child process per benchmark'));
-  const childOptions = ['--rtt-ms', String(rttMs), ...(['runs', 'rtt-runs', 'requests', 'concurrency'] as const).flatMap((k) => [`--${k}`, String(values[k])])];
+  const childOptions = ['--rtt-ms', String(rttMs), ...(['runs', 'rtt-runs', 'requests', 'concurrency', 'season-runs', 'season-concurrency', 'season-interval', 'season-days', 'season-reference-days', 'service-env', 'cpu-prof-dir'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])]))];
   let failed = 0;
   try {
     for (const b of selected) {
       log(`── ${b.name}: ${b.description}`);
       const t0 = performance.now();
-      const ok = await runChild(b.name, worldDir, childOptions, emit, log);
+      const ok = await runChild(b, worldDir, childOptions, emit, log);
       log(`── ${b.name}: ${ok ? 'done' : 'FAILED'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       if (!ok) failed++;
     }
@@ -122,6 +166,13 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+/** The load average now, as `uptime` prints it (1, 5, 15 minutes). */
+function loadNow(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
 function machineRecord(rttMs: number, mode: string): BenchRecord {
   const cpu = cpus();
   return {
@@ -130,6 +181,8 @@ function machineRecord(rttMs: number, mode: string): BenchRecord {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpus: cpu.length,
+    nproc: availableParallelism(),
+    load_at_start: loadNow(),
     cpu_model: cpu[0]?.model.trim() ?? 'unknown',
     memory_gb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     free_memory_gb: Math.round((freemem() / 2 ** 30) * 10) / 10,
@@ -140,8 +193,10 @@ function machineRecord(rttMs: number, mode: string): BenchRecord {
 }
 
 /** Runs one benchmark in a child process (this script with --child); forwards its records; kills it at the cap. */
-function runChild(name: string, worldDir: string, childOptions: readonly string[], emit: (r: BenchRecord) => void, log: (line: string) => void): Promise<boolean> {
-  const args = [...process.execArgv, process.argv[1] as string, name, '--child', '--world-dir', worldDir, ...childOptions];
+function runChild(b: Benchmark, worldDir: string, childOptions: readonly string[], emit: (r: BenchRecord) => void, log: (line: string) => void): Promise<boolean> {
+  const name = b.name;
+  const capMs = b.capMs ?? CHILD_CAP_MS;
+  const args = [...process.execArgv, ...(b.nodeFlags ?? []), process.argv[1] as string, name, '--child', '--world-dir', worldDir, ...childOptions];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let buffered = '';
@@ -164,11 +219,11 @@ function runChild(name: string, worldDir: string, childOptions: readonly string[
       }
     });
     const timer = setTimeout(() => {
-      log(`── ${name}: exceeded the ${CHILD_CAP_MS / 1000} s cap; stopping it`);
-      emit({ name, error: `exceeded the ${CHILD_CAP_MS / 1000} s cap` });
+      log(`── ${name}: exceeded the ${capMs / 1000} s cap; stopping it`);
+      emit({ name, error: `exceeded the ${capMs / 1000} s cap` });
       sawError = true;
       if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, CHILD_CAP_MS);
+    }, capMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve(code === 0 && !sawError);

@@ -21,6 +21,12 @@ export interface BenchContext {
 export interface Benchmark {
   name: string;
   description: string;
+  /** The child process's hard cap (default 240 s). */
+  capMs?: number;
+  /** Runs only when named (`npm run bench -- <name>`), not in the default suite. */
+  onlyByName?: boolean;
+  /** Node flags its child process needs (e.g. --expose-gc). */
+  nodeFlags?: readonly string[];
   run(ctx: BenchContext): Promise<void>;
 }
 

@@ -1,41 +1,41 @@
 /**
- * `worker`: the worker's POST /predict under load over loopback with the 8 registered models.
+ * `worker`: the worker's POST /predict with messages of K players (K = 1, 2, 4, 8, 16, 32, 64), 8 models, over loopback.
  *
- * 1. The requests: one /start on the full local stack over the bench world; every prediction request it publishes is
- *    captured from the bus (as the worker receives it: the Pub/Sub push envelope).
- * 2. The worker alone: its own express app (createWorkerApp) on 127.0.0.1, composed like bin/local-stack.ts, with a local
+ * 1. The players: one /start on the full local stack over the bench world; every published player is taken from the
+ *    prediction requests it publishes (as the worker decodes them).
+ * 2. The worker alone: its own express app (buildWorkerApp) on 127.0.0.1, composed like bin/local-stack.ts, with a local
  *    bus that has no subscribers (completions are published and kept, not pushed) and onnxruntime at 1 intra-op thread.
- *    The runtime is wrapped to time every session.run inside the worker.
- * 3. The load: N concurrent keep-alive fetch loops share a fixed request count (cycling over the captured envelopes), with
- *    a hard time cap; each request writes its staging rows into DuckDB, as in production. Event-loop delay is sampled with
- *    perf_hooks.monitorEventLoopDelay during the run (reported as lag beyond its 10 ms sampling interval). A second, shorter
- *    run at concurrency 1 separates contention from inference.
- * 4. Standalone onnxruntime for the same 8 models and batch size 1: the same vectors, one model after another, no HTTP.
+ *    Every message writes its staging rows into DuckDB, as in production. The runtime is wrapped to time every
+ *    session.run inside the worker.
+ * 3. Per K, the players are cut into messages of K (the last one shorter) and POSTed one after another as push envelopes,
+ *    `--runs` passes (at most 3) over all of them (after one warm-up pass at K = 16): the time per message is POST → answer.
+ * 4. The marginal cost per player is the slope of the least-squares line through (players in the message, ms) over every
+ *    timed message of every K; its intercept is the fixed cost of a message. The same fit for the process's CPU time per
+ *    message (every thread of this process: the worker, DuckDB's and onnxruntime's threads, and the sending fetch). Per K also: players/s when `--concurrency`
+ *    messages are in flight at once (one pass), and session.run inside the worker against the same call standalone (the
+ *    same 8 sessions, the same rows, no HTTP).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import { buildEnvelope } from '../../shared/adapters/local-bus/push.js';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx/onnx-model-runtime.js';
-import { FileModelStore } from '../../shared/adapters/file-model-store/file-model-store.js';
-import type { FeatureValues } from '../../shared/contracts/feature-contract.js';
 import { buildVector } from '../../shared/contracts/feature-vector.js';
+import type { PlayerRequest } from '../../shared/contracts/messages.js';
 import type { ModelRuntime, ModelSession } from '../../shared/ports/model-runtime.js';
 import { buildWorkerApp, buildWorkerDeps } from '../../services/worker/wiring.js';
 import { loadWorkerConfig } from '../../services/worker/config.js';
-import { percentile, round, silentLogger, type BenchContext, type Benchmark } from './common.js';
+import { median, round, silentLogger, timed, type BenchContext, type Benchmark } from './common.js';
 import { benchOptions } from './options.js';
 import { openWorld } from './world.js';
 import { runStart, startBenchStack } from './stack.js';
+import { publishedPlayers } from './batch.js';
+import { CHUNK_SIZES } from './chunks.js';
 
-const LOAD_CAP_MS = 120_000;
-/** Per-request cap (a fresh signal per request: a shared one would collect a listener per fetch). */
+/** Per-request cap (a fresh signal per request). */
 const REQUEST_TIMEOUT_MS = 30_000;
-/** monitorEventLoopDelay's sampling interval; an idle loop reports ≈ this, so lag = reported − interval. */
-const LOOP_RESOLUTION_MS = 10;
 
-/** Wraps a runtime so every session.run is timed (ms per call, batch size noted). */
+/** Wraps a runtime so every session.run is timed while `recording`. */
 class TimingRuntime implements ModelRuntime {
   readonly samples: number[] = [];
   recording = false;
@@ -58,30 +58,34 @@ class TimingRuntime implements ModelRuntime {
 }
 
 interface Captured {
-  body: string;
-  features: FeatureValues | undefined;
+  head: Record<string, unknown>;
+  players: PlayerRequest[];
 }
 
-async function captureRequests(ctx: BenchContext): Promise<{ requests: Captured[]; gameDate: string }> {
+/** The published players of one /start on the bench world, and the message fields they came with. */
+async function capturePlayers(ctx: BenchContext): Promise<Captured> {
   const world = await openWorld(ctx.worldDir, 0, ctx.log);
   const stack = await startBenchStack(world);
-  const requests: Captured[] = [];
-  const off = stack.bus.onPublish(stack.topics.request, (m) => {
-    const envelope = buildEnvelope(
-      { messageId: m.messageId, attributes: m.attributes, publishTime: m.publishTime, data64: Buffer.from(JSON.stringify(m.data)).toString('base64') },
-      'projects/local/subscriptions/bench-load',
-      1,
-    );
-    requests.push({ body: JSON.stringify(envelope), features: (m.data as { features?: FeatureValues }).features });
-  });
   try {
-    await runStart(stack, world, 120_000);
+    const r = await runStart(stack, world, 120_000);
+    const { players: _players, ...head } = r.requests[0] ?? {};
+    return { head, players: publishedPlayers(r) };
   } finally {
-    off();
     await stack.close();
     await world.warehouse.close();
   }
-  return { requests, gameDate: world.gameDate };
+}
+
+/** Push envelopes of `k` players each (the last shorter), as JSON bodies. */
+function envelopes(c: Captured, k: number): Array<{ body: string; players: number }> {
+  const out: Array<{ body: string; players: number }> = [];
+  for (let i = 0; i < c.players.length; i += k) {
+    const players = c.players.slice(i, i + k);
+    const data64 = Buffer.from(JSON.stringify({ ...c.head, players })).toString('base64');
+    const envelope = buildEnvelope({ messageId: String(i), attributes: {}, publishTime: new Date().toISOString(), data64 }, 'projects/local/subscriptions/bench-worker', 1);
+    out.push({ body: JSON.stringify(envelope), players: players.length });
+  }
+  return out;
 }
 
 function listen(server: Server): Promise<string> {
@@ -91,14 +95,28 @@ function listen(server: Server): Promise<string> {
   });
 }
 
+/** Least-squares line y = a + b·x. */
+function fitLine(points: ReadonlyArray<readonly [number, number]>): { intercept: number; slope: number } {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const slope = sxy / sxx;
+  return { intercept: my - slope * mx, slope };
+}
+
 export const workerBenchmark: Benchmark = {
   name: 'worker',
-  description: "the worker's /predict under load over loopback, 8 models",
+  description: "the worker's /predict per message of K players (8 models): ms per message, marginal ms per player, players/s",
+  capMs: 600_000,
   async run(ctx: BenchContext) {
-    const { requests: total, concurrency } = benchOptions();
-    const { requests } = await captureRequests(ctx);
-    if (requests.length === 0) throw new Error('no prediction requests were published to capture');
-    ctx.log(`worker: captured ${requests.length} prediction requests`);
+    const { concurrency } = benchOptions();
+    // At most 3 passes over every K (7 sizes × 276 players each): the suite stays within a few minutes.
+    const runs = Math.min(benchOptions().runs, 3);
+    const captured = await capturePlayers(ctx);
+    if (captured.players.length === 0) throw new Error('no published players to send');
+    ctx.log(`worker: ${captured.players.length} published players captured`);
 
     const world = await openWorld(ctx.worldDir, 0, ctx.log);
     const timing = new TimingRuntime(new OnnxModelRuntime({ intraOpNumThreads: 1 }));
@@ -114,133 +132,96 @@ export const workerBenchmark: Benchmark = {
     if (models.refused.length > 0) throw new Error(`models refused: ${JSON.stringify(models.refused)}`);
     const server = createServer(buildWorkerApp(runtime, { accessLog: false }));
     const url = `${await listen(server)}/predict`;
+    const post = async (body: string): Promise<void> => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await res.arrayBuffer();
+      if (res.status !== 204 && res.status !== 200) throw new Error(`/predict answered ${res.status}`);
+    };
 
     try {
-      const abort = new AbortController();
-      // fetch (undici) keeps connections alive by default: each loop reuses its socket.
-      const post = async (i: number): Promise<number> => {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: requests[i % requests.length]!.body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-        await res.arrayBuffer();
-        return res.status;
-      };
-      // Warm-up: one pass of 50 requests.
-      for (let i = 0; i < Math.min(50, requests.length); i++) await post(i);
-
-      const load = async (count: number, loops: number) => {
-        const latencies: number[] = [];
-        const statuses = new Map<number, number>();
-        let next = 0;
-        let errors = 0;
-        const cap = setTimeout(() => abort.abort(), LOAD_CAP_MS);
-        const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-        timing.samples.length = 0;
-        timing.recording = true;
-        loop.enable();
-        const t0 = performance.now();
-        await Promise.all(
-          Array.from({ length: loops }, async () => {
-            while (!abort.signal.aborted) {
-              const i = next++;
-              if (i >= count) return;
-              const s = performance.now();
-              try {
-                const status = await post(i);
-                statuses.set(status, (statuses.get(status) ?? 0) + 1);
-                latencies.push(performance.now() - s);
-              } catch {
-                errors++;
-              }
-            }
-          }),
-        );
-        const wallMs = performance.now() - t0;
-        loop.disable();
-        timing.recording = false;
-        clearTimeout(cap);
-        ctx.log(`worker: ${latencies.length} requests at concurrency ${loops} in ${(wallMs / 1000).toFixed(1)} s (statuses ${JSON.stringify(Object.fromEntries(statuses))}, errors ${errors}${abort.signal.aborted ? ', hit the time cap' : ''})`);
-        return { latencies, statuses, errors, wallMs, loop, inWorker: [...timing.samples], capped: abort.signal.aborted };
-      };
-      const runs = [await load(total, concurrency)];
-      // Diagnostic: the same worker one request at a time (a shorter run), to separate contention from inference.
-      if (concurrency > 1) runs.push(await load(Math.min(300, total), 1));
-
-      // Standalone onnxruntime: the same 8 models, batch 1, the same vectors, one model after another.
-      const standaloneRuntime = new OnnxModelRuntime({ intraOpNumThreads: 1 });
-      const store = new FileModelStore(world.modelsDir);
-      const standalone = await Promise.all(models.loaded.map(async (m) => ({ family: m.family, width: m.width, session: await standaloneRuntime.load(await store.fetch(m.fileName)) })));
-      const vectors = requests.filter((r) => r.features !== undefined).slice(0, 200);
-      const calls: number[] = [];
-      const coldCalls: number[] = [];
-      try {
-        const runAll = async (record: boolean) => {
-          for (const r of vectors) {
-            for (const m of standalone) {
-              const input = new Float32Array(m.width);
-              buildVector(m.family, r.features!, input);
-              const s = performance.now();
-              await m.session.run(input, 1);
-              if (record) calls.push(performance.now() - s);
+      for (const e of envelopes(captured, 16)) await post(e.body); // warm-up pass
+      const points: Array<[number, number]> = [];
+      const cpuPoints: Array<[number, number]> = [];
+      const perK = new Map<number, { ms: number[]; cpuMs: number[]; runUs: number[]; throughput: number }>();
+      for (let pass = 0; pass < runs; pass++) {
+        for (const k of CHUNK_SIZES) {
+          const entry = perK.get(k) ?? { ms: [], cpuMs: [], runUs: [], throughput: 0 };
+          timing.samples.length = 0;
+          timing.recording = true;
+          for (const e of envelopes(captured, k)) {
+            const cpu0 = process.cpuUsage();
+            const { ms } = await timed(() => post(e.body));
+            const cpu = process.cpuUsage(cpu0);
+            const cpuMs = (cpu.user + cpu.system) / 1000;
+            points.push([e.players, ms]);
+            cpuPoints.push([e.players, cpuMs]);
+            if (e.players === k) {
+              entry.ms.push(ms);
+              entry.cpuMs.push(cpuMs);
             }
           }
-        };
-        await runAll(false);
-        const deadline = performance.now() + 3_000;
-        while (calls.length < (runs[0]?.inWorker.length ?? 0) && performance.now() < deadline) await runAll(true);
-        // Diagnostic: the same calls with the process idle for 1 ms before each one, as the worker is between requests;
-        // the onnxruntime thread and the event loop then have to be woken for every call.
-        for (const r of vectors.slice(0, 40)) {
-          for (const m of standalone) {
-            const input = new Float32Array(m.width);
-            buildVector(m.family, r.features!, input);
-            await new Promise((res) => setTimeout(res, 1));
-            const s = performance.now();
-            await m.session.run(input, 1);
-            coldCalls.push(performance.now() - s);
+          timing.recording = false;
+          entry.runUs.push(...timing.samples.map((s) => s * 1000));
+          perK.set(k, entry);
+        }
+      }
+      // Players/s with `concurrency` messages in flight (one pass per K).
+      for (const k of CHUNK_SIZES) {
+        const list = envelopes(captured, k);
+        let next = 0;
+        const { ms } = await timed(() =>
+          Promise.all(
+            Array.from({ length: Math.min(concurrency, list.length) }, async () => {
+              for (let i = next++; i < list.length; i = next++) await post((list[i] as { body: string }).body);
+            }),
+          ),
+        );
+        (perK.get(k) as { throughput: number }).throughput = captured.players.length / (ms / 1000);
+      }
+
+      // Standalone: the worker's own sessions on the same rows, one call per model, no HTTP.
+      const standaloneUs = async (k: number): Promise<number> => {
+        const rows = captured.players.slice(0, k);
+        const calls: number[] = [];
+        for (let rep = 0; rep < 20; rep++) {
+          for (const m of models.loaded) {
+            const input = new Float32Array(rows.length * m.width);
+            rows.forEach((p, i) => buildVector(m.family, p.features ?? {}, input, i * m.width));
+            calls.push((await timed(() => m.session.run(input, rows.length))).ms * 1000);
           }
         }
-      } finally {
-        for (const m of standalone) await m.session.close();
-      }
+        return median(calls);
+      };
 
-      const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-      const standaloneMeanUs = mean(calls) * 1000;
-      for (const r of runs) {
-        const completed = r.latencies.length;
-        const lag = (ns: number) => round(Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS), 1);
-        const workerMeanUs = mean(r.inWorker) * 1000;
+      const line = fitLine(points);
+      const cpuLine = fitLine(cpuPoints);
+      for (const k of CHUNK_SIZES) {
+        const e = perK.get(k) as { ms: number[]; cpuMs: number[]; runUs: number[]; throughput: number };
+        const inWorker = median(e.runUs);
+        const alone = await standaloneUs(k);
         ctx.emit({
           name: 'worker',
+          k,
           models: models.loaded.length,
-          concurrency: r === runs[0] ? concurrency : 1,
-          requests: completed,
-          non_2xx: completed - (r.statuses.get(204) ?? 0) - (r.statuses.get(200) ?? 0),
-          errors: r.errors,
-          hit_time_cap: r.capped,
-          wall_s: round(r.wallMs / 1000, 2),
-          requests_per_s: round(completed / (r.wallMs / 1000), 0),
-          p50_ms: round(percentile(r.latencies, 50), 1),
-          p99_ms: round(percentile(r.latencies, 99), 1),
-          max_ms: round(Math.max(...r.latencies), 1),
-          loop_lag_p50_ms: lag(r.loop.percentile(50)),
-          loop_lag_p99_ms: lag(r.loop.percentile(99)),
-          loop_lag_max_ms: lag(r.loop.max),
-          worker_run_us_mean: round(workerMeanUs, 0),
-          worker_run_us_p99: round(percentile(r.inWorker, 99) * 1000, 0),
-          standalone_run_us_mean: round(standaloneMeanUs, 0),
-          standalone_run_us_p99: round(percentile(calls, 99) * 1000, 0),
-          standalone_after_idle_run_us_mean: round(mean(coldCalls) * 1000, 0),
-          inference_ratio: round(workerMeanUs / standaloneMeanUs, 2),
-          worker_model_rows_per_s: round((completed * models.loaded.length) / (r.wallMs / 1000), 0),
-          standalone_model_rows_per_s: round(1e6 / standaloneMeanUs, 0),
+          messages_timed: e.ms.length,
+          ms_per_message_p50: round(median(e.ms), 1),
+          ms_per_player: round(median(e.ms) / k, 2),
+          cpu_ms_per_message_p50: round(median(e.cpuMs), 1),
+          players_per_s_at_concurrency: round(e.throughput, 0),
+          concurrency,
+          session_run_us_in_worker_p50: round(inWorker, 0),
+          session_run_us_standalone_p50: round(alone, 0),
+          in_worker_vs_standalone: round(inWorker / alone, 2),
         });
       }
+      ctx.emit({ name: 'worker', k: 'fit', messages_timed: points.length, marginal_ms_per_player: round(line.slope, 2), fixed_ms_per_message: round(line.intercept, 1), marginal_cpu_ms_per_player: round(cpuLine.slope, 2), fixed_cpu_ms_per_message: round(cpuLine.intercept, 1) });
     } finally {
       await new Promise<void>((r) => {
         server.closeAllConnections();
         server.close(() => r());
       });
       await bus.close();
-      await models.close();
+      await runtime.close();
       await world.warehouse.close();
     }
   },

@@ -179,12 +179,13 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   switch (name) {
     case 'start': {
       maxPositionals(1);
+      const mode = runMode(s('mode'));
       return {
         global,
         command: {
           kind: 'start',
-          date: gameDate(at(0) ?? 'TODAY', 'the date', now),
-          mode: runMode(s('mode')),
+          date: gameDate(at(0) ?? 'TODAY', 'the date', now, mode === 'BACKFILL'),
+          mode,
           force: b('force'),
           requireRealLines: b('require-real-lines'),
           players: playerList(s('players')),
@@ -199,8 +200,10 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
       const fromArg = s('from');
       const toArg = s('to');
       if (fromArg === undefined || toArg === undefined) throw new UsageError('backfill needs --from and --to (YYYY-MM-DD, TODAY or TOMORROW)', ['e.g. predict backfill --from 2026-01-10 --to 2026-01-12']);
-      const from = gameDate(fromArg, '--from', now);
-      const to = gameDate(toArg, '--to', now);
+      const mode = runMode(s('mode')) ?? 'BACKFILL';
+      // The coordinator lets a BACKFILL batch go back a year (shared/dates/game-date.ts): the CLI checks the same window.
+      const from = gameDate(fromArg, '--from', now, mode === 'BACKFILL');
+      const to = gameDate(toArg, '--to', now, mode === 'BACKFILL');
       if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
       return {
         global,
@@ -208,7 +211,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
           kind: 'backfill',
           from,
           to,
-          mode: runMode(s('mode')) ?? 'BACKFILL',
+          mode,
           skipExisting: b('skip-existing'),
           continueOnError: b('continue-on-error'),
           force: b('force'),
@@ -298,9 +301,9 @@ function globals(v: Record<string, string | boolean | undefined>, env: Readonly<
   return { url, json: v.json === true, intervalMs: Math.round(interval * 1000), timeoutMs: timeout === 0 ? null : Math.round(timeout * 60_000) };
 }
 
-function gameDate(input: string, what: string, now: Date): string {
+function gameDate(input: string, what: string, now: Date, backfill = false): string {
   const upper = input.toUpperCase();
-  const resolved = resolveGameDate(upper === 'TODAY' || upper === 'TOMORROW' ? upper : input, now);
+  const resolved = resolveGameDate(upper === 'TODAY' || upper === 'TOMORROW' ? upper : input, now, { backfill });
   if (!resolved.ok) throw new UsageError(`${what}: ${resolved.error}`);
   return resolved.date;
 }

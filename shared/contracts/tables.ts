@@ -433,6 +433,17 @@ export const ALL_TABLES: readonly TableDef[] = [
  * fit its precision and scale (a line of 1000.0 in NUMERIC(4,1)). Writers check rows with it first, so one bad row is
  * dropped with its reason instead of failing — and being retried with — its whole write.
  */
+/** Each table's column names as a set (rowProblem runs per row: a linear search per key made it quadratic in the columns). */
+const columnNameSets = new WeakMap<TableDef, ReadonlySet<string>>();
+function columnNames(table: TableDef): ReadonlySet<string> {
+  let names = columnNameSets.get(table);
+  if (!names) {
+    names = new Set(table.columns.map((c) => c.name));
+    columnNameSets.set(table, names);
+  }
+  return names;
+}
+
 export function rowProblem(table: TableDef, row: Readonly<Record<string, unknown>>): string | null {
   for (const col of table.columns) {
     const v = row[col.name];
@@ -450,7 +461,8 @@ export function rowProblem(table: TableDef, row: Readonly<Record<string, unknown
       return `${col.name}: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
-  for (const key of Object.keys(row)) if (!table.columns.some((c) => c.name === key)) return `unknown column ${key}`;
+  const names = columnNames(table);
+  for (const key of Object.keys(row)) if (!names.has(key)) return `unknown column ${key}`;
   return null;
 }
 

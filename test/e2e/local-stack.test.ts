@@ -15,7 +15,8 @@ const snapshot = () =>
   });
 
 beforeAll(async () => {
-  t = await startTestStack({ gameDate: today, players: 45, models: 3 });
+  // 16 a message (the default, 64, would put the 45 players in one): the batch spans several chunked messages.
+  t = await startTestStack({ gameDate: today, players: 45, models: 3 }, { env: { PLAYERS_PER_MESSAGE: '16' } });
   // Two players lose their lines: they are still published (NO_PROP_LINE), with NO_LINE rows.
   await t.world.warehouse.query({ name: 'drop lines', sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup IN ('player010', 'player011')` });
   const res = await t.post('/start', { game_date: today });
@@ -38,7 +39,8 @@ describe('the local stack end to end', () => {
     expect(status.closing).toMatchObject({ phase5_status: 'success' });
     // Several players per message: fewer messages than players, every player in exactly one.
     expect(messages).toBeLessThan(published);
-    expect(messages).toBe(Math.ceil(published / 16));
+    const { players_per_message: perMessage } = (await t.get('/capacity')).body as { players_per_message: number };
+    expect(messages).toBe(Math.ceil(published / perMessage));
 
     const rows = await snapshot();
     const active = rows.filter((r) => r.is_active === true);

@@ -118,6 +118,13 @@ describe('predict backfill', () => {
     expect(none.stderr).toContain(`no batch for ${addDays(base, -20)}`);
   });
 
+  it('a backfill may go back a year, as the coordinator allows a BACKFILL batch: a date 200 days back is run, not refused', async () => {
+    const old = addDays(today, -200);
+    const r = await run(['backfill', '--from', old, '--to', old, '--json']);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { event: string; dates: Array<{ date: string; status: string }> };
+    expect({ code: r.code, stderr: r.stderr, summary: summary.event, dates: summary.dates }).toEqual({ code: 0, stderr: '', summary: 'backfill_summary', dates: [expect.objectContaining({ date: old, status: 'no_games' })] });
+  });
+
   it('--no-skip-existing re-runs a complete date', async () => {
     const before = (await latest(D1)).batch_id;
     const r = await run(['backfill', '--from', D1, '--to', D1, '--no-skip-existing', '--mode', 'LINE_UPDATE']);
@@ -226,6 +233,8 @@ describe('errors say what to do next', () => {
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['backfill', '--from', D1], /backfill needs --from and --to/],
       [['backfill', '--from', D3, '--to', D1], /is after --to/],
+      [['backfill', '--from', addDays(today, -367), '--to', D1], /more than 366 days in the past/],
+      [['backfill', '--from', addDays(today, -200), '--to', D1, '--mode', 'LINE_UPDATE'], /more than 90 days in the past/],
       [['start', '--mode', 'SOMETIMES'], /unknown mode 'SOMETIMES'/],
       [['reset'], /reset needs a batch id or --date/],
       [['start', '--bogus'], /Unknown option '--bogus'/],

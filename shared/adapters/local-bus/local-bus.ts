@@ -49,8 +49,13 @@ const DEFAULTS = {
   ackDeadlineMs: 60_000,
   maxOutstanding: 16,
   closeTimeoutMs: 5_000,
-  /** Messages kept in memory per topic for published() and per subscription for redeliverAll(). */
-  logLimit: 10_000,
+  /**
+   * Messages kept in memory per topic for published() and per subscription for redeliverAll(): a window for tests and
+   * diagnostics (delivery state lives in the store). 100, not 10 000: a prediction request holds up to PLAYERS_PER_MESSAGE
+   * players' features (tens of KB), so 10 000 kept the last ≈ 500 batches' requests and the heap grew ≈ 1.3 MB a batch
+   * (docs/benchmarks.md, heap).
+   */
+  logLimit: 100,
 } as const;
 
 interface Delivery {

@@ -75,7 +75,7 @@ export interface LocalBusOptions {
   logger?: LocalBusLogger;
   /** Where accepted messages and delivery state are kept (bus-store.ts). Default: memory (nothing survives the process). */
   store?: import('./bus-store.js').BusStore;
-  /** Messages kept in memory per topic (published()) and per subscription (redeliverAll()). Default 10 000. */
+  /** Messages kept in memory per topic (published()) and per subscription (redeliverAll()). Default 100. */
   logLimit?: number;
   /** How long close() waits for in-flight deliveries before aborting them. Default 5 000 ms. */
   closeTimeoutMs?: number;
