@@ -21,7 +21,14 @@ export default defineConfig({
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
       { extends: true, test: { name: 'fast', include: ['test/unit/**/*.test.ts', 'test/component/**/*.test.ts'], isolate: false } },
-      { extends: true, test: { name: 'full', include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'], globalSetup: ['test/global-setup.ts', 'test/helpers/fixtures-notice.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'full',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts', 'test/helpers/fixtures-notice.ts'],
+        },
+      },
     ],
   },
 });

@@ -42,7 +42,18 @@ import { profileBenchmark } from './bench/profile.js';
 import { setBenchOptions } from './bench/options.js';
 import { errorMessage } from '../shared/errors/error-message.js';
 
-const BENCHMARKS: readonly Benchmark[] = [linesBenchmark, startBenchmark, batchBenchmark, chunksBenchmark, inferenceBenchmark, workerBenchmark, profileBenchmark, seedBenchmark, seasonBenchmark, heapBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  linesBenchmark,
+  startBenchmark,
+  batchBenchmark,
+  chunksBenchmark,
+  inferenceBenchmark,
+  workerBenchmark,
+  profileBenchmark,
+  seedBenchmark,
+  seasonBenchmark,
+  heapBenchmark,
+];
 /** Hard cap per benchmark child unless the benchmark sets its own (the whole default suite is meant to stay under ~5 minutes). */
 const CHILD_CAP_MS = 240_000;
 
@@ -87,7 +98,10 @@ async function main(): Promise<number> {
     requests: int('requests', values.requests, 1),
     concurrency: int('concurrency', values.concurrency, 1),
     seasonRuns: int('season-runs', values['season-runs'], 1),
-    seasonConcurrency: (values['season-concurrency'] ?? '').split(',').filter((v) => v !== '').map((v) => int('season-concurrency', v, 1)),
+    seasonConcurrency: (values['season-concurrency'] ?? '')
+      .split(',')
+      .filter((v) => v !== '')
+      .map((v) => int('season-concurrency', v, 1)),
     seasonInterval: values['season-interval'] ? positive('season-interval', values['season-interval']) : undefined,
     seasonDays: int('season-days', values['season-days'], 1),
     seasonReferenceDays: int('season-reference-days', values['season-reference-days'], 0),
@@ -106,7 +120,8 @@ async function main(): Promise<number> {
   // `--only a,b` and positional names select the same way.
   const named = [...positionals, ...(values.only ?? '').split(',').filter((n) => n !== '')];
   const unknown = named.filter((p) => !BENCHMARKS.some((b) => b.name === p));
-  if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
   const selected = named.length > 0 ? BENCHMARKS.filter((b) => named.includes(b.name)) : BENCHMARKS.filter((b) => !b.onlyByName);
 
   const ownWorldDir = values['world-dir'] === undefined;
@@ -149,7 +164,25 @@ async function main(): Promise<number> {
     if (values.json) out(JSON.stringify(r));
   };
   emit(machineRecord(rttMs, 'one child process per benchmark'));
-  const childOptions = ['--rtt-ms', String(rttMs), ...(['runs', 'rtt-runs', 'requests', 'concurrency', 'season-runs', 'season-concurrency', 'season-interval', 'season-days', 'season-reference-days', 'service-env', 'cpu-prof-dir'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])]))];
+  const childOptions = [
+    '--rtt-ms',
+    String(rttMs),
+    ...(
+      [
+        'runs',
+        'rtt-runs',
+        'requests',
+        'concurrency',
+        'season-runs',
+        'season-concurrency',
+        'season-interval',
+        'season-days',
+        'season-reference-days',
+        'service-env',
+        'cpu-prof-dir',
+      ] as const
+    ).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])])),
+  ];
   let failed = 0;
   try {
     for (const b of selected) {
@@ -193,10 +226,25 @@ function machineRecord(rttMs: number, mode: string): BenchRecord {
 }
 
 /** Runs one benchmark in a child process (this script with --child); forwards its records; kills it at the cap. */
-function runChild(b: Benchmark, worldDir: string, childOptions: readonly string[], emit: (r: BenchRecord) => void, log: (line: string) => void): Promise<boolean> {
+function runChild(
+  b: Benchmark,
+  worldDir: string,
+  childOptions: readonly string[],
+  emit: (r: BenchRecord) => void,
+  log: (line: string) => void,
+): Promise<boolean> {
   const name = b.name;
   const capMs = b.capMs ?? CHILD_CAP_MS;
-  const args = [...process.execArgv, ...(b.nodeFlags ?? []), process.argv[1] as string, name, '--child', '--world-dir', worldDir, ...childOptions];
+  const args = [
+    ...process.execArgv,
+    ...(b.nodeFlags ?? []),
+    process.argv[1] as string,
+    name,
+    '--child',
+    '--world-dir',
+    worldDir,
+    ...childOptions,
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let buffered = '';

@@ -32,13 +32,17 @@ function headSections(s: Sections, status: BatchStatus): void {
   const summary = status.summary;
   const c = status.consolidation;
   const progress = status.progress;
-  s.line(`Batch ${status.batch_id} — ${status.game_date} — ${status.status.toUpperCase()} (phase-5 status: ${status.closing?.phase5_status ?? 'n/a'})`);
+  s.line(
+    `Batch ${status.batch_id} — ${status.game_date} — ${status.status.toUpperCase()} (phase-5 status: ${status.closing?.phase5_status ?? 'n/a'})`,
+  );
   s.line(
     `Games ${show(summary?.games)} · candidates ${show(summary?.candidates)} · published ${show(summary?.published)} · completed ${progress.completed}/${progress.expected} · failed ${progress.failed} · predictions ${progress.total_predictions} · rows merged ${c?.merge?.rows_merged ?? 0}`,
   );
   if (summary?.completeness) {
     const completeness = summary.completeness;
-    s.line(`Completeness: ${completeness.analysed_games}/${completeness.final_games} final games analysed over ${completeness.lookback_days} days (${show(completeness.coverage_pct)}%)`);
+    s.line(
+      `Completeness: ${completeness.analysed_games}/${completeness.final_games} final games analysed over ${completeness.lookback_days} days (${show(completeness.coverage_pct)}%)`,
+    );
   }
   if (summary?.lines) {
     s.counts('Lines by source', summary.lines.by_source);
@@ -77,7 +81,10 @@ function consolidationSection(s: Sections, status: BatchStatus): void {
   const c = status.consolidation;
   if (!c) return;
   s.heading('Consolidation');
-  if (c.verify) s.line(`  ${pad('staged rows visible', 26)}${lpad(`${c.verify.visible_rows}/${c.verify.reported_rows}`, 9)}${c.verify.waited_ms > 0 ? ` (waited ${c.verify.waited_ms} ms)` : ''}`);
+  if (c.verify)
+    s.line(
+      `  ${pad('staged rows visible', 26)}${lpad(`${c.verify.visible_rows}/${c.verify.reported_rows}`, 9)}${c.verify.waited_ms > 0 ? ` (waited ${c.verify.waited_ms} ms)` : ''}`,
+    );
   s.line(`  ${pad('merge', 26)}${c.merge ? 'committed' : c.error ? `not committed: ${c.error}` : 'not run'}`);
   if (c.merge) {
     s.line(`  ${pad('rows merged', 26)}${lpad(c.merge.rows_merged, 9)}`);
@@ -87,10 +94,15 @@ function consolidationSection(s: Sections, status: BatchStatus): void {
   s.line(`  ${pad('duplicate active keys', 26)}${lpad(show(c.duplicate_active_keys), 9)}`);
   s.line(`  ${pad('attempts', 26)}${lpad(c.attempts, 9)}`);
   const closing = status.closing;
-  if (closing) s.line(`  ${pad('phase-5 message', 26)}${closing.phase5_status}${closing.phase5_message_id ? '' : ` (not published yet${closing.phase5_error ? `: ${closing.phase5_error}` : ''})`}`);
+  if (closing)
+    s.line(
+      `  ${pad('phase-5 message', 26)}${closing.phase5_status}${closing.phase5_message_id ? '' : ` (not published yet${closing.phase5_error ? `: ${closing.phase5_error}` : ''})`}`,
+    );
   if (c.checks) {
     const k = c.checks;
-    s.line(`  champion ${k.champion}: ${k.rows} rows · avg pred−line ${show(k.avg_bias)} · OVER ${show(k.over_pct)}% · UNDER ${show(k.under_pct)}% · direction mismatches ${k.direction_mismatches}`);
+    s.line(
+      `  champion ${k.champion}: ${k.rows} rows · avg pred−line ${show(k.avg_bias)} · OVER ${show(k.over_pct)}% · UNDER ${show(k.under_pct)}% · direction mismatches ${k.direction_mismatches}`,
+    );
     for (const w of k.warnings) s.line(`  ! ${w}`);
   }
 }
@@ -109,9 +121,13 @@ export async function renderReport(status: BatchStatus, warehouse: Warehouse): P
     datasetPrefix: status.dataset_prefix,
   });
   s.heading('Predictions per model (active rows of this batch)');
-  s.line(`  ${pad('model', 28)}${lpad('rows', 6)}${lpad('OVER', 6)}${lpad('UNDER', 6)}${lpad('actionable', 11)}${lpad('avg pred−line', 15)}`);
+  s.line(
+    `  ${pad('model', 28)}${lpad('rows', 6)}${lpad('OVER', 6)}${lpad('UNDER', 6)}${lpad('actionable', 11)}${lpad('avg pred−line', 15)}`,
+  );
   for (const r of perModel) {
-    s.line(`  ${pad(str(r, 'system_id') ?? '', 28)}${lpad(num(r, 'n') ?? 0, 6)}${lpad(num(r, 'overs') ?? 0, 6)}${lpad(num(r, 'unders') ?? 0, 6)}${lpad(num(r, 'actionable') ?? 0, 11)}${lpad(num(r, 'bias') ?? '-', 15)}`);
+    s.line(
+      `  ${pad(str(r, 'system_id') ?? '', 28)}${lpad(num(r, 'n') ?? 0, 6)}${lpad(num(r, 'overs') ?? 0, 6)}${lpad(num(r, 'unders') ?? 0, 6)}${lpad(num(r, 'actionable') ?? 0, 11)}${lpad(num(r, 'bias') ?? '-', 15)}`,
+    );
   }
 
   const champion = status.summary?.models?.champion ?? null;
@@ -128,7 +144,9 @@ export async function renderReport(status: BatchStatus, warehouse: Warehouse): P
     s.heading(`Ten largest edges (champion ${champion})`);
     s.line(`  ${pad('player', 26)}${pad('book', 13)}${lpad('line', 6)}${lpad('pred', 7)}${lpad('edge', 7)}  rec`);
     for (const r of edges) {
-      s.line(`  ${pad(str(r, 'player_lookup') ?? '', 26)}${pad(str(r, 'sportsbook') ?? '', 13)}${lpad(num(r, 'current_points_line') ?? '', 6)}${lpad(num(r, 'predicted_points') ?? '', 7)}${lpad((num(r, 'line_margin') ?? 0).toFixed(1), 7)}  ${str(r, 'recommendation') ?? ''}`);
+      s.line(
+        `  ${pad(str(r, 'player_lookup') ?? '', 26)}${pad(str(r, 'sportsbook') ?? '', 13)}${lpad(num(r, 'current_points_line') ?? '', 6)}${lpad(num(r, 'predicted_points') ?? '', 7)}${lpad((num(r, 'line_margin') ?? 0).toFixed(1), 7)}  ${str(r, 'recommendation') ?? ''}`,
+      );
     }
   }
   consolidationSection(s, status);
@@ -149,7 +167,10 @@ export function renderStatusReport(status: BatchStatus): string {
     const champion = summary?.models?.champion;
     s.heading('Gate verdicts per model (players)');
     s.line(`  ${pad('model', 34)}${lpad('predict', 8)}${lpad('skip', 6)}${lpad('block', 6)}`);
-    for (const [model, v] of perModel) s.line(`  ${pad(model + (model === champion ? ' (champion)' : ''), 34)}${lpad(show(v.predict), 8)}${lpad(show(v.skip), 6)}${lpad(show(v.block), 6)}`);
+    for (const [model, v] of perModel)
+      s.line(
+        `  ${pad(model + (model === champion ? ' (champion)' : ''), 34)}${lpad(show(v.predict), 8)}${lpad(show(v.skip), 6)}${lpad(show(v.block), 6)}`,
+      );
   }
   consolidationSection(s, status);
   tailSections(s, status);

@@ -69,7 +69,9 @@ async function main(): Promise<void> {
       ...(trainThreads === undefined ? {} : { trainThreads }),
       log: (line) => say(`  ${line}`),
     });
-    say(`${summary.action}: ${summary.dates} dates (${summary.from} … ${summary.to}), ${summary.games} games, ${summary.candidates} candidates; ${summary.seconds.toFixed(1)} s`);
+    say(
+      `${summary.action}: ${summary.dates} dates (${summary.from} … ${summary.to}), ${summary.games} games, ${summary.candidates} candidates; ${summary.seconds.toFixed(1)} s`,
+    );
   } finally {
     await warehouse.close();
   }

@@ -42,7 +42,8 @@ const { fail, parsed } = cliUsage('setup-gcp', USAGE);
 function lookupProjectNumber(projectId: string): string {
   const r = spawnSync('gcloud', ['projects', 'describe', projectId, '--format=value(projectNumber)'], { encoding: 'utf8' });
   const n = r.stdout?.trim() ?? '';
-  if (r.status !== 0 || !/^\d+$/.test(n)) fail(`cannot read the project number of ${projectId}: ${(r.stderr ?? r.error?.message ?? '').trim()}`);
+  if (r.status !== 0 || !/^\d+$/.test(n))
+    fail(`cannot read the project number of ${projectId}: ${(r.stderr ?? r.error?.message ?? '').trim()}`);
   return n;
 }
 
@@ -60,9 +61,11 @@ async function main(): Promise<void> {
   const location = findDataLocation(values.location) ?? fail(`--location: ${unsupportedLocationMessage(values.location)}`);
   if (!/^[a-z0-9-]*$/.test(values.suffix)) fail(`--suffix '${values.suffix}' may hold only a-z, 0-9 and -`);
   const database = values['firestore-database'];
-  if (database !== '(default)' && !/^[a-z][a-z0-9-]{2,61}[a-z0-9]$/.test(database)) fail(`--firestore-database '${database}' is not "(default)" or a database id (4–63 of a-z, 0-9, -)`);
+  if (database !== '(default)' && !/^[a-z][a-z0-9-]{2,61}[a-z0-9]$/.test(database))
+    fail(`--firestore-database '${database}' is not "(default)" or a database id (4–63 of a-z, 0-9, -)`);
   const attempts = Number(values['max-delivery-attempts']);
-  if (!Number.isInteger(attempts) || attempts < 5 || attempts > 100) fail('--max-delivery-attempts must be an integer from 5 to 100 (Pub/Sub limits)');
+  if (!Number.isInteger(attempts) || attempts < 5 || attempts > 100)
+    fail('--max-delivery-attempts must be an integer from 5 to 100 (Pub/Sub limits)');
   const printOnly = values['dry-run'] || values.grants;
   const projectNumber = values['project-number'] ?? (printOnly ? 'PROJECT_NUMBER' : lookupProjectNumber(projectId));
   const services = serviceNames(values.suffix);
@@ -93,7 +96,9 @@ async function main(): Promise<void> {
     out('| account | role | on | why |');
     out('|---|---|---|---|');
     for (const g of setupGrants(options)) {
-      out(`| ${g.member.replace(/^serviceAccount:/, '').replace(/@.*/, '')} | \`${g.role}\` | ${describeResource(g.resource)}${g.condition ? ` (condition: ${g.condition.expression})` : ''} | ${g.why} |`);
+      out(
+        `| ${g.member.replace(/^serviceAccount:/, '').replace(/@.*/, '')} | \`${g.role}\` | ${describeResource(g.resource)}${g.condition ? ` (condition: ${g.condition.expression})` : ''} | ${g.why} |`,
+      );
     }
     return;
   }

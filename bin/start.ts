@@ -56,7 +56,11 @@ async function main(): Promise<number> {
   const localDir = resolve('.local');
   mkdirSync(localDir, { recursive: true });
   const logPath = resolve(localDir, 'local-stack.log');
-  const logger = createLogger({ service: 'local-stack', level: 'info', destination: pino.destination({ dest: logPath, sync: false, mkdir: true }) });
+  const logger = createLogger({
+    service: 'local-stack',
+    level: 'info',
+    destination: pino.destination({ dest: logPath, sync: false, mkdir: true }),
+  });
   const today = etDate(new Date());
   const gameDate = values.date ?? today;
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -84,7 +88,9 @@ async function main(): Promise<number> {
 
   const apiKey = randomBytes(24).toString('hex');
   const stack = await startLocalStack({ duckdb: warehouse, modelsDir, apiKey, logger });
-  say(`coordinator ${stack.coordinatorUrl} · worker ${stack.workerUrl} · models: ${stack.models.loaded.map((m) => m.systemId + (m.champion ? ' (champion)' : '')).join(', ')}`);
+  say(
+    `coordinator ${stack.coordinatorUrl} · worker ${stack.workerUrl} · models: ${stack.models.loaded.map((m) => m.systemId + (m.champion ? ' (champion)' : '')).join(', ')}`,
+  );
   for (const r of stack.models.refused) say(`  ! model ${r.systemId} refused: ${r.reason}`);
 
   // Stop cleanly at any time: drain within Cloud Run's 10 s, say what stays pending, and exit.
@@ -107,9 +113,19 @@ async function main(): Promise<number> {
     // A batch the previous run left open (stopped or killed mid-batch) resumes on its own: follow it rather than start another.
     const latest = await getBatchStatus(client, { game_date: gameDate });
     const open = latest.ok && !stateEnded(latest.status.status) ? latest.status : null;
-    if (open) say(`resuming batch ${open.batch_id} left open by the previous run (${open.status}, ${open.progress.completed}/${open.progress.expected} players)`);
+    if (open)
+      say(
+        `resuming batch ${open.batch_id} left open by the previous run (${open.status}, ${open.progress.completed}/${open.progress.expected} players)`,
+      );
     const answer = open
-      ? ({ kind: 'started', batchId: open.batch_id, published: open.progress.expected, candidates: open.summary?.candidates ?? null, mode: open.prediction_run_mode, body: {} } as const)
+      ? ({
+          kind: 'started',
+          batchId: open.batch_id,
+          published: open.progress.expected,
+          candidates: open.summary?.candidates ?? null,
+          mode: open.prediction_run_mode,
+          body: {},
+        } as const)
       : await requestStart(ctx, { date: gameDate, mode: undefined, force: false, skipCompletenessCheck: false, datasetPrefix: undefined });
     if (answer.kind === 'no_games') say(`No games scheduled on ${gameDate}: nothing to predict.`);
     else if (answer.kind === 'no_players') {
@@ -121,8 +137,11 @@ async function main(): Promise<number> {
       const verdict = verdictOf(result);
       say(await renderReport(result.status, warehouse));
       const closing = result.status.closing;
-      say(`\nphase-5 message: status ${closing?.phase5_status ?? 'n/a'}, ${result.status.progress.completed} players, ${result.status.progress.total_predictions} predictions`);
-      if (answer.published === 0 && !open) say('Nothing was published: every candidate already has a prediction for the date (see "Gate reasons"), or none passed the gate.');
+      say(
+        `\nphase-5 message: status ${closing?.phase5_status ?? 'n/a'}, ${result.status.progress.completed} players, ${result.status.progress.total_predictions} predictions`,
+      );
+      if (answer.published === 0 && !open)
+        say('Nothing was published: every candidate already has a prediction for the date (see "Gate reasons"), or none passed the gate.');
       for (const p of verdict.problems) say(`  ! ${p}`);
       exitCode = verdict.exitCode;
     }
@@ -136,7 +155,9 @@ async function main(): Promise<number> {
 
   if (values.serve) {
     say(`\nServices are up (Ctrl-C to stop). API key: ${apiKey}`);
-    say(`  curl -s -X POST ${stack.coordinatorUrl}/start -H 'x-api-key: ${apiKey}' -H 'content-type: application/json' -d '{"game_date":"${gameDate}","force":true,"prediction_run_mode":"LINE_UPDATE"}'`);
+    say(
+      `  curl -s -X POST ${stack.coordinatorUrl}/start -H 'x-api-key: ${apiKey}' -H 'content-type: application/json' -d '{"game_date":"${gameDate}","force":true,"prediction_run_mode":"LINE_UPDATE"}'`,
+    );
     say(`  curl -s '${stack.coordinatorUrl}/status' -H 'x-api-key: ${apiKey}'`);
     say(`  curl -s '${stack.coordinatorUrl}/status?batch_id=BATCH_ID&players=true' -H 'x-api-key: ${apiKey}'`);
     say(`  curl -s ${stack.workerUrl}/models`);
@@ -147,7 +168,12 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-function stopper(stack: LocalStack, warehouse: DuckDbWarehouse, logger: pino.Logger, say: (line: string) => void): (signal: string | null) => Promise<void> {
+function stopper(
+  stack: LocalStack,
+  warehouse: DuckDbWarehouse,
+  logger: pino.Logger,
+  say: (line: string) => void,
+): (signal: string | null) => Promise<void> {
   let stopping: Promise<void> | null = null;
   return (signal) => {
     stopping ??= (async () => {
@@ -164,7 +190,9 @@ function stopper(stack: LocalStack, warehouse: DuckDbWarehouse, logger: pino.Log
       logger.flush();
       clearTimeout(backstop);
       if (signal) {
-        say(`Stopped in ${((Date.now() - started) / 1000).toFixed(1)} s.${pending > 0 ? ` ${pending} message(s) were still on their way: they are kept in .local/warehouse.duckdb and delivered at the next start, which also finishes any batch left open.` : ''}`);
+        say(
+          `Stopped in ${((Date.now() - started) / 1000).toFixed(1)} s.${pending > 0 ? ` ${pending} message(s) were still on their way: they are kept in .local/warehouse.duckdb and delivered at the next start, which also finishes any batch left open.` : ''}`,
+        );
         process.exit(0);
       }
     })();

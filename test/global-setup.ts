@@ -38,7 +38,9 @@ function build(outDir: string): Promise<void> {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? res() : reject(new Error(`the production build failed (tsc exit ${code}):\n${out.slice(-4000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? res() : reject(new Error(`the production build failed (tsc exit ${code}):\n${out.slice(-4000)}`)),
+    );
   });
 }
 
@@ -55,7 +57,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let emulators: RunningEmulator[] = [];
   const starting = gcloud ? Promise.allSettled([startEmulator('pubsub'), startEmulator('firestore')]) : Promise.resolve([]);
   const built = build(join(buildDir, 'dist'));
-  const [started, buildResult] = await Promise.all([starting, built.then(() => null, (err: unknown) => err)]);
+  const [started, buildResult] = await Promise.all([
+    starting,
+    built.then(
+      () => null,
+      (err: unknown) => err,
+    ),
+  ]);
   emulators = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
   if (failed.length > 0 || buildResult !== null) {

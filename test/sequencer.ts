@@ -26,6 +26,9 @@ export class LongestFirstSequencer extends BaseSequencer {
       const i = LONGEST_FILES.indexOf(basename(f.moduleId));
       return i === -1 ? LONGEST_FILES.length : i;
     };
-    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
+    return sorted
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+      .map(({ f }) => f);
   }
 }

@@ -114,7 +114,12 @@ export const batchBenchmark: Benchmark = {
           batch_ms: round(r.phase5Ms, 0),
         };
         if (i === 0) {
-          ctx.emit({ ...row, start_ms: round(r.startMs, 0), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 0), rss_before_stack_mb: round(rssBeforeMb, 0) });
+          ctx.emit({
+            ...row,
+            start_ms: round(r.startMs, 0),
+            peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 0),
+            rss_before_stack_mb: round(rssBeforeMb, 0),
+          });
           continue;
         }
         const batch = await stack.batches.latestForDate(world.gameDate);
@@ -122,7 +127,9 @@ export const batchBenchmark: Benchmark = {
         const f = await measureFloors(world, stack, r, recorder.rows, i);
         const floors = f.onnxMs + f.appendMs + r.startMs + f.mergeMs;
         ratios.push(r.phase5Ms / floors);
-        ctx.log(`batch ${label}: ${r.phase5Ms.toFixed(0)} ms vs floors ${floors.toFixed(0)} ms (onnx ${f.onnxMs.toFixed(0)}, append ${f.appendMs.toFixed(0)}, /start ${r.startMs.toFixed(0)}, merge ${f.mergeMs.toFixed(0)})`);
+        ctx.log(
+          `batch ${label}: ${r.phase5Ms.toFixed(0)} ms vs floors ${floors.toFixed(0)} ms (onnx ${f.onnxMs.toFixed(0)}, append ${f.appendMs.toFixed(0)}, /start ${r.startMs.toFixed(0)}, merge ${f.mergeMs.toFixed(0)})`,
+        );
         ctx.emit({
           ...row,
           floor_onnx_ms: round(f.onnxMs, 1),

@@ -58,7 +58,9 @@ export const chunksBenchmark: Benchmark = {
             };
             if (s.status !== 'success') throw new Error(`K=${k}: phase 5 '${s.status}'`);
             samples.get(k)?.push(s);
-            ctx.log(`chunks round ${i}/${rounds} K=${k}: batch ${s.batchMs.toFixed(0)} ms, worker ${s.workerMs.toFixed(0)} ms, cpu ${s.cpuMs.toFixed(0)} ms, ${s.messages} messages, largest ${s.maxBytes} B`);
+            ctx.log(
+              `chunks round ${i}/${rounds} K=${k}: batch ${s.batchMs.toFixed(0)} ms, worker ${s.workerMs.toFixed(0)} ms, cpu ${s.cpuMs.toFixed(0)} ms, ${s.messages} messages, largest ${s.maxBytes} B`,
+            );
           } finally {
             await stack.close();
           }

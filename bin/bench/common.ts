@@ -33,7 +33,6 @@ export interface Benchmark {
 /** The services' logger in benchmarks: pino at level silent. */
 export const silentLogger = pino({ level: 'silent' });
 
-
 export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
   const value = await work();

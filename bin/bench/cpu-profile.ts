@@ -123,7 +123,10 @@ export function summarise(profile: CpuProfile, callersOf?: string, groups: reado
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, match: { type: 'string' }, callers: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '30' }, match: { type: 'string' }, callers: { type: 'string' } },
+  });
   const path = positionals[0];
   if (!path) throw new Error('usage: cpu-profile PROFILE.cpuprofile [--top N] [--match TEXT] [--callers TEXT]');
   const top = Number(values.top);
@@ -131,11 +134,18 @@ function main(): void {
   const busy = s.totalMs - s.idleMs;
   const pct = (ms: number) => `${((100 * ms) / busy).toFixed(1)}%`.padStart(6);
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`sampled ${(s.totalMs / 1000).toFixed(1)} s, idle ${(s.idleMs / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (${((100 * busy) / s.totalMs).toFixed(0)}%); shares below are of busy time`);
+  out(
+    `sampled ${(s.totalMs / 1000).toFixed(1)} s, idle ${(s.idleMs / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (${((100 * busy) / s.totalMs).toFixed(0)}%); shares below are of busy time`,
+  );
   function table(title: string, m: Map<string, { self: number; total: number }>, key: 'self' | 'total'): void {
     out(`\n${title}`);
-    const rows = [...m.entries()].filter(([k]) => values.match === undefined || k.includes(values.match)).sort((a, b) => b[1][key] - a[1][key]);
-    for (const [k, v] of rows.slice(0, top)) out(`${(v.self / 1000).toFixed(2).padStart(8)} s ${pct(v.self)} self  ${(v.total / 1000).toFixed(2).padStart(8)} s ${pct(v.total)} incl  ${k}`);
+    const rows = [...m.entries()]
+      .filter(([k]) => values.match === undefined || k.includes(values.match))
+      .sort((a, b) => b[1][key] - a[1][key]);
+    for (const [k, v] of rows.slice(0, top))
+      out(
+        `${(v.self / 1000).toFixed(2).padStart(8)} s ${pct(v.self)} self  ${(v.total / 1000).toFixed(2).padStart(8)} s ${pct(v.total)} incl  ${k}`,
+      );
   }
   if (values.callers !== undefined) {
     table(`callers of '${values.callers}' (nearest project function), inclusive`, s.callers, 'total');

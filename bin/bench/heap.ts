@@ -35,7 +35,9 @@ export const heapBenchmark: Benchmark = {
         if (i === EVERY) at5 = m.heapUsed;
         const topics = Object.values(stack.topics).filter((t): t is string => typeof t === 'string');
         const busLog = topics.reduce((n, t) => n + stack.bus.published(t).length, 0);
-        ctx.log(`heap after batch ${i}: ${(m.heapUsed / 2 ** 20).toFixed(1)} MB used, rss ${(m.rss / 2 ** 20).toFixed(0)} MB, bus log ${busLog} messages`);
+        ctx.log(
+          `heap after batch ${i}: ${(m.heapUsed / 2 ** 20).toFixed(1)} MB used, rss ${(m.rss / 2 ** 20).toFixed(0)} MB, bus log ${busLog} messages`,
+        );
         ctx.emit({
           name: 'heap',
           after_batch: i,

@@ -52,7 +52,10 @@ function demoModel(log: (l: string) => void): { subject: Subject; examples: Trai
     { trees: 120, depth: 6, learningRate: 0.08, loss: 'rmse', seed: 1 },
   );
   log(`inference: trained the demo v9 model in ${((performance.now() - t0) / 1000).toFixed(1)} s (${train.length} rows)`);
-  return { subject: { label: 'demo v9 (120 trees, depth 6, 33 features)', model, onnx: writeOnnx(model, { family: 'v9' }), depth: 6 }, examples };
+  return {
+    subject: { label: 'demo v9 (120 trees, depth 6, 33 features)', model, onnx: writeOnnx(model, { family: 'v9' }), depth: 6 },
+    examples,
+  };
 }
 
 function inputRows(examples: readonly TrainingExample[], names: readonly string[], rows: number): Float32Array {
@@ -111,7 +114,12 @@ export const inferenceBenchmark: Benchmark = {
     const subjects: Subject[] = [demo];
     if (existsSync(REAL_CBM)) {
       const { onnx, model, info } = convertCbmToOnnx(readFileSync(REAL_CBM));
-      subjects.push({ label: `real A1 (${info.trees} trees, depth ${info.depth}, ${info.features} features)`, model, onnx, depth: info.depth });
+      subjects.push({
+        label: `real A1 (${info.trees} trees, depth ${info.depth}, ${info.features} features)`,
+        model,
+        onnx,
+        depth: info.depth,
+      });
     } else {
       ctx.log(`inference: ${REAL_CBM} is absent; the real CatBoost model is skipped`);
       ctx.emit({ name: 'inference', model: 'real A1 .cbm', note: `skipped: ${REAL_CBM} not found` });

@@ -63,7 +63,10 @@ async function buildWarehouse(rttMs: number): Promise<{ warehouse: DuckDbWarehou
   return { warehouse, oddsRows: Number(counts?.odds ?? 0), bpRows: Number(counts?.bp ?? 0), seedMs: performance.now() - t0 };
 }
 
-async function productOnce(warehouse: DuckDbWarehouse, players: readonly string[]): Promise<{ ms: number; queries: number; found: number }> {
+async function productOnce(
+  warehouse: DuckDbWarehouse,
+  players: readonly string[],
+): Promise<{ ms: number; queries: number; found: number }> {
   const counted = countQueries(warehouse);
   const { ms, value } = await timed(() => lookupLines(counted.warehouse, GAME_DATE, '', players));
   return { ms, queries: counted.count(), found: value.lines.size };
@@ -101,7 +104,9 @@ export const linesBenchmark: Benchmark = {
             const q = waterfallQueries.get(n) ?? Number.NaN;
             wf = { ms: q * (perQueryMs ?? Number.NaN), queries: q, found: null, basis: 'extrapolated' };
           }
-          ctx.log(`lines: rtt ${rtt} ms, ${n} players: product ${product.queries} queries ${product.ms.toFixed(1)} ms; waterfall ${wf.queries} queries ${wf.ms.toFixed(0)} ms (${wf.basis})`);
+          ctx.log(
+            `lines: rtt ${rtt} ms, ${n} players: product ${product.queries} queries ${product.ms.toFixed(1)} ms; waterfall ${wf.queries} queries ${wf.ms.toFixed(0)} ms (${wf.basis})`,
+          );
           ctx.emit({
             name: 'lines',
             rtt_ms: rtt,

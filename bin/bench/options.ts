@@ -22,7 +22,19 @@ export interface BenchOptions {
   cpuProfDir: string | undefined;
 }
 
-let current: BenchOptions = { runs: 5, rttRuns: 3, requests: 2000, concurrency: 8, seasonRuns: 1, seasonConcurrency: [], seasonInterval: undefined, seasonDays: 165, seasonReferenceDays: 10, serviceEnv: {}, cpuProfDir: undefined };
+let current: BenchOptions = {
+  runs: 5,
+  rttRuns: 3,
+  requests: 2000,
+  concurrency: 8,
+  seasonRuns: 1,
+  seasonConcurrency: [],
+  seasonInterval: undefined,
+  seasonDays: 165,
+  seasonReferenceDays: 10,
+  serviceEnv: {},
+  cpuProfDir: undefined,
+};
 
 export function setBenchOptions(o: BenchOptions): void {
   current = o;

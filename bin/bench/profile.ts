@@ -59,10 +59,21 @@ export const profileBenchmark: Benchmark = {
       writeFileSync(file, JSON.stringify(profile));
       ctx.log(`profile: ${runs} warm batch(es) ${batchMs.map((m) => m.toFixed(0)).join(' ')} ms; written to ${file}`);
 
-      const s = summarise(profile, undefined, STEPS.map(([, match]) => match));
+      const s = summarise(
+        profile,
+        undefined,
+        STEPS.map(([, match]) => match),
+      );
       const busy = s.totalMs - s.idleMs;
       const pct = (ms: number) => round((100 * ms) / busy, 1);
-      ctx.emit({ name: 'profile', kind: 'main thread', frame: `${runs} warm batch(es), ${batchMs.map((m) => round(m, 0)).join(' ')} ms; ${file}`, self_ms: round(busy, 0), self_pct: round((100 * busy) / s.totalMs, 1), incl_pct: null });
+      ctx.emit({
+        name: 'profile',
+        kind: 'main thread',
+        frame: `${runs} warm batch(es), ${batchMs.map((m) => round(m, 0)).join(' ')} ms; ${file}`,
+        self_ms: round(busy, 0),
+        self_pct: round((100 * busy) / s.totalMs, 1),
+        incl_pct: null,
+      });
       const top = (m: Map<string, { self: number; total: number }>, kind: string) => {
         for (const [k, v] of [...m.entries()].sort((a, b) => b[1].self - a[1].self).slice(0, TOP)) {
           ctx.emit({ name: 'profile', kind, frame: k, self_ms: round(v.self, 0), self_pct: pct(v.self), incl_pct: pct(v.total) });

@@ -90,8 +90,14 @@ function runCli(args: readonly string[], env: Record<string, string>, log: (line
         if (e.event === 'backfill') run.concurrency = Number(e.concurrency);
         if (e.event === 'error') run.stderr += `${String(e.message)}\n`;
         if (e.event === 'date') {
-          run.dates.push({ date: String(e.date), status: String(e.status), predictions: typeof e.predictions === 'number' ? e.predictions : null, problems: (e.problems as string[]) ?? [] });
-          if (run.dates.length % 20 === 0) log(`season: ${run.dates.length} dates ended, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+          run.dates.push({
+            date: String(e.date),
+            status: String(e.status),
+            predictions: typeof e.predictions === 'number' ? e.predictions : null,
+            problems: (e.problems as string[]) ?? [],
+          });
+          if (run.dates.length % 20 === 0)
+            log(`season: ${run.dates.length} dates ended, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         }
       }
     });
@@ -139,13 +145,31 @@ const TARGET_S = 120;
 
 /** One backfill through the CLI on a fresh copy of the season world; returns its wall time per date (ms). */
 // eslint-disable-next-line complexity -- one benchmark run read top to bottom: copy the world, start the stack, run the CLI, collect the figures, stop
-async function oneRun(ctx: BenchContext, template: string, runDir: string, range: { from: string; to: string; dates: number }, concurrency: number | undefined, label: string, referenceMsPerDate: number | null): Promise<number> {
+async function oneRun(
+  ctx: BenchContext,
+  template: string,
+  runDir: string,
+  range: { from: string; to: string; dates: number },
+  concurrency: number | undefined,
+  label: string,
+  referenceMsPerDate: number | null,
+): Promise<number> {
   rmSync(runDir, { recursive: true, force: true });
   cpSync(template, runDir, { recursive: true });
   const warehouse = await DuckDbWarehouse.open({ path: join(runDir, 'warehouse.duckdb') });
   // As `npm start` logs: level info, to a file, asynchronously.
-  const logger = createLogger({ service: 'local-stack', level: 'info', destination: pino.destination({ dest: join(runDir, 'local-stack.log'), sync: false, mkdir: true }) });
-  const stack = await startLocalStack({ duckdb: warehouse, modelsDir: join(runDir, 'models'), apiKey: BENCH_API_KEY, logger, env: benchOptions().serviceEnv });
+  const logger = createLogger({
+    service: 'local-stack',
+    level: 'info',
+    destination: pino.destination({ dest: join(runDir, 'local-stack.log'), sync: false, mkdir: true }),
+  });
+  const stack = await startLocalStack({
+    duckdb: warehouse,
+    modelsDir: join(runDir, 'models'),
+    apiKey: BENCH_API_KEY,
+    logger,
+    env: benchOptions().serviceEnv,
+  });
   try {
     const { seasonInterval } = benchOptions();
     const args = ['backfill', '--from', range.from, '--to', range.to, '--json'];
@@ -181,7 +205,9 @@ async function oneRun(ctx: BenchContext, template: string, runDir: string, range
       const b = await stack.batches.latestForDate(d);
       const cliRow = cli.dates.find((r) => r.date === d);
       if (!b || b.state !== 'complete' || cliRow?.status !== 'complete') {
-        notComplete.push(`${d}: store ${b?.state ?? 'no batch'}, CLI ${cliRow?.status ?? 'no row'}${cliRow?.problems.length ? ` (${cliRow.problems.join('; ')})` : ''}`);
+        notComplete.push(
+          `${d}: store ${b?.state ?? 'no batch'}, CLI ${cliRow?.status ?? 'no row'}${cliRow?.problems.length ? ` (${cliRow.problems.join('; ')})` : ''}`,
+        );
         continue;
       }
       predictions += b.total_predictions;
@@ -190,7 +216,9 @@ async function oneRun(ctx: BenchContext, template: string, runDir: string, range
       phases.push(phasesOf(b));
     }
     if (cli.exitCode !== 0 || notComplete.length > 0) {
-      throw new Error(`season backfill ${label}: exit ${cli.exitCode}, ${notComplete.length} date(s) not complete: ${notComplete.slice(0, 10).join(' | ')}; CLI stderr: ${cli.stderr.slice(0, 2000)}`);
+      throw new Error(
+        `season backfill ${label}: exit ${cli.exitCode}, ${notComplete.length} date(s) not complete: ${notComplete.slice(0, 10).join(' | ')}; CLI stderr: ${cli.stderr.slice(0, 2000)}`,
+      );
     }
     ctx.emit({
       name: 'season',
@@ -208,15 +236,27 @@ async function oneRun(ctx: BenchContext, template: string, runDir: string, range
       predictions,
       wall_ms_per_date: round(cli.wallMs / range.dates, 0),
       speedup_vs_c1: referenceMsPerDate === null ? null : round(referenceMsPerDate / (cli.wallMs / range.dates), 2),
-      season_165_s_est: round((cli.wallMs / range.dates) * 165 / 1000, 1),
+      season_165_s_est: round(((cli.wallMs / range.dates) * 165) / 1000, 1),
       vs_target_120s: round(((cli.wallMs / range.dates) * 165) / 1000 / TARGET_S, 2),
       stack_cpu_s: round((cpu.user + cpu.system) / 1e6, 1),
     });
     // Where a date's time goes, at the start of the season and at its end (medians, ms).
     const tenth = Math.max(1, Math.floor(phases.length / 10));
-    for (const [part, ps] of [['first tenth', phases.slice(0, tenth)], ['last tenth', phases.slice(-tenth)]] as const) {
+    for (const [part, ps] of [
+      ['first tenth', phases.slice(0, tenth)],
+      ['last tenth', phases.slice(-tenth)],
+    ] as const) {
       const med = (k: keyof Phases) => round(median(ps.map((p) => p[k])), 0);
-      ctx.emit({ name: 'season phases', run: label, dates: part, dispatch_ms: med('dispatch'), predict_ms: med('predict'), queue_and_lock_ms: med('queue'), consolidate_ms: med('consolidate'), close_ms: med('close') });
+      ctx.emit({
+        name: 'season phases',
+        run: label,
+        dates: part,
+        dispatch_ms: med('dispatch'),
+        predict_ms: med('predict'),
+        queue_and_lock_ms: med('queue'),
+        consolidate_ms: med('consolidate'),
+        close_ms: med('close'),
+      });
     }
     return cli.wallMs / range.dates;
   } finally {
@@ -235,7 +275,12 @@ export const seasonBenchmark: Benchmark = {
     const today = etDate(new Date());
     const t0 = performance.now();
     const world = await seasonWorld(ctx, today);
-    ctx.emit({ name: 'season', run: 'seed (not timed in the backfill)', seed_action: world.action, seed_s: round((performance.now() - t0) / 1000, 1) });
+    ctx.emit({
+      name: 'season',
+      run: 'seed (not timed in the backfill)',
+      seed_action: world.action,
+      seed_s: round((performance.now() - t0) / 1000, 1),
+    });
     // The past dates of the window: its first date … yesterday.
     const { seasonRuns, seasonConcurrency, seasonDays, seasonReferenceDays } = benchOptions();
     if (seasonDays > DEFAULT_PAST_DAYS) throw new Error(`--season-days: the season world has ${DEFAULT_PAST_DAYS} past dates`);
@@ -246,10 +291,23 @@ export const seasonBenchmark: Benchmark = {
       for (let i = 0; i < seasonRuns; i++) {
         let reference: number | null = null;
         if (seasonReferenceDays > 0) {
-          const ref = { from: range.from, to: addDays(range.from, Math.min(seasonReferenceDays, seasonDays) - 1), dates: Math.min(seasonReferenceDays, seasonDays) };
+          const ref = {
+            from: range.from,
+            to: addDays(range.from, Math.min(seasonReferenceDays, seasonDays) - 1),
+            dates: Math.min(seasonReferenceDays, seasonDays),
+          };
           reference = await oneRun(ctx, world.dir, runDir, ref, 1, `${i + 1}/${seasonRuns} reference: first ${ref.dates} dates, c=1`, null);
         }
-        for (const c of levels) await oneRun(ctx, world.dir, runDir, range, c, `${i + 1}/${seasonRuns}${c === undefined ? ' season, concurrency from GET /capacity' : ` season c=${c}`}`, reference);
+        for (const c of levels)
+          await oneRun(
+            ctx,
+            world.dir,
+            runDir,
+            range,
+            c,
+            `${i + 1}/${seasonRuns}${c === undefined ? ' season, concurrency from GET /capacity' : ` season c=${c}`}`,
+            reference,
+          );
       }
     } finally {
       if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });

@@ -25,7 +25,11 @@ export const seedBenchmark: Benchmark = {
     const runs: Array<[string, () => Promise<WorldSummary>]> = [
       ['fresh', () => seedWorld({ warehouse, modelsDir, today, ...seasonWindow(today), log: (l) => ctx.log(`  seed: ${l}`) })],
       ['present', () => seedWorld({ warehouse, modelsDir, today, ...seasonWindow(today) })],
-      ['next day', () => seedWorld({ warehouse, modelsDir, today: addDays(today, 1), ...seasonWindow(addDays(today, 1)), from: seasonWindow(today).from })],
+      [
+        'next day',
+        () =>
+          seedWorld({ warehouse, modelsDir, today: addDays(today, 1), ...seasonWindow(addDays(today, 1)), from: seasonWindow(today).from }),
+      ],
     ];
     try {
       for (const [run, call] of runs) {

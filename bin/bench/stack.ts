@@ -12,7 +12,14 @@ type Json = Record<string, unknown>;
 export async function startBenchStack(world: BenchWorld, extra: Pick<LocalStackOptions, 'env' | 'warehouse'> = {}): Promise<LocalStack> {
   // --service-env first, so a benchmark's own setting (chunks' K) wins.
   const env = { ...benchOptions().serviceEnv, ...extra.env };
-  return startLocalStack({ duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: BENCH_API_KEY, logger: silentLogger, ...extra, env });
+  return startLocalStack({
+    duckdb: world.warehouse,
+    modelsDir: world.modelsDir,
+    apiKey: BENCH_API_KEY,
+    logger: silentLogger,
+    ...extra,
+    env,
+  });
 }
 
 export interface StartRun {
@@ -34,7 +41,12 @@ export interface StartRun {
 const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
 
 /** Resets the date, POSTs /start, waits for the phase-5 message and for the bus to drain. */
-export async function runStart(stack: LocalStack, world: BenchWorld, capMs: number, extraBody: Record<string, unknown> = {}): Promise<StartRun> {
+export async function runStart(
+  stack: LocalStack,
+  world: BenchWorld,
+  capMs: number,
+  extraBody: Record<string, unknown> = {},
+): Promise<StartRun> {
   await resetDate(world.warehouse, world.gameDate);
   let phase5At = 0;
   let firstRequestAt = 0;

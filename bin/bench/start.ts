@@ -25,7 +25,9 @@ async function measure(ctx: BenchContext, rttMs: number, runs: number, warmUp: b
     for (let i = 0; i < runs; i++) {
       const r = await runStart(stack, world, 180_000);
       samples.push(r);
-      ctx.log(`start: rtt ${rttMs} ms run ${i + 1}/${runs}: ${r.startMs.toFixed(0)} ms to 202 (${r.queries} queries, ${r.published}/${r.candidates} published; phases ${JSON.stringify(r.phaseMs)}); phase 5 after ${(r.phase5Ms / 1000).toFixed(1)} s`);
+      ctx.log(
+        `start: rtt ${rttMs} ms run ${i + 1}/${runs}: ${r.startMs.toFixed(0)} ms to 202 (${r.queries} queries, ${r.published}/${r.candidates} published; phases ${JSON.stringify(r.phaseMs)}); phase 5 after ${(r.phase5Ms / 1000).toFixed(1)} s`,
+      );
     }
     const ms = samples.map((s) => s.startMs);
     const queries = [...new Set(samples.map((s) => s.queries))];
@@ -44,7 +46,13 @@ async function measure(ctx: BenchContext, rttMs: number, runs: number, warmUp: b
       p95_ms: round(percentile(ms, 95), 0),
       min_ms: round(Math.min(...ms), 0),
       max_ms: round(Math.max(...ms), 0),
-      lines_phase_ms_p50: round(percentile(samples.map((s) => Number(s.phaseMs.lines)), 50), 0),
+      lines_phase_ms_p50: round(
+        percentile(
+          samples.map((s) => Number(s.phaseMs.lines)),
+          50,
+        ),
+        0,
+      ),
       runs_ms: ms.map((m) => round(m, 0)).join(' '),
     });
     if (rttMs === 0) await queryMatrix(ctx, stack, world);
@@ -55,7 +63,11 @@ async function measure(ctx: BenchContext, rttMs: number, runs: number, warmUp: b
 }
 
 /** Warehouse queries per /start with fewer players (player_lookups) and with the 4 copies disabled (4 models). */
-async function queryMatrix(ctx: BenchContext, stack: Awaited<ReturnType<typeof startBenchStack>>, world: Awaited<ReturnType<typeof openWorld>>): Promise<void> {
+async function queryMatrix(
+  ctx: BenchContext,
+  stack: Awaited<ReturnType<typeof startBenchStack>>,
+  world: Awaited<ReturnType<typeof openWorld>>,
+): Promise<void> {
   const players = await world.warehouse.query({
     name: 'bench.start.players',
     sql: 'SELECT DISTINCT player_lookup FROM {{nba_analytics.upcoming_player_game_context}} WHERE game_date = @d ORDER BY player_lookup LIMIT 50',
@@ -63,7 +75,11 @@ async function queryMatrix(ctx: BenchContext, stack: Awaited<ReturnType<typeof s
   });
   const setCopies = (enabled: boolean) =>
     world.warehouse.transaction('bench.start.copies', [
-      { name: 'bench.start.copies', sql: `UPDATE {{nba_predictions.model_registry}} SET enabled = @e WHERE model_id LIKE '%${COPY_SUFFIX}'`, params: { e: param.bool(enabled) } },
+      {
+        name: 'bench.start.copies',
+        sql: `UPDATE {{nba_predictions.model_registry}} SET enabled = @e WHERE model_id LIKE '%${COPY_SUFFIX}'`,
+        params: { e: param.bool(enabled) },
+      },
     ]);
   const cases: Array<{ label: string; body: Record<string, unknown>; models: number }> = [
     { label: 'all candidates, 8 models', body: {}, models: 8 },
@@ -75,7 +91,17 @@ async function queryMatrix(ctx: BenchContext, stack: Awaited<ReturnType<typeof s
     try {
       const r = await runStart(stack, world, 120_000, c.body);
       ctx.log(`start: ${c.label}: ${r.queries} warehouse queries (${r.candidates} candidates)`);
-      ctx.emit({ name: 'start', rtt_ms: 0, case: c.label, candidates: r.candidates, published: r.published, models: c.models, warehouse_queries: String(r.queries), runs: 1, p50_ms: round(r.startMs, 0) });
+      ctx.emit({
+        name: 'start',
+        rtt_ms: 0,
+        case: c.label,
+        candidates: r.candidates,
+        published: r.published,
+        models: c.models,
+        warehouse_queries: String(r.queries),
+        runs: 1,
+        p50_ms: round(r.startMs, 0),
+      });
     } finally {
       if (c.models === 4) await setCopies(true);
     }

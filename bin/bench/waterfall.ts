@@ -41,21 +41,36 @@ export interface WaterfallResult {
   lines: Map<string, { line: number; source: 'ODDS_API' | 'BETTINGPROS'; book: string }>;
 }
 
-export async function waterfallLines(warehouse: Warehouse, gameDate: string, players: readonly string[], datasetPrefix?: string): Promise<WaterfallResult> {
+export async function waterfallLines(
+  warehouse: Warehouse,
+  gameDate: string,
+  players: readonly string[],
+  datasetPrefix?: string,
+): Promise<WaterfallResult> {
   const lines: WaterfallResult['lines'] = new Map();
   let queries = 0;
   for (const player of players) {
     const base = { game_date: param.date(gameDate), player: param.string(player) };
     for (const book of WATERFALL_BOOKS) {
       queries++;
-      const [oa] = await warehouse.query({ name: 'waterfall.odds_api', sql: ODDS_API_ONE, params: { ...base, book: param.string(book.oddsApi) }, datasetPrefix });
+      const [oa] = await warehouse.query({
+        name: 'waterfall.odds_api',
+        sql: ODDS_API_ONE,
+        params: { ...base, book: param.string(book.oddsApi) },
+        datasetPrefix,
+      });
       const oaLine = oa ? num(oa, 'points_line') : null;
       if (oaLine !== null && oaLine >= LINE_FLOOR) {
         lines.set(player, { line: oaLine, source: 'ODDS_API', book: book.oddsApi });
         break;
       }
       queries++;
-      const [bp] = await warehouse.query({ name: 'waterfall.bettingpros', sql: BETTINGPROS_ONE, params: { ...base, book: param.string(book.bettingPros) }, datasetPrefix });
+      const [bp] = await warehouse.query({
+        name: 'waterfall.bettingpros',
+        sql: BETTINGPROS_ONE,
+        params: { ...base, book: param.string(book.bettingPros) },
+        datasetPrefix,
+      });
       const bpLine = bp ? num(bp, 'points_line') : null;
       if (bpLine !== null && bpLine >= LINE_FLOOR) {
         lines.set(player, { line: bpLine, source: 'BETTINGPROS', book: book.bettingPros });

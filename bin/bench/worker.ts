@@ -82,7 +82,11 @@ function envelopes(c: Captured, k: number): Array<{ body: string; players: numbe
   for (let i = 0; i < c.players.length; i += k) {
     const players = c.players.slice(i, i + k);
     const data64 = Buffer.from(JSON.stringify({ ...c.head, players })).toString('base64');
-    const envelope = buildEnvelope({ messageId: String(i), attributes: {}, publishTime: new Date().toISOString(), data64 }, 'projects/local/subscriptions/bench-worker', 1);
+    const envelope = buildEnvelope(
+      { messageId: String(i), attributes: {}, publishTime: new Date().toISOString(), data64 },
+      'projects/local/subscriptions/bench-worker',
+      1,
+    );
     out.push({ body: JSON.stringify(envelope), players: players.length });
   }
   return out;
@@ -133,7 +137,12 @@ export const workerBenchmark: Benchmark = {
     const server = createServer(buildWorkerApp(runtime, { accessLog: false }));
     const url = `${await listen(server)}/predict`;
     const post = async (body: string): Promise<void> => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       await res.arrayBuffer();
       if (res.status !== 204 && res.status !== 200) throw new Error(`/predict answered ${res.status}`);
     };
@@ -214,7 +223,15 @@ export const workerBenchmark: Benchmark = {
           in_worker_vs_standalone: round(inWorker / alone, 2),
         });
       }
-      ctx.emit({ name: 'worker', k: 'fit', messages_timed: points.length, marginal_ms_per_player: round(line.slope, 2), fixed_ms_per_message: round(line.intercept, 1), marginal_cpu_ms_per_player: round(cpuLine.slope, 2), fixed_cpu_ms_per_message: round(cpuLine.intercept, 1) });
+      ctx.emit({
+        name: 'worker',
+        k: 'fit',
+        messages_timed: points.length,
+        marginal_ms_per_player: round(line.slope, 2),
+        fixed_ms_per_message: round(line.intercept, 1),
+        marginal_cpu_ms_per_player: round(cpuLine.slope, 2),
+        fixed_cpu_ms_per_message: round(cpuLine.intercept, 1),
+      });
     } finally {
       await new Promise<void>((r) => {
         server.closeAllConnections();

@@ -41,23 +41,53 @@ export async function openWorld(worldDir: string, rttMs: number, log: (line: str
   const seeder = await DuckDbWarehouse.open({ path: db });
   let summary;
   try {
-    summary = await seedWorld({ warehouse: seeder, modelsDir, slateDates: [today], today, games: BENCH_GAMES, candidatesPerGame: BENCH_CANDIDATES_PER_GAME, log: (l) => log(`  seed: ${l}`) });
+    summary = await seedWorld({
+      warehouse: seeder,
+      modelsDir,
+      slateDates: [today],
+      today,
+      games: BENCH_GAMES,
+      candidatesPerGame: BENCH_CANDIDATES_PER_GAME,
+      log: (l) => log(`  seed: ${l}`),
+    });
     await registerCopies(seeder);
   } finally {
     await seeder.close();
   }
-  const warehouse = rttMs > 0 ? await DuckDbWarehouse.open({ path: db, simulatedRoundTripMs: rttMs }) : await DuckDbWarehouse.open({ path: db });
-  return { warehouse, modelsDir, gameDate: today, candidates: summary.candidates, seededNow: summary.action !== 'present', seedSeconds: summary.seconds };
+  const warehouse =
+    rttMs > 0 ? await DuckDbWarehouse.open({ path: db, simulatedRoundTripMs: rttMs }) : await DuckDbWarehouse.open({ path: db });
+  return {
+    warehouse,
+    modelsDir,
+    gameDate: today,
+    candidates: summary.candidates,
+    seededNow: summary.action !== 'present',
+    seedSeconds: summary.seconds,
+  };
 }
 
 /** Registers a copy of every demo model under a new model_id (never the champion), so 8 models are enabled. */
 async function registerCopies(warehouse: DuckDbWarehouse): Promise<void> {
   const ids = DEMO_MODELS.map((m) => m.modelId);
-  const rows = await warehouse.query({ name: 'bench.registry.read', sql: `SELECT * FROM {{${REGISTRY}}} WHERE model_id IN UNNEST(@ids)`, params: { ids: param.strings(ids) } });
+  const rows = await warehouse.query({
+    name: 'bench.registry.read',
+    sql: `SELECT * FROM {{${REGISTRY}}} WHERE model_id IN UNNEST(@ids)`,
+    params: { ids: param.strings(ids) },
+  });
   if (rows.length !== ids.length) throw new Error(`bench world: expected ${ids.length} demo models in the registry, found ${rows.length}`);
-  const copies: Row[] = rows.map((r) => ({ ...r, model_id: `${String(r.model_id)}${COPY_SUFFIX}`, model_version: `${String(r.model_version)}${COPY_SUFFIX}`, is_production: false, created_by: 'bin/bench' }));
+  const copies: Row[] = rows.map((r) => ({
+    ...r,
+    model_id: `${String(r.model_id)}${COPY_SUFFIX}`,
+    model_version: `${String(r.model_version)}${COPY_SUFFIX}`,
+    is_production: false,
+    created_by: 'bin/bench',
+  }));
   await warehouse.transaction('bench.registry.clear', [
-    { name: 'bench.registry.clear', sql: `DELETE FROM {{${REGISTRY}}} WHERE model_id IN UNNEST(@ids)`, params: { ids: param.strings(copies.map((c) => String(c.model_id))) } },
+    {
+      name: 'bench.registry.clear',
+      sql: `DELETE FROM {{${REGISTRY}}} WHERE model_id IN UNNEST(@ids)`,
+      params: { ids: param.strings(copies.map((c) => String(c.model_id))) },
+    },
   ]);
   await warehouse.insert({ name: 'bench.registry.copies', table: REGISTRY, rows: copies });
 }

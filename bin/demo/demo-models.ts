@@ -102,7 +102,12 @@ export function buildTrainingSet(history: readonly PlayerHistory[], before?: str
       if (game.isDnp || (before !== undefined && game.gameDate >= before)) return;
       const context = player.contexts[i];
       if (played >= 3 && context) {
-        out.push({ gameDate: game.gameDate, features: computeFeatures(player.games.slice(0, i), context), points: game.points, line: game.line });
+        out.push({
+          gameDate: game.gameDate,
+          features: computeFeatures(player.games.slice(0, i), context),
+          points: game.points,
+          line: game.line,
+        });
       }
       played++;
     });
@@ -156,7 +161,9 @@ export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<Reg
     opts: { trees: opts.trees ?? 120, depth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.08, loss: spec.loss, seed: 1 },
   }));
   const threads = workerThreadsAvailable() ? Math.min(jobs.length, opts.threads ?? defaultTrainThreads()) : 0;
-  log(`training ${jobs.length} models on ${train.length} rows (games ${train[0]?.gameDate ?? '?'} … ${train[train.length - 1]?.gameDate ?? '?'}) ${threads > 0 ? `on ${threads} worker thread${threads === 1 ? '' : 's'}` : 'in this thread'}`);
+  log(
+    `training ${jobs.length} models on ${train.length} rows (games ${train[0]?.gameDate ?? '?'} … ${train[train.length - 1]?.gameDate ?? '?'}) ${threads > 0 ? `on ${threads} worker thread${threads === 1 ? '' : 's'}` : 'in this thread'}`,
+  );
   const trained = await trainAll(jobs, threads);
 
   for (const [k, spec] of specs.entries()) {
@@ -185,9 +192,18 @@ export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<Reg
     const bytes = writeOnnx(model, { family: spec.family, model_id: spec.modelId, loss, trained_rows: String(train.length) });
     const fileName = `${spec.modelId}.onnx`;
     await writeFile(join(opts.modelsDir, fileName), bytes);
-    const report: DemoModelReport = { modelId: spec.modelId, trainRows: train.length, holdoutRows: holdout.length, seconds, holdoutMae: mae, baselineMae };
+    const report: DemoModelReport = {
+      modelId: spec.modelId,
+      trainRows: train.length,
+      holdoutRows: holdout.length,
+      seconds,
+      holdoutMae: mae,
+      baselineMae,
+    };
     opts.onReport?.(report);
-    log(`${spec.modelId}: ${featureNames.length} features, ${train.length} rows, ${seconds.toFixed(2)} s; hold-out MAE ${mae.toFixed(3)} vs points_avg_last_10 ${baselineMae.toFixed(3)}`);
+    log(
+      `${spec.modelId}: ${featureNames.length} features, ${train.length} rows, ${seconds.toFixed(2)} s; hold-out MAE ${mae.toFixed(3)} vs points_avg_last_10 ${baselineMae.toFixed(3)}`,
+    );
     rows.push({
       model_id: spec.modelId,
       model_version: `demo_${train[train.length - 1]?.gameDate ?? cutoff}`,

@@ -197,7 +197,8 @@ export function computeFeatures(history: readonly GameLogEntry[], context: Featu
     f.prop_under_streak = streak(played, (g) => g.points < (g.line as number));
     if (f.points_avg_season !== undefined) f.line_vs_season_avg = round(line.current - f.points_avg_season, 2);
     let previous: GameLogEntry | undefined;
-    for (let i = played.length - 1; i >= 0 && previous === undefined; i--) if ((played[i] as GameLogEntry).line !== null) previous = played[i];
+    for (let i = played.length - 1; i >= 0 && previous === undefined; i--)
+      if ((played[i] as GameLogEntry).line !== null) previous = played[i];
     f.prop_line_delta = previous === undefined ? 0 : round(line.current - (previous.line as number), 1);
   }
   return f;

@@ -35,7 +35,15 @@ export interface SimState {
   nextGameNo: number;
 }
 
-const START_TIMES: ReadonlyArray<readonly [number, number]> = [[19, 0], [19, 30], [19, 30], [20, 0], [21, 0], [22, 0], [22, 30]];
+const START_TIMES: ReadonlyArray<readonly [number, number]> = [
+  [19, 0],
+  [19, 30],
+  [19, 30],
+  [20, 0],
+  [21, 0],
+  [22, 0],
+  [22, 30],
+];
 
 export const roundHalf = (x: number): number => Math.round(x * 2) / 2;
 
@@ -178,7 +186,11 @@ function simulateSide(state: SimState, game: ScheduledGame, side: 'home' | 'away
       opponentDaysRest: oppRest,
       team: ctxTeam,
       opponentTeam: ctxOpp,
-      injuryStatus: known ? (known.status.get(p.lookup) ?? null) : !dnp[i] && rng.chance(0.04) ? rng.pick(['probable', 'questionable']) : null,
+      injuryStatus: known
+        ? (known.status.get(p.lookup) ?? null)
+        : !dnp[i] && rng.chance(0.04)
+          ? rng.pick(['probable', 'questionable'])
+          : null,
       starTeammatesOut: p.slot <= 2 ? Math.max(0, starsOut - (dnp[i] ? 1 : 0)) : starsOut,
       shot: p.shot,
       line: known ? lineContext : line === null ? null : synthLineContext(rng, line),
@@ -222,7 +234,10 @@ export function playGame(state: SimState, game: ScheduledGame, rng: Rng, known?:
   const homePts = simulateSide(state, game, 'home', rng, known);
   const awayPts = simulateSide(state, game, 'away', rng, known);
   const homeWon = homePts >= awayPts;
-  for (const [abbr, won] of [[game.home, homeWon], [game.away, !homeWon]] as const) {
+  for (const [abbr, won] of [
+    [game.home, homeWon],
+    [game.away, !homeWon],
+  ] as const) {
     const t = state.teams.get(abbr) as TeamState;
     t.games++;
     if (won) t.wins++;

@@ -56,9 +56,7 @@ const BP_RANK = (book: string): number => {
 };
 
 function oddsBooks(rng: Rng): string[] {
-  const books: string[] = rng.chance(0.8)
-    ? rng.sample(ODDS_BOOKS, rng.int(4, 5))
-    : rng.sample(ODDS_BOOKS, rng.int(1, 2));
+  const books: string[] = rng.chance(0.8) ? rng.sample(ODDS_BOOKS, rng.int(4, 5)) : rng.sample(ODDS_BOOKS, rng.int(1, 2));
   if (rng.chance(0.1)) books.push(rng.pick(EXTRA_ODDS_BOOKS));
   return books;
 }
@@ -66,7 +64,8 @@ function oddsBooks(rng: Rng): string[] {
 /** Snapshot lines oldest → newest ending at `final`, moving half a point at most between snapshots. */
 function snapshotLines(rng: Rng, final: number, count: number): number[] {
   const lines = [final];
-  for (let i = 1; i < count; i++) lines.unshift(Math.max(MIN_POINTS_LINE, (lines[0] as number) + (rng.chance(0.6) ? rng.pick([0.5, -0.5]) : 0)));
+  for (let i = 1; i < count; i++)
+    lines.unshift(Math.max(MIN_POINTS_LINE, (lines[0] as number) + (rng.chance(0.6) ? rng.pick([0.5, -0.5]) : 0)));
   return lines;
 }
 
@@ -140,7 +139,9 @@ export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: Ga
       if (market === 'points' && !onBp) continue;
       for (const book of books) {
         const base =
-          market === 'points' ? (plan.fair as number) : Math.floor(market === 'rebounds' ? player.rebounds : market === 'assists' ? player.assists : player.threes) + 0.5;
+          market === 'points'
+            ? (plan.fair as number)
+            : Math.floor(market === 'rebounds' ? player.rebounds : market === 'assists' ? player.assists : player.threes) + 0.5;
         const floor = market === 'points' ? MIN_POINTS_LINE : 0.5;
         const line = market === 'points' && !plan.exact ? Math.max(floor, base + rng.pick([0, 0, 0.5, -0.5])) : base;
         const older = rng.chance(0.4) ? Math.max(floor, line + rng.pick([0.5, -0.5, 1])) : null;
@@ -148,7 +149,8 @@ export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: Ga
           if (older !== null) bettingPros.push(bpRow(book, market, side, older, false, earlier));
           bettingPros.push(bpRow(book, market, side, line, true, current));
         }
-        if (market === 'points' && (bpBest === null || BP_RANK(book) < bpBest.rank)) bpBest = { rank: BP_RANK(book), line, opening: older ?? line };
+        if (market === 'points' && (bpBest === null || BP_RANK(book) < bpBest.rank))
+          bpBest = { rank: BP_RANK(book), line, opening: older ?? line };
       }
     }
   }
@@ -165,4 +167,3 @@ export function generateLines(rng: Rng, plan: LinePlan, player: Player, game: Ga
   const source = hasOdds && hasBp ? 'both' : hasOdds ? 'odds_api' : hasBp ? 'bettingpros' : 'none';
   return { odds, bettingPros, line, source };
 }
-

@@ -130,18 +130,28 @@ async function readWorld(opts: SeedWorldOptions): Promise<WarehouseWorld> {
     params: { today: param.date(opts.today) },
     datasetPrefix: opts.datasetPrefix,
   });
-  const slate = rows.filter((r) => r.kind === 'slate').map((r) => String(r.game_date)).sort();
+  const slate = rows
+    .filter((r) => r.kind === 'slate')
+    .map((r) => String(r.game_date))
+    .sort();
   const history = rows.find((r) => r.kind === 'history')?.game_date;
   return {
     first: slate[0] ?? null,
     last: slate[slate.length - 1] ?? null,
     historyStart: typeof history === 'string' ? history : null,
     slateDates: new Set(slate),
-    stale: rows.filter((r) => r.kind === 'stale').map((r) => String(r.game_date)).sort(),
+    stale: rows
+      .filter((r) => r.kind === 'stale')
+      .map((r) => String(r.game_date))
+      .sort(),
   };
 }
 
-async function windowCounts(opts: SeedWorldOptions, from: string, to: string): Promise<{ dates: number; games: number; candidates: number }> {
+async function windowCounts(
+  opts: SeedWorldOptions,
+  from: string,
+  to: string,
+): Promise<{ dates: number; games: number; candidates: number }> {
   const [row] = await opts.warehouse.query({
     name: 'demo.seed.counts',
     sql: `SELECT
@@ -183,14 +193,19 @@ function firstIncomplete(world: WarehouseWorld, end: string): string | null {
   return stale;
 }
 
-const scheduleKey = (r: Row): string => `${String(r.game_id)}|${String(r.game_date)}|${String(r.game_status)}|${String(r.home_team_tricode)}|${String(r.away_team_tricode)}`;
+const scheduleKey = (r: Row): string =>
+  `${String(r.game_id)}|${String(r.game_date)}|${String(r.game_status)}|${String(r.home_team_tricode)}|${String(r.away_team_tricode)}`;
 
 function digest(keys: string[]): string {
   return createHash('sha256').update(keys.sort().join('\n')).digest('hex');
 }
 
 async function hasInjuryReports(opts: SeedWorldOptions): Promise<boolean> {
-  const [row] = await opts.warehouse.query({ name: 'demo.seed.injuries', sql: 'SELECT COUNT(*) AS n FROM {{nba_raw.nbac_injury_report}}', datasetPrefix: opts.datasetPrefix });
+  const [row] = await opts.warehouse.query({
+    name: 'demo.seed.injuries',
+    sql: 'SELECT COUNT(*) AS n FROM {{nba_raw.nbac_injury_report}}',
+    datasetPrefix: opts.datasetPrefix,
+  });
   return Number(row?.n ?? 0) > 0;
 }
 
@@ -237,22 +252,38 @@ export async function seedWorld(opts: SeedWorldOptions): Promise<WorldSummary> {
   await warehouse.ensureTables(ALL_TABLES, datasetPrefix);
   const world = await readWorld(opts);
   const summary: WorldSummary = {
-    action: 'present', first: window.from, last: window.to, from: window.from, to: window.to, replacedFrom: null,
-    dates: 0, games: 0, candidates: 0, rows: {}, models: DEMO_MODELS.map((m) => m.modelId), modelReports: [], seconds: 0,
+    action: 'present',
+    first: window.from,
+    last: window.to,
+    from: window.from,
+    to: window.to,
+    replacedFrom: null,
+    dates: 0,
+    games: 0,
+    candidates: 0,
+    rows: {},
+    models: DEMO_MODELS.map((m) => m.modelId),
+    modelReports: [],
+    seconds: 0,
     timings: { generate: 0, append: 0, train: 0 },
   };
 
   // What to write: nothing, the dates from `replaceFrom` on (regenerated from the world's own first date), or everything.
-  let plan: { kind: 'present' } | { kind: 'extend'; first: string; end: string; historyDays: number; replaceFrom: string } | { kind: 'fresh'; reason: string };
+  let plan:
+    | { kind: 'present' }
+    | { kind: 'extend'; first: string; end: string; historyDays: number; replaceFrom: string }
+    | { kind: 'fresh'; reason: string };
   if (world.first === null || world.historyStart === null) plan = { kind: 'fresh', reason: 'no demo world yet' };
   else if (world.first > window.from) plan = { kind: 'fresh', reason: `the demo world starts on ${world.first}, after ${window.from}` };
-  else if (!(await hasInjuryReports(opts))) plan = { kind: 'fresh', reason: 'the demo world has no injury reports (an earlier version made it)' };
+  else if (!(await hasInjuryReports(opts)))
+    plan = { kind: 'fresh', reason: 'the demo world has no injury reports (an earlier version made it)' };
   else {
     const end = [window.to, world.last as string].sort()[1] as string;
     const replaceFrom = firstIncomplete(world, end);
-    plan = replaceFrom === null
-      ? { kind: 'present' }
-      : { kind: 'extend', first: world.first, end, historyDays: daysBetween(world.historyStart, world.first), replaceFrom };
+    plan =
+      replaceFrom === null
+        ? { kind: 'present' }
+        : { kind: 'extend', first: world.first, end, historyDays: daysBetween(world.historyStart, world.first), replaceFrom };
   }
 
   if (plan.kind === 'present') {
@@ -261,10 +292,12 @@ export async function seedWorld(opts: SeedWorldOptions): Promise<WorldSummary> {
     Object.assign(summary, await windowCounts(opts, window.from, window.to));
     if (await modelsPresent(opts)) {
       summary.seconds = seconds(t0);
-      log(`demo world already present: ${summary.first} … ${summary.last} (requested ${window.from} … ${window.to}: ${summary.dates} dates, ${summary.games} games, ${summary.candidates} candidates); models verified in ${summary.seconds.toFixed(2)} s`);
+      log(
+        `demo world already present: ${summary.first} … ${summary.last} (requested ${window.from} … ${window.to}: ${summary.dates} dates, ${summary.games} games, ${summary.candidates} candidates); models verified in ${summary.seconds.toFixed(2)} s`,
+      );
       return summary;
     }
-    log('demo models missing or changed: retraining them on the world\'s history (the world itself is kept)');
+    log("demo models missing or changed: retraining them on the world's history (the world itself is kept)");
     const historyDays = daysBetween(world.historyStart as string, world.first as string);
     const history = historyBefore({ ...opts, from: world.first as string, to: world.first as string }, historyDays);
     await trainAndRegister(opts, history, world.first as string, summary, log);
@@ -274,19 +307,32 @@ export async function seedWorld(opts: SeedWorldOptions): Promise<WorldSummary> {
   }
 
   if (plan.kind === 'extend') {
-    const done = await writeWorld(opts, { first: plan.first, end: plan.end, historyDays: plan.historyDays, replaceFrom: plan.replaceFrom }, summary, log);
+    const done = await writeWorld(
+      opts,
+      { first: plan.first, end: plan.end, historyDays: plan.historyDays, replaceFrom: plan.replaceFrom },
+      summary,
+      log,
+    );
     if (done) {
       summary.action = 'extended';
       summary.first = plan.first;
       summary.last = plan.end;
       summary.replacedFrom = plan.replaceFrom;
     } else {
-      plan = { kind: 'fresh', reason: 'the demo world in the warehouse was generated with other options (seed, games or candidates per game)' };
+      plan = {
+        kind: 'fresh',
+        reason: 'the demo world in the warehouse was generated with other options (seed, games or candidates per game)',
+      };
     }
   }
   if (plan.kind === 'fresh') {
     log(`seeding the demo world ${window.from} … ${window.to} (${plan.reason}); prediction tables are kept`);
-    await writeWorld(opts, { first: window.from, end: window.to, historyDays: opts.historyDays ?? DEFAULT_HISTORY_DAYS, replaceFrom: null }, summary, log);
+    await writeWorld(
+      opts,
+      { first: window.from, end: window.to, historyDays: opts.historyDays ?? DEFAULT_HISTORY_DAYS, replaceFrom: null },
+      summary,
+      log,
+    );
     summary.action = 'seeded';
     summary.first = window.from;
     summary.last = window.to;
@@ -330,7 +376,12 @@ function historyBefore(opts: SeedWorldOptions & { from: string; to: string }, hi
   throw new Error('demo world: no window start');
 }
 
-function worldOptions(opts: SeedWorldOptions): { today: string; games?: number; seed?: number; candidatesPerGame?: readonly [number, number] } {
+function worldOptions(opts: SeedWorldOptions): {
+  today: string;
+  games?: number;
+  seed?: number;
+  candidatesPerGame?: readonly [number, number];
+} {
   return {
     today: opts.today,
     ...(opts.games === undefined ? {} : { games: opts.games }),
@@ -339,7 +390,13 @@ function worldOptions(opts: SeedWorldOptions): { today: string; games?: number; 
   };
 }
 
-async function trainAndRegister(opts: SeedWorldOptions, history: PlayerHistory[], trainBefore: string, summary: WorldSummary, log: (line: string) => void): Promise<void> {
+async function trainAndRegister(
+  opts: SeedWorldOptions,
+  history: PlayerHistory[],
+  trainBefore: string,
+  summary: WorldSummary,
+  log: (line: string) => void,
+): Promise<void> {
   const t0 = performance.now();
   const registry = await buildDemoModels({
     world: { history, trainBefore },

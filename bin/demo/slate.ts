@@ -6,9 +6,27 @@
  * consistently with it.
  */
 import type { Row } from '../../shared/ports/warehouse.js';
-import { FEATURE_COUNT, FEATURE_NAMES, OPTIONAL_FEATURES, featureColumn, type FeatureName } from '../../shared/contracts/feature-contract.js';
+import {
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  OPTIONAL_FEATURES,
+  featureColumn,
+  type FeatureName,
+} from '../../shared/contracts/feature-contract.js';
 import { computeFeatures, type FeatureContext, type FeatureMap, type LineContext } from './features.js';
-import { daysRestOf, fairLine, gameEnvironment, lastPlayed, lineCoverage, MIN_PROJECTION, scheduleDay, teamContext, type PreGameKnowledge, type ScheduledGame, type SimState } from './history.js';
+import {
+  daysRestOf,
+  fairLine,
+  gameEnvironment,
+  lastPlayed,
+  lineCoverage,
+  MIN_PROJECTION,
+  scheduleDay,
+  teamContext,
+  type PreGameKnowledge,
+  type ScheduledGame,
+  type SimState,
+} from './history.js';
 import type { Player, Team } from './league.js';
 import { generateLines, type LineCategory, type LinePlan } from './lines.js';
 import { addDays, easternToUtc, Rng } from './random.js';
@@ -63,10 +81,24 @@ function injuries(state: SimState, players: Player[], rng: Rng): Map<string, str
  * ruled out at 17:00 ET, after the context rows were computed: only the report says so, which is what `/start`'s injury
  * check is for (he is not published), and he does not play (generateSlate marks him out for the simulation).
  */
-function injuryReports(players: Player[], status: Map<string, string>, game: ScheduledGame, stamp: string, lateOut: string | undefined): Row[] {
+function injuryReports(
+  players: Player[],
+  status: Map<string, string>,
+  game: ScheduledGame,
+  stamp: string,
+  lateOut: string | undefined,
+): Row[] {
   const report = (p: Player, reportDate: string, hour: number, injuryStatus: string): Row => ({
-    report_date: reportDate, report_hour: hour, game_date: game.date, game_id: game.gameId, team: p.team, player_lookup: p.lookup,
-    injury_status: injuryStatus, reason: 'Injury/Illness - synthetic', reason_category: 'injury', processed_at: easternToUtc(reportDate, hour, 5).toISOString(),
+    report_date: reportDate,
+    report_hour: hour,
+    game_date: game.date,
+    game_id: game.gameId,
+    team: p.team,
+    player_lookup: p.lookup,
+    injury_status: injuryStatus,
+    reason: 'Injury/Illness - synthetic',
+    reason_category: 'injury',
+    processed_at: easternToUtc(reportDate, hour, 5).toISOString(),
   });
   const rows: Row[] = [];
   for (const p of players) {
@@ -81,12 +113,21 @@ function injuryReports(players: Player[], status: Map<string, string>, game: Sch
 
 /** The game's questionable player (the first by name) who is ruled out late; none when the game has none. */
 function lateOutOf(players: Player[], status: Map<string, string>): string | undefined {
-  return players.filter((p) => status.get(p.lookup) === 'questionable').map((p) => p.lookup).sort()[0];
+  return players
+    .filter((p) => status.get(p.lookup) === 'questionable')
+    .map((p) => p.lookup)
+    .sort()[0];
 }
 
 /** Line categories for a game: every game has a BettingPros-only and a no-line player; the first game of the date also has
  * a player whose only OddsAPI rows are below 5.0 and one whose genuine line is exactly 20.0. */
-function linePlans(players: Player[], fair: Map<string, number>, status: Map<string, string>, firstGame: boolean, rng: Rng): Map<string, LinePlan> {
+function linePlans(
+  players: Player[],
+  fair: Map<string, number>,
+  status: Map<string, string>,
+  firstGame: boolean,
+  rng: Rng,
+): Map<string, LinePlan> {
   const plans = new Map<string, LinePlan>();
   const healthy = rng.shuffle(players.filter((p) => status.get(p.lookup) !== 'out' && (fair.get(p.lookup) ?? 0) > 0));
   const forced: Array<[(p: Player) => boolean, LineCategory, boolean]> = [
@@ -97,7 +138,13 @@ function linePlans(players: Player[], fair: Map<string, number>, status: Map<str
   for (const [fits, category, exact] of forced) {
     const p = healthy.find((q) => fits(q) && !plans.has(q.lookup));
     if (!p) continue;
-    plans.set(p.lookup, { category, fair: exact ? 20 : (fair.get(p.lookup) ?? null), alsoBettingPros: rng.chance(0.5), lowRow: false, exact });
+    plans.set(p.lookup, {
+      category,
+      fair: exact ? 20 : (fair.get(p.lookup) ?? null),
+      alsoBettingPros: rng.chance(0.5),
+      lowRow: false,
+      exact,
+    });
   }
   for (const p of players) {
     if (plans.has(p.lookup)) continue;
@@ -106,7 +153,13 @@ function linePlans(players: Player[], fair: Map<string, number>, status: Map<str
     if (status.get(p.lookup) !== 'out' && f > 0) {
       category = rng.chance(lineCoverage(p.slot)) ? 'odds' : rng.chance(0.6) ? 'bp_only' : 'none';
     }
-    plans.set(p.lookup, { category, fair: category === 'none' ? null : f, alsoBettingPros: rng.chance(0.55), lowRow: category === 'odds' && rng.chance(0.04), exact: false });
+    plans.set(p.lookup, {
+      category,
+      fair: category === 'none' ? null : f,
+      alsoBettingPros: rng.chance(0.55),
+      lowRow: category === 'odds' && rng.chance(0.04),
+      exact: false,
+    });
   }
   return plans;
 }
@@ -114,7 +167,8 @@ function linePlans(players: Player[], fair: Map<string, number>, status: Map<str
 function qualityFields(rng: Rng, values: FeatureMap): Row {
   const nulls: number[] = [];
   if (rng.chance(0.05)) for (const name of rng.sample(DEFAULTABLE, rng.int(1, 2))) delete values[name];
-  for (let i = 0; i < FEATURE_COUNT; i++) if (values[FEATURE_NAMES[i] as FeatureName] === undefined && !DEAD_FEATURES.includes(i)) nulls.push(i);
+  for (let i = 0; i < FEATURE_COUNT; i++)
+    if (values[FEATURE_NAMES[i] as FeatureName] === undefined && !DEAD_FEATURES.includes(i)) nulls.push(i);
   const required = nulls.filter((i) => !OPTIONAL_FEATURES.has(FEATURE_NAMES[i] as FeatureName)).length;
   const r = rng.next();
   const score = r < 0.74 ? rng.uniform(85, 98) : r < 0.93 ? rng.uniform(70, 85) : rng.uniform(40, 70);
@@ -152,7 +206,17 @@ export function generateSlate(
   const games = scheduleDay(state, date, gameCount, rng);
   const status = new Map<string, string>();
   const lineOf = new Map<string, LineContext | null>();
-  const rows: SlateRows = { games, context: [], odds: [], bettingPros: [], featureStore: [], postponements: [], injuries: [], candidates: 0, known: { status, lines: lineOf } };
+  const rows: SlateRows = {
+    games,
+    context: [],
+    odds: [],
+    bettingPros: [],
+    featureStore: [],
+    postponements: [],
+    injuries: [],
+    candidates: 0,
+    known: { status, lines: lineOf },
+  };
   const stamp = date <= today ? date : today;
   const versionTimes = [easternToUtc(stamp, 9, 0), easternToUtc(stamp, 11, 30), easternToUtc(stamp, 14, 0)].map((t) => t.toISOString());
   const featureStamp = easternToUtc(stamp, 10, 0).toISOString();
@@ -177,9 +241,16 @@ export function generateSlate(
       fair.set(p.lookup, projection >= MIN_PROJECTION ? fairLine(rng, projection, log) : 0);
       const starsOut = players.filter((q) => q.team === p.team && q.slot <= 2 && q !== p && status.get(q.lookup) === 'out').length;
       ctxOf.set(p.lookup, {
-        gameDate: date, opponent: oppAbbr, home, daysRest, opponentDaysRest: daysRestOf(state.teams.get(oppAbbr), date),
-        team: teamContext(teamOf(p.team), state.teams.get(p.team)), opponentTeam: teamContext(teamOf(oppAbbr), state.teams.get(oppAbbr)),
-        injuryStatus: status.get(p.lookup) ?? null, starTeammatesOut: starsOut, shot: p.shot,
+        gameDate: date,
+        opponent: oppAbbr,
+        home,
+        daysRest,
+        opponentDaysRest: daysRestOf(state.teams.get(oppAbbr), date),
+        team: teamContext(teamOf(p.team), state.teams.get(p.team)),
+        opponentTeam: teamContext(teamOf(oppAbbr), state.teams.get(oppAbbr)),
+        injuryStatus: status.get(p.lookup) ?? null,
+        starTeammatesOut: starsOut,
+        shot: p.shot,
       });
     }
     const plans = linePlans(players, fair, status, gi === 0, rng);
@@ -205,15 +276,24 @@ export function generateSlate(
         const latest = v === versions - 1;
         const earlyStatus = status.get(p.lookup) === 'out' ? 'questionable' : rowRng.chance(0.05) ? 'out' : (status.get(p.lookup) ?? null);
         rows.context.push({
-          player_lookup: p.lookup, universal_player_id: p.universalId, game_id: game.gameId, game_date: date,
-          team_abbr: p.team, opponent_team_abbr: ctx.opponent, home_game: ctx.home, days_rest: ctx.daysRest, back_to_back: ctx.daysRest === 0,
+          player_lookup: p.lookup,
+          universal_player_id: p.universalId,
+          game_id: game.gameId,
+          game_date: date,
+          team_abbr: p.team,
+          opponent_team_abbr: ctx.opponent,
+          home_game: ctx.home,
+          days_rest: ctx.daysRest,
+          back_to_back: ctx.daysRest === 0,
           avg_minutes_per_game_last_7: round1(last7.length === 0 ? 0 : last7.reduce((a, g) => a + g.minutes, 0) / last7.length),
           player_status: latest ? ctx.injuryStatus : earlyStatus,
           has_prop_line: lines.line !== null,
           current_points_line: lines.line === null ? null : latest ? lines.line.current : lines.line.opening,
           is_production_ready: latest ? ready : rowRng.chance(0.8),
           completeness_percentage: round1(ready ? rowRng.uniform(88, 100) : rowRng.uniform(55, 85)),
-          points_avg_last_5: last(5), points_avg_last_10: last(10), l10_games_used: Math.min(10, played.length),
+          points_avg_last_5: last(5),
+          points_avg_last_10: last(10),
+          l10_games_used: Math.min(10, played.length),
           created_at: versionTimes[3 - versions + v] as string,
         });
       }
@@ -241,8 +321,16 @@ export function generateSlate(
   const postponed = games[games.length - 1];
   if (postponed && !light) {
     rows.postponements.push({
-      game_id: postponed.gameId, original_date: date, new_date: null, reason: 'Arena maintenance (synthetic)', status: date < today ? 'resolved' : 'detected',
-      detection_details: JSON.stringify({ matchup: `${postponed.away} @ ${postponed.home}`, source: 'demo-world', anomaly: 'GAME_RESCHEDULED' }),
+      game_id: postponed.gameId,
+      original_date: date,
+      new_date: null,
+      reason: 'Arena maintenance (synthetic)',
+      status: date < today ? 'resolved' : 'detected',
+      detection_details: JSON.stringify({
+        matchup: `${postponed.away} @ ${postponed.home}`,
+        source: 'demo-world',
+        anomaly: 'GAME_RESCHEDULED',
+      }),
       detected_at: easternToUtc(stamp, 8, 0).toISOString(),
     });
   }

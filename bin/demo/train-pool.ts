@@ -77,5 +77,8 @@ export async function trainAll(jobs: readonly TrainJob[], threads = defaultTrain
 
 /** A model after structured cloning: typed arrays survive; make sure leaves are Float64Array as the writer expects. */
 function reviveModel(m: ObliviousEnsemble): ObliviousEnsemble {
-  return { ...m, trees: m.trees.map((t) => ({ splits: t.splits, leaves: t.leaves instanceof Float64Array ? t.leaves : Float64Array.from(t.leaves) })) };
+  return {
+    ...m,
+    trees: m.trees.map((t) => ({ splits: t.splits, leaves: t.leaves instanceof Float64Array ? t.leaves : Float64Array.from(t.leaves) })),
+  };
 }

@@ -71,7 +71,16 @@ function quantileOf(values: number[], alpha: number): number {
 }
 
 /** Adds each selected row's gradient (and a count) to its (leaf, bin) cell of one feature's histogram. */
-function accumulate(sums: Float64Array, counts: Float64Array, leafOf: Int32Array, nb: number, bins: Uint8Array, grad: Float64Array, rows: Int32Array, n: number): void {
+function accumulate(
+  sums: Float64Array,
+  counts: Float64Array,
+  leafOf: Int32Array,
+  nb: number,
+  bins: Uint8Array,
+  grad: Float64Array,
+  rows: Int32Array,
+  n: number,
+): void {
   for (let j = 0; j < n; j++) {
     const i = rows[j] as number;
     const idx = (leafOf[i] as number) * nb + (bins[i] as number);

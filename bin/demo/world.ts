@@ -160,7 +160,11 @@ export function* worldDays(opts: WorldOptions): Generator<WorldEvent> {
   const state = newSimState(league, o.seed);
   const slateSet = new Set(o.slateDates);
   const historyOf = (): PlayerHistory[] =>
-    league.players.map((p) => ({ lookup: p.lookup, games: [...(state.logs.get(p.lookup) ?? [])], contexts: [...(state.contexts.get(p.lookup) ?? [])] }));
+    league.players.map((p) => ({
+      lookup: p.lookup,
+      games: [...(state.logs.get(p.lookup) ?? [])],
+      contexts: [...(state.contexts.get(p.lookup) ?? [])],
+    }));
 
   for (let date = historyStartOf(first, o.historyDays); date <= last; date = addDays(date, 1)) {
     const tables = emptyTables();
@@ -211,8 +215,16 @@ function finals(state: SimState, from: number, tables: WorldTables, scheduleOnly
         const g = log[log.length - 1];
         if (!g || g.gameId !== game.gameId) continue;
         summary.push({
-          game_id: g.gameId, game_date: g.gameDate, player_lookup: player.lookup, team_abbr: g.team, opponent_team_abbr: g.opponent,
-          home_game: g.home, points: g.isDnp ? null : g.points, minutes_played: g.minutes, usage_rate: g.isDnp ? null : g.usageRate, is_dnp: g.isDnp,
+          game_id: g.gameId,
+          game_date: g.gameDate,
+          player_lookup: player.lookup,
+          team_abbr: g.team,
+          opponent_team_abbr: g.opponent,
+          home_game: g.home,
+          points: g.isDnp ? null : g.points,
+          minutes_played: g.minutes,
+          usage_rate: g.isDnp ? null : g.usageRate,
+          is_dnp: g.isDnp,
         });
       }
     }
@@ -223,7 +235,14 @@ export function generateWorld(opts: WorldOptions): DemoWorld {
   const o = resolveOptions(opts);
   const first = o.slateDates[0] as string;
   const tables = emptyTables();
-  const info: DemoWorld['info'] = { seed: o.seed, slateDates: o.slateDates, historyStart: historyStartOf(first, o.historyDays), historyEnd: addDays(first, -1), games: {}, candidates: {} };
+  const info: DemoWorld['info'] = {
+    seed: o.seed,
+    slateDates: o.slateDates,
+    historyStart: historyStartOf(first, o.historyDays),
+    historyEnd: addDays(first, -1),
+    games: {},
+    candidates: {},
+  };
   let history: PlayerHistory[] = [];
   for (const event of worldDays(opts)) {
     if (event.kind === 'end') history = event.history;

@@ -16,20 +16,45 @@ export interface ImageSpec {
   omitted: Readonly<Record<string, string>>;
 }
 
-const EMBEDDED_ONLY = 'the embedded default (DuckDB warehouse, local bus and batch store): imported only when selected (shared/adapters/select/warehouse.ts, services/coordinator/wiring.ts); deployed services use BigQuery, Pub/Sub and Firestore';
+const EMBEDDED_ONLY =
+  'the embedded default (DuckDB warehouse, local bus and batch store): imported only when selected (shared/adapters/select/warehouse.ts, services/coordinator/wiring.ts); deployed services use BigQuery, Pub/Sub and Firestore';
 
 export const IMAGES: Readonly<Record<ServiceName, ImageSpec>> = {
   coordinator: {
     main: 'dist/services/coordinator/main.js',
-    dependencies: ['express', 'pino', 'pino-http', 'zod', 'google-auth-library', '@google-cloud/bigquery', '@google-cloud/firestore', '@google-cloud/pubsub', '@google-cloud/secret-manager'],
+    dependencies: [
+      'express',
+      'pino',
+      'pino-http',
+      'zod',
+      'google-auth-library',
+      '@google-cloud/bigquery',
+      '@google-cloud/firestore',
+      '@google-cloud/pubsub',
+      '@google-cloud/secret-manager',
+    ],
     omitted: { '@duckdb/node-api': EMBEDDED_ONLY },
   },
   worker: {
     main: 'dist/services/worker/main.js',
-    dependencies: ['express', 'pino', 'pino-http', 'zod', 'google-auth-library', '@google-cloud/bigquery', '@google-cloud/firestore', '@google-cloud/pubsub', '@google-cloud/storage', 'onnxruntime-node', 'flatbuffers', 'protobufjs'],
+    dependencies: [
+      'express',
+      'pino',
+      'pino-http',
+      'zod',
+      'google-auth-library',
+      '@google-cloud/bigquery',
+      '@google-cloud/firestore',
+      '@google-cloud/pubsub',
+      '@google-cloud/storage',
+      'onnxruntime-node',
+      'flatbuffers',
+      'protobufjs',
+    ],
     omitted: {
       '@duckdb/node-api': EMBEDDED_ONLY,
-      '@google-cloud/secret-manager': 'reached through the shared auth setup, but only the coordinator reads an API-key secret (COORDINATOR_API_KEY_SECRET)',
+      '@google-cloud/secret-manager':
+        'reached through the shared auth setup, but only the coordinator reads an API-key secret (COORDINATOR_API_KEY_SECRET)',
     },
   },
 };

@@ -11,7 +11,9 @@ const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
 const service = process.argv[2] ?? '';
 try {
   const r = pruneNodeModules(process.cwd(), service);
-  process.stdout.write(`prune-node-modules ${service}: kept ${r.kept.length} packages, removed ${r.removed.length}; node_modules ${mb(r.before)} -> ${mb(r.after)}\n`);
+  process.stdout.write(
+    `prune-node-modules ${service}: kept ${r.kept.length} packages, removed ${r.removed.length}; node_modules ${mb(r.before)} -> ${mb(r.after)}\n`,
+  );
 } catch (err) {
   process.stderr.write(`prune-node-modules: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(2);

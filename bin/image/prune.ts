@@ -74,7 +74,9 @@ export function pruneNodeModules(root: string, service: string): PruneResult {
   const keep = reachablePackages(packages, IMAGES[service].dependencies);
   const removed: string[] = [];
   // Deepest first, so a nested package is removed before (or with) its parent.
-  for (const path of Object.keys(packages).filter((p) => p.startsWith('node_modules/')).sort((a, b) => b.length - a.length)) {
+  for (const path of Object.keys(packages)
+    .filter((p) => p.startsWith('node_modules/'))
+    .sort((a, b) => b.length - a.length)) {
     if (keep.has(path) || !existsSync(join(root, path))) continue;
     rmSync(join(root, path), { recursive: true, force: true });
     removed.push(path);
@@ -93,5 +95,10 @@ export function pruneNodeModules(root: string, service: string): PruneResult {
     const linux = join(ort, 'linux');
     if (existsSync(linux)) for (const a of readdirSync(linux)) if (a !== arch) rmSync(join(linux, a), { recursive: true, force: true });
   }
-  return { kept: [...keep].map((p) => p.replace(/^node_modules\//, '')).sort(), removed, before, after: sizeOf(join(root, 'node_modules')) };
+  return {
+    kept: [...keep].map((p) => p.replace(/^node_modules\//, '')).sort(),
+    removed,
+    before,
+    after: sizeOf(join(root, 'node_modules')),
+  };
 }

@@ -134,15 +134,36 @@ const RUN_OPTIONS: Options = {
 };
 
 const COMMAND_OPTIONS: Record<Exclude<Command['kind'], 'help'>, Options> = {
-  start: { ...RUN_OPTIONS, 'require-real-lines': { type: 'boolean', default: false }, players: { type: 'string' }, wait: { type: 'boolean', default: true } },
-  backfill: { ...RUN_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'skip-existing': { type: 'boolean', default: true }, 'continue-on-error': { type: 'boolean', default: false }, concurrency: { type: 'string' } },
+  start: {
+    ...RUN_OPTIONS,
+    'require-real-lines': { type: 'boolean', default: false },
+    players: { type: 'string' },
+    wait: { type: 'boolean', default: true },
+  },
+  backfill: {
+    ...RUN_OPTIONS,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'skip-existing': { type: 'boolean', default: true },
+    'continue-on-error': { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+  },
   redrive: { wait: { type: 'boolean', default: true } },
   status: { date: { type: 'string' }, wait: { type: 'boolean', default: false }, players: { type: 'boolean', default: false } },
   reset: { date: { type: 'string' } },
   'check-stalled': { 'idle-minutes': { type: 'string' }, 'min-pct': { type: 'string' }, 'max-age-minutes': { type: 'string' } },
-  'check-lines': { threshold: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, wait: { type: 'boolean', default: true } },
+  'check-lines': {
+    threshold: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: true },
+  },
   'line-update': { players: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, wait: { type: 'boolean', default: true } },
-  regenerate: { reason: { type: 'string' }, metadata: { type: 'string' }, 'skip-completeness-check': { type: 'boolean', default: false }, wait: { type: 'boolean', default: true } },
+  regenerate: {
+    reason: { type: 'string' },
+    metadata: { type: 'string' },
+    'skip-completeness-check': { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: true },
+  },
   signal: { alert: { type: 'boolean', default: false } },
 };
 
@@ -161,7 +182,13 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
 
   let parsed;
   try {
-    parsed = parseArgs({ args: argv.slice(1), options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[name] }, allowPositionals: true, allowNegative: true, strict: true });
+    parsed = parseArgs({
+      args: argv.slice(1),
+      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[name] },
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError(`${name}: ${errorMessage(err)}`, [`predict --help shows the options of '${name}'`]);
   }
@@ -171,7 +198,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   if (v.help === true) return { global, command: { kind: 'help' } };
   const at = (i: number) => positionals[i];
   const maxPositionals = (n: number) => {
-    if (positionals.length > n) throw new UsageError(`${name}: unexpected argument '${positionals[n] ?? ''}'`, [`predict --help shows the usage of '${name}'`]);
+    if (positionals.length > n)
+      throw new UsageError(`${name}: unexpected argument '${positionals[n] ?? ''}'`, [`predict --help shows the usage of '${name}'`]);
   };
   const s = (k: string): string | undefined => (typeof v[k] === 'string' ? v[k] : undefined);
   const b = (k: string): boolean => v[k] === true;
@@ -199,7 +227,10 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
       maxPositionals(0);
       const fromArg = s('from');
       const toArg = s('to');
-      if (fromArg === undefined || toArg === undefined) throw new UsageError('backfill needs --from and --to (YYYY-MM-DD, TODAY or TOMORROW)', ['e.g. predict backfill --from 2026-01-10 --to 2026-01-12']);
+      if (fromArg === undefined || toArg === undefined)
+        throw new UsageError('backfill needs --from and --to (YYYY-MM-DD, TODAY or TOMORROW)', [
+          'e.g. predict backfill --from 2026-01-10 --to 2026-01-12',
+        ]);
       const mode = runMode(s('mode')) ?? 'BACKFILL';
       // The coordinator lets a BACKFILL batch go back a year (shared/dates/game-date.ts): the CLI checks the same window.
       const from = gameDate(fromArg, '--from', now, mode === 'BACKFILL');
@@ -224,7 +255,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     case 'redrive': {
       maxPositionals(1);
       const batchId = at(0);
-      if (batchId === undefined) throw new UsageError('redrive needs the batch id whose failed players to re-predict', ['e.g. predict redrive batch_2026-01-10_…']);
+      if (batchId === undefined)
+        throw new UsageError('redrive needs the batch id whose failed players to re-predict', ['e.g. predict redrive batch_2026-01-10_…']);
       return { global, command: { kind: 'redrive', batchId, wait: b('wait') } };
     }
     case 'status': {
@@ -232,12 +264,24 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
       const date = s('date');
       if (at(0) !== undefined && date !== undefined) throw new UsageError('status: give a batch id or --date, not both');
       if (b('wait') && at(0) === undefined && date === undefined) throw new UsageError('status --wait needs a batch id or --date');
-      return { global, command: { kind: 'status', batchId: at(0), date: date === undefined ? undefined : gameDate(date, '--date', now), wait: b('wait'), players: b('players') } };
+      return {
+        global,
+        command: {
+          kind: 'status',
+          batchId: at(0),
+          date: date === undefined ? undefined : gameDate(date, '--date', now),
+          wait: b('wait'),
+          players: b('players'),
+        },
+      };
     }
     case 'reset': {
       maxPositionals(1);
       const date = s('date');
-      if ((at(0) === undefined) === (date === undefined)) throw new UsageError('reset needs a batch id or --date (one of them)', ['e.g. predict reset batch_2026-01-10_… or predict reset --date 2026-01-10']);
+      if ((at(0) === undefined) === (date === undefined))
+        throw new UsageError('reset needs a batch id or --date (one of them)', [
+          'e.g. predict reset batch_2026-01-10_… or predict reset --date 2026-01-10',
+        ]);
       return { global, command: { kind: 'reset', batchId: at(0), date: date === undefined ? undefined : gameDate(date, '--date', now) } };
     }
     case 'check-stalled': {
@@ -255,22 +299,45 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     }
     case 'check-lines': {
       maxPositionals(1);
-      return { global, command: { kind: 'check-lines', date: gameDate(at(0) ?? 'TODAY', 'the date', now), threshold: positiveNumber(s('threshold'), '--threshold'), dryRun: b('dry-run'), wait: b('wait') } };
+      return {
+        global,
+        command: {
+          kind: 'check-lines',
+          date: gameDate(at(0) ?? 'TODAY', 'the date', now),
+          threshold: positiveNumber(s('threshold'), '--threshold'),
+          dryRun: b('dry-run'),
+          wait: b('wait'),
+        },
+      };
     }
     case 'line-update': {
       maxPositionals(1);
       const date = at(0);
       const players = playerList(s('players'));
-      if (date === undefined || players === undefined) throw new UsageError('line-update needs the date and --players', ['e.g. predict line-update TODAY --players lebronjames,stephencurry']);
-      return { global, command: { kind: 'line-update', date: gameDate(date, 'the date', now), players, dryRun: b('dry-run'), wait: b('wait') } };
+      if (date === undefined || players === undefined)
+        throw new UsageError('line-update needs the date and --players', [
+          'e.g. predict line-update TODAY --players lebronjames,stephencurry',
+        ]);
+      return {
+        global,
+        command: { kind: 'line-update', date: gameDate(date, 'the date', now), players, dryRun: b('dry-run'), wait: b('wait') },
+      };
     }
     case 'regenerate': {
       maxPositionals(1);
       const date = at(0);
-      if (date === undefined) throw new UsageError('regenerate needs the date to regenerate', ['e.g. predict regenerate 2026-03-10 --reason feature_upgrade']);
+      if (date === undefined)
+        throw new UsageError('regenerate needs the date to regenerate', ['e.g. predict regenerate 2026-03-10 --reason feature_upgrade']);
       return {
         global,
-        command: { kind: 'regenerate', date: gameDate(date, 'the date', now), reason: s('reason'), metadata: jsonObject(s('metadata'), '--metadata'), skipCompletenessCheck: b('skip-completeness-check'), wait: b('wait') },
+        command: {
+          kind: 'regenerate',
+          date: gameDate(date, 'the date', now),
+          reason: s('reason'),
+          metadata: jsonObject(s('metadata'), '--metadata'),
+          skipCompletenessCheck: b('skip-completeness-check'),
+          wait: b('wait'),
+        },
       };
     }
     case 'signal': {
@@ -288,17 +355,26 @@ function jsonObject(input: string | undefined, what: string): Record<string, unk
   } catch (err) {
     throw new UsageError(`${what}: not JSON: ${errorMessage(err)}`, [`e.g. ${what} '{"ticket":"NBA-42"}'`]);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${what}: expected a JSON object, e.g. '{"ticket":"NBA-42"}'`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError(`${what}: expected a JSON object, e.g. '{"ticket":"NBA-42"}'`);
   return value as Record<string, unknown>;
 }
 
 function globals(v: Record<string, string | boolean | undefined>, env: Readonly<Record<string, string | undefined>>): GlobalOptions {
   const url = (typeof v.url === 'string' ? v.url : undefined) ?? env.COORDINATOR_URL ?? DEFAULT_URL;
-  if (!/^https?:\/\/[^/\s]+/.test(url)) throw new UsageError(`the coordinator URL '${url}' is not an http(s) URL`, ['set --url or COORDINATOR_URL, e.g. https://prediction-coordinator-…run.app']);
+  if (!/^https?:\/\/[^/\s]+/.test(url))
+    throw new UsageError(`the coordinator URL '${url}' is not an http(s) URL`, [
+      'set --url or COORDINATOR_URL, e.g. https://prediction-coordinator-…run.app',
+    ]);
   const interval = positiveNumber(typeof v.interval === 'string' ? v.interval : undefined, '--interval') ?? 2;
   const timeoutArg = typeof v.timeout === 'string' ? v.timeout : undefined;
   const timeout = timeoutArg === '0' ? 0 : (positiveNumber(timeoutArg, '--timeout') ?? 60);
-  return { url, json: v.json === true, intervalMs: Math.round(interval * 1000), timeoutMs: timeout === 0 ? null : Math.round(timeout * 60_000) };
+  return {
+    url,
+    json: v.json === true,
+    intervalMs: Math.round(interval * 1000),
+    timeoutMs: timeout === 0 ? null : Math.round(timeout * 60_000),
+  };
 }
 
 function gameDate(input: string, what: string, now: Date, backfill = false): string {
@@ -311,14 +387,19 @@ function gameDate(input: string, what: string, now: Date, backfill = false): str
 function runMode(input: string | undefined): string | undefined {
   if (input === undefined) return undefined;
   const mode = parseRunMode(input);
-  if (mode === undefined) throw new UsageError(`--mode: unknown mode '${input}'; expected one of ${[...RUN_MODES, ...Object.keys(LEGACY_RUN_MODES)].join(', ')}`);
+  if (mode === undefined)
+    throw new UsageError(`--mode: unknown mode '${input}'; expected one of ${[...RUN_MODES, ...Object.keys(LEGACY_RUN_MODES)].join(', ')}`);
   return mode;
 }
 
 function playerList(input: string | undefined): string[] | undefined {
   if (input === undefined) return undefined;
-  const players = input.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  if (players.length === 0) throw new UsageError('--players: give at least one player_lookup, comma-separated (e.g. --players lebronjames,stephencurry)');
+  const players = input
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (players.length === 0)
+    throw new UsageError('--players: give at least one player_lookup, comma-separated (e.g. --players lebronjames,stephencurry)');
   return players;
 }
 

@@ -59,8 +59,19 @@ export async function runBackfill(ctx: CommandContext, cmd: BackfillCommand): Pr
   const { out } = ctx;
   const dates = datesBetween(cmd.from, cmd.to);
   const { n: concurrency, source } = await concurrencyFor(ctx, cmd);
-  out.say(`Backfill ${cmd.from} … ${cmd.to}: ${dates.length} date${dates.length === 1 ? '' : 's'}, ${Math.min(concurrency, dates.length)} at a time (${source}), mode ${cmd.mode}, on ${ctx.client.baseUrl}${cmd.skipExisting ? ' (dates already complete are skipped)' : ' (re-running complete dates)'}`);
-  out.event('backfill', { from: cmd.from, to: cmd.to, dates, mode: cmd.mode, concurrency, skip_existing: cmd.skipExisting, continue_on_error: cmd.continueOnError, force: cmd.force });
+  out.say(
+    `Backfill ${cmd.from} … ${cmd.to}: ${dates.length} date${dates.length === 1 ? '' : 's'}, ${Math.min(concurrency, dates.length)} at a time (${source}), mode ${cmd.mode}, on ${ctx.client.baseUrl}${cmd.skipExisting ? ' (dates already complete are skipped)' : ' (re-running complete dates)'}`,
+  );
+  out.event('backfill', {
+    from: cmd.from,
+    to: cmd.to,
+    dates,
+    mode: cmd.mode,
+    concurrency,
+    skip_existing: cmd.skipExisting,
+    continue_on_error: cmd.continueOnError,
+    force: cmd.force,
+  });
 
   const rows = new Map<string, DateRow>();
   let next = 0;
@@ -81,7 +92,9 @@ export async function runBackfill(ctx: CommandContext, cmd: BackfillCommand): Pr
       }
       rows.set(date, row);
       const done = rows.size;
-      out.say(`[${done}/${dates.length}] ${date}: ${describe(row)} · overall ${done}/${dates.length} dates, ${Math.round((Date.now() - started) / 100) / 10} s`);
+      out.say(
+        `[${done}/${dates.length}] ${date}: ${describe(row)} · overall ${done}/${dates.length} dates, ${Math.round((Date.now() - started) / 100) / 10} s`,
+      );
       out.event('date', { ...row, done, total: dates.length });
       if (STOPS.includes(row.status) && !cmd.continueOnError) halt.stopped ??= row;
     }
@@ -90,16 +103,27 @@ export async function runBackfill(ctx: CommandContext, cmd: BackfillCommand): Pr
 
   const table = dates.map((d) => rows.get(d) ?? emptyRow(d, 'not_run', EXIT.ok, []));
   const { stopped, aborted } = halt;
-  if (stopped && !aborted) out.say(`Stopped launching dates after ${stopped.date} (${stopped.status}); --continue-on-error goes on past such dates. Re-running the same command resumes: complete dates are skipped.`);
+  if (stopped && !aborted)
+    out.say(
+      `Stopped launching dates after ${stopped.date} (${stopped.status}); --continue-on-error goes on past such dates. Re-running the same command resumes: complete dates are skipped.`,
+    );
   const exitCode = table.find((r) => r.exit_code !== EXIT.ok)?.exit_code ?? EXIT.ok;
   out.say('');
   out.say(backfillTable(table));
   out.say('');
   const count = (s: DateOutcome) => table.filter((r) => r.status === s).length;
   const problems = table.length - count('complete') - count('skipped') - count('no_games') - count('not_run');
-  out.say(`Backfill ${cmd.from} … ${cmd.to}: ${count('complete')} complete, ${count('skipped')} skipped, ${count('no_games')} without games, ${problems} with problems, ${count('not_run')} not run, in ${Math.round((Date.now() - started) / 100) / 10} s (exit ${exitCode})`);
+  out.say(
+    `Backfill ${cmd.from} … ${cmd.to}: ${count('complete')} complete, ${count('skipped')} skipped, ${count('no_games')} without games, ${problems} with problems, ${count('not_run')} not run, in ${Math.round((Date.now() - started) / 100) / 10} s (exit ${exitCode})`,
+  );
   if (aborted) out.fail(aborted);
-  out.event('backfill_summary', { from: cmd.from, to: cmd.to, exit_code: exitCode, seconds: Math.round((Date.now() - started) / 100) / 10, dates: table });
+  out.event('backfill_summary', {
+    from: cmd.from,
+    to: cmd.to,
+    exit_code: exitCode,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    dates: table,
+  });
   return exitCode;
 }
 
@@ -119,12 +143,31 @@ async function runDate(ctx: CommandContext, cmd: BackfillCommand, date: string):
     }
   }
 
-  const answer = await requestStart(ctx, { date, mode: cmd.mode, force: cmd.force, skipCompletenessCheck: cmd.skipCompletenessCheck, datasetPrefix: cmd.datasetPrefix });
+  const answer = await requestStart(ctx, {
+    date,
+    mode: cmd.mode,
+    force: cmd.force,
+    skipCompletenessCheck: cmd.skipCompletenessCheck,
+    datasetPrefix: cmd.datasetPrefix,
+  });
   if (answer.kind === 'no_games') return emptyRow(date, 'no_games', EXIT.ok, []);
-  if (answer.kind === 'no_players') return emptyRow(date, 'no_players', EXIT.batchFailed, ['games scheduled but no candidate players (is upcoming_player_game_context loaded?)']);
+  if (answer.kind === 'no_players')
+    return emptyRow(date, 'no_players', EXIT.batchFailed, [
+      'games scheduled but no candidate players (is upcoming_player_game_context loaded?)',
+    ]);
 
-  out.event('started', { batch_id: answer.batchId, game_date: date, published: answer.published, candidates: answer.candidates, run_mode: answer.mode });
-  const result = await followBatch(client, answer.batchId, out, { intervalMs: ctx.global.intervalMs, timeoutMs: ctx.global.timeoutMs, quiet: true });
+  out.event('started', {
+    batch_id: answer.batchId,
+    game_date: date,
+    published: answer.published,
+    candidates: answer.candidates,
+    run_mode: answer.mode,
+  });
+  const result = await followBatch(client, answer.batchId, out, {
+    intervalMs: ctx.global.intervalMs,
+    timeoutMs: ctx.global.timeoutMs,
+    quiet: true,
+  });
   const verdict = verdictOf(result);
   const state = verdict.state === 'complete' || verdict.state === 'partial' || verdict.state === 'failed' ? verdict.state : 'error';
   const row = rowFrom(date, result.timedOut ? 'error' : state, result.status, verdict.exitCode, verdict.problems);
@@ -149,14 +192,25 @@ function rowFrom(date: string, status: DateOutcome, s: BatchStatus, exitCode: Ex
 }
 
 function emptyRow(date: string, status: DateOutcome, exitCode: ExitCode, problems: string[]): DateRow {
-  return { date, status, batch_id: null, completed: null, expected: null, predictions: null, duration_seconds: null, problems, exit_code: exitCode };
+  return {
+    date,
+    status,
+    batch_id: null,
+    completed: null,
+    expected: null,
+    predictions: null,
+    duration_seconds: null,
+    problems,
+    exit_code: exitCode,
+  };
 }
 
 function describe(r: DateRow): string {
   const players = r.expected === null ? '' : ` — ${r.completed ?? 0}/${r.expected} players, ${r.predictions ?? 0} predictions`;
   const took = r.duration_seconds === null ? '' : ` in ${r.duration_seconds} s`;
   const problems = r.problems.length > 0 ? ` (${r.problems.join('; ')})` : '';
-  const status = r.status === 'skipped' ? `skipped: already complete (batch ${r.batch_id ?? '?'})` : r.status === 'not_run' ? 'not run' : r.status;
+  const status =
+    r.status === 'skipped' ? `skipped: already complete (batch ${r.batch_id ?? '?'})` : r.status === 'not_run' ? 'not run' : r.status;
   return `${status}${players}${took}${problems}`;
 }
 

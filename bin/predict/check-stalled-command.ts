@@ -17,14 +17,23 @@ export async function runCheckStalled(ctx: CommandContext, cmd: CheckStalledComm
   if (res.status !== 200) throw explainHttp(res, 'POST /check-stalled', client.credentials);
   const results = list(res.body.results).map(obj);
   out.event('check_stalled', { exit_code: EXIT.ok, ...res.body });
-  out.say(`Checked ${num(res.body.batches_checked) ?? results.length} active batch(es); ${num(res.body.batches_completed) ?? 0} completed as they stood or failed.`);
+  out.say(
+    `Checked ${num(res.body.batches_checked) ?? results.length} active batch(es); ${num(res.body.batches_completed) ?? 0} completed as they stood or failed.`,
+  );
   if (results.length > 0) {
     out.say(
       renderTable(
         ['batch', 'date', 'action', 'state', 'players', 'reason'],
         results.map((r) => {
           const p = obj(r.progress);
-          return [str(r.batch_id) ?? '?', str(r.game_date) ?? '?', str(r.action) ?? '?', str(r.state) ?? '?', `${num(p.completed) ?? '?'}/${num(p.expected) ?? '?'}`, str(r.reason) ?? '-'];
+          return [
+            str(r.batch_id) ?? '?',
+            str(r.game_date) ?? '?',
+            str(r.action) ?? '?',
+            str(r.state) ?? '?',
+            `${num(p.completed) ?? '?'}/${num(p.expected) ?? '?'}`,
+            str(r.reason) ?? '-',
+          ];
         }),
       ),
     );

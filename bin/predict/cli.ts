@@ -28,7 +28,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(USAGE);
       return EXIT.ok;
     }
-    const client = new CoordinatorClient(global.url, { apiKey: nonEmpty(io.env.COORDINATOR_API_KEY), idToken: nonEmpty(io.env.COORDINATOR_ID_TOKEN) });
+    const client = new CoordinatorClient(global.url, {
+      apiKey: nonEmpty(io.env.COORDINATOR_API_KEY),
+      idToken: nonEmpty(io.env.COORDINATOR_ID_TOKEN),
+    });
     const ctx: CommandContext = { client, out, global };
     switch (command.kind) {
       case 'start':

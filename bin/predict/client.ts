@@ -75,7 +75,13 @@ function unreachable(baseUrl: string, method: string, path: string, err: unknown
   const e = err instanceof Error ? err : new Error(String(err));
   const cause = (e as Error & { cause?: { code?: unknown; message?: unknown } }).cause;
   const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-  const reason = timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : e.message;
+  const reason = timedOut
+    ? `no answer within ${Math.round(timeoutMs / 1000)} s`
+    : typeof cause?.code === 'string'
+      ? cause.code
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : e.message;
   return new CliError(
     EXIT.service,
     `could not reach the coordinator at ${baseUrl} (${method} ${path.split('?')[0] ?? path}: ${reason})`,

@@ -60,7 +60,16 @@ export async function followBatch(client: CoordinatorClient, batchId: string, ou
       failures = 0;
       const status = answer.status;
       const p = status.progress;
-      bar.update({ batch_id: batchId, game_date: status.game_date, state: status.status, completed: p.completed, expected: p.expected, percent: p.percent, completions_per_second: p.completions_per_second, eta_seconds: p.eta_seconds });
+      bar.update({
+        batch_id: batchId,
+        game_date: status.game_date,
+        state: status.status,
+        completed: p.completed,
+        expected: p.expected,
+        percent: p.percent,
+        completions_per_second: p.completions_per_second,
+        eta_seconds: p.eta_seconds,
+      });
       if (status.closed || (isEnded(status.status) && ++settlePolls > MAX_SETTLE_POLLS)) return { status, timedOut: false };
       if (opts.timeoutMs !== null && Date.now() - started > opts.timeoutMs) return { status, timedOut: true };
       await sleep(opts.intervalMs);
@@ -95,7 +104,12 @@ export function verdictOf(result: FollowResult): BatchVerdict {
  * Follows a batch a command started (redrive, check-lines, line-update, regenerate) to its end and prints the report and the
  * verdict; `--no-wait` only says how to follow it. Returns the exit code. `facts` go into the `--json` summary.
  */
-export async function followStarted(ctx: { client: CoordinatorClient; out: Output; global: { intervalMs: number; timeoutMs: number | null } }, batchId: string, wait: boolean, facts: Record<string, unknown>): Promise<number> {
+export async function followStarted(
+  ctx: { client: CoordinatorClient; out: Output; global: { intervalMs: number; timeoutMs: number | null } },
+  batchId: string,
+  wait: boolean,
+  facts: Record<string, unknown>,
+): Promise<number> {
   const { out } = ctx;
   if (!wait) {
     out.say(`Follow it: predict status ${batchId} --wait`);
@@ -107,6 +121,12 @@ export async function followStarted(ctx: { client: CoordinatorClient; out: Outpu
   out.say(renderStatusReport(result.status));
   out.say(`\nResult: ${verdict.state.toUpperCase()} (exit ${verdict.exitCode})`);
   for (const p of verdict.problems) out.say(`  ! ${p}`);
-  out.event('summary', { batch_id: batchId, ...facts, status: result.status.status, exit_code: verdict.exitCode, problems: verdict.problems });
+  out.event('summary', {
+    batch_id: batchId,
+    ...facts,
+    status: result.status.status,
+    exit_code: verdict.exitCode,
+    problems: verdict.problems,
+  });
   return verdict.exitCode;
 }

@@ -10,14 +10,23 @@ export function explainHttp(res: ApiResponse, action: string, credentials: Crede
   const details: Json = { http_status: res.status, ...(str(body.error) ? { code: str(body.error) } : {}) };
   if (res.status === 401 || res.status === 403) return authError(res.status, message, action, credentials, details);
   if (res.status === 409) return conflictError(body, details);
-  if (res.status === 400) return new CliError(EXIT.usage, `the coordinator rejected ${action}: ${message}`, ['fix the argument the message names and run the command again'], details);
+  if (res.status === 400)
+    return new CliError(
+      EXIT.usage,
+      `the coordinator rejected ${action}: ${message}`,
+      ['fix the argument the message names and run the command again'],
+      details,
+    );
   if (res.status === 404) return new CliError(EXIT.batchFailed, `${action}: ${message}`, [], details);
   if (res.status >= 500) return serviceError(res.status, body, message, action, details);
   return new CliError(EXIT.service, `${action}: unexpected HTTP ${res.status}: ${message}`, [], details);
 }
 
 function authError(status: number, message: string, action: string, credentials: Credentials, details: Json): CliError {
-  const sent = [credentials.apiKey ? 'an API key (COORDINATOR_API_KEY, sent as X-API-Key)' : null, credentials.idToken ? 'an identity token (COORDINATOR_ID_TOKEN, sent as Authorization: Bearer)' : null].filter(Boolean);
+  const sent = [
+    credentials.apiKey ? 'an API key (COORDINATOR_API_KEY, sent as X-API-Key)' : null,
+    credentials.idToken ? 'an identity token (COORDINATOR_ID_TOKEN, sent as Authorization: Bearer)' : null,
+  ].filter(Boolean);
   const hints =
     sent.length === 0
       ? ['neither COORDINATOR_API_KEY nor COORDINATOR_ID_TOKEN is set: set one of them']
@@ -52,13 +61,22 @@ function serviceError(status: number, body: Json, message: string, action: strin
   const code = str(body.error);
   const step = str(body.step) ?? str(obj(body.details).step);
   if (code === 'DATA_INCOMPLETE') {
-    return new CliError(EXIT.service, `${action} refused: ${message}`, ['load the missing analytics and run again, or pass --skip-completeness-check to run anyway'], details);
+    return new CliError(
+      EXIT.service,
+      `${action} refused: ${message}`,
+      ['load the missing analytics and run again, or pass --skip-completeness-check to run anyway'],
+      details,
+    );
   }
   const what = step ? `step '${step}' failed` : code ? `the coordinator failed (${code})` : `the coordinator failed (HTTP ${status})`;
   return new CliError(
     EXIT.service,
     `${action}: ${what}: ${message}`,
-    [status === 503 ? 'a dependency (warehouse, bus or batch store) is failing; nothing was published and the date is free: retry when it is back' : 'retry; if it persists, read the coordinator logs for this request'],
+    [
+      status === 503
+        ? 'a dependency (warehouse, bus or batch store) is failing; nothing was published and the date is free: retry when it is back'
+        : 'retry; if it persists, read the coordinator logs for this request',
+    ],
     { ...details, ...(step ? { step } : {}) },
   );
 }

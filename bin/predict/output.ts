@@ -80,7 +80,14 @@ export class Output {
     }
     const printer = new ProgressPrinter(this.io.stdout, this.io.isTTY);
     return {
-      update: (p) => printer.update({ state: p.state, completed: p.completed, expected: p.expected, rate: p.completions_per_second, eta: p.eta_seconds }),
+      update: (p) =>
+        printer.update({
+          state: p.state,
+          completed: p.completed,
+          expected: p.expected,
+          rate: p.completions_per_second,
+          eta: p.eta_seconds,
+        }),
       done: () => printer.done(),
     };
   }

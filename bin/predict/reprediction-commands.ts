@@ -36,14 +36,20 @@ function startedBatch(res: ApiResponse, action: string, credentials: CommandCont
 
 export async function runCheckLines(ctx: CommandContext, cmd: CheckLinesCommand): Promise<number> {
   const { out, client } = ctx;
-  const body: Json = { game_date: cmd.date, dry_run: cmd.dryRun, ...(cmd.threshold !== undefined ? { line_change_threshold: cmd.threshold } : {}) };
+  const body: Json = {
+    game_date: cmd.date,
+    dry_run: cmd.dryRun,
+    ...(cmd.threshold !== undefined ? { line_change_threshold: cmd.threshold } : {}),
+  };
   const res = await client.post('/check-lines', body, 5 * 60_000);
   const b = res.body;
   if (res.status === 200) {
     const status = str(b.status) ?? '?';
     if (status === 'dry_run' || status === 'no_changes') {
       const players = list(b.players);
-      out.say(`${cmd.date}: ${num(b.total_affected) ?? 0} players to re-predict (${num(b.new_lines) ?? 0} new lines, ${num(b.line_moves) ?? 0} lines moved by ≥ ${cmd.threshold ?? 1}) of ${num(b.predicted_players) ?? 0} predicted${cmd.dryRun ? ' — dry run, nothing started' : ''}.`);
+      out.say(
+        `${cmd.date}: ${num(b.total_affected) ?? 0} players to re-predict (${num(b.new_lines) ?? 0} new lines, ${num(b.line_moves) ?? 0} lines moved by ≥ ${cmd.threshold ?? 1}) of ${num(b.predicted_players) ?? 0} predicted${cmd.dryRun ? ' — dry run, nothing started' : ''}.`,
+      );
       if (players.length > 0) out.say(changesTable(players));
       if (players.length < (num(b.total_affected) ?? 0)) out.say(`(the first ${players.length} shown)`);
     } else out.say(`${cmd.date}: ${str(b.message) ?? status}`);
@@ -51,9 +57,18 @@ export async function runCheckLines(ctx: CommandContext, cmd: CheckLinesCommand)
     return EXIT.ok;
   }
   const batchId = startedBatch(res, `POST /check-lines for ${cmd.date}`, client.credentials);
-  out.say(`Re-predicting ${num(b.total_affected) ?? 0} players of ${cmd.date} (${num(b.new_lines) ?? 0} new lines, ${num(b.line_moves) ?? 0} moved) in batch ${batchId}; its merge supersedes their rows.`);
+  out.say(
+    `Re-predicting ${num(b.total_affected) ?? 0} players of ${cmd.date} (${num(b.new_lines) ?? 0} new lines, ${num(b.line_moves) ?? 0} moved) in batch ${batchId}; its merge supersedes their rows.`,
+  );
   out.say(changesTable(list(b.players)));
-  out.event('started', { batch_id: batchId, game_date: cmd.date, new_lines: num(b.new_lines), line_moves: num(b.line_moves), total_affected: num(b.total_affected), published: num(b.published) });
+  out.event('started', {
+    batch_id: batchId,
+    game_date: cmd.date,
+    new_lines: num(b.new_lines),
+    line_moves: num(b.line_moves),
+    total_affected: num(b.total_affected),
+    published: num(b.published),
+  });
   return followStarted(ctx, batchId, cmd.wait, { game_date: cmd.date, purpose: 'line_check' });
 }
 
@@ -78,17 +93,26 @@ export async function runLineUpdate(ctx: CommandContext, cmd: LineUpdateCommand)
     return EXIT.ok;
   }
   const batchId = startedBatch(res, `POST /line-update for ${cmd.date}`, client.credentials);
-  out.say(`Re-predicting ${cmd.players.length} player${cmd.players.length === 1 ? '' : 's'} of ${cmd.date} (LINE_UPDATE) in batch ${batchId}: ${num(b.published) ?? 0} published.`);
+  out.say(
+    `Re-predicting ${cmd.players.length} player${cmd.players.length === 1 ? '' : 's'} of ${cmd.date} (LINE_UPDATE) in batch ${batchId}: ${num(b.published) ?? 0} published.`,
+  );
   out.event('started', { batch_id: batchId, game_date: cmd.date, players: cmd.players, published: num(b.published) });
   return followStarted(ctx, batchId, cmd.wait, { game_date: cmd.date, purpose: 'line_update' });
 }
 
 export async function runRegenerate(ctx: CommandContext, cmd: RegenerateCommand): Promise<number> {
   const { out, client } = ctx;
-  const body: Json = { game_date: cmd.date, skip_completeness_check: cmd.skipCompletenessCheck, ...(cmd.reason ? { reason: cmd.reason } : {}), ...(cmd.metadata ? { metadata: cmd.metadata } : {}) };
+  const body: Json = {
+    game_date: cmd.date,
+    skip_completeness_check: cmd.skipCompletenessCheck,
+    ...(cmd.reason ? { reason: cmd.reason } : {}),
+    ...(cmd.metadata ? { metadata: cmd.metadata } : {}),
+  };
   const res = await client.post('/regenerate-with-supersede', body, 5 * 60_000);
   const batchId = startedBatch(res, `POST /regenerate-with-supersede for ${cmd.date}`, client.credentials);
-  out.say(`Regenerating ${cmd.date} (reason ${str(res.body.reason) ?? '?'}) in batch ${batchId}: ${num(res.body.published) ?? 0} players published. Its merge supersedes the date's rows; until then they stay active.`);
+  out.say(
+    `Regenerating ${cmd.date} (reason ${str(res.body.reason) ?? '?'}) in batch ${batchId}: ${num(res.body.published) ?? 0} players published. Its merge supersedes the date's rows; until then they stay active.`,
+  );
   out.event('started', { batch_id: batchId, game_date: cmd.date, reason: str(res.body.reason), published: num(res.body.published) });
   return followStarted(ctx, batchId, cmd.wait, { game_date: cmd.date, purpose: 'regeneration' });
 }
@@ -105,7 +129,9 @@ export async function runSignal(ctx: CommandContext, cmd: SignalCommand): Promis
     return EXIT.batchFailed;
   }
   out.say(`${cmd.date}: ${String(b.signal)} for ${fmt(b.system_id)} — ${fmt(b.explanation)}`);
-  out.say(`  ${fmt(b.total_picks)} picks with a line, ${fmt(b.pct_over)}% OVER / ${fmt(b.pct_under)}% UNDER (${fmt(b.skew_category)}), ${fmt(b.high_edge_picks)} with an edge ≥ 5, ${fmt(b.slate_size)} games`);
+  out.say(
+    `  ${fmt(b.total_picks)} picks with a line, ${fmt(b.pct_over)}% OVER / ${fmt(b.pct_under)}% UNDER (${fmt(b.skew_category)}), ${fmt(b.high_edge_picks)} with an edge ≥ 5, ${fmt(b.slate_size)} games`,
+  );
   if (cmd.alert) out.say(`  alert: ${fmt(b.alert)}`);
   out.event('summary', { game_date: cmd.date, exit_code: EXIT.ok, ...b });
   return EXIT.ok;

@@ -27,8 +27,16 @@ export async function runStart(ctx: CommandContext, cmd: StartCommand): Promise<
   }
 
   const { batchId } = answer;
-  out.say(`Batch ${batchId} started for ${cmd.date}: ${answer.published} of ${answer.candidates ?? '?'} candidates published (mode ${answer.mode ?? '?'}).`);
-  out.event('started', { batch_id: batchId, game_date: cmd.date, published: answer.published, candidates: answer.candidates, run_mode: answer.mode });
+  out.say(
+    `Batch ${batchId} started for ${cmd.date}: ${answer.published} of ${answer.candidates ?? '?'} candidates published (mode ${answer.mode ?? '?'}).`,
+  );
+  out.event('started', {
+    batch_id: batchId,
+    game_date: cmd.date,
+    published: answer.published,
+    candidates: answer.candidates,
+    run_mode: answer.mode,
+  });
   if (!cmd.wait) {
     out.say(`Follow it: predict status ${batchId} --wait`);
     return EXIT.ok;
@@ -40,11 +48,20 @@ export async function runStart(ctx: CommandContext, cmd: StartCommand): Promise<
   out.say('');
   out.say(renderStatusReport(status));
   out.say('');
-  if (answer.published === 0) out.say('Nothing was published: every candidate already has a prediction for the date or none passed the gate (see "Gate reasons"). Re-predict with --mode LINE_UPDATE.');
+  if (answer.published === 0)
+    out.say(
+      'Nothing was published: every candidate already has a prediction for the date or none passed the gate (see "Gate reasons"). Re-predict with --mode LINE_UPDATE.',
+    );
   out.say(resultLine(status, verdict.state, verdict.exitCode));
   for (const problem of verdict.problems) out.say(`  ! ${problem}`);
-  if (result.timedOut) out.say(`The batch goes on. Follow it again: predict status ${batchId} --wait · or complete it as it stands: predict check-stalled ${batchId}`);
-  else if (verdict.exitCode !== EXIT.ok) out.say(`Details per player: predict status ${batchId} --players · re-run the date (players already predicted are skipped): predict start ${cmd.date}`);
+  if (result.timedOut)
+    out.say(
+      `The batch goes on. Follow it again: predict status ${batchId} --wait · or complete it as it stands: predict check-stalled ${batchId}`,
+    );
+  else if (verdict.exitCode !== EXIT.ok)
+    out.say(
+      `Details per player: predict status ${batchId} --players · re-run the date (players already predicted are skipped): predict start ${cmd.date}`,
+    );
   out.event('summary', summaryEvent(status, verdict.exitCode, verdict.problems, result.timedOut));
   return verdict.exitCode;
 }

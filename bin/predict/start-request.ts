@@ -45,7 +45,14 @@ export async function requestStart(ctx: CommandContext, p: StartParams): Promise
     const batchId = str(body.batch_id);
     if (!batchId) throw new CliError(EXIT.service, `/start answered 202 without a batch_id: ${JSON.stringify(body).slice(0, 300)}`);
     const summary = obj(body.summary);
-    return { kind: 'started', batchId, published: num(body.published) ?? 0, candidates: num(summary.candidates), mode: str(summary.run_mode), body };
+    return {
+      kind: 'started',
+      batchId,
+      published: num(body.published) ?? 0,
+      candidates: num(summary.candidates),
+      mode: str(summary.run_mode),
+      body,
+    };
   }
   if (res.status === 200 && body.status === 'no_games_scheduled') return { kind: 'no_games', body };
   if (res.status === 404) return { kind: 'no_players', body };

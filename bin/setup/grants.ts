@@ -65,61 +65,123 @@ export const describeResource = (r: Resource): string => {
 export function deploymentGrants(d: Deployment): Grant[] {
   const grants: Grant[] = [];
   const as = (account: Account, role: string, resource: Resource, why: string, condition?: Condition) =>
-    grants.push({ member: `serviceAccount:${d.accounts[account].email}`, account, role, resource, why, ...(condition ? { condition } : {}) });
-  const agent = (role: string, resource: Resource, why: string) => grants.push({ member: `serviceAccount:${d.pubsubAgent}`, account: undefined, role, resource, why });
+    grants.push({
+      member: `serviceAccount:${d.accounts[account].email}`,
+      account,
+      role,
+      resource,
+      why,
+      ...(condition ? { condition } : {}),
+    });
+  const agent = (role: string, resource: Resource, why: string) =>
+    grants.push({ member: `serviceAccount:${d.pubsubAgent}`, account: undefined, role, resource, why });
   const service = (key: ServiceKey): Resource => ({ kind: 'service', name: d.services[key].name });
 
   // BigQuery: jobs on the project (the only place jobs.create exists), data on exactly the tables each account uses.
   const bigQueryUsers = new Set(d.tables.flatMap((t) => [...t.read, ...t.write]));
-  for (const account of bigQueryUsers) as(account, 'roles/bigquery.jobUser', { kind: 'project' }, 'run BigQuery query jobs (bigquery.jobs.create is granted only on projects)');
+  for (const account of bigQueryUsers)
+    as(
+      account,
+      'roles/bigquery.jobUser',
+      { kind: 'project' },
+      'run BigQuery query jobs (bigquery.jobs.create is granted only on projects)',
+    );
   for (const t of d.tables) {
     const id = `${d.projectId}.${t.table.dataset}.${t.table.name}`;
-    for (const account of t.write) as(account, 'roles/bigquery.dataEditor', { kind: 'table', id }, `write ${t.table.dataset}.${t.table.name}`);
-    for (const account of t.read.filter((a) => !t.write.includes(a))) as(account, 'roles/bigquery.dataViewer', { kind: 'table', id }, `read ${t.table.dataset}.${t.table.name}`);
+    for (const account of t.write)
+      as(account, 'roles/bigquery.dataEditor', { kind: 'table', id }, `write ${t.table.dataset}.${t.table.name}`);
+    for (const account of t.read.filter((a) => !t.write.includes(a)))
+      as(account, 'roles/bigquery.dataViewer', { kind: 'table', id }, `read ${t.table.dataset}.${t.table.name}`);
   }
 
   // Firestore has no per-database policy: the project role is held to the one database by a condition.
   for (const account of d.firestoreUsers) {
-    as(account, 'roles/datastore.user', { kind: 'project' }, `read and write the batch store in Firestore database ${d.firestoreDatabase} only`, {
-      title: `firestore-${d.firestoreDatabase.replace(/[^a-z0-9-]/gi, '')}-only`,
-      expression: `resource.name=="projects/${d.projectId}/databases/${d.firestoreDatabase}"`,
-    });
+    as(
+      account,
+      'roles/datastore.user',
+      { kind: 'project' },
+      `read and write the batch store in Firestore database ${d.firestoreDatabase} only`,
+      {
+        title: `firestore-${d.firestoreDatabase.replace(/[^a-z0-9-]/gi, '')}-only`,
+        expression: `resource.name=="projects/${d.projectId}/databases/${d.firestoreDatabase}"`,
+      },
+    );
   }
 
   for (const account of d.firestoreReaders) {
-    as(account, 'roles/datastore.viewer', { kind: 'project' }, `read the batch store in Firestore database ${d.firestoreDatabase} only (a request of a batch that ended is skipped)`, {
-      title: `firestore-${d.firestoreDatabase.replace(/[^a-z0-9-]/gi, '')}-read-only`,
-      expression: `resource.name=="projects/${d.projectId}/databases/${d.firestoreDatabase}"`,
-    });
+    as(
+      account,
+      'roles/datastore.viewer',
+      { kind: 'project' },
+      `read the batch store in Firestore database ${d.firestoreDatabase} only (a request of a batch that ended is skipped)`,
+      {
+        title: `firestore-${d.firestoreDatabase.replace(/[^a-z0-9-]/gi, '')}-read-only`,
+        expression: `resource.name=="projects/${d.projectId}/databases/${d.firestoreDatabase}"`,
+      },
+    );
   }
 
   for (const topic of d.topics) {
-    for (const account of topic.publishers) as(account, 'roles/pubsub.publisher', { kind: 'topic', name: topic.name }, `publish to ${topic.name}`);
+    for (const account of topic.publishers)
+      as(account, 'roles/pubsub.publisher', { kind: 'topic', name: topic.name }, `publish to ${topic.name}`);
     if (!topic.push) continue;
     const sub = pushSubscriptionName(topic.name);
-    as('pusher', 'roles/run.invoker', service(topic.push.to), `deliver ${topic.name} to ${d.services[topic.push.to].name}${topic.push.path}`);
+    as(
+      'pusher',
+      'roles/run.invoker',
+      service(topic.push.to),
+      `deliver ${topic.name} to ${d.services[topic.push.to].name}${topic.push.path}`,
+    );
     if (!topic.push.deadLetterTopic) continue;
     agent('roles/pubsub.subscriber', { kind: 'subscription', name: sub }, `acknowledge ${sub} messages it dead-letters`);
     agent('roles/pubsub.publisher', { kind: 'topic', name: topic.push.deadLetterTopic }, `forward dead letters of ${sub}`);
   }
   if (d.topics.some((t) => t.push)) {
-    agent('roles/iam.serviceAccountTokenCreator', { kind: 'serviceAccount', email: d.accounts.pusher.email }, 'mint the push OIDC tokens as the pusher account (needed for projects created before 2021-04-08)');
+    agent(
+      'roles/iam.serviceAccountTokenCreator',
+      { kind: 'serviceAccount', email: d.accounts.pusher.email },
+      'mint the push OIDC tokens as the pusher account (needed for projects created before 2021-04-08)',
+    );
   }
 
-  for (const job of d.schedules) as('scheduler', 'roles/run.invoker', service(job.to), `call ${d.services[job.to].name}${job.path} from Scheduler job ${job.name}`);
+  for (const job of d.schedules)
+    as('scheduler', 'roles/run.invoker', service(job.to), `call ${d.services[job.to].name}${job.path} from Scheduler job ${job.name}`);
 
-  for (const secret of d.secrets) for (const account of secret.readers) as(account, 'roles/secretmanager.secretAccessor', { kind: 'secret', name: secret.name }, `read secret ${secret.name} (${secret.purpose})`);
+  for (const secret of d.secrets)
+    for (const account of secret.readers)
+      as(
+        account,
+        'roles/secretmanager.secretAccessor',
+        { kind: 'secret', name: secret.name },
+        `read secret ${secret.name} (${secret.purpose})`,
+      );
 
-  for (const account of d.modelBucket.readers) as(account, 'roles/storage.objectViewer', { kind: 'bucket', name: d.modelBucket.name }, 'download model files');
+  for (const account of d.modelBucket.readers)
+    as(account, 'roles/storage.objectViewer', { kind: 'bucket', name: d.modelBucket.name }, 'download model files');
 
   // The build: push images, read the staged source, write its logs, deploy the two services as their runtime accounts.
-  as('build', 'roles/logging.logWriter', { kind: 'project' }, 'write build logs (cloudbuild.yaml logging: CLOUD_LOGGING_ONLY; log writing is granted only on projects)');
+  as(
+    'build',
+    'roles/logging.logWriter',
+    { kind: 'project' },
+    'write build logs (cloudbuild.yaml logging: CLOUD_LOGGING_ONLY; log writing is granted only on projects)',
+  );
   as('build', 'roles/artifactregistry.writer', { kind: 'repository', name: d.repository }, 'push the two images');
   as('build', 'roles/storage.objectViewer', { kind: 'bucket', name: d.buildBucket }, 'read the source `gcloud builds submit` staged');
   for (const key of Object.keys(d.services) as ServiceKey[]) {
     const s = d.services[key];
-    as('build', 'roles/run.admin', service(key), `deploy ${s.name}; setting its invoker IAM check (${s.invokerIamCheck ? 'on' : 'off'}) needs run.services.setIamPolicy`);
-    as('build', 'roles/iam.serviceAccountUser', { kind: 'serviceAccount', email: d.accounts[s.runsAs].email }, `deploy ${s.name} to run as ${d.accounts[s.runsAs].id} (actAs)`);
+    as(
+      'build',
+      'roles/run.admin',
+      service(key),
+      `deploy ${s.name}; setting its invoker IAM check (${s.invokerIamCheck ? 'on' : 'off'}) needs run.services.setIamPolicy`,
+    );
+    as(
+      'build',
+      'roles/iam.serviceAccountUser',
+      { kind: 'serviceAccount', email: d.accounts[s.runsAs].email },
+      `deploy ${s.name} to run as ${d.accounts[s.runsAs].id} (actAs)`,
+    );
   }
   return merged(grants);
 }
@@ -143,10 +205,26 @@ export function grantCommand(g: Grant, d: Deployment, region: string): string[] 
   const r = g.resource;
   switch (r.kind) {
     case 'project':
-      return ['gcloud', 'projects', 'add-iam-policy-binding', d.projectId, ...who, `--condition=${g.condition ? `expression=${g.condition.expression},title=${g.condition.title}` : 'None'}`, '--quiet'];
+      return [
+        'gcloud',
+        'projects',
+        'add-iam-policy-binding',
+        d.projectId,
+        ...who,
+        `--condition=${g.condition ? `expression=${g.condition.expression},title=${g.condition.title}` : 'None'}`,
+        '--quiet',
+      ];
     case 'table':
       // BigQuery DCL: a table-level binding (https://cloud.google.com/bigquery/docs/reference/standard-sql/data-control-language).
-      return ['bq', `--project_id=${d.projectId}`, `--location=${d.location.bigquery}`, 'query', '--use_legacy_sql=false', '--nouse_cache', `GRANT \`${g.role}\` ON TABLE \`${r.id}\` TO "${g.member}"`];
+      return [
+        'bq',
+        `--project_id=${d.projectId}`,
+        `--location=${d.location.bigquery}`,
+        'query',
+        '--use_legacy_sql=false',
+        '--nouse_cache',
+        `GRANT \`${g.role}\` ON TABLE \`${r.id}\` TO "${g.member}"`,
+      ];
     case 'topic':
       return ['gcloud', 'pubsub', 'topics', 'add-iam-policy-binding', r.name, ...who, ...p];
     case 'subscription':

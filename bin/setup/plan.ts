@@ -5,7 +5,15 @@
  * roles the plan no longer gives the deployment's accounts are removed), and what Google builds asynchronously (Firestore
  * indexes) is waited for. Pure: builds commands and comparisons, runs nothing (run-plan.ts does).
  */
-import { deployment, deadLetterSubscription, pushSubscriptionName, REPOSITORY, type Account, type Deployment, type SetupOptions } from './topology.js';
+import {
+  deployment,
+  deadLetterSubscription,
+  pushSubscriptionName,
+  REPOSITORY,
+  type Account,
+  type Deployment,
+  type SetupOptions,
+} from './topology.js';
 import { deploymentGrants, grantCommand, type Grant } from './grants.js';
 import { shellLine, type Convergence, type Step } from './run-plan.js';
 
@@ -91,7 +99,16 @@ export function buildSetupPlan(o: SetupOptions, describe: (o: SetupOptions) => D
     steps.push({
       title: `service account ${account.id} (${account.purpose})`,
       check: { argv: ['gcloud', 'iam', 'service-accounts', 'describe', account.email, ...p] },
-      run: ['gcloud', 'iam', 'service-accounts', 'create', account.id, `--display-name=NBA predictions: ${key}`, `--description=${account.purpose}`, ...p],
+      run: [
+        'gcloud',
+        'iam',
+        'service-accounts',
+        'create',
+        account.id,
+        `--display-name=NBA predictions: ${key}`,
+        `--description=${account.purpose}`,
+        ...p,
+      ],
     });
   }
 
@@ -108,7 +125,16 @@ export function buildSetupPlan(o: SetupOptions, describe: (o: SetupOptions) => D
     steps.push({
       title: `bucket gs://${bucket} (${what})`,
       check: { argv: ['gcloud', 'storage', 'buckets', 'describe', `gs://${bucket}`, ...p] },
-      run: ['gcloud', 'storage', 'buckets', 'create', `gs://${bucket}`, `--location=${d.location.storage}`, '--uniform-bucket-level-access', ...p],
+      run: [
+        'gcloud',
+        'storage',
+        'buckets',
+        'create',
+        `gs://${bucket}`,
+        `--location=${d.location.storage}`,
+        '--uniform-bucket-level-access',
+        ...p,
+      ],
     });
   }
 
@@ -126,7 +152,15 @@ export function buildSetupPlan(o: SetupOptions, describe: (o: SetupOptions) => D
     const what = /^CREATE\s+(SCHEMA|TABLE)\s+IF\s+NOT\s+EXISTS\s+`?([^`\s(]+)/i.exec(sql);
     steps.push({
       title: what ? `BigQuery ${what[1]?.toLowerCase()} ${what[2]}` : 'BigQuery DDL',
-      run: ['bq', `--project_id=${o.projectId}`, `--location=${d.location.bigquery}`, 'query', '--use_legacy_sql=false', '--nouse_cache', sql],
+      run: [
+        'bq',
+        `--project_id=${o.projectId}`,
+        `--location=${d.location.bigquery}`,
+        'query',
+        '--use_legacy_sql=false',
+        '--nouse_cache',
+        sql,
+      ],
     });
   }
 
@@ -137,12 +171,24 @@ export function buildSetupPlan(o: SetupOptions, describe: (o: SetupOptions) => D
     steps.push({
       title: `Cloud Run service ${s.name} (a placeholder until the first build deploys it)`,
       check: { argv: ['gcloud', 'run', 'services', 'describe', s.name, `--region=${o.region}`, ...p] },
-      run: ['gcloud', 'run', 'deploy', s.name, `--image=${PLACEHOLDER_IMAGE}`, `--region=${o.region}`, `--service-account=${d.accounts[s.runsAs].email}`, '--no-allow-unauthenticated', ...p],
+      run: [
+        'gcloud',
+        'run',
+        'deploy',
+        s.name,
+        `--image=${PLACEHOLDER_IMAGE}`,
+        `--region=${o.region}`,
+        `--service-account=${d.accounts[s.runsAs].email}`,
+        '--no-allow-unauthenticated',
+        ...p,
+      ],
     });
   }
 
   const grants = deploymentGrants(d);
-  const created = new Set(o.ddl.map((sql) => /^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+`([^`]+)`/i.exec(sql)?.[1]).filter((id) => id !== undefined));
+  const created = new Set(
+    o.ddl.map((sql) => /^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+`([^`]+)`/i.exec(sql)?.[1]).filter((id) => id !== undefined),
+  );
   for (const g of grants) {
     const upstream = g.resource.kind === 'table' && !created.has(g.resource.id);
     steps.push({
@@ -150,7 +196,9 @@ export function buildSetupPlan(o: SetupOptions, describe: (o: SetupOptions) => D
       run: grantCommand(g, d, o.region),
       retry: IAM_PROPAGATION_RETRY,
       ...(upstream
-        ? { hint: `${g.resource.kind === 'table' ? g.resource.id : ''} belongs to the upstream phases and must exist before it can be granted; in a sandbox project re-run setup with --with-source-tables` }
+        ? {
+            hint: `${g.resource.kind === 'table' ? g.resource.id : ''} belongs to the upstream phases and must exist before it can be granted; in a sandbox project re-run setup with --with-source-tables`,
+          }
         : {}),
     });
   }
@@ -162,7 +210,13 @@ export function buildSetupPlan(o: SetupOptions, describe: (o: SetupOptions) => D
 
 const resourceLabel = (g: Grant): string => {
   const r = g.resource;
-  return r.kind === 'project' ? `the project${g.condition ? ` (only ${g.condition.expression})` : ''}` : r.kind === 'table' ? `table ${r.id}` : r.kind === 'serviceAccount' ? `account ${r.email}` : `${r.kind} ${r.name}`;
+  return r.kind === 'project'
+    ? `the project${g.condition ? ` (only ${g.condition.expression})` : ''}`
+    : r.kind === 'table'
+      ? `table ${r.id}`
+      : r.kind === 'serviceAccount'
+        ? `account ${r.email}`
+        : `${r.kind} ${r.name}`;
 };
 
 function firestoreSteps(d: Deployment, p: string[]): Step[] {
@@ -186,7 +240,12 @@ function firestoreSteps(d: Deployment, p: string[]): Step[] {
               `If it holds Datastore data, keep it and give the batch store its own database: re-run setup with --firestore-database=batches and build with _FIRESTORE_DATABASE=batches.`,
           };
         }
-        const note = current.locationId !== d.location.firestore ? [`it is at ${String(current.locationId)}, not ${d.location.firestore} (a database cannot move; the batch store works from any location)`] : [];
+        const note =
+          current.locationId !== d.location.firestore
+            ? [
+                `it is at ${String(current.locationId)}, not ${d.location.firestore} (a database cannot move; the batch store works from any location)`,
+              ]
+            : [];
         return { kind: 'in_place', notes: note };
       },
       convergeNote: 'refused unless it is in Native mode',
@@ -216,9 +275,27 @@ function firestoreSteps(d: Deployment, p: string[]): Step[] {
       check: { argv: list, found: (out) => matches(out) === 'READY' },
       // Without --async the command waits for the operation, i.e. the index build
       // (https://cloud.google.com/sdk/gcloud/reference/firestore/indexes/composite/create); a re-run finds it building and waits below.
-      run: ['gcloud', 'firestore', 'indexes', 'composite', 'create', db, '--collection-group=batches', '--query-scope=COLLECTION', `--field-config=field-path=${first},order=ascending`, '--field-config=field-path=started_at,order=descending', ...p],
+      run: [
+        'gcloud',
+        'firestore',
+        'indexes',
+        'composite',
+        'create',
+        db,
+        '--collection-group=batches',
+        '--query-scope=COLLECTION',
+        `--field-config=field-path=${first},order=ascending`,
+        '--field-config=field-path=started_at,order=descending',
+        ...p,
+      ],
       alreadyDone: 'ALREADY_EXISTS',
-      waitUntil: { argv: list, done: (out) => matches(out) === 'READY', what: `index batches(${first}, started_at) to be READY`, timeoutMs: 20 * 60_000, intervalMs: 15_000 },
+      waitUntil: {
+        argv: list,
+        done: (out) => matches(out) === 'READY',
+        what: `index batches(${first}, started_at) to be READY`,
+        timeoutMs: 20 * 60_000,
+        intervalMs: 15_000,
+      },
     });
   }
   // One-off events (alerts sent, stalls, triggers taken) carry `expires_at`; a TTL policy deletes them
@@ -243,7 +320,11 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
   const pushed = d.topics.filter((t) => t.push);
   // Every topic first: a subscription names its dead-letter topic, which is itself one of them (pushed to /dead-letter).
   for (const topic of d.topics.map((t) => t.name)) {
-    steps.push({ title: `topic ${topic}`, check: { argv: ['gcloud', 'pubsub', 'topics', 'describe', topic, ...p] }, run: ['gcloud', 'pubsub', 'topics', 'create', topic, ...p] });
+    steps.push({
+      title: `topic ${topic}`,
+      check: { argv: ['gcloud', 'pubsub', 'topics', 'describe', topic, ...p] },
+      run: ['gcloud', 'pubsub', 'topics', 'create', topic, ...p],
+    });
   }
   for (const topic of pushed) {
     const push = topic.push;
@@ -268,7 +349,10 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
       'pushConfig.oidcToken.audience': target.url,
       ackDeadlineSeconds: push.ackDeadlineSeconds,
       ...(push.deadLetterTopic
-        ? { 'deadLetterPolicy.deadLetterTopic': `projects/${o.projectId}/topics/${push.deadLetterTopic}`, 'deadLetterPolicy.maxDeliveryAttempts': o.maxDeliveryAttempts }
+        ? {
+            'deadLetterPolicy.deadLetterTopic': `projects/${o.projectId}/topics/${push.deadLetterTopic}`,
+            'deadLetterPolicy.maxDeliveryAttempts': o.maxDeliveryAttempts,
+          }
         : {}),
       'retryPolicy.minimumBackoff': '10s',
       'retryPolicy.maximumBackoff': '600s',
@@ -284,7 +368,10 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
         const current = parseJson(found, `subscription ${name}`);
         const wantTopic = `projects/${o.projectId}/topics/${topic.name}`;
         if (current.topic !== wantTopic) {
-          return { kind: 'refuse', message: `subscription ${name} is attached to ${String(current.topic)}, the plan wants ${wantTopic}; a subscription cannot change topic: delete it (gcloud pubsub subscriptions delete ${name} --project ${o.projectId}) and re-run setup` };
+          return {
+            kind: 'refuse',
+            message: `subscription ${name} is attached to ${String(current.topic)}, the plan wants ${wantTopic}; a subscription cannot change topic: delete it (gcloud pubsub subscriptions delete ${name} --project ${o.projectId}) and re-run setup`,
+          };
         }
         return compare(wanted, update, `subscription ${name}`)(found);
       },
@@ -294,7 +381,17 @@ function pubsubSteps(d: Deployment, o: SetupOptions, p: string[]): Step[] {
       steps.push({
         title: `pull subscription ${deadLetterSubscription(topic.name)} (a copy of each dead letter, kept 7 days for inspection)`,
         check: { argv: ['gcloud', 'pubsub', 'subscriptions', 'describe', deadLetterSubscription(topic.name), ...p] },
-        run: ['gcloud', 'pubsub', 'subscriptions', 'create', deadLetterSubscription(topic.name), `--topic=${push.deadLetterTopic}`, '--message-retention-duration=7d', '--ack-deadline=60', ...p],
+        run: [
+          'gcloud',
+          'pubsub',
+          'subscriptions',
+          'create',
+          deadLetterSubscription(topic.name),
+          `--topic=${push.deadLetterTopic}`,
+          '--message-retention-duration=7d',
+          '--ack-deadline=60',
+          ...p,
+        ],
       });
     }
   }
@@ -348,14 +445,17 @@ function schedulerStep(d: Deployment, o: SetupOptions, job: Deployment['schedule
  */
 function projectRoleReconcile(d: Deployment, grants: readonly Grant[]): Step {
   const members = new Set(Object.values(d.accounts).map((a) => `serviceAccount:${a.email}`));
-  const wanted = new Set(grants.filter((g) => g.resource.kind === 'project').map((g) => `${g.member} ${g.role} ${g.condition?.expression ?? ''}`));
+  const wanted = new Set(
+    grants.filter((g) => g.resource.kind === 'project').map((g) => `${g.member} ${g.role} ${g.condition?.expression ?? ''}`),
+  );
   const accountsList = (Object.keys(d.accounts) as Account[]).map((a) => d.accounts[a].id).join(', ');
   return {
     title: `no project role for ${accountsList} beyond the plan's`,
     check: { argv: ['gcloud', 'projects', 'get-iam-policy', d.projectId, '--format=json'] },
     converge: (found) => {
       const policy = parseJson(found, `the IAM policy of ${d.projectId}`);
-      const bindings = (policy.bindings as Array<{ role?: string; members?: string[]; condition?: { expression?: string } }> | undefined) ?? [];
+      const bindings =
+        (policy.bindings as Array<{ role?: string; members?: string[]; condition?: { expression?: string } }> | undefined) ?? [];
       const extra = new Map<string, string[]>();
       for (const b of bindings) {
         for (const member of b.members ?? []) {
@@ -370,8 +470,18 @@ function projectRoleReconcile(d: Deployment, grants: readonly Grant[]): Step {
       for (const [member, role] of extra.values()) {
         differencesList.push(`${member} holds ${role} on the project`);
         // --all removes the role whatever its condition; a wanted conditional binding of the same role is re-added.
-        commands.push(['gcloud', 'projects', 'remove-iam-policy-binding', d.projectId, `--member=${member}`, `--role=${role}`, '--all', '--quiet']);
-        for (const g of grants.filter((x) => x.resource.kind === 'project' && x.member === member && x.role === role)) commands.push(grantCommand(g, d, ''));
+        commands.push([
+          'gcloud',
+          'projects',
+          'remove-iam-policy-binding',
+          d.projectId,
+          `--member=${member}`,
+          `--role=${role}`,
+          '--all',
+          '--quiet',
+        ]);
+        for (const g of grants.filter((x) => x.resource.kind === 'project' && x.member === member && x.role === role))
+          commands.push(grantCommand(g, d, ''));
       }
       return { kind: 'update', differences: differencesList, commands };
     },

@@ -125,7 +125,9 @@ export async function runPlan(steps: readonly Step[], opts: RunOptions): Promise
       let done = await run(argv, false);
       for (const [n, delay] of (step.retry?.delaysMs ?? []).entries()) {
         if (done.code === 0 || !step.retry?.when.test(done.output)) break;
-        opts.out(`  ${step.retry.reason}; retrying in ${Math.round(delay / 1000)} s (attempt ${n + 2} of ${step.retry.delaysMs.length + 1})`);
+        opts.out(
+          `  ${step.retry.reason}; retrying in ${Math.round(delay / 1000)} s (attempt ${n + 2} of ${step.retry.delaysMs.length + 1})`,
+        );
         await sleep(delay);
         done = await run(argv, false);
       }
@@ -181,7 +183,13 @@ export async function runPlan(steps: readonly Step[], opts: RunOptions): Promise
   return summary;
 }
 
-async function waitUntil(w: Wait, opts: RunOptions, run: NonNullable<RunOptions['exec']>, sleep: (ms: number) => Promise<void>, fail: (m: string) => never): Promise<void> {
+async function waitUntil(
+  w: Wait,
+  opts: RunOptions,
+  run: NonNullable<RunOptions['exec']>,
+  sleep: (ms: number) => Promise<void>,
+  fail: (m: string) => never,
+): Promise<void> {
   const now = opts.now ?? Date.now;
   const deadline = now() + w.timeoutMs;
   for (let n = 1; ; n++) {
@@ -190,7 +198,8 @@ async function waitUntil(w: Wait, opts: RunOptions, run: NonNullable<RunOptions[
       if (n > 1) opts.out(`  ready after ${n} checks`);
       return;
     }
-    if (now() >= deadline) fail(`timed out after ${Math.round(w.timeoutMs / 60_000)} min waiting for ${w.what}; re-run setup to keep waiting`);
+    if (now() >= deadline)
+      fail(`timed out after ${Math.round(w.timeoutMs / 60_000)} min waiting for ${w.what}; re-run setup to keep waiting`);
     if (n === 1) opts.out(`  waiting for ${w.what} (checking every ${Math.round(w.intervalMs / 1000)} s): ${shellLine(w.argv)}`);
     await sleep(w.intervalMs);
   }

@@ -178,16 +178,55 @@ export function deployment(o: SetupOptions): Deployment {
       { name: topics.health, publishers: ['coordinator', 'worker'] },
     ],
     schedules: [
-      { name: `prediction-start${o.suffix}`, to: 'coordinator', schedule: o.startSchedule, path: '/start', body: '{"game_date":"TODAY"}', attemptDeadline: '180s' },
-      { name: `prediction-check-stalled${o.suffix}`, to: 'coordinator', schedule: '*/5 * * * *', path: '/check-stalled', body: '{}', attemptDeadline: '600s' },
+      {
+        name: `prediction-start${o.suffix}`,
+        to: 'coordinator',
+        schedule: o.startSchedule,
+        path: '/start',
+        body: '{"game_date":"TODAY"}',
+        attemptDeadline: '180s',
+      },
+      {
+        name: `prediction-check-stalled${o.suffix}`,
+        to: 'coordinator',
+        schedule: '*/5 * * * *',
+        path: '/check-stalled',
+        body: '{}',
+        attemptDeadline: '600s',
+      },
       // Lines move through the day: re-predict the players whose line moved by a point or more, hourly until tip-off.
-      { name: `prediction-check-lines${o.suffix}`, to: 'coordinator', schedule: '0 11-23 * * *', path: '/check-lines', body: '{"game_date":"TODAY","line_change_threshold":1.0}', attemptDeadline: '180s' },
-      { name: `prediction-morning-summary${o.suffix}`, to: 'coordinator', schedule: '30 8 * * *', path: '/morning-summary', body: '{"game_date":"TODAY"}', attemptDeadline: '60s' },
-      { name: `prediction-check-signal${o.suffix}`, to: 'coordinator', schedule: '0 12 * * *', path: '/check-signal', body: '{"game_date":"TODAY","send_alert":true}', attemptDeadline: '60s' },
+      {
+        name: `prediction-check-lines${o.suffix}`,
+        to: 'coordinator',
+        schedule: '0 11-23 * * *',
+        path: '/check-lines',
+        body: '{"game_date":"TODAY","line_change_threshold":1.0}',
+        attemptDeadline: '180s',
+      },
+      {
+        name: `prediction-morning-summary${o.suffix}`,
+        to: 'coordinator',
+        schedule: '30 8 * * *',
+        path: '/morning-summary',
+        body: '{"game_date":"TODAY"}',
+        attemptDeadline: '60s',
+      },
+      {
+        name: `prediction-check-signal${o.suffix}`,
+        to: 'coordinator',
+        schedule: '0 12 * * *',
+        path: '/check-signal',
+        body: '{"game_date":"TODAY","send_alert":true}',
+        attemptDeadline: '60s',
+      },
     ],
     secrets: [
       { name: 'coordinator-api-key', readers: ['coordinator'], purpose: 'operator API keys, one per line (COORDINATOR_API_KEY_SECRET)' },
-      { name: 'slack-webhook-url', readers: ['coordinator'], purpose: 'the Slack incoming webhook alerts are posted to (SLACK_WEBHOOK_SECRET)' },
+      {
+        name: 'slack-webhook-url',
+        readers: ['coordinator'],
+        purpose: 'the Slack incoming webhook alerts are posted to (SLACK_WEBHOOK_SECRET)',
+      },
     ],
     // Which account touches which table, checked against the SQL each service runs (test/unit/setup-least-privilege.test.ts).
     tables: [
@@ -224,11 +263,21 @@ export function deployment(o: SetupOptions): Deployment {
 function pushedTopics(suffix: string): TopicSpec[] {
   const topics = topicNames(suffix);
   // The trigger topic is published upstream (Phase 4), by accounts this setup does not own.
-  const publishers: Record<string, readonly Account[]> = { [topics.request]: ['coordinator'], [topics.ready]: ['worker'], [topics.consolidate]: ['coordinator'] };
+  const publishers: Record<string, readonly Account[]> = {
+    [topics.request]: ['coordinator'],
+    [topics.ready]: ['worker'],
+    [topics.consolidate]: ['coordinator'],
+  };
   // The worker answers in well under a minute; /complete and /dead-letter only record; /consolidate ends its work within
   // CONSOLIDATION_DEADLINE_SECONDS (540 s by default) or answers 5xx, inside the 600 s maximum.
   // /regenerate-pubsub runs a whole regeneration before it answers.
-  const ackDeadlineSeconds: Record<string, number> = { '/predict': 60, '/complete': 60, '/consolidate': 600, '/regenerate-pubsub': 600, '/dead-letter': 60 };
+  const ackDeadlineSeconds: Record<string, number> = {
+    '/predict': 60,
+    '/complete': 60,
+    '/consolidate': 600,
+    '/regenerate-pubsub': 600,
+    '/dead-letter': 60,
+  };
   return pushSubscriptions(topics).map((s) => {
     const ack = ackDeadlineSeconds[s.path];
     if (ack === undefined) throw new Error(`no ack deadline for push path ${s.path}`);

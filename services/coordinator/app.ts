@@ -130,7 +130,10 @@ const morningSummarySchema = z.object({ game_date: gameDateInput.default('TODAY'
 /** Parses an operator body or query; a failure is a 400 naming every offending field. */
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) throw badRequest(`invalid ${what}: ${formatZodError(parsed.error)}`, { fields: parsed.error.issues.map((i) => i.path.join('.') || '(body)') });
+  if (!parsed.success)
+    throw badRequest(`invalid ${what}: ${formatZodError(parsed.error)}`, {
+      fields: parsed.error.issues.map((i) => i.path.join('.') || '(body)'),
+    });
   return parsed.data;
 }
 
@@ -158,20 +161,45 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
   // Every dependency checked for real; 503 names what failed. Unauthenticated like /health (it says only what failed).
   app.get('/health/deep', async (_req, res) => {
     const health = await coordinatorDeepHealth(deps, SERVICE);
-    if (health.status !== 'healthy') deps.logger.error({ event: 'DEEP_HEALTH_FAILED', failed: health.failed, checks: health.checks }, `deep health check failed: ${health.failed.join(', ')}`);
+    if (health.status !== 'healthy')
+      deps.logger.error(
+        { event: 'DEEP_HEALTH_FAILED', failed: health.failed, checks: health.checks },
+        `deep health check failed: ${health.failed.join(', ')}`,
+      );
     res.status(health.status === 'healthy' ? 200 : 503).json(health);
   });
 
   const auth = compose(operatorAuth(opts.operatorAuth, deps.logger), ...jsonBody(opts.bodyLimits?.operator ?? BODY_LIMITS.operator));
-  const push: RequestHandler = compose(pushAuth(opts.pushAuth ?? { mode: 'disabled' }, deps.logger), pushBody(opts.bodyLimits?.push ?? BODY_LIMITS.push));
+  const push: RequestHandler = compose(
+    pushAuth(opts.pushAuth ?? { mode: 'disabled' }, deps.logger),
+    pushBody(opts.bodyLimits?.push ?? BODY_LIMITS.push),
+  );
 
   app.post('/start', auth, async (req, res) => {
     send(res, startAnswer(await startBatch(deps, toStartRequest(parse(startBodySchema, req.body, '/start body')))));
   });
 
   // Pub/Sub pushes. 2xx acks; 5xx asks for redelivery; 401 (push auth) retries, then dead-letters.
-  app.post('/complete', push, pushRoute({ service: SERVICE, logger: deps.logger, schema: completionEventSchema, handle: async (m) => completionDecision(await completionEvent(deps, m.data)) }));
-  app.post('/consolidate', push, pushRoute({ service: SERVICE, logger: deps.logger, schema: consolidateRequestSchema, handle: async (m) => consolidateDecision(await consolidateBatch(deps, m.data.batch_id)) }));
+  app.post(
+    '/complete',
+    push,
+    pushRoute({
+      service: SERVICE,
+      logger: deps.logger,
+      schema: completionEventSchema,
+      handle: async (m) => completionDecision(await completionEvent(deps, m.data)),
+    }),
+  );
+  app.post(
+    '/consolidate',
+    push,
+    pushRoute({
+      service: SERVICE,
+      logger: deps.logger,
+      schema: consolidateRequestSchema,
+      handle: async (m) => consolidateDecision(await consolidateBatch(deps, m.data.batch_id)),
+    }),
+  );
   app.post(
     '/dead-letter',
     push,
@@ -195,7 +223,18 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
       schema: regenerationTriggerSchema,
       handle: async (m) =>
         regenerationTriggerDecision(
-          await regenerationTrigger(deps, { gameDate: m.data.game_date, reason: m.data.reason, metadata: m.data.metadata, triggeredBy: 'pubsub', datasetPrefix: '', skipCompletenessCheck: false }, m.messageId),
+          await regenerationTrigger(
+            deps,
+            {
+              gameDate: m.data.game_date,
+              reason: m.data.reason,
+              metadata: m.data.metadata,
+              triggeredBy: 'pubsub',
+              datasetPrefix: '',
+              skipCompletenessCheck: false,
+            },
+            m.messageId,
+          ),
         ),
     }),
   );
@@ -203,12 +242,32 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
   // The rest of the day: lines that move, regeneration, the signal, the morning summary.
   app.post('/check-lines', auth, async (req, res) => {
     const b = parse(checkLinesSchema, req.body, '/check-lines body');
-    send(res, checkLinesAnswer(await checkLines(deps, { gameDate: b.game_date, threshold: b.line_change_threshold, dryRun: b.dry_run, datasetPrefix: b.dataset_prefix ?? '' })));
+    send(
+      res,
+      checkLinesAnswer(
+        await checkLines(deps, {
+          gameDate: b.game_date,
+          threshold: b.line_change_threshold,
+          dryRun: b.dry_run,
+          datasetPrefix: b.dataset_prefix ?? '',
+        }),
+      ),
+    );
   });
 
   app.post('/line-update', auth, async (req, res) => {
     const b = parse(lineUpdateSchema, req.body, '/line-update body');
-    send(res, lineUpdateAnswer(await lineUpdate(deps, { gameDate: b.game_date, players: b.player_lookups, dryRun: b.dry_run, datasetPrefix: b.dataset_prefix ?? '' })));
+    send(
+      res,
+      lineUpdateAnswer(
+        await lineUpdate(deps, {
+          gameDate: b.game_date,
+          players: b.player_lookups,
+          dryRun: b.dry_run,
+          datasetPrefix: b.dataset_prefix ?? '',
+        }),
+      ),
+    );
   });
 
   app.post('/regenerate-with-supersede', auth, async (req, res) => {
@@ -216,7 +275,14 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
     send(
       res,
       regenerateAnswer(
-        await regenerate(deps, { gameDate: b.game_date, reason: b.reason, metadata: b.metadata, triggeredBy: 'coordinator_endpoint', datasetPrefix: b.dataset_prefix ?? '', skipCompletenessCheck: b.skip_completeness_check }),
+        await regenerate(deps, {
+          gameDate: b.game_date,
+          reason: b.reason,
+          metadata: b.metadata,
+          triggeredBy: 'coordinator_endpoint',
+          datasetPrefix: b.dataset_prefix ?? '',
+          skipCompletenessCheck: b.skip_completeness_check,
+        }),
       ),
     );
   });
@@ -238,8 +304,17 @@ export function createCoordinatorApp(deps: CoordinatorDeps, opts: CoordinatorApp
 
   app.post('/check-stalled', auth, async (req, res) => {
     const b = parse(checkStalledSchema, req.body, '/check-stalled body');
-    const results = await checkStalled(deps, { idleMinutes: b.stall_threshold_minutes, minCompletionPct: b.min_completion_pct, maxAgeMinutes: b.max_batch_age_minutes }, b.batch_id);
-    res.json({ status: 'success', batches_checked: results.length, batches_completed: results.filter((r) => r.action !== 'no_action').length, results });
+    const results = await checkStalled(
+      deps,
+      { idleMinutes: b.stall_threshold_minutes, minCompletionPct: b.min_completion_pct, maxAgeMinutes: b.max_batch_age_minutes },
+      b.batch_id,
+    );
+    res.json({
+      status: 'success',
+      batches_checked: results.length,
+      batches_completed: results.filter((r) => r.action !== 'no_action').length,
+      results,
+    });
   });
 
   app.post('/reset', auth, async (req, res) => {

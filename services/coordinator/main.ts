@@ -22,6 +22,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `coordinator failed to start: ${errorMessage(err)}`, stack: err instanceof Error ? err.stack : undefined })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ severity: 'CRITICAL', message: `coordinator failed to start: ${errorMessage(err)}`, stack: err instanceof Error ? err.stack : undefined })}\n`,
+  );
   process.exit(1);
 });

@@ -64,10 +64,15 @@ export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides:
   const logger = overrides.logger ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL, revision: config.K_REVISION });
   const clock = overrides.clock ?? configuredClock(config.CLOCK_START);
   const closers: Array<() => Promise<void>> = [];
-  const needsEmbedded = (config.BUS === 'local' && !overrides.bus) || (config.BATCH_STORE === 'local' && !overrides.batches) || (config.WAREHOUSE === 'duckdb' && !overrides.warehouse);
+  const needsEmbedded =
+    (config.BUS === 'local' && !overrides.bus) ||
+    (config.BATCH_STORE === 'local' && !overrides.batches) ||
+    (config.WAREHOUSE === 'duckdb' && !overrides.warehouse);
   // Imported only when hosted: it loads DuckDB's native addon, which the service images do not ship (bin/image/images.ts).
   const embedded = needsEmbedded
-    ? await (await import('../../shared/embedded/embedded-infra.js')).openEmbeddedInfra({
+    ? await (
+        await import('../../shared/embedded/embedded-infra.js')
+      ).openEmbeddedInfra({
         ...(overrides.duckdb ? { warehouse: overrides.duckdb } : {}),
         path: config.DUCKDB_PATH,
         clock,
@@ -82,7 +87,8 @@ export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides:
       })
     : null;
 
-  const warehouse = overrides.warehouse ?? (config.WAREHOUSE === 'duckdb' && embedded ? embedded.warehouse : await openWarehouse(config, SERVICE, logger));
+  const warehouse =
+    overrides.warehouse ?? (config.WAREHOUSE === 'duckdb' && embedded ? embedded.warehouse : await openWarehouse(config, SERVICE, logger));
   if (!overrides.warehouse && !(config.WAREHOUSE === 'duckdb' && embedded)) closers.push(() => warehouse.close());
   let bus: Bus;
   if (overrides.bus) bus = overrides.bus;
@@ -111,7 +117,16 @@ export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides:
     settings: coordinatorSettings(config),
     ...(overrides.wait ? { wait: overrides.wait } : {}),
   };
-  logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, batch_store: config.BATCH_STORE, notifier: deps.notifier.name, embedded: embedded !== null }, 'adapters selected');
+  logger.info(
+    {
+      warehouse: config.WAREHOUSE,
+      bus: config.BUS,
+      batch_store: config.BATCH_STORE,
+      notifier: deps.notifier.name,
+      embedded: embedded !== null,
+    },
+    'adapters selected',
+  );
 
   return {
     config,
@@ -123,7 +138,8 @@ export async function buildCoordinatorDeps(config: CoordinatorConfig, overrides:
       // This process is the only host of the embedded batch store: anything open belongs to a process that died. (A shared
       // store — Firestore — is never recovered at boot: another instance may be working on its batches; /check-stalled is.)
       const ownStore = batches === embedded.batches;
-      const failed = (err: unknown) => logger.error({ err: errorMessage(err) }, 'recovery of open batches failed; /check-stalled retries it');
+      const failed = (err: unknown) =>
+        logger.error({ err: errorMessage(err) }, 'recovery of open batches failed; /check-stalled retries it');
       if (ownStore) await releaseLocksOfDeadProcess(deps).catch(failed);
       embedded.subscribe(deps.settings.topics, { coordinator: urls.coordinator, worker: urls.worker ?? config.WORKER_URL });
       if (ownStore) await recoverOpenBatches(deps).catch(failed);
@@ -144,8 +160,21 @@ export async function buildCoordinatorApp(runtime: CoordinatorRuntime, opts: { a
   const { config, logger, deps } = runtime;
   const certs = googleCertSource(config.OIDC_CERTS_URL);
   const operatorAuth = await buildOperatorAuth(operatorAuthConfig(config), { resolver: secretManagerResolver(), certs, logger });
-  const pushAuth = buildPushAuth(pushAuthConfig(config), { certs, logger, endpoint: '/complete, /consolidate, /dead-letter, /regenerate-pubsub' });
-  const app = createCoordinatorApp(deps, { operatorAuth, pushAuth, projectId: config.GCP_PROJECT_ID, ...(opts.accessLog === false ? {} : { accessLogger: logger }) });
-  if (runtime.embedded) app.use(EMBEDDED_PATH, embeddedHost({ warehouse: runtime.embedded.warehouse, bus: runtime.embedded.bus, batches: runtime.embedded.batches }));
+  const pushAuth = buildPushAuth(pushAuthConfig(config), {
+    certs,
+    logger,
+    endpoint: '/complete, /consolidate, /dead-letter, /regenerate-pubsub',
+  });
+  const app = createCoordinatorApp(deps, {
+    operatorAuth,
+    pushAuth,
+    projectId: config.GCP_PROJECT_ID,
+    ...(opts.accessLog === false ? {} : { accessLogger: logger }),
+  });
+  if (runtime.embedded)
+    app.use(
+      EMBEDDED_PATH,
+      embeddedHost({ warehouse: runtime.embedded.warehouse, bus: runtime.embedded.bus, batches: runtime.embedded.batches }),
+    );
   return app;
 }

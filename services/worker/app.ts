@@ -44,7 +44,17 @@ export function createWorkerApp(deps: WorkerDeps, opts: WorkerAppOptions = {}): 
     service: SERVICE,
     ready: deps.models.ready,
     champion: deps.models.championId,
-    loaded: deps.models.loaded.map((m) => ({ system_id: m.systemId, version: m.version, family: m.family, champion: m.champion, quantile_alpha: m.quantileAlpha, file: m.fileName, sha256: m.sha256, inputs: m.width, breaker: m.breaker.view() })),
+    loaded: deps.models.loaded.map((m) => ({
+      system_id: m.systemId,
+      version: m.version,
+      family: m.family,
+      champion: m.champion,
+      quantile_alpha: m.quantileAlpha,
+      file: m.fileName,
+      sha256: m.sha256,
+      inputs: m.width,
+      breaker: m.breaker.view(),
+    })),
     refused: deps.models.refused.map((r) => ({ system_id: r.systemId, uri: r.uri, reason: r.reason })),
   });
 
@@ -59,17 +69,35 @@ export function createWorkerApp(deps: WorkerDeps, opts: WorkerAppOptions = {}): 
   });
   app.get('/ready', (_req, res) => {
     if (deps.models.ready) res.json({ status: 'ready', models: deps.models.loaded.length });
-    else res.status(503).json({ status: 'not_ready', reason: deps.models.championId ? `champion ${deps.models.championId} not loaded` : 'no champion (is_production) in the registry', refused: deps.models.refused });
+    else
+      res.status(503).json({
+        status: 'not_ready',
+        reason: deps.models.championId ? `champion ${deps.models.championId} not loaded` : 'no champion (is_production) in the registry',
+        refused: deps.models.refused,
+      });
   });
 
   // Every dependency checked for real; 503 names what failed. Unauthenticated like /health (it says only what failed).
   app.get('/health/deep', async (_req, res) => {
     const health = await workerDeepHealth(deps, SERVICE);
-    if (health.status !== 'healthy') deps.logger.error({ event: 'DEEP_HEALTH_FAILED', failed: health.failed, checks: health.checks }, `deep health check failed: ${health.failed.join(', ')}`);
+    if (health.status !== 'healthy')
+      deps.logger.error(
+        { event: 'DEEP_HEALTH_FAILED', failed: health.failed, checks: health.checks },
+        `deep health check failed: ${health.failed.join(', ')}`,
+      );
     res.status(health.status === 'healthy' ? 200 : 503).json(health);
   });
 
-  app.post('/predict', push, pushRoute({ service: SERVICE, logger: deps.logger, schema: predictionRequestSchema, handle: async (m) => predictDecision(await predictMessage(deps, m.data, m.publishTime)) }));
+  app.post(
+    '/predict',
+    push,
+    pushRoute({
+      service: SERVICE,
+      logger: deps.logger,
+      schema: predictionRequestSchema,
+      handle: async (m) => predictDecision(await predictMessage(deps, m.data, m.publishTime)),
+    }),
+  );
 
   app.use(errorHandler(deps.logger, SERVICE));
   return app;

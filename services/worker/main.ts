@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   const runtime = await buildWorkerDeps(config);
   const models = runtime.deps.models;
   if (!models.ready) {
-    const reason = models.championId ? `champion ${models.championId} did not load: ${models.refused.find((r) => r.systemId === models.championId)?.reason ?? 'unknown'}` : 'no champion (is_production) in the registry';
+    const reason = models.championId
+      ? `champion ${models.championId} did not load: ${models.refused.find((r) => r.systemId === models.championId)?.reason ?? 'unknown'}`
+      : 'no champion (is_production) in the registry';
     throw new Error(`not serving: ${reason}`);
   }
   await serve(buildWorkerApp(runtime), {
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ severity: 'CRITICAL', message: `worker failed to start: ${errorMessage(err)}`, stack: err instanceof Error ? err.stack : undefined })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ severity: 'CRITICAL', message: `worker failed to start: ${errorMessage(err)}`, stack: err instanceof Error ? err.stack : undefined })}\n`,
+  );
   process.exit(1);
 });

@@ -60,7 +60,9 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
   const closers: Array<() => Promise<void>> = [];
   const embedded = config.WAREHOUSE === 'duckdb' || config.BUS === 'local' || config.BATCH_STORE === 'local';
   if (embedded && !host && !(overrides.warehouse && overrides.bus && overrides.batchReader)) {
-    throw new Error('the worker on the embedded default needs EMBEDDED_HOST_URL (the coordinator process that hosts the DuckDB warehouse, the local bus and the batch store)');
+    throw new Error(
+      'the worker on the embedded default needs EMBEDDED_HOST_URL (the coordinator process that hosts the DuckDB warehouse, the local bus and the batch store)',
+    );
   }
 
   let warehouse = overrides.warehouse;
@@ -86,14 +88,22 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
   }
 
   const models = new ModelSet();
-  const runtime = overrides.runtime ?? new (await import('../../shared/adapters/onnx/onnx-model-runtime.js')).OnnxModelRuntime({ intraOpNumThreads: config.ORT_INTRA_OP_THREADS });
+  const runtime =
+    overrides.runtime ??
+    new (await import('../../shared/adapters/onnx/onnx-model-runtime.js')).OnnxModelRuntime({
+      intraOpNumThreads: config.ORT_INTRA_OP_THREADS,
+    });
   // A retryable failure at boot (the embedded host still starting beside this worker, a BigQuery blip) is waited out, bounded;
   // anything else, or a host that never answers, stops the boot with its reason.
   const registryFrom = warehouse;
   const registry = await withRetry(() => loadRegistry(registryFrom), {
     ...REGISTRY_BOOT_RETRY,
     retryIf: (err) => err instanceof WarehouseError && err.retryable,
-    onRetry: (err, attempt, delayMs) => logger.warn({ attempt, retry_in_ms: delayMs, err: errorMessage(err) }, `model registry not readable yet; retrying${host ? ` (is the coordinator at ${host} up?)` : ''}`),
+    onRetry: (err, attempt, delayMs) =>
+      logger.warn(
+        { attempt, retry_in_ms: delayMs, err: errorMessage(err) },
+        `model registry not readable yet; retrying${host ? ` (is the coordinator at ${host} up?)` : ''}`,
+      ),
   });
   const modelStore = overrides.modelStore ?? (await createModelStore(config));
   await models.load(registry, modelStore, runtime, logger, clock);
@@ -117,7 +127,10 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
       healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_SECONDS * 1000,
     },
   };
-  logger.info({ warehouse: config.WAREHOUSE, bus: config.BUS, model_store: config.MODEL_STORE, embedded_host: host ?? null }, 'adapters selected');
+  logger.info(
+    { warehouse: config.WAREHOUSE, bus: config.BUS, model_store: config.MODEL_STORE, embedded_host: host ?? null },
+    'adapters selected',
+  );
   return {
     config,
     deps,
@@ -131,5 +144,9 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
 export function buildWorkerApp(runtime: WorkerRuntime, opts: { accessLog?: boolean } = {}): Express {
   const { config, logger } = runtime;
   const pushAuth = buildPushAuth(pushAuthConfig(config), { certs: googleCertSource(config.OIDC_CERTS_URL), logger, endpoint: '/predict' });
-  return createWorkerApp(runtime.deps, { projectId: config.GCP_PROJECT_ID, pushAuth, ...(opts.accessLog === false ? {} : { accessLogger: logger }) });
+  return createWorkerApp(runtime.deps, {
+    projectId: config.GCP_PROJECT_ID,
+    pushAuth,
+    ...(opts.accessLog === false ? {} : { accessLogger: logger }),
+  });
 }

@@ -145,7 +145,11 @@ export function finishDispatch(
  * During dispatch they are only collected (finishDispatch counts them); after it, the completion that brings the count to
  * `expected` moves the batch to `consolidating`, and `finished` is true for that call alone.
  */
-export function applyCompletions(rec: BatchRecord, fresh: readonly PlayerCompletion[], now: string): { record: BatchRecord; finished: boolean } | null {
+export function applyCompletions(
+  rec: BatchRecord,
+  fresh: readonly PlayerCompletion[],
+  now: string,
+): { record: BatchRecord; finished: boolean } | null {
   if (!takesCompletions(rec.state)) return null;
   if (fresh.length === 0) return { record: rec, finished: false };
   const add = tally(fresh);
@@ -185,7 +189,12 @@ export function beginConsolidationAttempt(rec: BatchRecord, now: string): BatchR
 }
 
 /** An attempt failed in a way a later attempt may not: the failure is kept on the record (the batch stays consolidating). */
-export function recordConsolidationError(rec: BatchRecord, error: string, patch: Partial<ConsolidationRecord>, now: string): BatchRecord | null {
+export function recordConsolidationError(
+  rec: BatchRecord,
+  error: string,
+  patch: Partial<ConsolidationRecord>,
+  now: string,
+): BatchRecord | null {
   if (rec.state !== 'consolidating' || !rec.consolidation) return null;
   return { ...rec, updated_at: now, consolidation: { ...rec.consolidation, ...patch, error } };
 }
@@ -204,18 +213,33 @@ export interface EndDecision {
 export function decideEnd(rec: BatchRecord, c: ConsolidationRecord | null, mergeError: string | null): EndDecision {
   const publishFailed = rec.summary?.publish_failed ?? 0;
   if (rec.expected === 0) {
-    if (publishFailed > 0) return { state: 'failed', phase5_status: 'failed', reasons: [`none of the ${publishFailed} players' requests could be published`] };
+    if (publishFailed > 0)
+      return { state: 'failed', phase5_status: 'failed', reasons: [`none of the ${publishFailed} players' requests could be published`] };
     const outcome = rec.summary?.outcome;
-    if (outcome === 'no_players') return { state: 'failed', phase5_status: 'no_data', reasons: ['games are scheduled but there are no candidate players (is upcoming_player_game_context loaded?)'] };
+    if (outcome === 'no_players')
+      return {
+        state: 'failed',
+        phase5_status: 'no_data',
+        reasons: ['games are scheduled but there are no candidate players (is upcoming_player_game_context loaded?)'],
+      };
     if (outcome === 'no_games_scheduled') return { state: 'complete', phase5_status: 'no_data', reasons: ['no games scheduled'] };
-    return { state: 'complete', phase5_status: 'no_data', reasons: ['nothing to predict: every candidate already has a prediction or was gated out'] };
+    return {
+      state: 'complete',
+      phase5_status: 'no_data',
+      reasons: ['nothing to predict: every candidate already has a prediction or was gated out'],
+    };
   }
   if (mergeError !== null) return { state: 'failed', phase5_status: 'failed', reasons: [`merge failed: ${mergeError}`] };
-  if (rec.completed === 0) return { state: 'failed', phase5_status: 'failed', reasons: [`none of the ${rec.expected} published players reported`] };
+  if (rec.completed === 0)
+    return { state: 'failed', phase5_status: 'failed', reasons: [`none of the ${rec.expected} published players reported`] };
   const merge = c?.merge ?? null;
   const visible = c?.verify?.visible_rows ?? 0;
   if (rec.staged_rows > 0 && (merge === null || merge.rows_accounted === 0)) {
-    return { state: 'failed', phase5_status: 'failed', reasons: [`0 rows merged although workers reported ${rec.staged_rows} staged rows`] };
+    return {
+      state: 'failed',
+      phase5_status: 'failed',
+      reasons: [`0 rows merged although workers reported ${rec.staged_rows} staged rows`],
+    };
   }
   const reasons: string[] = [];
   if (publishFailed > 0) reasons.push(`${publishFailed} players' requests could not be published`);
@@ -223,7 +247,8 @@ export function decideEnd(rec: BatchRecord, c: ConsolidationRecord | null, merge
   if (rec.failed > 0) reasons.push(`${rec.failed} players failed (see /status?players=true)`);
   const missing = c?.verify?.missing_rows ?? 0;
   if (missing > 0) reasons.push(`${missing} of ${rec.staged_rows} staged rows never became visible to the merge`);
-  if (merge !== null && merge.rows_accounted < visible) reasons.push(`${visible - merge.rows_accounted} staged rows are not accounted for after the merge`);
+  if (merge !== null && merge.rows_accounted < visible)
+    reasons.push(`${visible - merge.rows_accounted} staged rows are not accounted for after the merge`);
   if ((c?.duplicate_active_keys ?? 0) > 0) reasons.push(`${c?.duplicate_active_keys} duplicate active keys after the merge`);
   if (reasons.length > 0) return { state: 'partial', phase5_status: 'partial', reasons };
   return { state: 'complete', phase5_status: 'success', reasons: [`all ${rec.expected} published players predicted and merged`] };
@@ -240,7 +265,12 @@ const openClosing = (phase5: Phase5Status, reasons: string[]): Closing => ({
 });
 
 /** Consolidation is over: the batch takes its end state with the consolidation result; closing starts. */
-export function endBatch(rec: BatchRecord, decision: EndDecision, consolidation: ConsolidationRecord | null, now: string): BatchRecord | null {
+export function endBatch(
+  rec: BatchRecord,
+  decision: EndDecision,
+  consolidation: ConsolidationRecord | null,
+  now: string,
+): BatchRecord | null {
   if (rec.state !== 'consolidating') return null;
   return {
     ...rec,
@@ -256,14 +286,30 @@ export function endBatch(rec: BatchRecord, decision: EndDecision, consolidation:
 /** Dispatch failed before anything was published (a query failed, the data is incomplete): the batch fails. */
 export function failDispatch(rec: BatchRecord, error: string, summary: DispatchSummary | null, now: string): BatchRecord | null {
   if (rec.state !== 'dispatching') return null;
-  return { ...rec, state: 'failed', summary: summary ?? rec.summary, error, updated_at: now, ended_at: now, closing: openClosing('failed', [error]) };
+  return {
+    ...rec,
+    state: 'failed',
+    summary: summary ?? rec.summary,
+    error,
+    updated_at: now,
+    ended_at: now,
+    closing: openClosing('failed', [error]),
+  };
 }
 
 /** `force`: a newer batch took the date over. Its late completions change nothing; its phase-5 message is not success. */
 export function supersede(rec: BatchRecord, byBatchId: string, now: string): BatchRecord | null {
   if (isEnded(rec.state)) return null;
   const reason = `superseded by ${byBatchId} (force)`;
-  return { ...rec, state: 'superseded', superseded_by: byBatchId, error: reason, updated_at: now, ended_at: now, closing: openClosing('failed', [reason]) };
+  return {
+    ...rec,
+    state: 'superseded',
+    superseded_by: byBatchId,
+    error: reason,
+    updated_at: now,
+    ended_at: now,
+    closing: openClosing('failed', [reason]),
+  };
 }
 
 /** `/reset`: an operator ends the batch without consolidating. */
@@ -286,7 +332,8 @@ export function recordPhase5(rec: BatchRecord, outcome: { messageId: string } | 
 /** The run-history row is written (or failed to be: the error is kept and the write is retried). */
 export function recordRunHistory(rec: BatchRecord, outcome: { ok: true } | { error: string }, now: string): BatchRecord | null {
   if (!rec.closing || rec.closing.run_recorded_at !== null) return null;
-  const closing: Closing = 'ok' in outcome ? { ...rec.closing, run_recorded_at: now, run_error: null } : { ...rec.closing, run_error: outcome.error };
+  const closing: Closing =
+    'ok' in outcome ? { ...rec.closing, run_recorded_at: now, run_error: null } : { ...rec.closing, run_error: outcome.error };
   return { ...rec, closing, updated_at: now };
 }
 

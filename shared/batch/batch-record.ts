@@ -35,7 +35,16 @@ const counts = z.record(z.string(), z.number());
  * and frees its date) and then `publishing` (requests may be on the bus: a dispatch that dies now is finished from its plan).
  */
 export const dispatchSummarySchema = z.object({
-  outcome: z.enum(['planned', 'publishing', 'dispatched', 'no_games_scheduled', 'no_players', 'data_incomplete', 'nothing_published', 'dispatch_failed']),
+  outcome: z.enum([
+    'planned',
+    'publishing',
+    'dispatched',
+    'no_games_scheduled',
+    'no_players',
+    'data_incomplete',
+    'nothing_published',
+    'dispatch_failed',
+  ]),
   game_date: z.string(),
   run_mode: z.string(),
   requested_mode: z.string(),
@@ -226,6 +235,9 @@ export const isFailure = (kind: CompletionKind): boolean => kind === 'failed' ||
 /** Parses stored JSON into a record, naming the source on failure (a malformed record fails loudly). */
 export function parseBatchRecord(value: unknown, source: string): BatchRecord {
   const parsed = batchRecordSchema.safeParse(value);
-  if (!parsed.success) throw new Error(`batch record ${source} is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `batch record ${source} is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

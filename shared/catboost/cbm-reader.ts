@@ -168,7 +168,8 @@ function readFraming(bytes: Uint8Array): Uint8Array {
   if (magic !== 'CBM1') throw new Error(`not a CatBoost .cbm file: magic is ${JSON.stringify(magic)}, expected "CBM1"`);
   const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (size === 0xffffffff) refuse('model core larger than 4 GiB (64-bit size header)');
-  if (8 + size > bytes.length) throw new Error(`truncated .cbm file: core size ${size} but only ${bytes.length - 8} bytes follow the header`);
+  if (8 + size > bytes.length)
+    throw new Error(`truncated .cbm file: core size ${size} but only ${bytes.length - 8} bytes follow the header`);
   if (8 + size < bytes.length) refuse(`${bytes.length - 8 - size} bytes after the model core (model parts are not supported)`);
   // A fresh copy: offset 0 and 8-byte aligned.
   return bytes.slice(8, 8 + size);
@@ -176,7 +177,8 @@ function readFraming(bytes: Uint8Array): Uint8Array {
 
 function checkKnownFields(table: FbTable, known: number): void {
   const unknown = table.unknownFields(known);
-  if (unknown.length > 0) refuse(`${table.name} has fields unknown to this reader (indices ${unknown.join(', ')}); the schema is newer than supported`);
+  if (unknown.length > 0)
+    refuse(`${table.name} has fields unknown to this reader (indices ${unknown.join(', ')}); the schema is newer than supported`);
 }
 
 function readInfoMap(core: FbTable): Map<string, string> {
@@ -241,7 +243,8 @@ function readFloatFeatures(trees: FbTable): FloatFeatures {
     checkKnownFields(f, FLOAT.count);
     const flat = f.int32(FLOAT.FlatIndex, -1);
     const index = f.int32(FLOAT.Index, -1);
-    if (flat !== i || index !== i) refuse(`float feature ${i} has Index ${index} / FlatIndex ${flat} (expected ${i}: gaps mean non-numeric features)`);
+    if (flat !== i || index !== i)
+      refuse(`float feature ${i} has Index ${index} / FlatIndex ${flat} (expected ${i}: gaps mean non-numeric features)`);
     const id = f.string(FLOAT.FeatureId);
     if (!id) hasFeatureIds = false;
     names.push(id ?? '');
@@ -252,7 +255,8 @@ function readFloatFeatures(trees: FbTable): FloatFeatures {
     const borders = f.float32s(FLOAT.Borders);
     for (let b = 0; b < borders.length; b++) {
       const border = borders[b] as number;
-      if (b > 0 && !(border > (borders[b - 1] as number))) throw new Error(`float feature ${i}: borders are not strictly ascending at ${b}`);
+      if (b > 0 && !(border > (borders[b - 1] as number)))
+        throw new Error(`float feature ${i}: borders are not strictly ascending at ${b}`);
       binary.push({ feature: i, border });
     }
   });
@@ -277,11 +281,13 @@ function readTrees(trees: FbTable, binary: FloatFeatures['binary'], scale: numbe
     for (let j = 0; j < depth; j++) {
       const s = splits[splitPos + j];
       const bin = s === undefined ? undefined : binary[s];
-      if (s === undefined || bin === undefined) throw new Error(`corrupt model: tree ${t} split ${j} index ${s} outside the ${binary.length} binary features`);
+      if (s === undefined || bin === undefined)
+        throw new Error(`corrupt model: tree ${t} split ${j} index ${s} outside the ${binary.length} binary features`);
       treeSplits.push({ feature: bin.feature, border: bin.border });
     }
     const nLeaves = 1 << depth;
-    if (leafPos + nLeaves > leaves.length) throw new Error(`corrupt model: tree ${t} needs leaves up to ${leafPos + nLeaves}, only ${leaves.length} stored`);
+    if (leafPos + nLeaves > leaves.length)
+      throw new Error(`corrupt model: tree ${t} needs leaves up to ${leafPos + nLeaves}, only ${leaves.length} stored`);
     const treeLeaves = leaves.slice(leafPos, leafPos + nLeaves);
     if (scale !== 1) for (let l = 0; l < nLeaves; l++) treeLeaves[l] = (treeLeaves[l] as number) * scale;
     out.push({ splits: treeSplits, leaves: treeLeaves });

@@ -32,7 +32,9 @@ function resolveFeatureNames(modelNames: string[], hasFeatureIds: boolean, expec
   if (!hasFeatureIds) return [...expected];
   for (let i = 0; i < expected.length; i++) {
     if (expected[i] !== modelNames[i]) {
-      throw new Error(`feature names differ at position ${i}: given ${JSON.stringify(expected[i])}, the model has ${JSON.stringify(modelNames[i])}`);
+      throw new Error(
+        `feature names differ at position ${i}: given ${JSON.stringify(expected[i])}, the model has ${JSON.stringify(modelNames[i])}`,
+      );
     }
   }
   return modelNames;
@@ -41,7 +43,10 @@ function resolveFeatureNames(modelNames: string[], hasFeatureIds: boolean, expec
 /** Converts CatBoost `.cbm` bytes to ONNX bytes. Throws on unsupported models and feature-order mismatches. */
 export function convertCbmToOnnx(cbm: Uint8Array, opts: ConvertOptions = {}): ConvertResult {
   const { info, ...ensemble } = readCbm(cbm);
-  const model: ObliviousEnsemble = { ...ensemble, featureNames: resolveFeatureNames(ensemble.featureNames, info.hasFeatureIds, opts.featureNames) };
+  const model: ObliviousEnsemble = {
+    ...ensemble,
+    featureNames: resolveFeatureNames(ensemble.featureNames, info.hasFeatureIds, opts.featureNames),
+  };
   const sourceSha256 = sha256Hex(cbm);
   // Caller entries first (e.g. family); the computed provenance keys win over caller-provided ones.
   const metadata: Record<string, string> = { ...opts.metadata };

@@ -131,8 +131,18 @@ interface TreeArrays {
 
 function layoutTrees(model: ObliviousEnsemble): TreeArrays {
   const a: TreeArrays = {
-    treeIds: [], nodeIds: [], featureIds: [], values: [], modes: [], trueIds: [], falseIds: [], missingTrue: [],
-    hitrates: [], targetTreeIds: [], targetNodeIds: [], targetWeights: [],
+    treeIds: [],
+    nodeIds: [],
+    featureIds: [],
+    values: [],
+    modes: [],
+    trueIds: [],
+    falseIds: [],
+    missingTrue: [],
+    hitrates: [],
+    targetTreeIds: [],
+    targetNodeIds: [],
+    targetWeights: [],
   };
   model.trees.forEach((tree, t) => {
     const d = tree.splits.length;
@@ -141,16 +151,31 @@ function layoutTrees(model: ObliviousEnsemble): TreeArrays {
       const split = tree.splits[d - 1 - level]!;
       const tracksTrue = model.nanModes?.[split.feature] === 'AsTrue' ? 1 : 0;
       for (let n = (1 << level) - 1; n < (1 << (level + 1)) - 1; n++) {
-        a.treeIds.push(t); a.nodeIds.push(n); a.featureIds.push(split.feature); a.values.push(split.border);
-        a.modes.push('BRANCH_GT'); a.falseIds.push(2 * n + 1); a.trueIds.push(2 * n + 2);
-        a.missingTrue.push(tracksTrue); a.hitrates.push(1);
+        a.treeIds.push(t);
+        a.nodeIds.push(n);
+        a.featureIds.push(split.feature);
+        a.values.push(split.border);
+        a.modes.push('BRANCH_GT');
+        a.falseIds.push(2 * n + 1);
+        a.trueIds.push(2 * n + 2);
+        a.missingTrue.push(tracksTrue);
+        a.hitrates.push(1);
       }
     }
     for (let leaf = 0; leaf < tree.leaves.length; leaf++) {
       const n = internal + leaf;
-      a.treeIds.push(t); a.nodeIds.push(n); a.featureIds.push(0); a.values.push(0);
-      a.modes.push('LEAF'); a.falseIds.push(0); a.trueIds.push(0); a.missingTrue.push(0); a.hitrates.push(0);
-      a.targetTreeIds.push(t); a.targetNodeIds.push(n); a.targetWeights.push(tree.leaves[leaf]!);
+      a.treeIds.push(t);
+      a.nodeIds.push(n);
+      a.featureIds.push(0);
+      a.values.push(0);
+      a.modes.push('LEAF');
+      a.falseIds.push(0);
+      a.trueIds.push(0);
+      a.missingTrue.push(0);
+      a.hitrates.push(0);
+      a.targetTreeIds.push(t);
+      a.targetNodeIds.push(n);
+      a.targetWeights.push(tree.leaves[leaf]!);
     }
   });
   return a;
@@ -187,7 +212,8 @@ function valueInfo(w: Writer, field: number, name: string, dims: Array<number | 
       message(ty, TYPE.tensorType, (tt) => {
         int(tt, TENSOR_TYPE.elemType, ELEM_FLOAT);
         message(tt, TENSOR_TYPE.shape, (sh) => {
-          for (const d of dims) message(sh, SHAPE.dim, (dm) => (typeof d === 'number' ? int(dm, DIM.dimValue, d) : str(dm, DIM.dimParam, d)));
+          for (const d of dims)
+            message(sh, SHAPE.dim, (dm) => (typeof d === 'number' ? int(dm, DIM.dimValue, d) : str(dm, DIM.dimParam, d)));
         });
       }),
     );
@@ -231,7 +257,9 @@ export function writeOnnx(model: ObliviousEnsemble, metadata: Record<string, str
   const featureNamesJson = JSON.stringify(model.featureNames);
   const given = metadata[FEATURE_NAMES_KEY];
   if (given !== undefined && given !== featureNamesJson) {
-    throw new Error(`writeOnnx: metadata.${FEATURE_NAMES_KEY} differs from the model's feature names; leave it out, it is written from the model`);
+    throw new Error(
+      `writeOnnx: metadata.${FEATURE_NAMES_KEY} differs from the model's feature names; leave it out, it is written from the model`,
+    );
   }
   const w = protobuf.Writer.create();
   int(w, MODEL.irVersion, IR_VERSION);

@@ -30,7 +30,10 @@ const optional = <T extends z.ZodType<string, string>>(inner: T) =>
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
     .pipe(inner.optional());
 
-const apiKey = z.string().min(MIN_API_KEY_LENGTH, `must be at least ${MIN_API_KEY_LENGTH} characters`).regex(/^\S+$/, 'must not contain whitespace');
+const apiKey = z
+  .string()
+  .min(MIN_API_KEY_LENGTH, `must be at least ${MIN_API_KEY_LENGTH} characters`)
+  .regex(/^\S+$/, 'must not contain whitespace');
 
 const isLoopback = (host: string): boolean => host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 
@@ -94,7 +97,8 @@ export function refineOperatorAuth(cfg: OperatorAuthFields, ctx: RefinementCtx):
       message: 'OPERATOR_AUTH_AUDIENCE and OPERATOR_AUTH_EMAILS go together: set both to accept Google ID tokens, or neither',
     });
   }
-  const hasKeys = cfg.COORDINATOR_API_KEY !== undefined || cfg.COORDINATOR_API_KEYS.length > 0 || cfg.COORDINATOR_API_KEY_SECRET !== undefined;
+  const hasKeys =
+    cfg.COORDINATOR_API_KEY !== undefined || cfg.COORDINATOR_API_KEYS.length > 0 || cfg.COORDINATOR_API_KEY_SECRET !== undefined;
   if (!hasKeys && !oidcAudience && !oidcEmails) {
     ctx.addIssue({
       code: 'custom',
@@ -107,7 +111,9 @@ export function refineOperatorAuth(cfg: OperatorAuthFields, ctx: RefinementCtx):
 
 export function pushAuthMode(cfg: PushAuthFields): 'oidc' | 'iam' | 'disabled' {
   if (cfg.PUSH_AUTH !== undefined) return cfg.PUSH_AUTH;
-  return cfg.GCP_PROJECT_ID !== undefined || cfg.PUSH_AUTH_AUDIENCE.length > 0 || cfg.PUSH_AUTH_SERVICE_ACCOUNTS.length > 0 ? 'oidc' : 'disabled';
+  return cfg.GCP_PROJECT_ID !== undefined || cfg.PUSH_AUTH_AUDIENCE.length > 0 || cfg.PUSH_AUTH_SERVICE_ACCOUNTS.length > 0
+    ? 'oidc'
+    : 'disabled';
 }
 
 export function refinePushAuth(cfg: PushAuthFields, ctx: RefinementCtx): void {
@@ -132,10 +138,18 @@ export function refinePushAuth(cfg: PushAuthFields, ctx: RefinementCtx): void {
         : 'push authentication is on because a PUSH_AUTH_* variable is set';
   const escape = cfg.PUSH_AUTH === undefined ? ' (or PUSH_AUTH=disabled to accept unauthenticated pushes)' : '';
   if (cfg.PUSH_AUTH_AUDIENCE.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['PUSH_AUTH_AUDIENCE'], message: `required: ${why}; set the push subscription's OIDC audience${escape}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PUSH_AUTH_AUDIENCE'],
+      message: `required: ${why}; set the push subscription's OIDC audience${escape}`,
+    });
   }
   if (cfg.PUSH_AUTH_SERVICE_ACCOUNTS.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['PUSH_AUTH_SERVICE_ACCOUNTS'], message: `required: ${why}; set the push subscriptions' service account emails${escape}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PUSH_AUTH_SERVICE_ACCOUNTS'],
+      message: `required: ${why}; set the push subscriptions' service account emails${escape}`,
+    });
   }
 }
 
@@ -152,7 +166,10 @@ export function operatorAuthConfig(cfg: OperatorAuthFields): OperatorAuthConfig 
   return {
     apiKeys: [...new Set([...(cfg.COORDINATOR_API_KEY !== undefined ? [cfg.COORDINATOR_API_KEY] : []), ...cfg.COORDINATOR_API_KEYS])],
     apiKeySecret: cfg.COORDINATOR_API_KEY_SECRET,
-    oidc: cfg.OPERATOR_AUTH_AUDIENCE.length > 0 && cfg.OPERATOR_AUTH_EMAILS.length > 0 ? { audience: cfg.OPERATOR_AUTH_AUDIENCE, allowedEmails: cfg.OPERATOR_AUTH_EMAILS } : undefined,
+    oidc:
+      cfg.OPERATOR_AUTH_AUDIENCE.length > 0 && cfg.OPERATOR_AUTH_EMAILS.length > 0
+        ? { audience: cfg.OPERATOR_AUTH_AUDIENCE, allowedEmails: cfg.OPERATOR_AUTH_EMAILS }
+        : undefined,
   };
 }
 

@@ -36,15 +36,25 @@ export const commonEnv = {
   /** Server-side limit of each BigQuery job; BigQuery cancels a job that runs longer. */
   BIGQUERY_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(21_600).default(300),
   /** Cost guard per job; 0 = no cap. */
-  BIGQUERY_MAX_BYTES_BILLED: z.coerce.number().int().min(0).default(50 * 1024 ** 3),
+  BIGQUERY_MAX_BYTES_BILLED: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(50 * 1024 ** 3),
   /** Pub/Sub publisher batching window (the client's maxMilliseconds). */
   PUBSUB_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** Appended to every topic name, e.g. `-prod`. */
-  TOPIC_SUFFIX: z.string().regex(/^[a-z0-9-]*$/).default(''),
+  TOPIC_SUFFIX: z
+    .string()
+    .regex(/^[a-z0-9-]*$/)
+    .default(''),
   /** How long one /health/deep check may take before it counts as failed. */
   HEALTH_CHECK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(10),
   /** Crash tests only: SIGKILL this process at the named point (shared/faults/crash-points.ts). No deployment sets it. */
-  CRASH_AT: z.string().regex(/^[a-z0-9_.@,]*$/).optional(),
+  CRASH_AT: z
+    .string()
+    .regex(/^[a-z0-9_.@,]*$/)
+    .optional(),
   /**
    * Tests only: the instant (ISO 8601, e.g. `2026-03-10T17:00:00Z`) the service's clock reads at boot; it then runs at
    * real speed. A test's processes agree on "today" with the test whatever the wall clock says. No deployment sets it;
@@ -59,7 +69,10 @@ export const batchStoreEnv = {
   BATCH_STORE: z.enum(['local', 'firestore']).optional(),
   FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
   /** Root document of the batch store's collections: one per environment. */
-  FIRESTORE_ROOT: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod').default('prediction-coordinator/default'),
+  FIRESTORE_ROOT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'expected collection/document, e.g. prediction-coordinator/prod')
+    .default('prediction-coordinator/default'),
 };
 
 /** The local bus of the embedded default (the stand-in for Pub/Sub's push subscriptions and their retry policy). */
@@ -75,12 +88,22 @@ export const localBusEnv = {
 };
 
 /** Unset: the Google adapter when the service runs against a GCP project, the embedded one otherwise. */
-export function adapterChoice<G extends string, E extends string>(chosen: G | E | undefined, projectId: string | undefined, google: G, embedded: E): G | E {
+export function adapterChoice<G extends string, E extends string>(
+  chosen: G | E | undefined,
+  projectId: string | undefined,
+  google: G,
+  embedded: E,
+): G | E {
   return chosen ?? (projectId ? google : embedded);
 }
 
 /** A Google adapter needs a project: refuse the combination at boot rather than fail at the first call. */
-export function requireProjectFor(cfg: { GCP_PROJECT_ID?: string | undefined }, choices: Record<string, string>, google: readonly string[], ctx: z.RefinementCtx): void {
+export function requireProjectFor(
+  cfg: { GCP_PROJECT_ID?: string | undefined },
+  choices: Record<string, string>,
+  google: readonly string[],
+  ctx: z.RefinementCtx,
+): void {
   if (cfg.GCP_PROJECT_ID) return;
   for (const [name, value] of Object.entries(choices)) {
     if (google.includes(value)) ctx.addIssue({ code: 'custom', path: [name], message: `${name}=${value} needs GCP_PROJECT_ID` });
@@ -90,7 +113,12 @@ export function requireProjectFor(cfg: { GCP_PROJECT_ID?: string | undefined }, 
 /** The BigQuery warehouse needs its location (the datasets' and jobs'); the embedded one has none. */
 export function requireLocationFor(cfg: { BIGQUERY_LOCATION?: string | undefined }, warehouse: string, ctx: z.RefinementCtx): void {
   if (warehouse === 'bigquery' && cfg.BIGQUERY_LOCATION === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['BIGQUERY_LOCATION'], message: 'required with WAREHOUSE=bigquery: the location of the datasets and jobs, e.g. US, EU or us-west2 (setup --location, build _LOCATION)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BIGQUERY_LOCATION'],
+      message:
+        'required with WAREHOUSE=bigquery: the location of the datasets and jobs, e.g. US, EU or us-west2 (setup --location, build _LOCATION)',
+    });
   }
 }
 

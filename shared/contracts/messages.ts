@@ -31,7 +31,8 @@ const featureValuesSchema = z
   .record(z.string(), z.number().nullable())
   .superRefine((values, ctx) => {
     for (const key of Object.keys(values)) {
-      if (!(FEATURE_NAMES as readonly string[]).includes(key)) ctx.addIssue({ code: 'custom', message: `unknown feature '${key}'`, path: [key] });
+      if (!(FEATURE_NAMES as readonly string[]).includes(key))
+        ctx.addIssue({ code: 'custom', message: `unknown feature '${key}'`, path: [key] });
     }
   })
   .transform((values) => {
@@ -96,7 +97,8 @@ const PLAYER_FIELDS = Object.keys(playerRequestSchema.shape);
  * read as a message with that one player.
  */
 function wrapSinglePlayer(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'players' in value || !('player_lookup' in value)) return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'players' in value || !('player_lookup' in value))
+    return value;
   const top: Record<string, unknown> = {};
   const player: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) (PLAYER_FIELDS.includes(k) ? player : top)[k] = v;
@@ -112,7 +114,9 @@ export const predictionRequestSchema = z.preprocess(
     /** The mode as requested at /start (e.g. OVERNIGHT), written on every row; the gate used its normalised form. */
     prediction_run_mode: z.string().default('OVERNIGHT'),
     /** '' (production datasets) or a validated prefix: it ends up in table names. */
-    dataset_prefix: z.union([z.literal(''), z.string().regex(DATASET_PREFIX_PATTERN, 'must be empty or match ^[a-z][a-z0-9_]{0,29}$')]).default(''),
+    dataset_prefix: z
+      .union([z.literal(''), z.string().regex(DATASET_PREFIX_PATTERN, 'must be empty or match ^[a-z][a-z0-9_]{0,29}$')])
+      .default(''),
     players: z.array(playerRequestSchema).min(1).max(MAX_PLAYERS_PER_MESSAGE),
   }),
 );
@@ -140,12 +144,16 @@ export const playerCompletionEventSchema = z.object({
 
 /** A completion of one player, as workers sent them before messages carried several, is read as a list of one. */
 function wrapSingleCompletion(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'players' in value || !('player_lookup' in value)) return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'players' in value || !('player_lookup' in value))
+    return value;
   const v = value as Record<string, unknown>;
   const predictions = typeof v.predictions_generated === 'number' ? v.predictions_generated : 0;
   const reason = typeof v.skip_reason === 'string' ? v.skip_reason : null;
   const { player_lookup, predictions_generated: _p, skip_reason: _s, ...rest } = v;
-  return { ...rest, players: [{ player_lookup, kind: reason === null ? 'predicted' : 'skipped', predictions, staged_rows: predictions, reason }] };
+  return {
+    ...rest,
+    players: [{ player_lookup, kind: reason === null ? 'predicted' : 'skipped', predictions, staged_rows: predictions, reason }],
+  };
 }
 
 export const completionEventSchema = z.preprocess(
@@ -170,9 +178,13 @@ export const consolidateRequestSchema = z.object({
 export type ConsolidateRequest = z.infer<typeof consolidateRequestSchema>;
 
 /** A regeneration's reason, written on every row it supersedes and on its audit row: a short token. */
-export const regenerationReasonSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected a short token: letters, digits, _ . : - (at most 64)');
+export const regenerationReasonSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected a short token: letters, digits, _ . : - (at most 64)');
 /** A regeneration's metadata: a JSON object of at most 16 KiB. */
-export const regenerationMetadataSchema = z.record(z.string(), z.unknown()).refine((m) => JSON.stringify(m).length <= 16_384, 'metadata is larger than 16 KiB of JSON');
+export const regenerationMetadataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= 16_384, 'metadata is larger than 16 KiB of JSON');
 
 /**
  * `nba-prediction-trigger` (upstream → the coordinator's /regenerate-pubsub): regenerate a date, the original's message.
@@ -185,7 +197,6 @@ export const regenerationTriggerSchema = z.object({
   metadata: regenerationMetadataSchema.default({}),
 });
 export type RegenerationTrigger = z.infer<typeof regenerationTriggerSchema>;
-
 
 export const phase5MessageSchema = z.object({
   processor_name: z.literal('PredictionCoordinator'),
@@ -235,7 +246,14 @@ export const pushEnvelopeSchema = z.object({
 });
 
 export type DecodedPush<T> =
-  | { ok: true; messageId: string | undefined; data: T; attributes: Record<string, string>; publishTime: string | undefined; deliveryAttempt: number | undefined }
+  | {
+      ok: true;
+      messageId: string | undefined;
+      data: T;
+      attributes: Record<string, string>;
+      publishTime: string | undefined;
+      deliveryAttempt: number | undefined;
+    }
   | { ok: false; error: string };
 
 /** Decodes a push body: envelope shape, base64, JSON, then `schema`. Every failure names what was wrong. */

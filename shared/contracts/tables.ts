@@ -31,7 +31,8 @@ export interface TableDef {
 }
 
 const c = (name: string, type: ColumnType, extra: Omit<Column, 'name' | 'type'> = {}): Column => ({ name, type, ...extra });
-const req = (name: string, type: ColumnType, extra: Omit<Column, 'name' | 'type'> = {}): Column => c(name, type, { ...extra, required: true });
+const req = (name: string, type: ColumnType, extra: Omit<Column, 'name' | 'type'> = {}): Column =>
+  c(name, type, { ...extra, required: true });
 
 export const upcomingPlayerGameContext: TableDef = {
   dataset: 'nba_analytics',
@@ -186,7 +187,7 @@ export const gamePostponements: TableDef = {
 export const nbacInjuryReport: TableDef = {
   dataset: 'nba_raw',
   name: 'nbac_injury_report',
-  description: "NBA.com injury reports: one row per player per game per report (several reports a day); the latest report wins.",
+  description: 'NBA.com injury reports: one row per player per game per report (several reports a day); the latest report wins.',
   partitionBy: 'report_date',
   clusterBy: ['player_lookup', 'game_id', 'injury_status'],
   columns: [
@@ -259,7 +260,10 @@ const predictionColumns: readonly Column[] = [
   c('sportsbook', 'STRING'),
   c('was_line_fallback', 'BOOL'),
   c('line_minutes_before_game', 'INT64'),
-  c('estimated_line_value', 'NUMERIC', { numeric: [4, 1], description: "the player's latest points_avg_last_5 rounded to the nearest 0.5: a reference, never the bet line" }),
+  c('estimated_line_value', 'NUMERIC', {
+    numeric: [4, 1],
+    description: "the player's latest points_avg_last_5 rounded to the nearest 0.5: a reference, never the bet line",
+  }),
   c('estimation_method', 'STRING', { description: 'always NULL: estimated lines are disabled' }),
   c('model_version', 'STRING'),
   c('model_file_name', 'STRING'),
@@ -272,7 +276,9 @@ const predictionColumns: readonly Column[] = [
   c('required_default_count', 'INT64'),
   c('default_feature_indices', 'INT64', { repeated: true, description: 'store indices the feature store defaulted' }),
   c('vegas_line_source', 'STRING'),
-  c('critical_features', 'JSON', { description: 'vegas_points_line, has_vegas_line, ppm_avg_last_10, avg_points_vs_opponent, team_win_pct as the models saw them' }),
+  c('critical_features', 'JSON', {
+    description: 'vegas_points_line, has_vegas_line, ppm_avg_last_10, avg_points_vs_opponent, team_win_pct as the models saw them',
+  }),
   c('features_snapshot', 'JSON'),
   c('is_actionable', 'BOOL'),
   c('filter_reason', 'STRING'),
@@ -281,7 +287,9 @@ const predictionColumns: readonly Column[] = [
   c('scenario_category', 'STRING', { description: 'optimal_over, high_edge_over, under_safe, anti_under_low_line, low_edge, unknown, …' }),
   c('scenario_flags', 'STRING', { description: 'JSON text: edge, line_value, blacklisted_player, risky_opponent, anti_pattern' }),
   c('low_quality_flag', 'BOOL', { description: 'feature quality below 70' }),
-  c('injury_status_at_prediction', 'STRING', { description: 'latest injury report status at dispatch, upper case (QUESTIONABLE, DOUBTFUL, PROBABLE, …); NULL when none' }),
+  c('injury_status_at_prediction', 'STRING', {
+    description: 'latest injury report status at dispatch, upper case (QUESTIONABLE, DOUBTFUL, PROBABLE, …); NULL when none',
+  }),
   c('injury_flag_at_prediction', 'BOOL', { description: 'true for OUT, DOUBTFUL or QUESTIONABLE' }),
   c('injury_reason_at_prediction', 'STRING'),
   c('injury_checked_at', 'TIMESTAMP', { description: 'when the coordinator read the injury report; NULL when not checked' }),
@@ -291,7 +299,9 @@ const predictionColumns: readonly Column[] = [
   c('prediction_run_mode', 'STRING', { description: 'the mode as requested (e.g. OVERNIGHT, EARLY with require_real_lines)' }),
   c('prediction_made_before_game', 'BOOL'),
   req('is_active', 'BOOL'),
-  c('superseded_by', 'STRING', { description: 'the batch whose rows replaced this one (line check, line update, regeneration); NULL otherwise' }),
+  c('superseded_by', 'STRING', {
+    description: 'the batch whose rows replaced this one (line check, line update, regeneration); NULL otherwise',
+  }),
   c('invalidation_reason', 'STRING', { description: 'written by upstream postponement handling, never by the product' }),
   c('invalidated_at', 'TIMESTAMP', { description: 'written by upstream postponement handling, never by the product' }),
   req('created_at', 'TIMESTAMP'),
@@ -306,7 +316,9 @@ export const PREDICTION_COLUMN_NAMES: readonly string[] = predictionColumns.map(
  * line update or regeneration replaced.
  */
 const supersedeColumns: readonly Column[] = [
-  c('superseded', 'BOOL', { description: 'TRUE once a re-prediction (line check, line update, regeneration) replaced the row; it is then inactive' }),
+  c('superseded', 'BOOL', {
+    description: 'TRUE once a re-prediction (line check, line update, regeneration) replaced the row; it is then inactive',
+  }),
   c('superseded_at', 'TIMESTAMP', { description: 'when the replacing batch merged' }),
   c('superseded_reason', 'STRING', { description: 'line_check, line_update, or the regeneration reason' }),
   c('superseded_metadata', 'JSON', { description: "the regeneration's metadata; for line checks the threshold and the counts" }),
@@ -321,7 +333,8 @@ const supersedeColumns: readonly Column[] = [
 export const predictionStaging: TableDef = {
   dataset: 'nba_predictions',
   name: 'prediction_staging',
-  description: "Workers' appended prediction rows, one per model per line, tagged with batch_id; read by consolidation, expired after 7 days.",
+  description:
+    "Workers' appended prediction rows, one per model per line, tagged with batch_id; read by consolidation, expired after 7 days.",
   partitionBy: 'created_at',
   clusterBy: ['batch_id'],
   partitionExpirationDays: 7,
@@ -378,7 +391,9 @@ export const predictionRegenerationAudit: TableDef = {
     c('metadata', 'JSON'),
     c('superseded_count', 'INT64', { description: 'active rows of the date the regeneration superseded' }),
     c('regenerated_count', 'INT64', { description: 'rows of the regeneration batch now active' }),
-    c('not_replaced_count', 'INT64', { description: 'active rows of the date from other batches left active (players the regeneration did not predict)' }),
+    c('not_replaced_count', 'INT64', {
+      description: 'active rows of the date from other batches left active (players the regeneration did not predict)',
+    }),
     c('processing_time_seconds', 'FLOAT64', { description: 'from the request to the merge' }),
     c('triggered_by', 'STRING', { description: 'coordinator_endpoint (HTTP) or pubsub (nba-prediction-trigger)' }),
     req('created_at', 'TIMESTAMP'),
@@ -477,4 +492,11 @@ export function findTable(id: string): TableDef {
 }
 
 /** The tables this product writes (and the registry it reads its models from); the rest belong to the upstream phases. */
-export const PRODUCT_TABLES: readonly TableDef[] = [modelRegistry, predictionStaging, playerPropPredictions, processorRunHistory, predictionRegenerationAudit, dailyPredictionSignals];
+export const PRODUCT_TABLES: readonly TableDef[] = [
+  modelRegistry,
+  predictionStaging,
+  playerPropPredictions,
+  processorRunHistory,
+  predictionRegenerationAudit,
+  dailyPredictionSignals,
+];

@@ -3,7 +3,16 @@
  * coordinator's process over loopback HTTP. A host that does not answer (restarting) is a retryable failure, as a
  * BigQuery or Pub/Sub outage would be: the request is redelivered once the host is back.
  */
-import { WarehouseError, type InsertRequest, type Query, type QueryResult, type Row, type TransactionResult, type Warehouse, type WarehouseErrorCode } from '../ports/warehouse.js';
+import {
+  WarehouseError,
+  type InsertRequest,
+  type Query,
+  type QueryResult,
+  type Row,
+  type TransactionResult,
+  type Warehouse,
+  type WarehouseErrorCode,
+} from '../ports/warehouse.js';
 import type { Bus, OutgoingMessage, PublishOutcome } from '../ports/bus.js';
 import type { BatchRecord } from '../batch/batch-record.js';
 import { parseBatchRecord } from '../batch/batch-record.js';
@@ -50,11 +59,19 @@ export class RemoteWarehouse implements Warehouse {
     try {
       answer = await call(this.base, 'POST', path, body);
     } catch (err) {
-      throw new WarehouseError(name, `the embedded host at ${this.base} did not answer: ${errorMessage(err)}`, 'QUERY_FAILED', { retryable: true, cause: err });
+      throw new WarehouseError(name, `the embedded host at ${this.base} did not answer: ${errorMessage(err)}`, 'QUERY_FAILED', {
+        retryable: true,
+        cause: err,
+      });
     }
     if (answer.status >= 200 && answer.status < 300) return answer.json;
     const e = (answer.json ?? {}) as Partial<WireError>;
-    throw new WarehouseError(e.queryName ?? name, e.message ?? `embedded host answered ${answer.status}`, (e.code as WarehouseErrorCode | undefined) ?? 'QUERY_FAILED', { retryable: e.retryable ?? answer.status >= 500 });
+    throw new WarehouseError(
+      e.queryName ?? name,
+      e.message ?? `embedded host answered ${answer.status}`,
+      (e.code as WarehouseErrorCode | undefined) ?? 'QUERY_FAILED',
+      { retryable: e.retryable ?? answer.status >= 500 },
+    );
   }
 }
 
@@ -66,9 +83,17 @@ export class RemoteBus implements Bus {
       const answer = await call(this.base, 'POST', '/bus/publish', { topic, messages });
       if (answer.status === 200 && Array.isArray(answer.json)) return answer.json as PublishOutcome[];
       const e = (answer.json ?? {}) as Partial<WireError>;
-      return messages.map(() => ({ ok: false as const, error: e.message ?? `embedded host answered ${answer.status}`, retryable: answer.status >= 500 }));
+      return messages.map(() => ({
+        ok: false as const,
+        error: e.message ?? `embedded host answered ${answer.status}`,
+        retryable: answer.status >= 500,
+      }));
     } catch (err) {
-      return messages.map(() => ({ ok: false as const, error: `the embedded host at ${this.base} did not answer: ${errorMessage(err)}`, retryable: true }));
+      return messages.map(() => ({
+        ok: false as const,
+        error: `the embedded host at ${this.base} did not answer: ${errorMessage(err)}`,
+        retryable: true,
+      }));
     }
   }
 
@@ -83,9 +108,13 @@ export class RemoteBatchReader {
     try {
       answer = await call(this.base, 'GET', `/batches/${encodeURIComponent(batchId)}`);
     } catch (err) {
-      throw new BatchStoreError('getBatch', `the embedded host at ${this.base} did not answer: ${errorMessage(err)}`, { retryable: true, cause: err });
+      throw new BatchStoreError('getBatch', `the embedded host at ${this.base} did not answer: ${errorMessage(err)}`, {
+        retryable: true,
+        cause: err,
+      });
     }
-    if (answer.status !== 200) throw new BatchStoreError('getBatch', `embedded host answered ${answer.status}`, { retryable: answer.status >= 500 });
+    if (answer.status !== 200)
+      throw new BatchStoreError('getBatch', `embedded host answered ${answer.status}`, { retryable: answer.status >= 500 });
     const batch = (answer.json as { batch?: unknown } | undefined)?.batch ?? null;
     return batch === null ? null : parseBatchRecord(batch, `embedded host batch ${batchId}`);
   }

@@ -18,8 +18,15 @@ const BODY_LIMIT = '32mb';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
-const scalarParam = z.object({ type: z.enum(['STRING', 'INT64', 'FLOAT64', 'NUMERIC', 'BOOL', 'DATE', 'TIMESTAMP', 'JSON']), value: z.union([z.string(), z.number(), z.boolean(), z.null()]) });
-const arrayParam = z.object({ type: z.literal('ARRAY'), elementType: scalarParam.shape.type, value: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])) });
+const scalarParam = z.object({
+  type: z.enum(['STRING', 'INT64', 'FLOAT64', 'NUMERIC', 'BOOL', 'DATE', 'TIMESTAMP', 'JSON']),
+  value: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+});
+const arrayParam = z.object({
+  type: z.literal('ARRAY'),
+  elementType: scalarParam.shape.type,
+  value: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
 const querySchema = z.object({
   name: z.string(),
   sql: z.string(),
@@ -35,7 +42,10 @@ const insertSchema = z.object({
   idColumns: z.array(z.string()).optional(),
 });
 const transactionSchema = z.object({ name: z.string(), statements: z.array(querySchema) });
-const publishSchema = z.object({ topic: z.string(), messages: z.array(z.object({ data: z.unknown(), attributes: z.record(z.string(), z.string()).optional() })) });
+const publishSchema = z.object({
+  topic: z.string(),
+  messages: z.array(z.object({ data: z.unknown(), attributes: z.record(z.string(), z.string()).optional() })),
+});
 
 export interface EmbeddedServices {
   warehouse: Warehouse;
@@ -57,10 +67,19 @@ function wireError(err: unknown): { status: number; body: WireError } {
     const prefix = `${err.queryName}: `;
     return {
       status: err.retryable ? 503 : 422,
-      body: { kind: 'warehouse', code: err.code, queryName: err.queryName, message: err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message, retryable: err.retryable },
+      body: {
+        kind: 'warehouse',
+        code: err.code,
+        queryName: err.queryName,
+        message: err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message,
+        retryable: err.retryable,
+      },
     };
   }
-  return { status: 503, body: { kind: 'other', code: 'EMBEDDED_HOST_FAILED', queryName: 'embedded', message: errorMessage(err), retryable: true } };
+  return {
+    status: 503,
+    body: { kind: 'other', code: 'EMBEDDED_HOST_FAILED', queryName: 'embedded', message: errorMessage(err), retryable: true },
+  };
 }
 
 export function embeddedHost(services: EmbeddedServices): Router {
@@ -73,34 +92,54 @@ export function embeddedHost(services: EmbeddedServices): Router {
     next();
   });
   router.use(express.json({ limit: BODY_LIMIT }));
-  const handle = (work: (body: unknown) => Promise<unknown>): express.RequestHandler => async (req, res) => {
-    try {
-      const result = await work(req.body);
-      if (result === undefined) res.status(204).end();
-      else res.json(result);
-    } catch (err) {
-      if (err instanceof z.ZodError) {
-        res.status(400).json({ kind: 'other', code: 'BAD_REQUEST', queryName: 'embedded', message: err.message, retryable: false } satisfies WireError);
-        return;
+  const handle =
+    (work: (body: unknown) => Promise<unknown>): express.RequestHandler =>
+    async (req, res) => {
+      try {
+        const result = await work(req.body);
+        if (result === undefined) res.status(204).end();
+        else res.json(result);
+      } catch (err) {
+        if (err instanceof z.ZodError) {
+          res.status(400).json({
+            kind: 'other',
+            code: 'BAD_REQUEST',
+            queryName: 'embedded',
+            message: err.message,
+            retryable: false,
+          } satisfies WireError);
+          return;
+        }
+        const { status, body } = wireError(err);
+        res.status(status).json(body);
       }
-      const { status, body } = wireError(err);
-      res.status(status).json(body);
-    }
-  };
-  router.post('/warehouse/query', handle((b) => services.warehouse.queryWithWarnings(querySchema.parse(b))));
-  router.post('/warehouse/insert', handle(async (b) => {
-    const req = insertSchema.parse(b);
-    await services.warehouse.insert({ ...req, rows: req.rows as never });
-    return undefined;
-  }));
-  router.post('/warehouse/transaction', handle((b) => {
-    const t = transactionSchema.parse(b);
-    return services.warehouse.transaction(t.name, t.statements);
-  }));
-  router.post('/bus/publish', handle((b) => {
-    const p = publishSchema.parse(b);
-    return services.bus.publish(p.topic, p.messages);
-  }));
+    };
+  router.post(
+    '/warehouse/query',
+    handle((b) => services.warehouse.queryWithWarnings(querySchema.parse(b))),
+  );
+  router.post(
+    '/warehouse/insert',
+    handle(async (b) => {
+      const req = insertSchema.parse(b);
+      await services.warehouse.insert({ ...req, rows: req.rows as never });
+      return undefined;
+    }),
+  );
+  router.post(
+    '/warehouse/transaction',
+    handle((b) => {
+      const t = transactionSchema.parse(b);
+      return services.warehouse.transaction(t.name, t.statements);
+    }),
+  );
+  router.post(
+    '/bus/publish',
+    handle((b) => {
+      const p = publishSchema.parse(b);
+      return services.bus.publish(p.topic, p.messages);
+    }),
+  );
   router.get('/batches/:batchId', async (req, res) => {
     try {
       res.json({ batch: await services.batches.getBatch(String(req.params.batchId)) });

@@ -16,11 +16,40 @@ export interface PushSubscriptionDef {
 
 export function pushSubscriptions(topics: TopicNames): PushSubscriptionDef[] {
   const main: PushSubscriptionDef[] = [
-    { name: `${topics.request}-push`, topic: topics.request, service: 'worker', path: '/predict', deadLetterTopic: deadLetterTopic(topics.request) },
-    { name: `${topics.ready}-push`, topic: topics.ready, service: 'coordinator', path: '/complete', deadLetterTopic: deadLetterTopic(topics.ready) },
-    { name: `${topics.consolidate}-push`, topic: topics.consolidate, service: 'coordinator', path: '/consolidate', deadLetterTopic: deadLetterTopic(topics.consolidate) },
-    { name: `${topics.trigger}-push`, topic: topics.trigger, service: 'coordinator', path: '/regenerate-pubsub', deadLetterTopic: deadLetterTopic(topics.trigger) },
+    {
+      name: `${topics.request}-push`,
+      topic: topics.request,
+      service: 'worker',
+      path: '/predict',
+      deadLetterTopic: deadLetterTopic(topics.request),
+    },
+    {
+      name: `${topics.ready}-push`,
+      topic: topics.ready,
+      service: 'coordinator',
+      path: '/complete',
+      deadLetterTopic: deadLetterTopic(topics.ready),
+    },
+    {
+      name: `${topics.consolidate}-push`,
+      topic: topics.consolidate,
+      service: 'coordinator',
+      path: '/consolidate',
+      deadLetterTopic: deadLetterTopic(topics.consolidate),
+    },
+    {
+      name: `${topics.trigger}-push`,
+      topic: topics.trigger,
+      service: 'coordinator',
+      path: '/regenerate-pubsub',
+      deadLetterTopic: deadLetterTopic(topics.trigger),
+    },
   ];
-  const deadLetters: PushSubscriptionDef[] = main.map((s) => ({ name: `${s.deadLetterTopic}-push`, topic: s.deadLetterTopic as string, service: 'coordinator', path: '/dead-letter' }));
+  const deadLetters: PushSubscriptionDef[] = main.map((s) => ({
+    name: `${s.deadLetterTopic}-push`,
+    topic: s.deadLetterTopic as string,
+    service: 'coordinator',
+    path: '/dead-letter',
+  }));
   return [...main, ...deadLetters];
 }

@@ -10,7 +10,10 @@ const armed = new Map<string, number>();
 
 export function armCrashPoints(spec: string | undefined): void {
   armed.clear();
-  for (const part of (spec ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const [name, nth] = part.split('@');
     armed.set(name as string, nth === undefined ? 1 : Math.max(1, Number(nth)));
   }

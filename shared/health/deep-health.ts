@@ -25,7 +25,11 @@ export interface DeepHealth {
 export type Check = () => Promise<CheckDetail | void>;
 
 /** Runs the checks at once; one that throws or outlasts `timeoutMs` fails with the reason. */
-export async function runChecks(service: string, checks: Record<string, Check>, opts: { timeoutMs: number; now: () => Date }): Promise<DeepHealth> {
+export async function runChecks(
+  service: string,
+  checks: Record<string, Check>,
+  opts: { timeoutMs: number; now: () => Date },
+): Promise<DeepHealth> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
       const t0 = performance.now();
@@ -46,7 +50,13 @@ export async function runChecks(service: string, checks: Record<string, Check>, 
     }),
   );
   const failed = entries.filter(([, r]) => !r.ok).map(([n]) => n);
-  return { status: failed.length === 0 ? 'healthy' : 'unhealthy', service, timestamp: opts.now().toISOString(), failed, checks: Object.fromEntries(entries) };
+  return {
+    status: failed.length === 0 ? 'healthy' : 'unhealthy',
+    service,
+    timestamp: opts.now().toISOString(),
+    failed,
+    checks: Object.fromEntries(entries),
+  };
 }
 
 const REGISTRY_SQL = `
@@ -62,16 +72,28 @@ export async function warehouseProbe(warehouse: Warehouse): Promise<CheckDetail>
 
 /** One message published to the health topic (it has no subscription, so nobody receives it). */
 export async function busProbe(bus: Bus, topic: string, service: string, now: Date): Promise<CheckDetail> {
-  const [outcome] = await bus.publish(topic, [{ data: { probe: 'health', service, at: now.toISOString() }, attributes: { probe: 'health' } }]);
+  const [outcome] = await bus.publish(topic, [
+    { data: { probe: 'health', service, at: now.toISOString() }, attributes: { probe: 'health' } },
+  ]);
   if (!outcome) throw new Error(`no publish outcome from ${topic}`);
   if (!outcome.ok) throw new Error(`publish to ${topic} failed: ${outcome.error}`);
   return { topic, message_id: outcome.messageId };
 }
 
 /** A batch-store write and delete (an event recorded, then deleted). */
-export async function batchStoreProbe(store: Pick<BatchStore, 'recordEvent' | 'deleteEvent'>, service: string, now: Date): Promise<CheckDetail> {
+export async function batchStoreProbe(
+  store: Pick<BatchStore, 'recordEvent' | 'deleteEvent'>,
+  service: string,
+  now: Date,
+): Promise<CheckDetail> {
   const id = `health.${service}.${now.getTime()}.${randomBytes(4).toString('hex')}`;
-  const recorded = await store.recordEvent({ id, kind: 'health', at: now.toISOString(), expiresAt: new Date(now.getTime() + 3_600_000).toISOString(), data: { service } });
+  const recorded = await store.recordEvent({
+    id,
+    kind: 'health',
+    at: now.toISOString(),
+    expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+    data: { service },
+  });
   if (!recorded) throw new Error(`the probe record ${id} already existed`);
   await store.deleteEvent(id);
   return { wrote_and_deleted: id };

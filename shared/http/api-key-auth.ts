@@ -44,8 +44,10 @@ export function apiKeyAuth(keys: string | readonly string[]): RequestHandler {
   const set = new ApiKeySet(typeof keys === 'string' ? [keys] : keys);
   return (req, _res, next) => {
     const given = req.get('x-api-key');
-    if (given === undefined) return next(new AppError('UNAUTHENTICATED', 'missing X-API-Key header', { httpStatus: 401, retryable: false }));
-    if (set.match(given) === undefined) return next(new AppError('UNAUTHENTICATED', 'invalid API key', { httpStatus: 401, retryable: false }));
+    if (given === undefined)
+      return next(new AppError('UNAUTHENTICATED', 'missing X-API-Key header', { httpStatus: 401, retryable: false }));
+    if (set.match(given) === undefined)
+      return next(new AppError('UNAUTHENTICATED', 'invalid API key', { httpStatus: 401, retryable: false }));
     next();
   };
 }

@@ -39,14 +39,28 @@ export function bodyError(err: unknown): AppError | null {
     case 'entity.parse.failed':
       return new AppError('BAD_REQUEST', `request body is not valid JSON: ${e.message ?? ''}`, { httpStatus: 400, retryable: false });
     case 'entity.too.large':
-      return new AppError('PAYLOAD_TOO_LARGE', `request body is too large: ${e.length !== undefined ? `${e.length} bytes` : 'it'} exceeds this endpoint's limit of ${e.limit ?? '?'} bytes`, { httpStatus: 413, retryable: false });
+      return new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `request body is too large: ${e.length !== undefined ? `${e.length} bytes` : 'it'} exceeds this endpoint's limit of ${e.limit ?? '?'} bytes`,
+        { httpStatus: 413, retryable: false },
+      );
     case 'charset.unsupported':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${JSON.stringify(e.charset ?? '')}: send UTF-8 JSON`, { httpStatus: 415, retryable: false });
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${JSON.stringify(e.charset ?? '')}: send UTF-8 JSON`, {
+        httpStatus: 415,
+        retryable: false,
+      });
     case 'encoding.unsupported':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', `unsupported content encoding ${JSON.stringify(e.encoding ?? '')}: send identity, gzip or deflate`, { httpStatus: 415, retryable: false });
+      return new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `unsupported content encoding ${JSON.stringify(e.encoding ?? '')}: send identity, gzip or deflate`,
+        { httpStatus: 415, retryable: false },
+      );
     default:
       // request.aborted, request.size.invalid, stream.encoding.set, a gzip or deflate body that does not inflate, …
-      return new AppError('BAD_REQUEST', `the request body could not be read: ${e.message ?? e.type ?? 'unreadable'}`, { httpStatus: status, retryable: false });
+      return new AppError('BAD_REQUEST', `the request body could not be read: ${e.message ?? e.type ?? 'unreadable'}`, {
+        httpStatus: status,
+        retryable: false,
+      });
   }
 }
 
@@ -70,7 +84,14 @@ export function logError(logger: AppLogger, service: string, appErr: AppError, o
   if (appErr.httpStatus >= 500) {
     const stack = original instanceof Error && original.stack ? original.stack : `${appErr.name}: ${appErr.message}`;
     logger.error(
-      { '@type': REPORTED_ERROR_EVENT, serviceContext: { service }, code: appErr.code, retryable: appErr.retryable, operational: appErr.operational, context: { reportLocation: { functionName: where } } },
+      {
+        '@type': REPORTED_ERROR_EVENT,
+        serviceContext: { service },
+        code: appErr.code,
+        retryable: appErr.retryable,
+        operational: appErr.operational,
+        context: { reportLocation: { functionName: where } },
+      },
       stack,
     );
   } else {

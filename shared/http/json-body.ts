@@ -23,7 +23,12 @@ export function jsonBody(limit: string): RequestHandler[] {
     const length = req.headers['content-length'];
     const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     if (req.body === undefined && hasBody) {
-      return next(new AppError('UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON: send Content-Type: application/json', { httpStatus: 415, retryable: false }));
+      return next(
+        new AppError('UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON: send Content-Type: application/json', {
+          httpStatus: 415,
+          retryable: false,
+        }),
+      );
     }
     next();
   };

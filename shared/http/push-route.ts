@@ -24,7 +24,12 @@ export interface PushMessage<T> {
 
 export type PushDecision = { kind: 'ack'; status?: 200 | 204; body?: Record<string, unknown> } | { kind: 'retry'; reason: string };
 
-export function pushRoute<T>(opts: { service: string; logger: AppLogger; schema: z.ZodType<T>; handle: (message: PushMessage<T>) => Promise<PushDecision> }): RequestHandler {
+export function pushRoute<T>(opts: {
+  service: string;
+  logger: AppLogger;
+  schema: z.ZodType<T>;
+  handle: (message: PushMessage<T>) => Promise<PushDecision>;
+}): RequestHandler {
   const { logger } = opts;
   return async (req, res) => {
     const bodyError: unknown = res.locals.bodyError;
@@ -37,14 +42,25 @@ export function pushRoute<T>(opts: { service: string; logger: AppLogger; schema:
     addLogContext({ message_id: decoded.messageId, delivery_attempt: decoded.deliveryAttempt });
     let decision: PushDecision;
     try {
-      decision = await opts.handle({ data: decoded.data, messageId: decoded.messageId, attributes: decoded.attributes, publishTime: decoded.publishTime, deliveryAttempt: decoded.deliveryAttempt });
+      decision = await opts.handle({
+        data: decoded.data,
+        messageId: decoded.messageId,
+        attributes: decoded.attributes,
+        publishTime: decoded.publishTime,
+        deliveryAttempt: decoded.deliveryAttempt,
+      });
     } catch (err) {
       const appErr = errorResponse(err);
       logError(logger, opts.service, appErr, err, `${req.method} ${req.path}`);
       if (appErr.retryable || !appErr.operational) {
-        res.status(appErr.httpStatus >= 500 ? appErr.httpStatus : 503).json({ status: 'error', error: appErr.code, message: appErr.message });
+        res
+          .status(appErr.httpStatus >= 500 ? appErr.httpStatus : 503)
+          .json({ status: 'error', error: appErr.code, message: appErr.message });
       } else {
-        logger.error({ event: 'PUSH_ACKED_AFTER_PERMANENT_FAILURE', code: appErr.code }, `push acked: it can never succeed (${appErr.message})`);
+        logger.error(
+          { event: 'PUSH_ACKED_AFTER_PERMANENT_FAILURE', code: appErr.code },
+          `push acked: it can never succeed (${appErr.message})`,
+        );
         res.status(204).end();
       }
       return;

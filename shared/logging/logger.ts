@@ -67,11 +67,17 @@ export function createLogger(opts: LoggerOptions): Logger {
  * `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` (span in decimal), else W3C `traceparent: 00-TRACE_ID-SPAN_ID-FLAGS`.
  * Malformed values are ignored (the header comes from the caller).
  */
-export function traceFields(header: string | undefined, projectId: string | undefined, traceparent?: string): Record<string, string | boolean> {
+export function traceFields(
+  header: string | undefined,
+  projectId: string | undefined,
+  traceparent?: string,
+): Record<string, string | boolean> {
   if (!projectId) return {};
   const fromCloud = header ? /^([0-9a-fA-F]{32})(?:\/(\d{1,20}))?(?:;o=([01]))?/.exec(header) : null;
   if (fromCloud?.[1]) {
-    const out: Record<string, string | boolean> = { 'logging.googleapis.com/trace': `projects/${projectId}/traces/${fromCloud[1].toLowerCase()}` };
+    const out: Record<string, string | boolean> = {
+      'logging.googleapis.com/trace': `projects/${projectId}/traces/${fromCloud[1].toLowerCase()}`,
+    };
     const span = fromCloud[2] !== undefined ? BigInt(fromCloud[2]) : 0n;
     if (span > 0n && span < 2n ** 64n) out['logging.googleapis.com/spanId'] = span.toString(16).padStart(16, '0');
     if (fromCloud[3] !== undefined) out['logging.googleapis.com/trace_sampled'] = fromCloud[3] === '1';

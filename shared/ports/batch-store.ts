@@ -84,7 +84,11 @@ export interface BatchStore {
    * Ends dispatch: records which players were published and applies the machine's `finishDispatch` (completions that came in
    * during dispatch count now). Throws if the batch is not dispatching (it was superseded or reset meanwhile).
    */
-  finishDispatch(batchId: string, published: readonly string[], summary: DispatchSummary): Promise<{ batch: BatchRecord; finished: boolean }>;
+  finishDispatch(
+    batchId: string,
+    published: readonly string[],
+    summary: DispatchSummary,
+  ): Promise<{ batch: BatchRecord; finished: boolean }>;
 
   /** Records each player's completion once (a redelivery changes nothing) and applies the machine's `applyCompletions`. */
   recordCompletions(batchId: string, completions: readonly PlayerCompletion[]): Promise<CompletionResult>;

@@ -11,7 +11,8 @@ export function clockStartingAt(start: Date, realNow: () => number = Date.now): 
 }
 
 /** The clock a service runs on: the system's, or one starting at CLOCK_START when a test set it. */
-export const configuredClock = (clockStart: string | undefined): Clock => (clockStart ? clockStartingAt(new Date(clockStart)) : systemClock);
+export const configuredClock = (clockStart: string | undefined): Clock =>
+  clockStart ? clockStartingAt(new Date(clockStart)) : systemClock;
 
 /** A clock tests and stall checks can move by hand. */
 export class ManualClock implements Clock {

@@ -13,9 +13,7 @@ export type ScalarType = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | '
 
 export type ScalarValue = string | number | boolean | null;
 
-export type QueryParam =
-  | { type: ScalarType; value: ScalarValue }
-  | { type: 'ARRAY'; elementType: ScalarType; value: ScalarValue[] };
+export type QueryParam = { type: ScalarType; value: ScalarValue } | { type: 'ARRAY'; elementType: ScalarType; value: ScalarValue[] };
 
 export type PlainValue = ScalarValue | PlainValue[] | { [key: string]: PlainValue };
 export type Row = Record<string, PlainValue>;

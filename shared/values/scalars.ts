@@ -30,7 +30,8 @@ export function epochDays(v: string): number {
   return Math.round(ms / MS_PER_DAY);
 }
 
-const TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i;
+const TIMESTAMP_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /** ISO-8601 (or BigQuery's 'YYYY-MM-DD HH:MM:SS[.ffffff][+zz:zz]') → microseconds since the epoch; no zone means UTC. */
 export function timestampMicros(v: string): bigint {
@@ -130,7 +131,6 @@ export function scaledDecimal(v: number | string, precision: number, scale: numb
   if (scaled >= 10n ** BigInt(precision)) throw new Error(`${describeValue(v)} is out of range for NUMERIC(${precision},${scale})`);
   return negative ? -scaled : scaled;
 }
-
 
 export type ScalarKind = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
 

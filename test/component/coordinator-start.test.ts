@@ -67,7 +67,13 @@ describe('POST /start', () => {
 
   it('makes the same number of warehouse queries at 10, 100 and 500 players, and at 1 and 8 models', async () => {
     const counts: number[] = [];
-    for (const [players, models] of [[10, 1], [100, 1], [500, 1], [10, 8], [500, 8]] as const) {
+    for (const [players, models] of [
+      [10, 1],
+      [100, 1],
+      [500, 1],
+      [10, 8],
+      [500, 8],
+    ] as const) {
       t = await startTestStack({ gameDate: today, players, models });
       const res = await t.post('/start', { game_date: today });
       expect(res.status).toBe(202);

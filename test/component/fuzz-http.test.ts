@@ -22,7 +22,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function send(base: string, method: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>): Promise<number> {
+async function send(
+  base: string,
+  method: string,
+  path: string,
+  body: string | Buffer | undefined,
+  headers: Record<string, string>,
+): Promise<number> {
   const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined || method === 'GET' ? {} : { body }) });
   await res.arrayBuffer();
   return res.status;
@@ -31,16 +37,51 @@ async function send(base: string, method: string, path: string, body: string | B
 /** Any JSON value, strings biased toward the shapes the services parse (dates, ids, modes). */
 const jsonValue = fc.oneof(
   fc.jsonValue(),
-  fc.constantFrom('2026-12-32', '2027-02-30', '2026-13-45', '0000-00-00', 'TODAY', 'TOMORROW', today, '', 'x'.repeat(300), 'batch_1', '../../etc'),
+  fc.constantFrom(
+    '2026-12-32',
+    '2027-02-30',
+    '2026-13-45',
+    '0000-00-00',
+    'TODAY',
+    'TOMORROW',
+    today,
+    '',
+    'x'.repeat(300),
+    'batch_1',
+    '../../etc',
+  ),
 );
 const operatorBody = fc.oneof(
   fc.dictionary(
-    fc.constantFrom('game_date', 'force', 'prediction_run_mode', 'dataset_prefix', 'player_lookups', 'batch_id', 'trigger_source', 'min_minutes', 'stall_threshold_minutes', 'min_completion_pct', 'max_batch_age_minutes', 'unknown_field', '__proto__', 'constructor'),
+    fc.constantFrom(
+      'game_date',
+      'force',
+      'prediction_run_mode',
+      'dataset_prefix',
+      'player_lookups',
+      'batch_id',
+      'trigger_source',
+      'min_minutes',
+      'stall_threshold_minutes',
+      'min_completion_pct',
+      'max_batch_age_minutes',
+      'unknown_field',
+      '__proto__',
+      'constructor',
+    ),
     jsonValue,
   ),
   jsonValue,
 );
-const contentType = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'application/json; charset=klingon', 'text/plain', 'application/x-www-form-urlencoded', '');
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'application/json; charset=klingon',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  '',
+);
 const contentEncoding = fc.constantFrom('', 'gzip', 'deflate', 'br', 'x-unknown');
 
 interface Shaped {
@@ -50,14 +91,22 @@ interface Shaped {
 
 /** A body and its headers: sometimes honest (JSON, gzipped when it says so), sometimes lying (gzip that is not gzip, a charset that does not exist). */
 const shaped = (value: fc.Arbitrary<unknown>, extra: Record<string, string>): fc.Arbitrary<Shaped> =>
-  fc.record({ value, raw: fc.option(fc.string({ maxLength: 50 }), { nil: undefined }), type: contentType, encoding: contentEncoding, honestGzip: fc.boolean() }).map(({ value: v, raw, type, encoding, honestGzip }) => {
-    const text = raw ?? JSON.stringify(v) ?? 'null';
-    const headers: Record<string, string> = { ...extra };
-    if (type) headers['content-type'] = type;
-    if (encoding) headers['content-encoding'] = encoding;
-    const body = encoding === 'gzip' && honestGzip ? gzipSync(Buffer.from(text)) : text;
-    return { body, headers };
-  });
+  fc
+    .record({
+      value,
+      raw: fc.option(fc.string({ maxLength: 50 }), { nil: undefined }),
+      type: contentType,
+      encoding: contentEncoding,
+      honestGzip: fc.boolean(),
+    })
+    .map(({ value: v, raw, type, encoding, honestGzip }) => {
+      const text = raw ?? JSON.stringify(v) ?? 'null';
+      const headers: Record<string, string> = { ...extra };
+      if (type) headers['content-type'] = type;
+      if (encoding) headers['content-encoding'] = encoding;
+      const body = encoding === 'gzip' && honestGzip ? gzipSync(Buffer.from(text)) : text;
+      return { body, headers };
+    });
 
 describe('fuzzed operator calls never get a 5xx', () => {
   const routes: Array<[string, string]> = [
@@ -70,28 +119,45 @@ describe('fuzzed operator calls never get a 5xx', () => {
   ];
   it('bodies, content types, charsets and encodings: a 2xx or a 4xx, never a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...routes), shaped(operatorBody, { 'x-api-key': API_KEY }), async ([method, path], { body, headers }) => {
-        const status = await send(t.stack.coordinatorUrl, method, path, body, headers);
-        expect(status, `${method} ${path} ${String(body).slice(0, 200)} ${JSON.stringify(headers)}`).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        shaped(operatorBody, { 'x-api-key': API_KEY }),
+        async ([method, path], { body, headers }) => {
+          const status = await send(t.stack.coordinatorUrl, method, path, body, headers);
+          expect(status, `${method} ${path} ${String(body).slice(0, 200)} ${JSON.stringify(headers)}`).toBeLessThan(500);
+        },
+      ),
       { seed, numRuns },
     );
   });
 
   it('query strings of /status: a 2xx or a 4xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.constantFrom('batch_id', 'game_date', 'players', 'x'), fc.oneof(fc.string(), jsonValue.map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null'))))), async (query) => {
-        const qs = new URLSearchParams(query).toString();
-        const status = await send(t.stack.coordinatorUrl, 'GET', `/status?${qs}`, undefined, { 'x-api-key': API_KEY });
-        expect(status, qs).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.dictionary(
+          fc.constantFrom('batch_id', 'game_date', 'players', 'x'),
+          fc.oneof(
+            fc.string(),
+            jsonValue.map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null'))),
+          ),
+        ),
+        async (query) => {
+          const qs = new URLSearchParams(query).toString();
+          const status = await send(t.stack.coordinatorUrl, 'GET', `/status?${qs}`, undefined, { 'x-api-key': API_KEY });
+          expect(status, qs).toBeLessThan(500);
+        },
+      ),
       { seed, numRuns },
     );
   });
 
   it('the cases the issue names answer a 4xx naming what is wrong', async () => {
     const start = (body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${t.stack.coordinatorUrl}/start`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      fetch(`${t.stack.coordinatorUrl}/start`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
     expect((await start({ game_date: '2026-12-32' })).status).toBe(400);
     expect((await start({ game_date: '2027-02-30' })).status).toBe(400);
     const prefix = await start({ game_date: today, dataset_prefix: 'nosuchprefix' });
@@ -100,7 +166,11 @@ describe('fuzzed operator calls never get a 5xx', () => {
     expect((await start('{}', { 'content-type': 'application/json; charset=klingon' })).status).toBe(415);
     expect((await start('{}', { 'content-encoding': 'x-unknown' })).status).toBe(415);
     expect((await start('not gzip at all', { 'content-encoding': 'gzip' })).status).toBe(400);
-    const reset = await fetch(`${t.stack.coordinatorUrl}/reset`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: JSON.stringify({ game_date: '2026-13-45' }) });
+    const reset = await fetch(`${t.stack.coordinatorUrl}/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({ game_date: '2026-13-45' }),
+    });
     expect(reset.status).toBe(400);
     expect(await reset.json()).toMatchObject({ fields: ['game_date'] });
     expect((await fetch(`${t.stack.coordinatorUrl}/status?game_date=2026-13-45`, { headers: { 'x-api-key': API_KEY } })).status).toBe(400);
@@ -118,7 +188,10 @@ describe('fuzzed pushes that can never succeed are acked', () => {
       sportsbook: fc.oneof(fc.constant('DRAFTKINGS'), jsonValue),
       was_line_fallback: fc.oneof(fc.boolean(), jsonValue),
       line_minutes_before_game: fc.oneof(fc.integer(), jsonValue),
-      features: fc.oneof(fc.dictionary(fc.constantFrom('points_avg_season', 'nope', 'vegas_points_line'), fc.oneof(fc.double(), fc.constant(null))), jsonValue),
+      features: fc.oneof(
+        fc.dictionary(fc.constantFrom('points_avg_season', 'nope', 'vegas_points_line'), fc.oneof(fc.double(), fc.constant(null))),
+        jsonValue,
+      ),
     },
     { requiredKeys: [] },
   );
@@ -137,8 +210,20 @@ describe('fuzzed pushes that can never succeed are acked', () => {
     ),
   );
   const envelope = fc.oneof(
-    message.map((m) => ({ message: { data: Buffer.from(JSON.stringify(m) ?? 'null').toString('base64'), messageId: '1', publishTime: new Date().toISOString() }, subscription: 'fuzz' })),
-    fc.record({ message: fc.oneof(jsonValue, fc.record({ data: fc.oneof(fc.base64String(), jsonValue), attributes: jsonValue }, { requiredKeys: [] })), subscription: jsonValue }, { requiredKeys: [] }),
+    message.map((m) => ({
+      message: { data: Buffer.from(JSON.stringify(m) ?? 'null').toString('base64'), messageId: '1', publishTime: new Date().toISOString() },
+      subscription: 'fuzz',
+    })),
+    fc.record(
+      {
+        message: fc.oneof(
+          jsonValue,
+          fc.record({ data: fc.oneof(fc.base64String(), jsonValue), attributes: jsonValue }, { requiredKeys: [] }),
+        ),
+        subscription: jsonValue,
+      },
+      { requiredKeys: [] },
+    ),
     jsonValue,
   );
 

@@ -74,7 +74,9 @@ const status =
 
 const decode = (envelope: PushEnvelope): unknown => JSON.parse(Buffer.from(envelope.message.data, 'base64').toString('utf8'));
 
-const fast = (over: Partial<LocalSubscriptionConfig> & Pick<LocalSubscriptionConfig, 'name' | 'topic' | 'pushEndpoint'>): LocalSubscriptionConfig => ({
+const fast = (
+  over: Partial<LocalSubscriptionConfig> & Pick<LocalSubscriptionConfig, 'name' | 'topic' | 'pushEndpoint'>,
+): LocalSubscriptionConfig => ({
   minBackoffMs: 1,
   maxBackoffMs: 5,
   ackDeadlineMs: 5_000,
@@ -130,7 +132,10 @@ describe('LocalBus', () => {
     const env = server.received[0]?.envelope;
     expect(decode(env!)).toEqual({ ...data, when: '2025-01-02T03:04:05.000Z' });
     expect(env?.message.attributes).toEqual({ batchId: 'b-1', kind: 'shard' });
-    expect(bus.published('t')[0]).toMatchObject({ data: { ...data, when: '2025-01-02T03:04:05.000Z' }, attributes: { batchId: 'b-1', kind: 'shard' } });
+    expect(bus.published('t')[0]).toMatchObject({
+      data: { ...data, when: '2025-01-02T03:04:05.000Z' },
+      attributes: { batchId: 'b-1', kind: 'shard' },
+    });
   });
 
   it('when the endpoint answers 500 twice, then the message is redelivered with an increasing deliveryAttempt and acked', async () => {
@@ -265,7 +270,10 @@ describe('LocalBus', () => {
     });
     bus.subscribe(fast({ name: 's', topic: 't', pushEndpoint: server.endpoint, maxOutstanding: 3 }));
 
-    await bus.publish('t', Array.from({ length: 30 }, (_, i) => ({ data: i })));
+    await bus.publish(
+      't',
+      Array.from({ length: 30 }, (_, i) => ({ data: i })),
+    );
     const early = bus.stats()['s'];
     await bus.idle();
 
@@ -352,13 +360,21 @@ describe('LocalBus', () => {
   it('when a pushEndpoint is not loopback, then subscribe throws', () => {
     const bus = new LocalBus();
     cleanups.push(() => bus.close());
-    for (const pushEndpoint of ['http://10.0.0.1:8080/push', 'http://example.com/push', 'http://0.0.0.0:80/', 'ftp://127.0.0.1/x', 'not a url']) {
+    for (const pushEndpoint of [
+      'http://10.0.0.1:8080/push',
+      'http://example.com/push',
+      'http://0.0.0.0:80/',
+      'ftp://127.0.0.1/x',
+      'not a url',
+    ]) {
       expect(() => bus.subscribe({ name: `s-${pushEndpoint}`, topic: 't', pushEndpoint })).toThrow(/pushEndpoint/);
     }
     expect(() => bus.subscribe({ name: 'a', topic: 't', pushEndpoint: 'http://localhost:1/x' })).not.toThrow();
     expect(() => bus.subscribe({ name: 'b', topic: 't', pushEndpoint: 'http://[::1]:1/x' })).not.toThrow();
     expect(() => bus.subscribe({ name: 'a', topic: 't', pushEndpoint: 'http://127.0.0.1:1/x' })).toThrow(/already exists/);
-    expect(() => bus.subscribe({ name: 'c', topic: 't', pushEndpoint: 'http://127.0.0.1:1/x', maxOutstanding: 0 })).toThrow(/maxOutstanding/);
+    expect(() => bus.subscribe({ name: 'c', topic: 't', pushEndpoint: 'http://127.0.0.1:1/x', maxOutstanding: 0 })).toThrow(
+      /maxOutstanding/,
+    );
   });
 
   it('when a topic has no subscriptions, then publish only logs it, with increasing ids, and onPublish listeners hear it', async () => {
@@ -384,7 +400,12 @@ describe('LocalBus', () => {
     const bus = new LocalBus();
     cleanups.push(() => bus.close());
 
-    const outcomes = await bus.publish('t', [{ data: 1 }, { data: 10n }, { data: 3, attributes: { k: 5 as unknown as string } }, { data: 4 }]);
+    const outcomes = await bus.publish('t', [
+      { data: 1 },
+      { data: 10n },
+      { data: 3, attributes: { k: 5 as unknown as string } },
+      { data: 4 },
+    ]);
 
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, false, true]);
     expect(outcomes[1]).toMatchObject({ ok: false, error: expect.stringMatching(/JSON-serialisable/) });

@@ -29,9 +29,22 @@ beforeAll(async () => {
   world = await createTinyWorld({ gameDate: today, players: 3 });
   const logger = createLogger({ service: 'prediction-coordinator', level: 'debug', destination: logs.destination });
   const warehouse = overrideWarehouse(world.warehouse, {
-    query: (q) => (breakPlayers && q.name === 'players' ? Promise.reject(new TypeError("Cannot read properties of undefined (reading 'player_lookup')")) : world.warehouse.query(q)),
+    query: (q) =>
+      breakPlayers && q.name === 'players'
+        ? Promise.reject(new TypeError("Cannot read properties of undefined (reading 'player_lookup')"))
+        : world.warehouse.query(q),
   });
-  runtime = await buildCoordinatorDeps(loadCoordinatorConfig({ COORDINATOR_API_KEY: KEY, GCP_PROJECT_ID: 'demo-logs', WAREHOUSE: 'duckdb', BUS: 'local', BATCH_STORE: 'local', PUSH_AUTH: 'disabled' }), { logger, clock: testClock(), duckdb: world.warehouse, warehouse });
+  runtime = await buildCoordinatorDeps(
+    loadCoordinatorConfig({
+      COORDINATOR_API_KEY: KEY,
+      GCP_PROJECT_ID: 'demo-logs',
+      WAREHOUSE: 'duckdb',
+      BUS: 'local',
+      BATCH_STORE: 'local',
+      PUSH_AUTH: 'disabled',
+    }),
+    { logger, clock: testClock(), duckdb: world.warehouse, warehouse },
+  );
   server = createServer(await buildCoordinatorApp(runtime));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -45,7 +58,11 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown, trace: string) =>
-  fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'x-cloud-trace-context': `${trace}/1;o=1` }, body: JSON.stringify(body) });
+  fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'x-cloud-trace-context': `${trace}/1;o=1` },
+    body: JSON.stringify(body),
+  });
 
 describe('logs of a request', () => {
   it("every line written while serving /start carries the request's trace, the domain's lines its batch; one access line", async () => {
@@ -53,7 +70,10 @@ describe('logs of a request', () => {
     const res = await post('/start', { game_date: today }, TRACE);
     expect(res.status).toBe(202);
     const { batch_id: batchId } = (await res.json()) as { batch_id: string };
-    const lines = logs.lines().slice(before).filter((l) => l['logging.googleapis.com/trace'] !== undefined || l.httpRequest !== undefined || l.batch_id === batchId);
+    const lines = logs
+      .lines()
+      .slice(before)
+      .filter((l) => l['logging.googleapis.com/trace'] !== undefined || l.httpRequest !== undefined || l.batch_id === batchId);
     const traced = lines.filter((l) => l['logging.googleapis.com/trace'] === `projects/demo-logs/traces/${TRACE}`);
     expect(traced.length).toBeGreaterThan(3);
     // Lines of the request's own work: the dispatch event names the batch.
@@ -62,7 +82,10 @@ describe('logs of a request', () => {
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({ severity: 'INFO', httpRequest: { requestMethod: 'POST', requestUrl: '/start', status: 202 } });
     // The raw line holds the key once (JSON.parse would keep the last of two, hiding a stale first one).
-    const raw = logs.text().split('\n').filter((l) => l.includes('"requestUrl":"/start"'));
+    const raw = logs
+      .text()
+      .split('\n')
+      .filter((l) => l.includes('"requestUrl":"/start"'));
     expect(raw).toHaveLength(1);
     expect(raw[0]?.match(/"httpRequest"/g)).toHaveLength(1);
   });
@@ -74,14 +97,22 @@ describe('logs of a request', () => {
     try {
       const res = await post('/start', { game_date: today, force: true }, trace);
       expect(res.status).toBe(500);
-      expect(await res.json()).toEqual({ status: 'error', error: 'INTERNAL', message: "Cannot read properties of undefined (reading 'player_lookup')" });
+      expect(await res.json()).toEqual({
+        status: 'error',
+        error: 'INTERNAL',
+        message: "Cannot read properties of undefined (reading 'player_lookup')",
+      });
     } finally {
       breakPlayers = false;
     }
     const lines = logs.lines().slice(before);
     const reported = lines.filter((l) => l['@type'] === REPORTED_ERROR_EVENT);
     expect(reported).toHaveLength(1);
-    expect(reported[0]).toMatchObject({ severity: 'ERROR', serviceContext: { service: 'prediction-coordinator' }, 'logging.googleapis.com/trace': `projects/demo-logs/traces/${trace}` });
+    expect(reported[0]).toMatchObject({
+      severity: 'ERROR',
+      serviceContext: { service: 'prediction-coordinator' },
+      'logging.googleapis.com/trace': `projects/demo-logs/traces/${trace}`,
+    });
     expect(String(reported[0]?.message)).toMatch(/^TypeError: Cannot read properties of undefined \(reading 'player_lookup'\)\n\s+at /);
   });
 

@@ -51,8 +51,15 @@ beforeAll(async () => {
   certs = await startCertServer([google]);
   const source = new HttpCertSource({ url: certs.url });
   const policy = (aud: string) => ({ audience: [aud], allowedEmails: [PUSHER] });
-  iamWorker = await serve(createWorkerApp(t.stack.worker, { projectId: 'nba-props', pushAuth: { mode: 'iam', policy: policy(WORKER_AUD) } }));
-  oidcWorker = await serve(createWorkerApp(t.stack.worker, { projectId: 'nba-props', pushAuth: { mode: 'oidc', verifier: new GoogleIdTokenVerifier({ ...policy(WORKER_AUD), certs: source }) } }));
+  iamWorker = await serve(
+    createWorkerApp(t.stack.worker, { projectId: 'nba-props', pushAuth: { mode: 'iam', policy: policy(WORKER_AUD) } }),
+  );
+  oidcWorker = await serve(
+    createWorkerApp(t.stack.worker, {
+      projectId: 'nba-props',
+      pushAuth: { mode: 'oidc', verifier: new GoogleIdTokenVerifier({ ...policy(WORKER_AUD), certs: source }) },
+    }),
+  );
   oidcCoordinator = await serve(
     createCoordinatorApp(t.stack.coordinator, {
       operatorAuth: { apiKeys: ['bypass-test-operator-key-0123'] },
@@ -72,7 +79,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const token = (aud: string, email: string, patch: Record<string, unknown> = {}, key = google, kid = google.kid) => signJwt(key, idTokenClaims(aud, email, patch), kid);
+const token = (aud: string, email: string, patch: Record<string, unknown> = {}, key = google, kid = google.kid) =>
+  signJwt(key, idTokenClaims(aud, email, patch), kid);
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 /** A token anyone can write: Google-looking claims, no signature at all (`alg: none`). */
 const unsigned = (aud: string, email: string) => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(idTokenClaims(aud, email))}.`;
@@ -96,13 +104,30 @@ const envelope = (data: unknown) => ({
   message: { data: Buffer.from(JSON.stringify(data)).toString('base64'), messageId: `m-${seq++}`, publishTime: new Date().toISOString() },
   subscription: 'projects/nba-props/subscriptions/prediction-request-prod-push',
 });
-const completion = () => envelope({ batch_id: 'batch_nobody_knows', game_date: today, player_lookup: 'player001', predictions_generated: 3, timestamp: new Date().toISOString() });
+const completion = () =>
+  envelope({
+    batch_id: 'batch_nobody_knows',
+    game_date: today,
+    player_lookup: 'player001',
+    predictions_generated: 3,
+    timestamp: new Date().toISOString(),
+  });
 
 /** Every completion event the worker published for the bypass batch: a refused push must not add one. */
-const workerCompletions = () => t.stack.bus.published(t.stack.topics.ready).filter((m) => (m.data as Record<string, unknown>).batch_id === 'batch_bypass_test').length;
+const workerCompletions = () =>
+  t.stack.bus.published(t.stack.topics.ready).filter((m) => (m.data as Record<string, unknown>).batch_id === 'batch_bypass_test').length;
 
-async function push(target: Served, path: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; message: string }> {
-  const res = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function push(
+  target: Served,
+  path: string,
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<{ status: number; message: string }> {
+  const res = await fetch(`${target.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   return { status: res.status, message: String(parsed.message ?? '') };
@@ -121,25 +146,64 @@ describe('PUSH_AUTH=iam (the worker behind Cloud Run’s invoker IAM check)', ()
   const refused: Array<[string, () => Record<string, string>, RegExp]> = [
     ['no Authorization header', () => ({}), /is missing/],
     ['a non-Bearer Authorization', () => ({ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }), /not "Bearer <token>"/],
-    ['a token forged with another key, signature intact (nothing verified it)', () => bearer(token(WORKER_AUD, PUSHER, {}, attacker)), /still carries its signature/],
-    ['a genuine Google token with its signature intact (the IAM check did not run)', () => bearer(token(WORKER_AUD, PUSHER)), /still carries its signature/],
+    [
+      'a token forged with another key, signature intact (nothing verified it)',
+      () => bearer(token(WORKER_AUD, PUSHER, {}, attacker)),
+      /still carries its signature/,
+    ],
+    [
+      'a genuine Google token with its signature intact (the IAM check did not run)',
+      () => bearer(token(WORKER_AUD, PUSHER)),
+      /still carries its signature/,
+    ],
     ['an unsigned alg:none token', () => bearer(unsigned(WORKER_AUD, PUSHER)), /still carries its signature/],
     [
       'a forged stripped pusher token in Authorization beside an invoker’s own token in X-Serverless-Authorization',
-      () => ({ ...bearer(stripSignature(token(WORKER_AUD, PUSHER, {}, attacker))), 'x-serverless-authorization': `Bearer ${stripSignature(token(WORKER_AUD, INVOKER))}` }),
+      () => ({
+        ...bearer(stripSignature(token(WORKER_AUD, PUSHER, {}, attacker))),
+        'x-serverless-authorization': `Bearer ${stripSignature(token(WORKER_AUD, INVOKER))}`,
+      }),
       /X-Serverless-Authorization/,
     ],
     [
       'a genuine stripped pusher token with any X-Serverless-Authorization (Pub/Sub never sends it)',
-      () => ({ ...bearer(stripSignature(token(WORKER_AUD, PUSHER))), 'x-serverless-authorization': `Bearer ${stripSignature(token(WORKER_AUD, PUSHER))}` }),
+      () => ({
+        ...bearer(stripSignature(token(WORKER_AUD, PUSHER))),
+        'x-serverless-authorization': `Bearer ${stripSignature(token(WORKER_AUD, PUSHER))}`,
+      }),
       /X-Serverless-Authorization/,
     ],
-    ['an empty X-Serverless-Authorization beside a stripped pusher token', () => ({ ...bearer(stripSignature(token(WORKER_AUD, PUSHER))), 'x-serverless-authorization': '' }), /X-Serverless-Authorization/],
-    ['a stripped token of another identity (an invoker that is not the pusher)', () => bearer(stripSignature(token(WORKER_AUD, INVOKER))), /not allowed/],
+    [
+      'an empty X-Serverless-Authorization beside a stripped pusher token',
+      () => ({ ...bearer(stripSignature(token(WORKER_AUD, PUSHER))), 'x-serverless-authorization': '' }),
+      /X-Serverless-Authorization/,
+    ],
+    [
+      'a stripped token of another identity (an invoker that is not the pusher)',
+      () => bearer(stripSignature(token(WORKER_AUD, INVOKER))),
+      /not allowed/,
+    ],
     ['a stripped token for the coordinator’s audience', () => bearer(stripSignature(token(COORDINATOR_AUD, PUSHER))), /audience/],
-    ['a stripped token that expired', () => bearer(stripSignature(token(WORKER_AUD, PUSHER, { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }))), /expired/],
-    ['a stripped token with email_verified false', () => bearer(stripSignature(token(WORKER_AUD, PUSHER, { email_verified: false }))), /not verified/],
-    ['a stripped token from another issuer', () => bearer(stripSignature(token(WORKER_AUD, PUSHER, { iss: 'https://evil.example.com' }))), /not issued by Google/],
+    [
+      'a stripped token that expired',
+      () =>
+        bearer(
+          stripSignature(
+            token(WORKER_AUD, PUSHER, { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }),
+          ),
+        ),
+      /expired/,
+    ],
+    [
+      'a stripped token with email_verified false',
+      () => bearer(stripSignature(token(WORKER_AUD, PUSHER, { email_verified: false }))),
+      /not verified/,
+    ],
+    [
+      'a stripped token from another issuer',
+      () => bearer(stripSignature(token(WORKER_AUD, PUSHER, { iss: 'https://evil.example.com' }))),
+      /not issued by Google/,
+    ],
   ];
   for (const [name, headers, reason] of refused) {
     it(`refuses ${name}: 401, nothing processed`, async () => {
@@ -159,12 +223,28 @@ describe('PUSH_AUTH=oidc (the token is verified in the app)', () => {
   });
 
   const refused: Array<[string, () => Record<string, string>, RegExp]> = [
-    ['a token forged with another key under Google’s key id', () => bearer(token(WORKER_AUD, PUSHER, {}, attacker, google.kid)), /signature is invalid/],
-    ['a token signed by a key Google does not publish', () => bearer(token(WORKER_AUD, PUSHER, {}, attacker)), /invalid push token: token (signature is invalid|was signed by an unknown key)/],
+    [
+      'a token forged with another key under Google’s key id',
+      () => bearer(token(WORKER_AUD, PUSHER, {}, attacker, google.kid)),
+      /signature is invalid/,
+    ],
+    [
+      'a token signed by a key Google does not publish',
+      () => bearer(token(WORKER_AUD, PUSHER, {}, attacker)),
+      /invalid push token: token (signature is invalid|was signed by an unknown key)/,
+    ],
     ['an unsigned alg:none token', () => bearer(unsigned(WORKER_AUD, PUSHER)), /invalid push token/],
-    ['a stripped token (signature removed: nothing here can verify it)', () => bearer(stripSignature(token(WORKER_AUD, PUSHER))), /signature was removed/],
+    [
+      'a stripped token (signature removed: nothing here can verify it)',
+      () => bearer(stripSignature(token(WORKER_AUD, PUSHER))),
+      /signature was removed/,
+    ],
     ['a forged stripped token', () => bearer(stripSignature(token(WORKER_AUD, PUSHER, {}, attacker))), /signature was removed/],
-    ['a genuine token beside an X-Serverless-Authorization header', () => ({ ...bearer(token(WORKER_AUD, PUSHER)), 'x-serverless-authorization': `Bearer ${token(WORKER_AUD, INVOKER)}` }), /X-Serverless-Authorization/],
+    [
+      'a genuine token beside an X-Serverless-Authorization header',
+      () => ({ ...bearer(token(WORKER_AUD, PUSHER)), 'x-serverless-authorization': `Bearer ${token(WORKER_AUD, INVOKER)}` }),
+      /X-Serverless-Authorization/,
+    ],
     ['a genuine token of another identity', () => bearer(token(WORKER_AUD, INVOKER)), /not allowed/],
   ];
   for (const [name, headers, reason] of refused) {
@@ -180,7 +260,12 @@ describe('PUSH_AUTH=oidc (the token is verified in the app)', () => {
   it('/complete refuses a forged, a stripped, and an X-Serverless-Authorization-carrying push', async () => {
     const forged = await push(oidcCoordinator, '/complete', bearer(token(COORDINATOR_AUD, PUSHER, {}, attacker, google.kid)), completion());
     const stripped = await push(oidcCoordinator, '/complete', bearer(stripSignature(token(COORDINATOR_AUD, PUSHER))), completion());
-    const sideHeader = await push(oidcCoordinator, '/complete', { ...bearer(token(COORDINATOR_AUD, PUSHER)), 'x-serverless-authorization': 'Bearer x' }, completion());
+    const sideHeader = await push(
+      oidcCoordinator,
+      '/complete',
+      { ...bearer(token(COORDINATOR_AUD, PUSHER)), 'x-serverless-authorization': 'Bearer x' },
+      completion(),
+    );
     expect([forged.status, stripped.status, sideHeader.status]).toEqual([401, 401, 401]);
     expect(sideHeader.message).toMatch(/X-Serverless-Authorization/);
   });
@@ -188,8 +273,16 @@ describe('PUSH_AUTH=oidc (the token is verified in the app)', () => {
 
 describe('PUSH_AUTH=disabled', () => {
   it('is refused at boot on Cloud Run (K_SERVICE set), for both services, naming the variable', () => {
-    const worker = () => loadWorkerConfig({ GCP_PROJECT_ID: 'nba-props', WAREHOUSE: 'duckdb', PUSH_AUTH: 'disabled', K_SERVICE: 'prediction-worker-prod' });
-    const coordinator = () => loadCoordinatorConfig({ GCP_PROJECT_ID: 'nba-props', WAREHOUSE: 'duckdb', PUSH_AUTH: 'disabled', K_SERVICE: 'prediction-coordinator-prod', COORDINATOR_API_KEY: 'bypass-test-operator-key-0123' });
+    const worker = () =>
+      loadWorkerConfig({ GCP_PROJECT_ID: 'nba-props', WAREHOUSE: 'duckdb', PUSH_AUTH: 'disabled', K_SERVICE: 'prediction-worker-prod' });
+    const coordinator = () =>
+      loadCoordinatorConfig({
+        GCP_PROJECT_ID: 'nba-props',
+        WAREHOUSE: 'duckdb',
+        PUSH_AUTH: 'disabled',
+        K_SERVICE: 'prediction-coordinator-prod',
+        COORDINATOR_API_KEY: 'bypass-test-operator-key-0123',
+      });
     expect(worker).toThrow(/PUSH_AUTH: push authentication cannot be disabled on Cloud Run/);
     expect(coordinator).toThrow(/PUSH_AUTH: push authentication cannot be disabled on Cloud Run/);
     // Off Cloud Run (the emulator tests, the local stack) the explicit opt-out still works.

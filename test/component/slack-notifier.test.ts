@@ -10,7 +10,14 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 import type { Alert } from '../../shared/ports/notifier.js';
 
 const SECRET = 'projects/nba-props/secrets/slack-webhook-url/versions/latest';
-const alert: Alert = { id: 'batch_end.b1', kind: 'batch_end', severity: 'critical', title: 'Batch b1 ended failed', lines: ['- merge failed: boom'], fields: { game_date: '2026-03-10', published: 12, rows_merged: null } };
+const alert: Alert = {
+  id: 'batch_end.b1',
+  kind: 'batch_end',
+  severity: 'critical',
+  title: 'Batch b1 ended failed',
+  lines: ['- merge failed: boom'],
+  fields: { game_date: '2026-03-10', published: 12, rows_merged: null },
+};
 
 let hook: WebhookReceiver | undefined;
 afterEach(async () => {
@@ -29,7 +36,9 @@ describe('SlackNotifier', () => {
     await notifier.send({ ...alert, id: 'batch_end.b2' });
     expect(reads).toEqual([SECRET]);
     expect(hook.received.map((r) => r.id)).toEqual(['batch_end.b1', 'batch_end.b2']);
-    expect(hook.received[0]?.text).toBe(':rotating_light: *Batch b1 ended failed*\n- merge failed: boom\n• game_date: 2026-03-10\n• published: 12\n• rows_merged: —\n_alert batch_end.b1_');
+    expect(hook.received[0]?.text).toBe(
+      ':rotating_light: *Batch b1 ended failed*\n- merge failed: boom\n• game_date: 2026-03-10\n• published: 12\n• rows_merged: —\n_alert batch_end.b1_',
+    );
   });
 
   it('a failed secret read fails that alert and is retried by the next; a non-2xx answer fails the alert with its reason, never the URL', async () => {
@@ -55,7 +64,11 @@ describe('SlackNotifier', () => {
   });
 
   it('an unreachable webhook fails with a message that does not contain the URL', async () => {
-    const notifier = new SlackNotifier({ url: 'http://127.0.0.1:9/services/T/B/secret-token', resolver: { access: async () => '' }, timeoutMs: 2_000 });
+    const notifier = new SlackNotifier({
+      url: 'http://127.0.0.1:9/services/T/B/secret-token',
+      resolver: { access: async () => '' },
+      timeoutMs: 2_000,
+    });
     const err = await notifier.send(alert).then(
       () => null,
       (e: unknown) => e as Error,

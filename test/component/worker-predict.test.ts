@@ -20,7 +20,11 @@ beforeAll(async () => {
   const inner = world.warehouse;
   const warehouse = overrideWarehouse(inner, { insert: (r) => (failInserts ? Promise.reject(failInserts) : inner.insert(r)) });
   bus = new LocalBus();
-  worker = await startTestWorker(world.modelsDir, { warehouse, bus, batchReader: knownBatches({ batch_ended: 'failed', batch_superseded: 'superseded', batch_consolidating: 'consolidating' }) });
+  worker = await startTestWorker(world.modelsDir, {
+    warehouse,
+    bus,
+    batchReader: knownBatches({ batch_ended: 'failed', batch_superseded: 'superseded', batch_consolidating: 'consolidating' }),
+  });
 });
 
 afterAll(async () => {
@@ -39,7 +43,15 @@ const player = (patch: Record<string, unknown> = {}) => ({
   was_line_fallback: false,
   line_minutes_before_game: 60,
   features: validFeatureValues(15),
-  feature_quality: { feature_quality_score: 95, is_quality_ready: true, quality_alert_level: 'green', matchup_quality_pct: 90, default_feature_count: 0, required_default_count: 0, vegas_line_source: 'odds_api' },
+  feature_quality: {
+    feature_quality_score: 95,
+    is_quality_ready: true,
+    quality_alert_level: 'green',
+    matchup_quality_pct: 90,
+    default_feature_count: 0,
+    required_default_count: 0,
+    vegas_line_source: 'odds_api',
+  },
   ...patch,
 });
 
@@ -52,13 +64,25 @@ const message = (players: Array<Record<string, unknown>>, patch: Record<string, 
 });
 
 /** The one-player message operators wrote by hand before messages carried several: still read. */
-const legacy = (patch: Record<string, unknown> = {}) => ({ batch_id: 'batch_test', correlation_id: 'corr', game_date: today, ...player(patch) });
+const legacy = (patch: Record<string, unknown> = {}) => ({
+  batch_id: 'batch_test',
+  correlation_id: 'corr',
+  game_date: today,
+  ...player(patch),
+});
 
 async function stagingRows(playerLookup: string) {
-  return world.warehouse.query({ name: 't', sql: `SELECT * FROM {{nba_predictions.prediction_staging}} WHERE player_lookup = '${playerLookup}' ORDER BY system_id, prediction_id` });
+  return world.warehouse.query({
+    name: 't',
+    sql: `SELECT * FROM {{nba_predictions.prediction_staging}} WHERE player_lookup = '${playerLookup}' ORDER BY system_id, prediction_id`,
+  });
 }
 
-type Completion = { batch_id: string; game_date: string; players: Array<{ player_lookup: string; kind: string; predictions: number; staged_rows: number; reason: string | null }> };
+type Completion = {
+  batch_id: string;
+  game_date: string;
+  players: Array<{ player_lookup: string; kind: string; predictions: number; staged_rows: number; reason: string | null }>;
+};
 const completions = () => bus.published('prediction-ready').map((m) => m.data as Completion);
 const lastPlayers = () => completions().at(-1)?.players ?? [];
 
@@ -75,12 +99,15 @@ describe('POST /predict ack matrix', () => {
     expect(completions().length).toBe(before);
   });
 
-  it('writes one row per model per line, then publishes one completion with each player\'s count', async () => {
+  it("writes one row per model per line, then publishes one completion with each player's count", async () => {
     expect(await worker.push(envelope(message([player({ player_lookup: 'player002', line_values: [14.5, 15.5] })])))).toBe(204);
     const rows = await stagingRows('player002');
     expect(rows).toHaveLength(3 * 2);
     expect(new Set(rows.map((r) => r.system_id))).toEqual(new Set(world.systems));
-    expect(completions().at(-1)).toMatchObject({ batch_id: 'batch_test', players: [{ player_lookup: 'player002', kind: 'predicted', predictions: 6, staged_rows: 6, reason: null }] });
+    expect(completions().at(-1)).toMatchObject({
+      batch_id: 'batch_test',
+      players: [{ player_lookup: 'player002', kind: 'predicted', predictions: 6, staged_rows: 6, reason: null }],
+    });
   });
 
   it('predicts several players of one message together; a player that can never be predicted fails alone, its chunk-mates write', async () => {
@@ -125,9 +152,25 @@ describe('POST /predict ack matrix', () => {
     expect(await worker.push(envelope(message([player({ player_lookup: 'player005', line_values: [20.0] })])))).toBe(204);
     const rows = await stagingRows('player005');
     expect(rows.map((r) => r.current_points_line)).toEqual([20, 20, 20]);
-    expect(await worker.push(envelope(message([player({ player_lookup: 'player006', line_source: 'NO_PROP_LINE', line_source_api: null, sportsbook: null, line_values: [20.0] })])))).toBe(204);
+    expect(
+      await worker.push(
+        envelope(
+          message([
+            player({
+              player_lookup: 'player006',
+              line_source: 'NO_PROP_LINE',
+              line_source_api: null,
+              sportsbook: null,
+              line_values: [20.0],
+            }),
+          ]),
+        ),
+      ),
+    ).toBe(204);
     expect(await stagingRows('player006')).toHaveLength(0);
-    expect(lastPlayers()).toMatchObject([{ player_lookup: 'player006', kind: 'skipped', predictions: 0, reason: expect.stringMatching(/^no_valid_lines/) }]);
+    expect(lastPlayers()).toMatchObject([
+      { player_lookup: 'player006', kind: 'skipped', predictions: 0, reason: expect.stringMatching(/^no_valid_lines/) },
+    ]);
   });
 
   it('a transient staging write failure answers 5xx and publishes no completion; a permanent one fails the players, acked', async () => {
@@ -137,7 +180,9 @@ describe('POST /predict ack matrix', () => {
       expect(await worker.push(envelope(message([player({ player_lookup: 'player007' })])))).toBe(503);
       expect(completions().length).toBe(before);
       failInserts = new WarehouseError('staging.append', 'row rejected: invalid value', 'INSERT_REJECTED', { retryable: false });
-      expect(await worker.push(envelope(message([player({ player_lookup: 'player007' }), player({ player_lookup: 'player008' })])))).toBe(204);
+      expect(await worker.push(envelope(message([player({ player_lookup: 'player007' }), player({ player_lookup: 'player008' })])))).toBe(
+        204,
+      );
     } finally {
       failInserts = null;
     }
@@ -170,7 +215,10 @@ describe('POST /predict ack matrix', () => {
 
   it('reports readiness and the loaded models', async () => {
     expect((await fetch(`${worker.url}/ready`)).status).toBe(200);
-    const models = (await (await fetch(`${worker.url}/models`)).json()) as { loaded: Array<{ system_id: string; champion: boolean }>; refused: unknown[] };
+    const models = (await (await fetch(`${worker.url}/models`)).json()) as {
+      loaded: Array<{ system_id: string; champion: boolean }>;
+      refused: unknown[];
+    };
     expect(models.loaded.map((m) => m.system_id)).toEqual(world.systems);
     expect(models.loaded[0]?.champion).toBe(true);
     expect(models.refused).toEqual([]);
@@ -185,16 +233,25 @@ describe('a model that throws at inference', () => {
       load: async (bytes) => {
         const session = await ort.load(bytes);
         if (session.metadata.family !== 'v12') return session;
-        return { featureNames: session.featureNames, metadata: session.metadata, inputWidth: session.inputWidth, close: () => session.close(), run: async () => Promise.reject(new Error('kernel exploded')) };
+        return {
+          featureNames: session.featureNames,
+          metadata: session.metadata,
+          inputWidth: session.inputWidth,
+          close: () => session.close(),
+          run: async () => Promise.reject(new Error('kernel exploded')),
+        };
       },
     };
     const isoBus = new LocalBus();
     const w = await startTestWorker(iso.modelsDir, { warehouse: iso.warehouse, bus: isoBus, runtime: flaky });
     try {
-      for (let i = 0; i < 6; i++) expect(await w.push(envelope(message([player({ player_lookup: `iso${i}`, game_id: iso.gameIds[0] })])))).toBe(204);
+      for (let i = 0; i < 6; i++)
+        expect(await w.push(envelope(message([player({ player_lookup: `iso${i}`, game_id: iso.gameIds[0] })])))).toBe(204);
       const counts = isoBus.published('prediction-ready').map((m) => (m.data as Completion).players[0]?.predictions);
       expect(counts).toEqual([2, 2, 2, 2, 2, 2]);
-      const view = (await (await fetch(`${w.url}/models`)).json()) as { loaded: Array<{ system_id: string; breaker: { state: string; consecutive_failures: number; last_error: string } }> };
+      const view = (await (await fetch(`${w.url}/models`)).json()) as {
+        loaded: Array<{ system_id: string; breaker: { state: string; consecutive_failures: number; last_error: string } }>;
+      };
       const broken = view.loaded.find((m) => m.system_id === iso.systems[2]);
       expect(broken?.breaker).toMatchObject({ state: 'open', consecutive_failures: 5, last_error: 'kernel exploded' });
       expect(view.loaded.filter((m) => m.breaker.state === 'closed')).toHaveLength(2);
@@ -209,7 +266,9 @@ describe('a model that throws at inference', () => {
 describe('transient failures and the game date', () => {
   it('answers 503 for today, but acks a game more than a day in the past with its players reported failed', async () => {
     const down = () => Promise.reject(new WarehouseError('features', 'feature store down', 'QUERY_FAILED', { retryable: true }));
-    const failing: Warehouse = overrideWarehouse(world.warehouse, { query: (q) => (q.name === 'features' ? down() : world.warehouse.query(q)) });
+    const failing: Warehouse = overrideWarehouse(world.warehouse, {
+      query: (q) => (q.name === 'features' ? down() : world.warehouse.query(q)),
+    });
     const isoBus = new LocalBus();
     const w = await startTestWorker(world.modelsDir, { warehouse: failing, bus: isoBus });
     const { features: _f, feature_quality: _q, ...bare } = player({ player_lookup: 'player008' });
@@ -220,7 +279,14 @@ describe('transient failures and the game date', () => {
       expect(await w.push(envelope(message([bare], { game_date: old })))).toBe(204);
       expect(isoBus.published('prediction-ready').at(-1)?.data).toMatchObject({
         game_date: old,
-        players: [{ player_lookup: 'player008', kind: 'failed', predictions: 0, reason: expect.stringMatching(/^stale_transient: feature store read failed: features: feature store down/) }],
+        players: [
+          {
+            player_lookup: 'player008',
+            kind: 'failed',
+            predictions: 0,
+            reason: expect.stringMatching(/^stale_transient: feature store read failed: features: feature store down/),
+          },
+        ],
       });
     } finally {
       await w.close();

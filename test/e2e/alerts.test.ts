@@ -26,13 +26,15 @@ afterEach(async () => {
 });
 
 /** The staging append of any row of `player` fails transiently, every time: its request message ends dead-lettered. */
-const failingStagingFor = (player: string) => (inner: Warehouse): Warehouse =>
-  overrideWarehouse(inner, {
-    insert: (req) =>
-      req.table === 'nba_predictions.prediction_staging' && req.rows.some((r) => r.player_lookup === player)
-        ? Promise.reject(new WarehouseError(req.name, 'backendError: staging unavailable', 'QUERY_FAILED', { retryable: true }))
-        : inner.insert(req),
-  });
+const failingStagingFor =
+  (player: string) =>
+  (inner: Warehouse): Warehouse =>
+    overrideWarehouse(inner, {
+      insert: (req) =>
+        req.table === 'nba_predictions.prediction_staging' && req.rows.some((r) => r.player_lookup === player)
+          ? Promise.reject(new WarehouseError(req.name, 'backendError: staging unavailable', 'QUERY_FAILED', { retryable: true }))
+          : inner.insert(req),
+    });
 
 const ids = (h: WebhookReceiver) => h.received.map((r) => r.id);
 
@@ -41,14 +43,20 @@ describe('alerts to a Slack incoming webhook', () => {
     hook = await startWebhookReceiver();
     t = await startTestStack(
       { gameDate: today, players: 12, models: 3 },
-      { wrapWarehouse: failingStagingFor('player007'), maxDeliveryAttempts: 2, env: { SLACK_WEBHOOK_URL: hook.url, PLAYERS_PER_MESSAGE: '1' } },
+      {
+        wrapWarehouse: failingStagingFor('player007'),
+        maxDeliveryAttempts: 2,
+        env: { SLACK_WEBHOOK_URL: hook.url, PLAYERS_PER_MESSAGE: '1' },
+      },
     );
     const res = await t.post('/start', { game_date: today });
     const batchId = String(res.body.batch_id);
     const end = await waitForBatchEnd(t, batchId);
     expect(end).toMatchObject({ status: 'partial', closing: { reasons: ['1 players failed (see /status?players=true)'] } });
     // Without player007 the champion has 11 rows, one UNDER (player002): 9.1 % < 15 %.
-    expect((end.consolidation as { checks: { warnings: string[] } }).checks.warnings).toEqual(['champion UNDER share 9.1% below 15% (11 rows)']);
+    expect((end.consolidation as { checks: { warnings: string[] } }).checks.warnings).toEqual([
+      'champion UNDER share 9.1% below 15% (11 rows)',
+    ]);
 
     const dlq = `${t.stack.topics.request}-dlq-push`;
     const deadLetterId = t.stack.bus.published(`${t.stack.topics.request}-dlq`)[0]?.messageId;
@@ -67,15 +75,36 @@ describe('alerts to a Slack incoming webhook', () => {
     expect(hook.received).toHaveLength(3);
 
     // A line moves: the check-lines run is alerted once.
-    await t.world.warehouse.insert({ name: 'move', table: 'nba_raw.odds_api_player_points_props', rows: [{ game_id: `${today.replaceAll('-', '')}_G0`, game_date: today, player_lookup: 'player003', bookmaker: 'draftkings', points_line: 15.5, snapshot_timestamp: `${today}T18:00:00Z`, minutes_before_tipoff: 30 }] });
+    await t.world.warehouse.insert({
+      name: 'move',
+      table: 'nba_raw.odds_api_player_points_props',
+      rows: [
+        {
+          game_id: `${today.replaceAll('-', '')}_G0`,
+          game_date: today,
+          player_lookup: 'player003',
+          bookmaker: 'draftkings',
+          points_line: 15.5,
+          snapshot_timestamp: `${today}T18:00:00Z`,
+          minutes_before_tipoff: 30,
+        },
+      ],
+    });
     const check = await t.post('/check-lines', { game_date: today });
     expect(check.status).toBe(202);
     await waitForBatchEnd(t, String(check.body.batch_id));
     expect(hook.counts().get(`check_lines.${String(check.body.batch_id)}`)).toBe(1);
-    expect(hook.received.find((r) => r.id === `check_lines.${String(check.body.batch_id)}`)?.text).toContain('player003: 11.5 → 15.5 (line_move)');
+    expect(hook.received.find((r) => r.id === `check_lines.${String(check.body.batch_id)}`)?.text).toContain(
+      'player003: 11.5 → 15.5 (line_move)',
+    );
 
     // The signal and the morning summary: asked twice each, sent once each (force sends the summary again, as a new event).
-    for (let i = 0; i < 2; i++) expect((await t.post('/check-signal', { game_date: today })).body).toMatchObject({ status: 'success', signal: 'RED', alert: i === 0 ? 'sent' : 'duplicate' });
+    for (let i = 0; i < 2; i++)
+      expect((await t.post('/check-signal', { game_date: today })).body).toMatchObject({
+        status: 'success',
+        signal: 'RED',
+        alert: i === 0 ? 'sent' : 'duplicate',
+      });
     const summary = await t.post('/morning-summary', {});
     expect(summary.body).toMatchObject({ status: 'sent', game_date: today });
     expect((await t.post('/morning-summary', {})).body).toMatchObject({ status: 'already_sent' });
@@ -121,7 +150,13 @@ describe('alerts to a Slack incoming webhook', () => {
   it('a notifier that fails never fails the batch: the batch ends and closes, and the alert was attempted once', async () => {
     hook = await startWebhookReceiver();
     hook.answer(500);
-    t = await startTestStack({ gameDate: today, players: 5, models: 1 }, { wrapCoordinatorBus: losingBus(topicNames('').request, new Set(['player001'])), env: { SLACK_WEBHOOK_URL: hook.url, PLAYERS_PER_MESSAGE: '1' } });
+    t = await startTestStack(
+      { gameDate: today, players: 5, models: 1 },
+      {
+        wrapCoordinatorBus: losingBus(topicNames('').request, new Set(['player001'])),
+        env: { SLACK_WEBHOOK_URL: hook.url, PLAYERS_PER_MESSAGE: '1' },
+      },
+    );
     const res = await t.post('/start', { game_date: today });
     await t.stack.bus.idle();
     // player001's request was lost: the batch waits; the sweep completes it as it stands once it is old enough.

@@ -25,23 +25,27 @@ describe('the coordinator SIGKILLed at each step of a batch, then started again'
     { crashAt: 'consolidate.merged', when: 'after the merge committed, before the batch ended', date: dates[4] as string },
   ];
 
-  it.each(steps)('killed $when ($crashAt): the batch still ends complete, merged exactly once, announced and recorded once', async ({ crashAt, date }) => {
-    const p = await pair();
-    const first = await p.startCoordinator({ CRASH_AT: crashAt });
-    await p.startWorker();
-    const answer = await startThatMayDie(p, date);
-    const died = await exited(first, 60_000);
-    expect(died.signal).toBe('SIGKILL');
-    expect(first.logs()).toContain(`crash point ${crashAt.split('@')[0]}: SIGKILL`);
-    // The /start answer is lost when dispatch was killed; the operator finds the batch by its date.
-    if (crashAt.startsWith('dispatch.')) expect(answer).toBeNull();
-    else expect(answer?.status).toBe(202);
+  it.each(steps)(
+    'killed $when ($crashAt): the batch still ends complete, merged exactly once, announced and recorded once',
+    async ({ crashAt, date }) => {
+      const p = await pair();
+      const first = await p.startCoordinator({ CRASH_AT: crashAt });
+      await p.startWorker();
+      const answer = await startThatMayDie(p, date);
+      const died = await exited(first, 60_000);
+      expect(died.signal).toBe('SIGKILL');
+      expect(first.logs()).toContain(`crash point ${crashAt.split('@')[0]}: SIGKILL`);
+      // The /start answer is lost when dispatch was killed; the operator finds the batch by its date.
+      if (crashAt.startsWith('dispatch.')) expect(answer).toBeNull();
+      else expect(answer?.status).toBe(202);
 
-    await p.startCoordinator();
-    const batchId = (await p.latestBatch(date)).batch_id;
-    const end = await p.waitClosed(batchId);
-    await expectMergedOnce(p, end);
-  }, 150_000);
+      await p.startCoordinator();
+      const batchId = (await p.latestBatch(date)).batch_id;
+      const end = await p.waitClosed(batchId);
+      await expectMergedOnce(p, end);
+    },
+    150_000,
+  );
 
   it('killed during dispatch before anything was published (dispatch.planned): the batch ends failed, announced, and frees its date', async () => {
     const date = dates[5] as string;

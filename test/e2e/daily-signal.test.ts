@@ -35,7 +35,10 @@ function handRows(system: string, n: number, overs: number, highEdge: number): R
 }
 
 async function signals(t: TestStack): Promise<Record<string, Row>> {
-  const rows = await t.world.warehouse.query({ name: 'read', sql: `SELECT * FROM {{nba_predictions.daily_prediction_signals}} WHERE game_date = CAST('${today}' AS DATE)` });
+  const rows = await t.world.warehouse.query({
+    name: 'read',
+    sql: `SELECT * FROM {{nba_predictions.daily_prediction_signals}} WHERE game_date = CAST('${today}' AS DATE)`,
+  });
   return Object.fromEntries(rows.map((r) => [String(r.system_id), r]));
 }
 
@@ -55,7 +58,17 @@ describe('daily signal', () => {
     expect(Object.keys(table).sort()).toEqual([...t.world.systems].sort());
     // The champion (catboost_v9_tiny): 12 lined rows, 7 OVER, 2 UNDER, no edge ≥ 5, one game on the slate.
     const answer = await t.post('/check-signal', { game_date: today, send_alert: false });
-    expect(answer.body).toMatchObject({ status: 'success', system_id: 'catboost_v9_tiny', signal: 'RED', total_picks: 12, pct_over: 58.3, pct_under: 16.7, high_edge_picks: 0, slate_size: 1, alert: 'not_requested' });
+    expect(answer.body).toMatchObject({
+      status: 'success',
+      system_id: 'catboost_v9_tiny',
+      signal: 'RED',
+      total_picks: 12,
+      pct_over: 58.3,
+      pct_under: 16.7,
+      high_edge_picks: 0,
+      slate_size: 1,
+      alert: 'not_requested',
+    });
     expect(String(answer.body.explanation)).toContain('light slate: 1 games (≤ 4)');
   });
 
@@ -88,14 +101,22 @@ describe('daily signal', () => {
     });
     expect((await t.post('/check-signal', { send_alert: false })).body).toMatchObject({ signal: 'YELLOW', skew_category: 'OVER_HEAVY' });
 
-    await t.world.warehouse.query({ name: 'two games fewer', sql: `DELETE FROM {{nba_raw.nbac_schedule}} WHERE game_date = CAST('${today}' AS DATE) AND game_id IN ('${today.replaceAll('-', '')}_G4', '${today.replaceAll('-', '')}_G5')` });
+    await t.world.warehouse.query({
+      name: 'two games fewer',
+      sql: `DELETE FROM {{nba_raw.nbac_schedule}} WHERE game_date = CAST('${today}' AS DATE) AND game_id IN ('${today.replaceAll('-', '')}_G4', '${today.replaceAll('-', '')}_G5')`,
+    });
     await recompute(t);
     const four = await signals(t);
-    expect(Object.values(four).map((r) => [r.system_id, r.daily_signal, r.slate_size]).sort()).toEqual(
-      ['catboost_v9_tiny', 'high_edge_2', 'over_24_pct', 'over_25_pct', 'over_45_pct', 'over_46_pct'].map((s) => [s, 'RED', 4]),
-    );
+    expect(
+      Object.values(four)
+        .map((r) => [r.system_id, r.daily_signal, r.slate_size])
+        .sort(),
+    ).toEqual(['catboost_v9_tiny', 'high_edge_2', 'over_24_pct', 'over_25_pct', 'over_45_pct', 'over_46_pct'].map((s) => [s, 'RED', 4]));
     // Still one row per model after three computations.
-    const [count] = await t.world.warehouse.query({ name: 'n', sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.daily_prediction_signals}}` });
+    const [count] = await t.world.warehouse.query({
+      name: 'n',
+      sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.daily_prediction_signals}}`,
+    });
     expect(Number(count?.n)).toBe(6);
   });
 });

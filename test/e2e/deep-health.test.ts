@@ -19,7 +19,9 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function deep(url: string): Promise<{ status: number; body: { status: string; failed: string[]; checks: Record<string, { ok: boolean; error?: string }> } }> {
+async function deep(
+  url: string,
+): Promise<{ status: number; body: { status: string; failed: string[]; checks: Record<string, { ok: boolean; error?: string }> } }> {
   const res = await fetch(`${url}/health/deep`);
   return { status: res.status, body: (await res.json()) as never };
 }

@@ -34,7 +34,8 @@ const where = (b: DocBlock) => `${b.file}:${b.line}`;
 
 const BAD_EXIT = (code: number) => code === 2 || code === 3 || code === 126 || code === 127 || code >= 128;
 /** 404 with a JSON body is the service saying "no such batch/date/players" (data); without one, the path does not exist. */
-const BAD_HTTP = (status: number, contentType: string) => [400, 401, 403, 405, 413, 415].includes(status) || status >= 500 || (status === 404 && !contentType.includes('application/json'));
+const BAD_HTTP = (status: number, contentType: string) =>
+  [400, 401, 403, 405, 413, 415].includes(status) || status >= 500 || (status === 404 && !contentType.includes('application/json'));
 
 const work = mkdtempSync(join(tmpdir(), 'docs-commands-'));
 // The docs' commands take today from the machine (`predict start`, `date -d yesterday`): so do D and the stack's clock.
@@ -125,41 +126,46 @@ describe('commands in the docs', () => {
     expect(shellBlocks.some((b) => /^predict /m.test(b.code))).toBe(true);
   });
 
-  it.each(shellBlocks.map((b) => [where(b), b] as const))('%s runs as written', async (_where, block) => {
-    const dir = mkdtempSync(join(work, 'block-'));
-    const logs = { exits: join(dir, 'exits.log'), http: join(dir, 'http.log') };
-    writeFileSync(logs.exits, '');
-    writeFileSync(logs.http, '');
-    writeFileSync(join(dir, 'block.sh'), block.code);
-    writeFileSync(join(dir, 'run.sh'), `${prelude(join(work, 'dist'), logs)}\nsource '${join(dir, 'block.sh')}'\n`);
-    const syntax = spawnSync('bash', ['-n', join(dir, 'block.sh')], { encoding: 'utf8' });
-    expect(syntax.stderr, 'bash -n').toBe('');
-    // Asynchronously: the services the block calls run in this process, so its event loop must stay free.
-    const r = await runBash(join(dir, 'run.sh'), dir, 540_000);
-    const output = r.output.slice(-3000);
-    expect(r.signal, `timed out or killed:\n${output}`).toBeNull();
-    // A command that could not even start (the CLI shims pointing at nothing) is not a data outcome.
-    expect(r.output, 'a command could not be loaded').not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
-    const failed = readFileSync(logs.exits, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => ({ code: Number(l.split(' ')[0]), command: l.slice(l.indexOf(' ') + 1) }))
-      .filter((e) => BAD_EXIT(e.code));
-    expect(failed, output).toEqual([]);
-    const badHttp = readFileSync(logs.http, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => l.split(' '))
-      .map(([status, contentType, url]) => ({ status: Number(status), contentType: contentType ?? '', url }))
-      .filter((h) => BAD_HTTP(h.status, h.contentType));
-    expect(badHttp, output).toEqual([]);
-  }, 600_000);
+  it.each(shellBlocks.map((b) => [where(b), b] as const))(
+    '%s runs as written',
+    async (_where, block) => {
+      const dir = mkdtempSync(join(work, 'block-'));
+      const logs = { exits: join(dir, 'exits.log'), http: join(dir, 'http.log') };
+      writeFileSync(logs.exits, '');
+      writeFileSync(logs.http, '');
+      writeFileSync(join(dir, 'block.sh'), block.code);
+      writeFileSync(join(dir, 'run.sh'), `${prelude(join(work, 'dist'), logs)}\nsource '${join(dir, 'block.sh')}'\n`);
+      const syntax = spawnSync('bash', ['-n', join(dir, 'block.sh')], { encoding: 'utf8' });
+      expect(syntax.stderr, 'bash -n').toBe('');
+      // Asynchronously: the services the block calls run in this process, so its event loop must stay free.
+      const r = await runBash(join(dir, 'run.sh'), dir, 540_000);
+      const output = r.output.slice(-3000);
+      expect(r.signal, `timed out or killed:\n${output}`).toBeNull();
+      // A command that could not even start (the CLI shims pointing at nothing) is not a data outcome.
+      expect(r.output, 'a command could not be loaded').not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+      const failed = readFileSync(logs.exits, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => ({ code: Number(l.split(' ')[0]), command: l.slice(l.indexOf(' ') + 1) }))
+        .filter((e) => BAD_EXIT(e.code));
+      expect(failed, output).toEqual([]);
+      const badHttp = readFileSync(logs.http, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => l.split(' '))
+        .map(([status, contentType, url]) => ({ status: Number(status), contentType: contentType ?? '', url }))
+        .filter((h) => BAD_HTTP(h.status, h.contentType));
+      expect(badHttp, output).toEqual([]);
+    },
+    600_000,
+  );
 
   it.each(sqlBlocks.map((b) => [where(b), b] as const))('%s runs on the embedded warehouse', async (_where, block) => {
     const warehouse = await DuckDbWarehouse.open({ path: ':memory:' });
     try {
       await warehouse.ensureTables(ALL_TABLES);
-      for (const sql of block.code.split(/;\s*(?:\n|$)/).filter((s) => s.trim() !== '')) await warehouse.query({ name: `docs ${where(block)}`, sql });
+      for (const sql of block.code.split(/;\s*(?:\n|$)/).filter((s) => s.trim() !== ''))
+        await warehouse.query({ name: `docs ${where(block)}`, sql });
     } finally {
       await warehouse.close();
     }
@@ -182,10 +188,16 @@ describe('names the docs give Google resources', () => {
     startSchedule: '0 10 * * *',
     maxDeliveryAttempts: 5,
   });
-  const text = projectDocs(repoRoot).map((p) => readFileSync(p, 'utf8')).join('\n');
+  const text = projectDocs(repoRoot)
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('\n');
 
   it('name only secrets setup creates', () => {
-    const used = [...text.matchAll(/secrets versions (?:add|disable|access) (?:\S+ --secret=)?([a-z][\w-]*)|--secret=([a-z][\w-]*)|secrets\/([a-z][\w-]*)\/versions/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+    const used = [
+      ...text.matchAll(
+        /secrets versions (?:add|disable|access) (?:\S+ --secret=)?([a-z][\w-]*)|--secret=([a-z][\w-]*)|secrets\/([a-z][\w-]*)\/versions/g,
+      ),
+    ].map((m) => m[1] ?? m[2] ?? m[3]);
     expect(used.length).toBeGreaterThan(0);
     for (const name of used) expect(d.secrets.map((s) => s.name)).toContain(name);
   });

@@ -40,8 +40,14 @@ describe('two processes started in either order', () => {
     const p = await pair();
     let waiting = false;
     let booted = false;
-    const worker = p.startWorker({}, (out) => (waiting ||= out.includes('model registry not readable yet; retrying (is the coordinator at')));
-    void worker.then(() => (booted = true), () => undefined);
+    const worker = p.startWorker(
+      {},
+      (out) => (waiting ||= out.includes('model registry not readable yet; retrying (is the coordinator at')),
+    );
+    void worker.then(
+      () => (booted = true),
+      () => undefined,
+    );
     await p.until('the worker to wait for its coordinator', async () => (waiting ? true : undefined), 60_000);
     expect(booted).toBe(false);
     await p.startCoordinator();
@@ -62,13 +68,17 @@ describe('SIGTERM mid-batch: each process drains and exits within 10 s, and afte
     const held = new Promise<void>((r) => (release = r));
     let forwarded = 0;
     // The first two request messages go straight to the worker; the rest are held in flight until the coordinator stops.
-    const p = await pair({ proxy: (push) => (push.attempt === 1 && ++forwarded <= 2 ? { forward: true } : { forward: true, after: held }) });
+    const p = await pair({
+      proxy: (push) => (push.attempt === 1 && ++forwarded <= 2 ? { forward: true } : { forward: true, after: held }),
+    });
     const c = await p.startCoordinator();
     await p.startWorker();
     const answer = await p.api('POST', '/start', { game_date: date });
     expect(answer.status).toBe(202);
     const batchId = String(answer.body.batch_id);
-    await p.until('two messages reported', async () => ((await p.status(batchId)).progress.completed >= 2 * PER_MESSAGE ? true : undefined));
+    await p.until('two messages reported', async () =>
+      (await p.status(batchId)).progress.completed >= 2 * PER_MESSAGE ? true : undefined,
+    );
 
     c.child.kill('SIGTERM');
     setTimeout(release, 500).unref();
@@ -102,7 +112,9 @@ describe('SIGTERM mid-batch: each process drains and exits within 10 s, and afte
     const answer = await p.api('POST', '/start', { game_date: date });
     expect(answer.status).toBe(202);
     const batchId = String(answer.body.batch_id);
-    await p.until('two messages reported', async () => ((await p.status(batchId)).progress.completed >= 2 * PER_MESSAGE ? true : undefined));
+    await p.until('two messages reported', async () =>
+      (await p.status(batchId)).progress.completed >= 2 * PER_MESSAGE ? true : undefined,
+    );
 
     // The held request reaches the worker as it begins to drain: served to the end, or refused and delivered again later.
     releaseOne();

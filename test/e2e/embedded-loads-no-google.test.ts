@@ -51,15 +51,31 @@ describe('the embedded default in two processes', () => {
       await createModelStore({ MODEL_STORE: 'gcs', MODEL_STORE_ROOT: '.', GCP_PROJECT_ID: 'trace-test' });
       await openWarehouse({ WAREHOUSE: 'bigquery', DUCKDB_PATH: '', GCP_PROJECT_ID: 'trace-test', BIGQUERY_LOCATION: 'US', BIGQUERY_JOB_TIMEOUT_SECONDS: 10, BIGQUERY_MAX_BYTES_BILLED: 0 }, 'trace', log);
       process.exit(0);`;
-    const r = spawnSync(process.execPath, ['--import', moduleTrace, '--input-type=module', '-e', script], { cwd: dir, env: { ...baseEnv(), MODULE_TRACE_FILE: control }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', moduleTrace, '--input-type=module', '-e', script], {
+      cwd: dir,
+      env: { ...baseEnv(), MODULE_TRACE_FILE: control },
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
-    expect(googleCloudPackages(control)).toEqual(expect.arrayContaining(['@google-cloud/bigquery', '@google-cloud/firestore', '@google-cloud/pubsub', '@google-cloud/storage']));
+    expect(googleCloudPackages(control)).toEqual(
+      expect.arrayContaining(['@google-cloud/bigquery', '@google-cloud/firestore', '@google-cloud/pubsub', '@google-cloud/storage']),
+    );
   }, 180_000);
 
   it('both processes serve, the worker loads its models through the coordinator, neither loads a Google client, both exit 0', async () => {
     const traces = { coordinator: join(dir, 'trace-coordinator.txt'), worker: join(dir, 'trace-worker.txt') };
-    const c = await bootService(dir, 'coordinator', { COORDINATOR_API_KEY: KEY, DUCKDB_PATH: dbPath, MODULE_TRACE_FILE: traces.coordinator }, { nodeArgs: ['--import', moduleTrace] });
-    const w = await bootService(dir, 'worker', { EMBEDDED_HOST_URL: c.url, MODEL_STORE_ROOT: modelsDir, MODULE_TRACE_FILE: traces.worker }, { nodeArgs: ['--import', moduleTrace] });
+    const c = await bootService(
+      dir,
+      'coordinator',
+      { COORDINATOR_API_KEY: KEY, DUCKDB_PATH: dbPath, MODULE_TRACE_FILE: traces.coordinator },
+      { nodeArgs: ['--import', moduleTrace] },
+    );
+    const w = await bootService(
+      dir,
+      'worker',
+      { EMBEDDED_HOST_URL: c.url, MODEL_STORE_ROOT: modelsDir, MODULE_TRACE_FILE: traces.worker },
+      { nodeArgs: ['--import', moduleTrace] },
+    );
     try {
       expect((await fetch(`${c.url}/status`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
       const models = (await (await fetch(`${w.url}/models`)).json()) as { ready?: boolean; loaded?: Array<{ system_id: string }> };

@@ -9,7 +9,14 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServices, PAIR_API_KEY, ProcessPair, type PairOptions, type ProxyAction, type PushedRequest } from '../helpers/process-pair.js';
+import {
+  buildServices,
+  PAIR_API_KEY,
+  ProcessPair,
+  type PairOptions,
+  type ProxyAction,
+  type PushedRequest,
+} from '../helpers/process-pair.js';
 import { cli } from '../helpers/predict-cli.js';
 import { addDays } from '../../shared/dates/game-date.js';
 import { ACTIVE_STATE_TTL_MS } from '../../services/worker/predict/batch-state.js';
@@ -34,7 +41,11 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function pair(proxy: (push: PushedRequest) => ProxyAction, env: Record<string, string> = {}, opts: Partial<PairOptions> = {}): Promise<ProcessPair> {
+async function pair(
+  proxy: (push: PushedRequest) => ProxyAction,
+  env: Record<string, string> = {},
+  opts: Partial<PairOptions> = {},
+): Promise<ProcessPair> {
   const p = await ProcessPair.create({
     dir,
     dates,
@@ -91,7 +102,9 @@ describe('ended batches cost nothing', () => {
     const answer = await p.api('POST', '/start', { game_date: date });
     expect(answer.status).toBe(202);
     const batchId = String(answer.body.batch_id);
-    await p.until('two messages reported', async () => ((await p.status(batchId)).progress.completed === 2 * PER_MESSAGE ? true : undefined));
+    await p.until('two messages reported', async () =>
+      (await p.status(batchId)).progress.completed === 2 * PER_MESSAGE ? true : undefined,
+    );
 
     const reset = await p.api('POST', '/reset', { batch_id: batchId });
     expect(reset.status).toBe(200);
@@ -116,13 +129,19 @@ describe('ended batches cost nothing', () => {
     const worker = await p.startWorker();
     const answer = await p.api('POST', '/start', { game_date: date });
     const batchId = String(answer.body.batch_id);
-    await p.until('two messages reported', async () => ((await p.status(batchId)).progress.completed === 2 * PER_MESSAGE ? true : undefined));
+    await p.until('two messages reported', async () =>
+      (await p.status(batchId)).progress.completed === 2 * PER_MESSAGE ? true : undefined,
+    );
 
     const check = await p.api('POST', '/check-stalled', { batch_id: batchId, max_batch_age_minutes: 0.001 });
     expect(check.status).toBe(200);
     expect(check.body.results).toMatchObject([{ batch_id: batchId, action: 'completed_as_partial' }]);
     const end = await p.waitClosed(batchId);
-    expect(end).toMatchObject({ status: 'partial', closing: { phase5_status: 'partial' }, progress: { expected: PLAYERS, completed: 2 * PER_MESSAGE } });
+    expect(end).toMatchObject({
+      status: 'partial',
+      closing: { phase5_status: 'partial' },
+      progress: { expected: PLAYERS, completed: 2 * PER_MESSAGE },
+    });
     // What came in is merged: 6 players × 2 models.
     const merged = (await p.predictions(date)).filter((r) => r.is_active === true);
     expect(merged).toHaveLength(2 * PER_MESSAGE * MODELS);
@@ -143,7 +162,9 @@ describe('dead letters are never silent', () => {
     const victim = 'player004';
     let failing = true;
     // The worker answers 500 to the message carrying the victim (and its two companions) until the cause is fixed.
-    const p = await pair((push) => (failing && push.players.includes(victim) ? { status: 500 } : { forward: true }), { LOCAL_BUS_MAX_DELIVERY_ATTEMPTS: '3' });
+    const p = await pair((push) => (failing && push.players.includes(victim) ? { status: 500 } : { forward: true }), {
+      LOCAL_BUS_MAX_DELIVERY_ATTEMPTS: '3',
+    });
     await p.startCoordinator();
     await p.startWorker();
     const answer = await p.api('POST', '/start', { game_date: date });
@@ -151,13 +172,18 @@ describe('dead letters are never silent', () => {
     const batchId = String(answer.body.batch_id);
 
     const end = await p.waitClosed(batchId);
-    expect(end).toMatchObject({ status: 'partial', progress: { expected: PLAYERS, completed: PLAYERS, failed: PER_MESSAGE }, closing: { phase5_status: 'partial' } });
+    expect(end).toMatchObject({
+      status: 'partial',
+      progress: { expected: PLAYERS, completed: PLAYERS, failed: PER_MESSAGE },
+      closing: { phase5_status: 'partial' },
+    });
     expect(end.closing?.reasons.join('; ')).toContain(`${PER_MESSAGE} players failed`);
     const withPlayers = await p.status(batchId, true);
     const lost = (withPlayers.players ?? []).filter((pl) => pl.completion?.kind === 'dead_lettered');
     expect(lost.map((pl) => pl.player_lookup)).toContain(victim);
     expect(lost).toHaveLength(PER_MESSAGE);
-    for (const pl of lost) expect(pl.completion?.reason).toMatch(/^dead-lettered by prediction-request-push after 3 delivery attempts: .*500/);
+    for (const pl of lost)
+      expect(pl.completion?.reason).toMatch(/^dead-lettered by prediction-request-push after 3 delivery attempts: .*500/);
     expect((withPlayers.players ?? []).filter((pl) => pl.completion?.kind === 'predicted')).toHaveLength(PLAYERS - PER_MESSAGE);
     const phase5 = await p.phase5(batchId);
     expect(phase5).toMatchObject([{ status: 'partial', metadata: { failed_players: PER_MESSAGE } }]);
@@ -172,8 +198,16 @@ describe('dead letters are never silent', () => {
     expect(run.stdout).toContain(`Redriving ${PER_MESSAGE} players of ${batchId}`);
     const redrive = await p.latestBatch(date);
     expect(redrive.batch_id).not.toBe(batchId);
-    expect(redrive).toMatchObject({ status: 'complete', purpose: 'redrive', parent_batch_id: batchId, progress: { expected: PER_MESSAGE, completed: PER_MESSAGE, failed: 0 }, closing: { phase5_status: 'success' } });
-    expect(new Set((await p.status(redrive.batch_id, true)).players?.map((pl) => pl.player_lookup))).toEqual(new Set(lost.map((pl) => pl.player_lookup)));
+    expect(redrive).toMatchObject({
+      status: 'complete',
+      purpose: 'redrive',
+      parent_batch_id: batchId,
+      progress: { expected: PER_MESSAGE, completed: PER_MESSAGE, failed: 0 },
+      closing: { phase5_status: 'success' },
+    });
+    expect(new Set((await p.status(redrive.batch_id, true)).players?.map((pl) => pl.player_lookup))).toEqual(
+      new Set(lost.map((pl) => pl.player_lookup)),
+    );
 
     // Every player of the date now has exactly one active prediction per model.
     const active = (await p.predictions(date)).filter((r) => r.is_active === true);

@@ -63,12 +63,17 @@ describe.skipIf(!emulators)('a batch over the Pub/Sub and Firestore emulators', 
       await pubsub.topic(sub.topic).createSubscription(sub.name, {
         pushConfig: { pushEndpoint: `${base}${sub.path}` },
         ackDeadlineSeconds: 60,
-        ...(sub.deadLetterTopic ? { deadLetterPolicy: { deadLetterTopic: pubsub.topic(sub.deadLetterTopic).name, maxDeliveryAttempts: 15 } } : {}),
+        ...(sub.deadLetterTopic
+          ? { deadLetterPolicy: { deadLetterTopic: pubsub.topic(sub.deadLetterTopic).name, maxDeliveryAttempts: 15 } }
+          : {}),
       });
     }
     const requestTopic = pubsub.topic(stack.topics.request);
     const phase5TopicHandle = pubsub.topic(stack.topics.phase5);
-    for (const [topic, sink] of [[requestTopic, requests], [phase5TopicHandle, phase5]] as const) {
+    for (const [topic, sink] of [
+      [requestTopic, requests],
+      [phase5TopicHandle, phase5],
+    ] as const) {
       const [sub] = await topic.createSubscription(`${topic.name.split('/').pop() ?? 'topic'}-audit`);
       sub.on('message', (m: Message) => {
         sink.push(m);
@@ -105,7 +110,11 @@ describe.skipIf(!emulators)('a batch over the Pub/Sub and Firestore emulators', 
     }
 
     expect(status).toMatchObject({ status: 'complete', progress: { expected: PLAYERS, completed: PLAYERS } });
-    expect(status.consolidation).toMatchObject({ duplicate_active_keys: 0, verify: { missing_rows: 0 }, merge: { rows_accounted: PLAYERS * world.systems.length } });
+    expect(status.consolidation).toMatchObject({
+      duplicate_active_keys: 0,
+      verify: { missing_rows: 0 },
+      merge: { rows_accounted: PLAYERS * world.systems.length },
+    });
     expect(status.closing).toMatchObject({ phase5_status: 'success', phase5_error: null });
     expect(await stack.batches.getBatch(batchId)).toMatchObject({ state: 'complete', expected: PLAYERS, completed: PLAYERS });
 
@@ -117,12 +126,21 @@ describe.skipIf(!emulators)('a batch over the Pub/Sub and Firestore emulators', 
     expect(new Set(rows.map((r) => r.player_lookup))).toEqual(new Set(world.players));
 
     // Several players per message: every player in some request message.
-    const requested = new Set(requests.flatMap((m) => (JSON.parse(m.data.toString('utf8')) as { players: Array<{ player_lookup: string }> }).players.map((p) => p.player_lookup)));
+    const requested = new Set(
+      requests.flatMap((m) =>
+        (JSON.parse(m.data.toString('utf8')) as { players: Array<{ player_lookup: string }> }).players.map((p) => p.player_lookup),
+      ),
+    );
     expect(requested).toEqual(new Set(world.players));
     expect(requests.every((m) => m.attributes.batch_id === batchId && m.attributes.game_date === today)).toBe(true);
     expect(phase5).toHaveLength(1);
     expect(phase5[0]?.id).toBe((status.closing as Record<string, unknown>).phase5_message_id);
     expect(phase5[0]?.attributes).toEqual({ batch_id: batchId, game_date: today, status: 'success' });
-    expect(JSON.parse(phase5[0]?.data.toString('utf8') ?? 'null')).toMatchObject({ execution_id: batchId, status: 'success', record_count: PLAYERS, game_date: today });
+    expect(JSON.parse(phase5[0]?.data.toString('utf8') ?? 'null')).toMatchObject({
+      execution_id: batchId,
+      status: 'success',
+      record_count: PLAYERS,
+      game_date: today,
+    });
   });
 });

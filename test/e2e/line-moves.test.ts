@@ -22,7 +22,17 @@ async function moveLine(t: TestStack, player: string, line: number, gameId = `${
   await t.world.warehouse.insert({
     name: 'move',
     table: 'nba_raw.odds_api_player_points_props',
-    rows: [{ game_id: gameId, game_date: today, player_lookup: player, bookmaker: 'draftkings', points_line: line, snapshot_timestamp: `${today}T18:00:00Z`, minutes_before_tipoff: 30 }],
+    rows: [
+      {
+        game_id: gameId,
+        game_date: today,
+        player_lookup: player,
+        bookmaker: 'draftkings',
+        points_line: line,
+        snapshot_timestamp: `${today}T18:00:00Z`,
+        minutes_before_tipoff: 30,
+      },
+    ],
   });
 }
 
@@ -59,9 +69,16 @@ describe('POST /check-lines', () => {
   it('names exactly the moved and the new lines (dry run), then supersedes only those players: one active row per key, the old rows marked', async () => {
     t = await startTestStack({ gameDate: today, players: 12, models: 3 });
     // player010 and player011 have no line when the day's batch runs: they are predicted NO_PROP_LINE.
-    await t.world.warehouse.query({ name: 'no lines', sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup IN ('player010', 'player011')` });
+    await t.world.warehouse.query({
+      name: 'no lines',
+      sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup IN ('player010', 'player011')`,
+    });
     const first = await runDay(t);
-    expect((await predictions(t)).filter((r) => r.is_active && r.current_points_line === null).map((r) => r.player_lookup)).toEqual(Array(6).fill('').map((_, i) => (i < 3 ? 'player010' : 'player011')));
+    expect((await predictions(t)).filter((r) => r.is_active && r.current_points_line === null).map((r) => r.player_lookup)).toEqual(
+      Array(6)
+        .fill('')
+        .map((_, i) => (i < 3 ? 'player010' : 'player011')),
+    );
 
     // After the batch: two lines move by at least 1.0, one by 0.5 (below the threshold), two players get a line.
     await moveLine(t, 'player003', 13.0); // 11.5 → 13.0 (+1.5)
@@ -72,12 +89,52 @@ describe('POST /check-lines', () => {
 
     const dry = await t.post('/check-lines', { game_date: today, dry_run: true });
     expect(dry.status).toBe(200);
-    expect(dry.body).toMatchObject({ status: 'dry_run', game_date: today, new_lines: 2, line_moves: 2, total_affected: 4, predicted_players: 12, started_players: 0 });
+    expect(dry.body).toMatchObject({
+      status: 'dry_run',
+      game_date: today,
+      new_lines: 2,
+      line_moves: 2,
+      total_affected: 4,
+      predicted_players: 12,
+      started_players: 0,
+    });
     expect(dry.body.players).toEqual([
-      { player_lookup: 'player010', game_id: `${compact}_G0`, reason: 'new_line', predicted_line: null, current_line: 18.5, change: null, sportsbook: 'DRAFTKINGS' },
-      { player_lookup: 'player011', game_id: `${compact}_G0`, reason: 'new_line', predicted_line: null, current_line: 19.5, change: null, sportsbook: 'DRAFTKINGS' },
-      { player_lookup: 'player003', game_id: `${compact}_G0`, reason: 'line_move', predicted_line: 11.5, current_line: 13, change: 1.5, sportsbook: 'DRAFTKINGS' },
-      { player_lookup: 'player004', game_id: `${compact}_G0`, reason: 'line_move', predicted_line: 12.5, current_line: 11.5, change: -1, sportsbook: 'DRAFTKINGS' },
+      {
+        player_lookup: 'player010',
+        game_id: `${compact}_G0`,
+        reason: 'new_line',
+        predicted_line: null,
+        current_line: 18.5,
+        change: null,
+        sportsbook: 'DRAFTKINGS',
+      },
+      {
+        player_lookup: 'player011',
+        game_id: `${compact}_G0`,
+        reason: 'new_line',
+        predicted_line: null,
+        current_line: 19.5,
+        change: null,
+        sportsbook: 'DRAFTKINGS',
+      },
+      {
+        player_lookup: 'player003',
+        game_id: `${compact}_G0`,
+        reason: 'line_move',
+        predicted_line: 11.5,
+        current_line: 13,
+        change: 1.5,
+        sportsbook: 'DRAFTKINGS',
+      },
+      {
+        player_lookup: 'player004',
+        game_id: `${compact}_G0`,
+        reason: 'line_move',
+        predicted_line: 12.5,
+        current_line: 11.5,
+        change: -1,
+        sportsbook: 'DRAFTKINGS',
+      },
     ]);
     // The dry run changed nothing.
     expect((await predictions(t)).every((r) => r.batch_id === first && r.is_active === true && r.superseded === null)).toBe(true);
@@ -87,7 +144,12 @@ describe('POST /check-lines', () => {
     expect(run.body).toMatchObject({ status: 'started', new_lines: 2, line_moves: 2, total_affected: 4, published: 4 });
     const lineBatch = String(run.body.batch_id);
     const end = await waitForBatchEnd(t, lineBatch);
-    expect(end).toMatchObject({ status: 'complete', purpose: 'line_check', prediction_run_mode: 'LINE_CHECK', consolidation: { merge: { rows_merged: 12, rows_superseded: 12, rows_accounted: 12 } } });
+    expect(end).toMatchObject({
+      status: 'complete',
+      purpose: 'line_check',
+      prediction_run_mode: 'LINE_CHECK',
+      consolidation: { merge: { rows_merged: 12, rows_superseded: 12, rows_accounted: 12 } },
+    });
 
     const rows = await predictions(t);
     const affected = new Set(['player003', 'player004', 'player010', 'player011']);
@@ -97,7 +159,13 @@ describe('POST /check-lines', () => {
     expect(await activeDuplicates(t)).toBe(0);
     for (const r of active) {
       const p = String(r.player_lookup);
-      if (affected.has(p)) expect(r, p).toMatchObject({ batch_id: lineBatch, current_points_line: expectedLine[p], prediction_run_mode: 'LINE_CHECK', superseded: null });
+      if (affected.has(p))
+        expect(r, p).toMatchObject({
+          batch_id: lineBatch,
+          current_points_line: expectedLine[p],
+          prediction_run_mode: 'LINE_CHECK',
+          superseded: null,
+        });
       else expect(r, p).toMatchObject({ batch_id: first, superseded: null });
     }
     const superseded = rows.filter((r) => r.superseded === true);
@@ -116,9 +184,15 @@ describe('POST /check-lines', () => {
 
   it('when every game of the date has started: all_games_started; with no games at all: no_games', async () => {
     t = await startTestStack({ gameDate: today, players: 3 });
-    await t.world.warehouse.query({ name: 'started', sql: `UPDATE {{nba_raw.nbac_schedule}} SET game_status = 2 WHERE game_date = CAST('${today}' AS DATE)` });
+    await t.world.warehouse.query({
+      name: 'started',
+      sql: `UPDATE {{nba_raw.nbac_schedule}} SET game_status = 2 WHERE game_date = CAST('${today}' AS DATE)`,
+    });
     expect((await t.post('/check-lines', {})).body).toMatchObject({ status: 'all_games_started', game_date: today, games: 1 });
-    await t.world.warehouse.query({ name: 'none', sql: `DELETE FROM {{nba_raw.nbac_schedule}} WHERE game_date = CAST('${today}' AS DATE)` });
+    await t.world.warehouse.query({
+      name: 'none',
+      sql: `DELETE FROM {{nba_raw.nbac_schedule}} WHERE game_date = CAST('${today}' AS DATE)`,
+    });
     expect((await t.post('/check-lines', {})).body).toMatchObject({ status: 'no_games', game_date: today });
     const bad = await t.post('/check-lines', { line_change_threshold: -1 });
     expect(bad.status).toBe(400);
@@ -131,7 +205,8 @@ describe('POST /check-lines', () => {
     for (const players of [12, 120]) {
       t = await startTestStack({ gameDate: today, players, models: 2 });
       await runDay(t);
-      for (let i = 0; i < players; i++) await moveLine(t, `player${String(i).padStart(3, '0')}`, 8 + (i % 20) + 2.5, `${compact}_G${Math.floor(i / 30)}`);
+      for (let i = 0; i < players; i++)
+        await moveLine(t, `player${String(i).padStart(3, '0')}`, 8 + (i % 20) + 2.5, `${compact}_G${Math.floor(i / 30)}`);
       const run = await t.post('/check-lines', { game_date: today });
       expect(run.status).toBe(202);
       expect(run.body).toMatchObject({ total_affected: players, line_moves: players, published: players });
@@ -169,13 +244,24 @@ describe('POST /line-update', () => {
     const run = await t.post('/line-update', { game_date: today, player_lookups: ['player001'] });
     expect(run.status).toBe(202);
     const batchId = String(run.body.batch_id);
-    expect(await waitForBatchEnd(t, batchId)).toMatchObject({ status: 'complete', purpose: 'line_update', prediction_run_mode: 'LINE_UPDATE', consolidation: { merge: { rows_superseded: 2 } } });
+    expect(await waitForBatchEnd(t, batchId)).toMatchObject({
+      status: 'complete',
+      purpose: 'line_update',
+      prediction_run_mode: 'LINE_UPDATE',
+      consolidation: { merge: { rows_superseded: 2 } },
+    });
     const rows = await predictions(t);
-    expect(rows.filter((r) => r.superseded === true).map((r) => [r.player_lookup, r.current_points_line, r.superseded_reason, r.superseded_by])).toEqual([
+    expect(
+      rows.filter((r) => r.superseded === true).map((r) => [r.player_lookup, r.current_points_line, r.superseded_reason, r.superseded_by]),
+    ).toEqual([
       ['player001', 9.5, 'line_update', batchId],
       ['player001', 9.5, 'line_update', batchId],
     ]);
-    expect(rows.filter((r) => r.is_active && r.player_lookup === 'player001').map((r) => [r.current_points_line, r.batch_id, r.prediction_run_mode])).toEqual([
+    expect(
+      rows
+        .filter((r) => r.is_active && r.player_lookup === 'player001')
+        .map((r) => [r.current_points_line, r.batch_id, r.prediction_run_mode]),
+    ).toEqual([
       [12, batchId, 'LINE_UPDATE'],
       [12, batchId, 'LINE_UPDATE'],
     ]);

@@ -18,7 +18,10 @@ beforeAll(async () => {
   // 16 a message (the default, 64, would put the 45 players in one): the batch spans several chunked messages.
   t = await startTestStack({ gameDate: today, players: 45, models: 3 }, { env: { PLAYERS_PER_MESSAGE: '16' } });
   // Two players lose their lines: they are still published (NO_PROP_LINE), with NO_LINE rows.
-  await t.world.warehouse.query({ name: 'drop lines', sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup IN ('player010', 'player011')` });
+  await t.world.warehouse.query({
+    name: 'drop lines',
+    sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup IN ('player010', 'player011')`,
+  });
   const res = await t.post('/start', { game_date: today });
   expect(res.status).toBe(202);
   batchId = String(res.body.batch_id);
@@ -56,8 +59,16 @@ describe('the local stack end to end', () => {
   it('publishes exactly one honest phase-5 message', () => {
     const phase5 = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
     expect(phase5).toHaveLength(1);
-    expect(phase5[0]).toMatchObject({ metadata: { reasons: [`all ${published} published players predicted and merged`], failed_players: 0, missing_rows: 0 } });
-    expect(phase5[0]).toMatchObject({ processor_name: 'PredictionCoordinator', execution_id: batchId, status: 'success', record_count: published, metadata: { completion_pct: 100 } });
+    expect(phase5[0]).toMatchObject({
+      metadata: { reasons: [`all ${published} published players predicted and merged`], failed_players: 0, missing_rows: 0 },
+    });
+    expect(phase5[0]).toMatchObject({
+      processor_name: 'PredictionCoordinator',
+      execution_id: batchId,
+      status: 'success',
+      record_count: published,
+      metadata: { completion_pct: 100 },
+    });
   });
 
   it('redelivering every request and every completion a second time leaves the table, the counts and the phase-5 messages unchanged', async () => {
@@ -69,7 +80,10 @@ describe('the local stack end to end', () => {
     await t.stack.bus.idle();
     expect(await snapshot()).toEqual(before);
     const statusAfter = (await t.get(`/status?batch_id=${batchId}`)).body;
-    expect(statusAfter.progress).toMatchObject({ completed: (statusBefore.progress as Record<string, number>).completed, total_predictions: (statusBefore.progress as Record<string, number>).total_predictions });
+    expect(statusAfter.progress).toMatchObject({
+      completed: (statusBefore.progress as Record<string, number>).completed,
+      total_predictions: (statusBefore.progress as Record<string, number>).total_predictions,
+    });
     expect(t.stack.bus.published(t.stack.topics.phase5)).toHaveLength(1);
   });
 
@@ -102,7 +116,10 @@ describe('exactly once under duplicate and concurrent delivery', () => {
         fetch(`${t.stack.coordinatorUrl}/complete`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(m.data)).toString('base64'), messageId: m.messageId }, subscription: 'x' }),
+          body: JSON.stringify({
+            message: { data: Buffer.from(JSON.stringify(m.data)).toString('base64'), messageId: m.messageId },
+            subscription: 'x',
+          }),
         }).then((r) => r.status),
       ),
     );
@@ -110,7 +127,9 @@ describe('exactly once under duplicate and concurrent delivery', () => {
     expect(await snapshot()).toEqual(before);
     // An ended batch's progress is frozen at its end: the same answer, to the field.
     expect((await t.get(`/status?batch_id=${batchId}`)).body.progress).toEqual(statusBefore.progress);
-    expect(t.stack.bus.published(t.stack.topics.phase5).filter((m) => (m.data as { execution_id: string }).execution_id === batchId)).toHaveLength(1);
+    expect(
+      t.stack.bus.published(t.stack.topics.phase5).filter((m) => (m.data as { execution_id: string }).execution_id === batchId),
+    ).toHaveLength(1);
   });
 
   it('a forced second batch for one date supersedes the first before it dispatches: one batch per date, no duplicate active rows', async () => {
@@ -122,7 +141,10 @@ describe('exactly once under duplicate and concurrent delivery', () => {
     // The first may have finished before the second started; if not, it ended `superseded`, its phase 5 not success.
     if (endA.status === 'superseded') {
       expect(endA).toMatchObject({ superseded_by: b.body.batch_id, closing: { phase5_status: 'failed' } });
-      const phase5A = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as { execution_id?: unknown; status?: unknown; metadata: { superseded_by?: unknown } }).filter((m) => m.execution_id === a.body.batch_id);
+      const phase5A = t.stack.bus
+        .published(t.stack.topics.phase5)
+        .map((m) => m.data as { execution_id?: unknown; status?: unknown; metadata: { superseded_by?: unknown } })
+        .filter((m) => m.execution_id === a.body.batch_id);
       expect(phase5A.map((m) => m.status)).toEqual(['failed']);
       expect(phase5A[0]?.metadata.superseded_by).toBe(b.body.batch_id);
     } else expect(endA.status).toBe('complete');

@@ -29,12 +29,18 @@ let dir = '';
 const children: ChildProcess[] = [];
 
 function npmStart(cwd: string, args: string[]): StartProcess {
-  const child = spawn(process.execPath, [join(dir, 'dist/bin/start.js'), ...args], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(dir, 'dist/bin/start.js'), ...args], {
+    cwd,
+    env: baseEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     out: () => out,
@@ -43,13 +49,19 @@ function npmStart(cwd: string, args: string[]): StartProcess {
       for (;;) {
         const m = out.match(pattern);
         if (m) return m;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`);
         if (Date.now() > deadline) throw new Error(`npm start did not print ${pattern} within ${timeoutMs} ms:\n${out}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
     exited: (timeoutMs) =>
-      Promise.race([ended, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`npm start still running ${timeoutMs} ms after the signal:\n${out}`)), timeoutMs).unref())]),
+      Promise.race([
+        ended,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`npm start still running ${timeoutMs} ms after the signal:\n${out}`)), timeoutMs).unref(),
+        ),
+      ]),
   };
 }
 
@@ -76,7 +88,11 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
 
       // The process is gone, so the file can be opened: the batch was stopped mid-way (else the restart proves nothing).
       const wh = await DuckDbWarehouse.open({ path: join(cwd, '.local/warehouse.duckdb') });
-      const [row] = await wh.query({ name: 'test.state', sql: `SELECT state FROM embedded_state.batches WHERE batch_id = @b`, params: { b: { type: 'STRING', value: batchId as string } } });
+      const [row] = await wh.query({
+        name: 'test.state',
+        sql: `SELECT state FROM embedded_state.batches WHERE batch_id = @b`,
+        params: { b: { type: 'STRING', value: batchId as string } },
+      });
       await wh.close();
       expect(isEnded(String(row?.state) as BatchState)).toBe(false);
 
@@ -88,8 +104,15 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
       expect(second.out()).not.toMatch(/already running|error:/);
       const [, url] = second.out().match(/coordinator (http:\/\/127\.0\.0\.1:\d+)/) as RegExpMatchArray;
       const [, key] = second.out().match(/API key: ([0-9a-f]+)/) as RegExpMatchArray;
-      const status = (await (await fetch(`${url}/status?batch_id=${batchId}`, { headers: { 'x-api-key': key as string } })).json()) as Record<string, unknown>;
-      expect(status).toMatchObject({ status: 'complete', closed: true, progress: { expected: Number(published), completed: Number(published) }, consolidation: { duplicate_active_keys: 0 } });
+      const status = (await (
+        await fetch(`${url}/status?batch_id=${batchId}`, { headers: { 'x-api-key': key as string } })
+      ).json()) as Record<string, unknown>;
+      expect(status).toMatchObject({
+        status: 'complete',
+        closed: true,
+        progress: { expected: Number(published), completed: Number(published) },
+        consolidation: { duplicate_active_keys: 0 },
+      });
 
       second.child.kill('SIGINT');
       expect(await second.exited(DRAIN_BOUND_MS)).toEqual({ code: 0, signal: null });

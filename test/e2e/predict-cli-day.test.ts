@@ -21,16 +21,37 @@ async function run(argv: string[]): Promise<CliRun> {
   return r;
 }
 
-const jsonLines = (r: CliRun) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (r: CliRun) =>
+  r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 beforeAll(async () => {
-  t = await startTestStack({ gameDate: today, players: 12, models: 2 }, { wrapCoordinatorBus: holdingBus(topicNames('').request, new Set([HELD])) });
+  t = await startTestStack(
+    { gameDate: today, players: 12, models: 2 },
+    { wrapCoordinatorBus: holdingBus(topicNames('').request, new Set([HELD])) },
+  );
   env = { COORDINATOR_URL: t.stack.coordinatorUrl, COORDINATOR_API_KEY: API_KEY };
   await copySlate(t.world, today, [HELD]);
   const res = await t.post('/start', { game_date: today });
   await waitForBatchEnd(t, String(res.body.batch_id));
   // player003's line moves 11.5 → 13.5.
-  await t.world.warehouse.insert({ name: 'move', table: 'nba_raw.odds_api_player_points_props', rows: [{ game_id: `${today.replaceAll('-', '')}_G0`, game_date: today, player_lookup: 'player003', bookmaker: 'draftkings', points_line: 13.5, snapshot_timestamp: `${today}T18:00:00Z`, minutes_before_tipoff: 30 }] });
+  await t.world.warehouse.insert({
+    name: 'move',
+    table: 'nba_raw.odds_api_player_points_props',
+    rows: [
+      {
+        game_id: `${today.replaceAll('-', '')}_G0`,
+        game_date: today,
+        player_lookup: 'player003',
+        bookmaker: 'draftkings',
+        points_line: 13.5,
+        snapshot_timestamp: `${today}T18:00:00Z`,
+        minutes_before_tipoff: 30,
+      },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -41,7 +62,9 @@ describe('predict check-lines', () => {
   it('--dry-run lists the moved line and starts nothing; exit 0', async () => {
     const r = await run(['check-lines', '--dry-run']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`${today}: 1 players to re-predict (0 new lines, 1 lines moved by ≥ 1) of 12 predicted — dry run, nothing started.`);
+    expect(r.stdout).toContain(
+      `${today}: 1 players to re-predict (0 new lines, 1 lines moved by ≥ 1) of 12 predicted — dry run, nothing started.`,
+    );
     expect(r.stdout).toMatch(/player003\s+line_move\s+11\.5\s+13\.5\s+2\s+DRAFTKINGS/);
     const json = jsonLines(await run(['check-lines', '--dry-run', '--json']));
     expect(json.at(-1)).toMatchObject({ event: 'summary', exit_code: 0, status: 'dry_run', total_affected: 1 });
@@ -75,7 +98,10 @@ describe('predict line-update, regenerate, signal', () => {
     expect(r.code).toBe(0);
     const batchId = /in batch (\S+):/.exec(r.stdout)?.[1];
     expect(batchId).toBeDefined();
-    const [audit] = await t.world.warehouse.query({ name: 'audit', sql: `SELECT batch_id, reason, CAST(metadata AS VARCHAR) AS metadata FROM {{nba_predictions.prediction_regeneration_audit}}` });
+    const [audit] = await t.world.warehouse.query({
+      name: 'audit',
+      sql: `SELECT batch_id, reason, CAST(metadata AS VARCHAR) AS metadata FROM {{nba_predictions.prediction_regeneration_audit}}`,
+    });
     expect(audit).toMatchObject({ batch_id: batchId, reason: 'cli_test' });
     expect(JSON.parse(String(audit?.metadata))).toEqual({ ticket: 'NBA-7' });
     expect((await run(['regenerate', today, '--metadata', '[1,2]'])).code).toBe(2);

@@ -35,7 +35,10 @@ async function run(argv: string[], overrides: Record<string, string | undefined>
 const latest = async (date: string) => (await t.get(`/status?game_date=${date}`)).body;
 
 beforeAll(async () => {
-  t = await startTestStack({ gameDate: D0, players: PLAYERS, models: 2 }, { wrapCoordinatorBus: holdingBus(topicNames('').request, new Set([HELD])) });
+  t = await startTestStack(
+    { gameDate: D0, players: PLAYERS, models: 2 },
+    { wrapCoordinatorBus: holdingBus(topicNames('').request, new Set([HELD])) },
+  );
   await copySlate(t.world, D0, D.slice(1));
   env = { COORDINATOR_URL: t.stack.coordinatorUrl, COORDINATOR_API_KEY: API_KEY };
 });
@@ -53,18 +56,32 @@ describe('predict start', () => {
     expect(r.stdout).toContain(`Batch ${batchId} started for ${D0}: ${PLAYERS} of ${PLAYERS} candidates published`);
     // Off a terminal the progress is one plain line per change, ending at the full count.
     expect(r.stdout).toMatch(new RegExp(`^complete\\s+${PLAYERS}/${PLAYERS} \\(100%\\)`, 'm'));
-    for (const section of ['Lines by source', 'Gate outcomes', 'Gate verdicts per model', 'Consolidation', 'Time per phase (ms)']) expect(r.stdout).toContain(section);
-    expect(r.stdout).toContain(`Result: COMPLETE — ${PLAYERS}/${PLAYERS} players reported (0 failed), ${PLAYERS * 2} predictions, phase-5 success (exit 0)`);
+    for (const section of ['Lines by source', 'Gate outcomes', 'Gate verdicts per model', 'Consolidation', 'Time per phase (ms)'])
+      expect(r.stdout).toContain(section);
+    expect(r.stdout).toContain(
+      `Result: COMPLETE — ${PLAYERS}/${PLAYERS} players reported (0 failed), ${PLAYERS * 2} predictions, phase-5 success (exit 0)`,
+    );
     expect(await latest(D0)).toMatchObject({ status: 'complete', batch_id: batchId });
   });
 
   it('--json prints one JSON object per line: started, progress events, then the summary', async () => {
     const r = await run(['start', D0, '--mode', 'LINE_UPDATE', '--json']);
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events[0]).toMatchObject({ event: 'started', game_date: D0, published: PLAYERS, run_mode: 'LINE_UPDATE' });
     expect(events.filter((e) => e.event === 'progress').length).toBeGreaterThan(0);
-    expect(events.at(-1)).toMatchObject({ event: 'summary', status: 'complete', exit_code: 0, game_date: D0, completed: PLAYERS, total_predictions: PLAYERS * 2, phase5_status: 'success' });
+    expect(events.at(-1)).toMatchObject({
+      event: 'summary',
+      status: 'complete',
+      exit_code: 0,
+      game_date: D0,
+      completed: PLAYERS,
+      total_predictions: PLAYERS * 2,
+      phase5_status: 'success',
+    });
     expect((events.at(-1) as { batch_id: unknown }).batch_id).toBe((await latest(D0)).batch_id);
   });
 
@@ -88,23 +105,36 @@ describe('predict backfill', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`3 dates, 3 at a time (the coordinator)`);
     const batches = await Promise.all([D1, D2, D3].map(latest));
-    for (const b of batches) expect(b).toMatchObject({ status: 'complete', prediction_run_mode: 'BACKFILL', progress: { completed: PLAYERS, expected: PLAYERS } });
+    for (const b of batches)
+      expect(b).toMatchObject({ status: 'complete', prediction_run_mode: 'BACKFILL', progress: { completed: PLAYERS, expected: PLAYERS } });
     // Concurrently: every date started before the first one ended.
     const firstEnd = batches.map((b) => String(b.ended_at)).sort()[0] as string;
     for (const b of batches) expect(String(b.started_at) < firstEnd).toBe(true);
     // Progress per date and overall, as each date ends.
-    expect(r.stdout).toMatch(/^\[3\/3\] \d{4}-\d{2}-\d{2}: complete — 12\/12 players, 24 predictions in [\d.]+ s · overall 3\/3 dates, [\d.]+ s$/m);
+    expect(r.stdout).toMatch(
+      /^\[3\/3\] \d{4}-\d{2}-\d{2}: complete — 12\/12 players, 24 predictions in [\d.]+ s · overall 3\/3 dates, [\d.]+ s$/m,
+    );
     const table = r.stdout.slice(r.stdout.lastIndexOf('date  '));
     for (const [i, date] of [D1, D2, D3].entries()) {
-      expect(table).toMatch(new RegExp(`^${date}\\s+complete\\s+${PLAYERS}/${PLAYERS}\\s+${PLAYERS * 2}\\s+[\\d.]+ s\\s+${String(batches[i]?.batch_id)}\\s+-$`, 'm'));
+      expect(table).toMatch(
+        new RegExp(
+          `^${date}\\s+complete\\s+${PLAYERS}/${PLAYERS}\\s+${PLAYERS * 2}\\s+[\\d.]+ s\\s+${String(batches[i]?.batch_id)}\\s+-$`,
+          'm',
+        ),
+      );
     }
     expect(r.stdout).toContain('3 complete, 0 skipped');
 
     const again = await run(['backfill', '--from', D1, '--to', D3, '--json']);
     expect(again.code).toBe(0);
-    const summary = JSON.parse(again.stdout.trim().split('\n').at(-1) ?? '{}') as { event: string; dates: Array<{ date: string; status: string; batch_id: string }> };
+    const summary = JSON.parse(again.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      event: string;
+      dates: Array<{ date: string; status: string; batch_id: string }>;
+    };
     expect(summary.event).toBe('backfill_summary');
-    expect(summary.dates.map((d) => [d.date, d.status, d.batch_id])).toEqual([D1, D2, D3].map((d, i) => [d, 'skipped', batches[i]?.batch_id]));
+    expect(summary.dates.map((d) => [d.date, d.status, d.batch_id])).toEqual(
+      [D1, D2, D3].map((d, i) => [d, 'skipped', batches[i]?.batch_id]),
+    );
     expect(await Promise.all([D1, D2, D3].map(async (d) => (await latest(d)).batch_id))).toEqual(batches.map((b) => b.batch_id));
   });
 
@@ -121,8 +151,16 @@ describe('predict backfill', () => {
   it('a backfill may go back a year, as the coordinator allows a BACKFILL batch: a date 200 days back is run, not refused', async () => {
     const old = addDays(today, -200);
     const r = await run(['backfill', '--from', old, '--to', old, '--json']);
-    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { event: string; dates: Array<{ date: string; status: string }> };
-    expect({ code: r.code, stderr: r.stderr, summary: summary.event, dates: summary.dates }).toEqual({ code: 0, stderr: '', summary: 'backfill_summary', dates: [expect.objectContaining({ date: old, status: 'no_games' })] });
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      event: string;
+      dates: Array<{ date: string; status: string }>;
+    };
+    expect({ code: r.code, stderr: r.stderr, summary: summary.event, dates: summary.dates }).toEqual({
+      code: 0,
+      stderr: '',
+      summary: 'backfill_summary',
+      dates: [expect.objectContaining({ date: old, status: 'no_games' })],
+    });
   });
 
   it('--no-skip-existing re-runs a complete date', async () => {
@@ -174,7 +212,12 @@ describe('a busy date (a batch whose worker never answers)', () => {
   it('a backfill refuses the busy date and stops there; --continue-on-error goes on; both exit 4', async () => {
     const stopped = await run(['backfill', '--from', HELD, '--to', D5, '--concurrency', '1']);
     expect(stopped.code).toBe(4);
-    expect(stopped.stdout).toMatch(new RegExp(`^${HELD}\\s+busy\\s+0/${PLAYERS}\\s+0\\s+-\\s+${held}\\s+batch is running \\(0/${PLAYERS}\\), so the date was not started: wait \\(predict status ${held} --wait\\) or pass --force$`, 'm'));
+    expect(stopped.stdout).toMatch(
+      new RegExp(
+        `^${HELD}\\s+busy\\s+0/${PLAYERS}\\s+0\\s+-\\s+${held}\\s+batch is running \\(0/${PLAYERS}\\), so the date was not started: wait \\(predict status ${held} --wait\\) or pass --force$`,
+        'm',
+      ),
+    );
     expect(stopped.stdout).toMatch(new RegExp(`^${D5}\\s+not_run`, 'm'));
     expect((await t.get(`/status?game_date=${D5}`)).status).toBe(404);
     expect((await latest(HELD)).batch_id).toBe(held);
@@ -249,7 +292,15 @@ describe('errors say what to do next', () => {
   it('--help prints the commands and the exit codes; no command at all is a usage error', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['start [DATE|TODAY|TOMORROW]', 'backfill --from D1 --to D2', 'status [BATCH_ID]', 'reset BATCH_ID', 'check-stalled', 'Exit codes:']) expect(help.stdout).toContain(command);
+    for (const command of [
+      'start [DATE|TODAY|TOMORROW]',
+      'backfill --from D1 --to D2',
+      'status [BATCH_ID]',
+      'reset BATCH_ID',
+      'check-stalled',
+      'Exit codes:',
+    ])
+      expect(help.stdout).toContain(command);
     const nothing = await cli([], env);
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain('error: no command given');
@@ -276,8 +327,11 @@ describe('the compiled entry as a child process', () => {
     expect(existsSync(entry)).toBe(true);
 
     const child = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      execFile(process.execPath, [entry, 'start', D6, '--interval', '0.05'], { env: { PATH: process.env.PATH ?? '', ...CLOCK_ENV, ...env } }, (err, stdout, stderr) =>
-        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [entry, 'start', D6, '--interval', '0.05'],
+        { env: { PATH: process.env.PATH ?? '', ...CLOCK_ENV, ...env } },
+        (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
       );
     });
     expect(child.stderr).toBe('');

@@ -66,7 +66,13 @@ const registryAnswers = (rows: Array<Record<string, unknown>>) =>
 beforeAll(async () => {
   buildDist(join(dir, 'build'));
   // The production install reads the local npm cache instead of the network; the command is the Dockerfile's.
-  const emulator = dockerEmulator({ dockerfile: DOCKERFILE, context: repoRoot, buildStageDir: join(dir, 'build'), workDir: dir, runEnv: { npm_config_prefer_offline: 'true' } });
+  const emulator = dockerEmulator({
+    dockerfile: DOCKERFILE,
+    context: repoRoot,
+    buildStageDir: join(dir, 'build'),
+    workDir: dir,
+    runEnv: { npm_config_prefer_offline: 'true' },
+  });
   images = { coordinator: emulator.target('coordinator'), worker: emulator.target('worker') };
   bigquery = await FakeBigQuery.start();
   if (emulators) {
@@ -97,16 +103,21 @@ const installed = (image: BuiltTarget) => {
 
 describe('the images', () => {
   it('are built from a build stage that only installs and compiles (what buildDist stands for here)', () => {
-    const runs = stageInstructions(DOCKERFILE, 'build').filter((i) => i.op === 'RUN').map((i) => i.args);
+    const runs = stageInstructions(DOCKERFILE, 'build')
+      .filter((i) => i.op === 'RUN')
+      .map((i) => i.args);
     expect(runs).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
-    expect((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build).toBe('tsc -b tsconfig.build.json');
+    expect((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build).toBe(
+      'tsc -b tsconfig.build.json',
+    );
   });
 
   it('each hold their own service’s packages and code, no dev dependency, and no DuckDB', () => {
     for (const [service, image] of Object.entries(images) as Array<['coordinator' | 'worker', BuiltTarget]>) {
       const packages = installed(image);
       for (const dep of IMAGES[service].dependencies) expect(packages, `${service} has ${dep}`).toContain(dep);
-      for (const absent of ['vitest', 'typescript', 'yaml', '@duckdb/node-api', '@duckdb/node-bindings']) expect(packages, `${service} lacks ${absent}`).not.toContain(absent);
+      for (const absent of ['vitest', 'typescript', 'yaml', '@duckdb/node-api', '@duckdb/node-bindings'])
+        expect(packages, `${service} lacks ${absent}`).not.toContain(absent);
       expect(image.cmd).toEqual(['node', IMAGES[service].main]);
       expect(readdirSync(join(image.dir, 'dist/services'))).toEqual([service]);
     }
@@ -117,37 +128,53 @@ describe('the images', () => {
     expect(readdirSync(ort)).toEqual(['linux']);
     expect(readdirSync(join(ort, 'linux'))).toEqual([process.arch]);
     // What the prune measured (Dockerfile step output), for docs/benchmarks.md.
-    for (const image of Object.values(images)) expect(image.log.join('\n')).toMatch(/prune-node-modules (coordinator|worker): kept \d+ packages, removed \d+; node_modules \d+ MB -> \d+ MB/);
+    for (const image of Object.values(images))
+      expect(image.log.join('\n')).toMatch(
+        /prune-node-modules (coordinator|worker): kept \d+ packages, removed \d+; node_modules \d+ MB -> \d+ MB/,
+      );
   });
 
-  it.skipIf(!gcloud)('the coordinator boots on BigQuery and Firestore, runs every job in BIGQUERY_LOCATION, answers, and exits 0 on SIGTERM', async () => {
-    const before = bigquery.insertedJobs().length;
-    const c = await bootService(images.coordinator.dir, 'coordinator', {
-      ...images.coordinator.env,
-      ...google(),
-      K_SERVICE: 'prediction-coordinator-prod',
-      FIRESTORE_EMULATOR_HOST: emulators?.firestore ?? '',
-      PUBSUB_EMULATOR_HOST: emulators?.pubsub ?? '',
-      TOPIC_SUFFIX: '-prod',
-      COORDINATOR_API_KEY: KEY,
-      PUSH_AUTH: 'oidc',
-      PUSH_AUTH_AUDIENCE: 'https://prediction-coordinator-prod-1.us-west2.run.app',
-      PUSH_AUTH_SERVICE_ACCOUNTS: PUSHER,
-    }, { cmd: images.coordinator.cmd });
-    expect((await fetch(`${c.url}/health`)).status).toBe(200);
-    expect((await fetch(`${c.url}/status`)).status).toBe(401);
-    expect((await fetch(`${c.url}/status`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
-    const start = await fetch(`${c.url}/start`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ game_date: TEST_TODAY }) });
-    // The fake warehouse holds no schedule: the date has no games.
-    expect({ status: start.status, body: await start.json() }).toMatchObject({ status: 200, body: { status: 'no_games_scheduled' } });
-    const jobs = bigquery.insertedJobs().slice(before);
-    expect(jobs.length).toBeGreaterThan(0);
-    for (const job of jobs) expect(job.jobReference.location).toBe('EU');
-    expect(metadata.tokensIssued()).toBeGreaterThan(0);
-    expect(await c.stop()).toBe(0);
-    expect(c.logs()).toContain('shutdown complete');
-    expect(c.logs()).not.toContain(KEY);
-  }, 180_000);
+  it.skipIf(!gcloud)(
+    'the coordinator boots on BigQuery and Firestore, runs every job in BIGQUERY_LOCATION, answers, and exits 0 on SIGTERM',
+    async () => {
+      const before = bigquery.insertedJobs().length;
+      const c = await bootService(
+        images.coordinator.dir,
+        'coordinator',
+        {
+          ...images.coordinator.env,
+          ...google(),
+          K_SERVICE: 'prediction-coordinator-prod',
+          FIRESTORE_EMULATOR_HOST: emulators?.firestore ?? '',
+          PUBSUB_EMULATOR_HOST: emulators?.pubsub ?? '',
+          TOPIC_SUFFIX: '-prod',
+          COORDINATOR_API_KEY: KEY,
+          PUSH_AUTH: 'oidc',
+          PUSH_AUTH_AUDIENCE: 'https://prediction-coordinator-prod-1.us-west2.run.app',
+          PUSH_AUTH_SERVICE_ACCOUNTS: PUSHER,
+        },
+        { cmd: images.coordinator.cmd },
+      );
+      expect((await fetch(`${c.url}/health`)).status).toBe(200);
+      expect((await fetch(`${c.url}/status`)).status).toBe(401);
+      expect((await fetch(`${c.url}/status`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
+      const start = await fetch(`${c.url}/start`, {
+        method: 'POST',
+        headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ game_date: TEST_TODAY }),
+      });
+      // The fake warehouse holds no schedule: the date has no games.
+      expect({ status: start.status, body: await start.json() }).toMatchObject({ status: 200, body: { status: 'no_games_scheduled' } });
+      const jobs = bigquery.insertedJobs().slice(before);
+      expect(jobs.length).toBeGreaterThan(0);
+      for (const job of jobs) expect(job.jobReference.location).toBe('EU');
+      expect(metadata.tokensIssued()).toBeGreaterThan(0);
+      expect(await c.stop()).toBe(0);
+      expect(c.logs()).toContain('shutdown complete');
+      expect(c.logs()).not.toContain(KEY);
+    },
+    180_000,
+  );
 
   it('the worker boots on BigQuery, loads the registry’s models with onnxruntime, is ready, and exits 0 on SIGTERM', async () => {
     registryAnswers(registryRows);
@@ -187,7 +214,9 @@ describe('the images', () => {
   }, 180_000);
 
   it('a worker on the embedded default without the host that holds the warehouse refuses to start, saying what to set', async () => {
-    await expect(bootService(images.worker.dir, 'worker', { ...workerEnv(), WAREHOUSE: 'duckdb' }, { cmd: images.worker.cmd })).rejects.toThrow(/needs EMBEDDED_HOST_URL/);
+    await expect(
+      bootService(images.worker.dir, 'worker', { ...workerEnv(), WAREHOUSE: 'duckdb' }, { cmd: images.worker.cmd }),
+    ).rejects.toThrow(/needs EMBEDDED_HOST_URL/);
   }, 180_000);
 
   it('a worker whose champion does not load stops at boot naming it and why, so its revision never becomes ready', async () => {
@@ -202,8 +231,17 @@ describe('the images', () => {
   }, 180_000);
 
   it('an image asked for the embedded warehouse stops at boot saying DuckDB is not there', async () => {
-    const env = { ...images.coordinator.env, WAREHOUSE: 'duckdb', BUS: 'local', BATCH_STORE: 'local', COORDINATOR_API_KEY: KEY, PUSH_AUTH: 'disabled' };
-    await expect(bootService(images.coordinator.dir, 'coordinator', env, { cmd: images.coordinator.cmd })).rejects.toThrow(/exited with 1 .*coordinator failed to start: .*@duckdb\/node-api/s);
+    const env = {
+      ...images.coordinator.env,
+      WAREHOUSE: 'duckdb',
+      BUS: 'local',
+      BATCH_STORE: 'local',
+      COORDINATOR_API_KEY: KEY,
+      PUSH_AUTH: 'disabled',
+    };
+    await expect(bootService(images.coordinator.dir, 'coordinator', env, { cmd: images.coordinator.cmd })).rejects.toThrow(
+      /exited with 1 .*coordinator failed to start: .*@duckdb\/node-api/s,
+    );
   }, 180_000);
 });
 

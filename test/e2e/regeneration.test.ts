@@ -47,12 +47,23 @@ describe('POST /regenerate-with-supersede', () => {
     t = await startTestStack({ gameDate: today, players: 12, models: 3 });
     const first = await runDay(t);
 
-    const res = await t.post('/regenerate-with-supersede', { game_date: today, reason: 'feature_upgrade', metadata: { ticket: 'NBA-42', models: ['v9'] } });
+    const res = await t.post('/regenerate-with-supersede', {
+      game_date: today,
+      reason: 'feature_upgrade',
+      metadata: { ticket: 'NBA-42', models: ['v9'] },
+    });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'started', game_date: today, reason: 'feature_upgrade', published: 12 });
     const regen = String(res.body.batch_id);
     const end = await waitForBatchEnd(t, regen);
-    expect(end).toMatchObject({ status: 'complete', batch_id: regen, purpose: 'regeneration', prediction_run_mode: 'RETRY', requested_run_mode: 'REGENERATION', consolidation: { merge: { rows_superseded: 36, rows_accounted: 36 } } });
+    expect(end).toMatchObject({
+      status: 'complete',
+      batch_id: regen,
+      purpose: 'regeneration',
+      prediction_run_mode: 'RETRY',
+      requested_run_mode: 'REGENERATION',
+      consolidation: { merge: { rows_superseded: 36, rows_accounted: 36 } },
+    });
 
     const rows = await predictions(t);
     const active = rows.filter((r) => r.is_active);
@@ -67,7 +78,15 @@ describe('POST /regenerate-with-supersede', () => {
     }
     const rowsAudit = await audit(t);
     expect(rowsAudit).toHaveLength(1);
-    expect(rowsAudit[0]).toMatchObject({ batch_id: regen, game_date: today, reason: 'feature_upgrade', superseded_count: 36, regenerated_count: 36, not_replaced_count: 0, triggered_by: 'coordinator_endpoint' });
+    expect(rowsAudit[0]).toMatchObject({
+      batch_id: regen,
+      game_date: today,
+      reason: 'feature_upgrade',
+      superseded_count: 36,
+      regenerated_count: 36,
+      not_replaced_count: 0,
+      triggered_by: 'coordinator_endpoint',
+    });
     expect(JSON.parse(String(rowsAudit[0]?.metadata))).toEqual({ ticket: 'NBA-42', models: ['v9'] });
     expect(Number(rowsAudit[0]?.processing_time_seconds)).toBeGreaterThanOrEqual(0);
   });
@@ -78,7 +97,9 @@ describe('POST /regenerate-with-supersede', () => {
       overrideWarehouse(inner, {
         transaction: (name, statements) =>
           failMerges && name === 'consolidate'
-            ? Promise.reject(new WarehouseError(name, 'invalidQuery: the table changed under the merge', 'QUERY_FAILED', { retryable: false }))
+            ? Promise.reject(
+                new WarehouseError(name, 'invalidQuery: the table changed under the merge', 'QUERY_FAILED', { retryable: false }),
+              )
             : inner.transaction(name, statements),
       });
     t = await startTestStack({ gameDate: today, players: 8, models: 2 }, { wrapWarehouse: failing });
@@ -131,7 +152,9 @@ describe('POST /regenerate-pubsub (topic nba-prediction-trigger)', () => {
   it('a trigger message regenerates the date once; a redelivery of the same message starts nothing; another mode is dropped', async () => {
     t = await startTestStack({ gameDate: today, players: 5, models: 2 });
     const first = await runDay(t);
-    const [published] = await t.stack.bus.publish(t.stack.topics.trigger, [{ data: { game_date: today, reason: 'upstream_fix', metadata: { source: 'phase4' } } }]);
+    const [published] = await t.stack.bus.publish(t.stack.topics.trigger, [
+      { data: { game_date: today, reason: 'upstream_fix', metadata: { source: 'phase4' } } },
+    ]);
     expect(published?.ok).toBe(true);
     await t.stack.bus.idle();
     const latest = (await t.get(`/status?game_date=${today}`)).body;
@@ -139,7 +162,9 @@ describe('POST /regenerate-pubsub (topic nba-prediction-trigger)', () => {
     const regen = String(latest.batch_id);
     expect(regen).not.toBe(first);
     expect((await waitForBatchEnd(t, regen)).status).toBe('complete');
-    expect((await audit(t)).map((r) => [r.batch_id, r.triggered_by, r.reason, r.superseded_count])).toEqual([[regen, 'pubsub', 'upstream_fix', 10]]);
+    expect((await audit(t)).map((r) => [r.batch_id, r.triggered_by, r.reason, r.superseded_count])).toEqual([
+      [regen, 'pubsub', 'upstream_fix', 10],
+    ]);
 
     // The same message delivered again (Pub/Sub is at least once): acked, nothing started.
     expect(t.stack.bus.redeliverAll(`${t.stack.topics.trigger}-push`)).toBe(1);
@@ -158,7 +183,11 @@ describe('POST /regenerate-pubsub (topic nba-prediction-trigger)', () => {
     try {
       t = await startTestStack(
         { gameDate: today, players: 3 },
-        { wrapCoordinatorBus: holdingBus(topicNames('').request, new Set([today])), maxDeliveryAttempts: 2, env: { SLACK_WEBHOOK_URL: hook.url } },
+        {
+          wrapCoordinatorBus: holdingBus(topicNames('').request, new Set([today])),
+          maxDeliveryAttempts: 2,
+          env: { SLACK_WEBHOOK_URL: hook.url },
+        },
       );
       const running = await t.post('/start', { game_date: today });
       expect(running.status).toBe(202);
@@ -168,7 +197,9 @@ describe('POST /regenerate-pubsub (topic nba-prediction-trigger)', () => {
       expect((await t.get(`/status?game_date=${today}`)).body.batch_id).toBe(running.body.batch_id);
       const alerts = hook.received.filter((r) => r.id?.startsWith('dead_letter.'));
       expect(alerts).toHaveLength(1);
-      expect(alerts[0]?.text).toContain(`Dead letter: regeneration trigger for ${today} (never started: predict regenerate ${today} once the date is free)`);
+      expect(alerts[0]?.text).toContain(
+        `Dead letter: regeneration trigger for ${today} (never started: predict regenerate ${today} once the date is free)`,
+      );
     } finally {
       await hook.close();
     }

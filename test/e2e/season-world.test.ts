@@ -49,7 +49,12 @@ describe('a seeded season window through POST /start', () => {
   it('runs a past date: completeness gate passed on its final games, a realistic slate published, the batch complete', async () => {
     const res = await t.post('/start', { game_date: past, prediction_run_mode: 'BACKFILL' });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    const summary = res.body.summary as { completeness: { final_games: number }; games: number; candidates: number; lines: { by_source: object } };
+    const summary = res.body.summary as {
+      completeness: { final_games: number };
+      games: number;
+      candidates: number;
+      lines: { by_source: object };
+    };
     expect(summary.completeness).toMatchObject({ checked: true, coverage_pct: 100 });
     expect(summary.completeness.final_games).toBeGreaterThan(0);
     expect(summary.games).toBeGreaterThanOrEqual(1);
@@ -61,7 +66,7 @@ describe('a seeded season window through POST /start', () => {
     expect(await predictionsOn(past)).toBe(Number(res.body.published));
   });
 
-  it('runs tomorrow after it, leaving the past date\'s predictions in place', async () => {
+  it("runs tomorrow after it, leaving the past date's predictions in place", async () => {
     const before = await predictionsOn(past);
     const res = await t.post('/start', { game_date: tomorrow });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -82,7 +87,10 @@ describe('a seeded season window through POST /start', () => {
     });
     const status = await t.get(`/status?game_date=${tomorrow}&players=true`);
     const players = (status.body.players ?? []) as Array<{ player_lookup: string; outcome: string; reason: string | null }>;
-    const injuredOut = players.filter((p) => p.reason === 'player_injury_out').map((p) => p.player_lookup).sort();
+    const injuredOut = players
+      .filter((p) => p.reason === 'player_injury_out')
+      .map((p) => p.player_lookup)
+      .sort();
     expect(injuredOut.length).toBeGreaterThan(0);
     // Every player skipped for injury is out in the latest report; the others out in it were never candidates (context out).
     const outNow = new Set(ruledOut.map((r) => String(r.player_lookup)));

@@ -14,17 +14,36 @@ import { baseEnv, buildDist, repoRoot } from '../helpers/service-process.js';
 const dir = mkdtempSync(join(tmpdir(), 'seed-cli-'));
 
 function seed(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['dist/bin/seed-world.js', ...args], { cwd: dir, env: baseEnv(), encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, ['dist/bin/seed-world.js', ...args], {
+    cwd: dir,
+    env: baseEnv(),
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-const small = (name: string, threads: string): string[] =>
-  ['--days', '3', '--games', '2', '--trees', '6', '--warehouse', join(dir, name, 'w.duckdb'), '--models', join(dir, name, 'models'), '--train-threads', threads];
+const small = (name: string, threads: string): string[] => [
+  '--days',
+  '3',
+  '--games',
+  '2',
+  '--trees',
+  '6',
+  '--warehouse',
+  join(dir, name, 'w.duckdb'),
+  '--models',
+  join(dir, name, 'models'),
+  '--train-threads',
+  threads,
+];
 
 const modelHashes = (name: string): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const id of ['catboost_v9_demo', 'catboost_v12_noveg_demo', 'catboost_v9_q43_demo', 'catboost_v12_demo']) {
-    out[id] = createHash('sha256').update(readFileSync(join(dir, name, 'models', `${id}.onnx`))).digest('hex');
+    out[id] = createHash('sha256')
+      .update(readFileSync(join(dir, name, 'models', `${id}.onnx`)))
+      .digest('hex');
   }
   return out;
 };
@@ -49,7 +68,10 @@ describe('npm run seed (compiled, as a process)', () => {
 
     const warehouse = await DuckDbWarehouse.open({ path: join(dir, 'a', 'w.duckdb') });
     try {
-      const registry = await warehouse.query({ name: 'test.registry', sql: 'SELECT model_id, sha256_hash FROM {{nba_predictions.model_registry}}' });
+      const registry = await warehouse.query({
+        name: 'test.registry',
+        sql: 'SELECT model_id, sha256_hash FROM {{nba_predictions.model_registry}}',
+      });
       expect(Object.fromEntries(registry.map((r) => [r.model_id, r.sha256_hash]))).toEqual(modelHashes('a'));
     } finally {
       await warehouse.close();

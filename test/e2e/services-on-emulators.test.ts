@@ -43,7 +43,14 @@ describe.skipIf(!emulators)('both services as processes on the Pub/Sub and Fires
     const world = await createTinyWorld({ gameDate: today, players: PLAYERS, models: 2, path: db });
     await world.warehouse.close();
 
-    const google = { GCP_PROJECT_ID: 'demo-services', WAREHOUSE: 'duckdb', PUBSUB_EMULATOR_HOST: psHost, FIRESTORE_EMULATOR_HOST: fsHost, PUSH_AUTH: 'disabled', FIRESTORE_ROOT: root };
+    const google = {
+      GCP_PROJECT_ID: 'demo-services',
+      WAREHOUSE: 'duckdb',
+      PUBSUB_EMULATOR_HOST: psHost,
+      FIRESTORE_EMULATOR_HOST: fsHost,
+      PUSH_AUTH: 'disabled',
+      FIRESTORE_ROOT: root,
+    };
     pubsub = new PubSub({ projectId: 'demo-services', apiEndpoint: psHost });
     const topics = topicNames('');
     const subscriptions = pushSubscriptions(topics);
@@ -53,7 +60,9 @@ describe.skipIf(!emulators)('both services as processes on the Pub/Sub and Fires
     worker = await bootService(dir, 'worker', { ...google, EMBEDDED_HOST_URL: coordinator.url, MODEL_STORE_ROOT: world.modelsDir });
     for (const sub of subscriptions) {
       const base = sub.service === 'worker' ? worker.url : coordinator.url;
-      await pubsub.topic(sub.topic).createSubscription(sub.name, { pushConfig: { pushEndpoint: `${base}${sub.path}` }, ackDeadlineSeconds: 60 });
+      await pubsub
+        .topic(sub.topic)
+        .createSubscription(sub.name, { pushConfig: { pushEndpoint: `${base}${sub.path}` }, ackDeadlineSeconds: 60 });
     }
     const [audit] = await pubsub.topic(topics.phase5).createSubscription('phase5-audit');
     audit.on('message', (m: { data: Buffer; ack(): void }) => {
@@ -83,14 +92,23 @@ describe.skipIf(!emulators)('both services as processes on the Pub/Sub and Fires
     expect(start.status).toBe(202);
     expect(started.published).toBe(PLAYERS);
 
-    let status: { status?: string; closed?: boolean; progress?: { completed?: number; expected?: number }; consolidation?: { merge?: { rows_accounted?: number } } } = {};
+    let status: {
+      status?: string;
+      closed?: boolean;
+      progress?: { completed?: number; expected?: number };
+      consolidation?: { merge?: { rows_accounted?: number } };
+    } = {};
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       status = (await (await fetch(`${c.url}/status?batch_id=${started.batch_id}`, { headers })).json()) as typeof status;
       if (status.closed === true) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(status).toMatchObject({ status: 'complete', progress: { expected: PLAYERS, completed: PLAYERS }, consolidation: { merge: { rows_accounted: PLAYERS * 2 } } });
+    expect(status).toMatchObject({
+      status: 'complete',
+      progress: { expected: PLAYERS, completed: PLAYERS },
+      consolidation: { merge: { rows_accounted: PLAYERS * 2 } },
+    });
 
     // The batch lives in Firestore, where any coordinator instance would find it.
     const firestore = new Firestore({ projectId: 'demo-services', host: emulators?.firestore, ssl: false });
@@ -107,7 +125,10 @@ describe.skipIf(!emulators)('both services as processes on the Pub/Sub and Fires
     expect(w.logs()).toContain('shutdown complete');
     expect(await c.stop()).toBe(0);
     const wh = await DuckDbWarehouse.open({ path: db });
-    const rows = await wh.query({ name: 'merged', sql: `SELECT DISTINCT player_lookup, system_id FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}' AND is_active` });
+    const rows = await wh.query({
+      name: 'merged',
+      sql: `SELECT DISTINCT player_lookup, system_id FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}' AND is_active`,
+    });
     await wh.close();
     expect(rows).toHaveLength(PLAYERS * 2);
   }, 180_000);

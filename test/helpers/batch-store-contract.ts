@@ -71,7 +71,13 @@ export const summary = (overrides: Partial<DispatchSummary> = {}): DispatchSumma
 
 const players = (n: number, prefix = 'player') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
-const done = (player: string, predictions = 2): PlayerCompletion => ({ player_lookup: player, kind: 'predicted', predictions, staged_rows: predictions, reason: null });
+const done = (player: string, predictions = 2): PlayerCompletion => ({
+  player_lookup: player,
+  kind: 'predicted',
+  predictions,
+  staged_rows: predictions,
+  reason: null,
+});
 
 const outcome = (player: string, i: number): PlayerOutcome => ({
   player_lookup: player,
@@ -96,7 +102,9 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
     it('of 10 concurrent claims for one date exactly one wins; the others see the winner', async () => {
       const { store, handle } = await fresh();
       const ids = Array.from({ length: 10 }, (_, i) => `claim${i}`);
-      const results = await Promise.all(ids.map((batchId, i) => handle(i).claimLease({ gameDate: DATE, batchId, ttlMs: 60_000, force: false })));
+      const results = await Promise.all(
+        ids.map((batchId, i) => handle(i).claimLease({ gameDate: DATE, batchId, ttlMs: 60_000, force: false })),
+      );
       const winners = results.flatMap((r, i) => (r.ok ? [ids[i]] : []));
       expect(winners).toHaveLength(1);
       expect(results.filter((r) => !r.ok)).toEqual(Array(9).fill({ ok: false, holderBatchId: winners[0] }));
@@ -106,18 +114,33 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
     it('force takes over a live lease; expiry and the holder batch ending free the date; release only by the holder', async () => {
       const { store, clock } = await fresh();
       await store.createBatch(batchRecord('a'));
-      expect(await store.claimLease({ gameDate: DATE, batchId: 'a', ttlMs: 60_000, force: false })).toEqual({ ok: true, tookOverBatchId: null });
-      expect(await store.claimLease({ gameDate: DATE, batchId: 'b', ttlMs: 60_000, force: false })).toEqual({ ok: false, holderBatchId: 'a' });
-      expect(await store.claimLease({ gameDate: DATE, batchId: 'c', ttlMs: 60_000, force: true })).toEqual({ ok: true, tookOverBatchId: 'a' });
+      expect(await store.claimLease({ gameDate: DATE, batchId: 'a', ttlMs: 60_000, force: false })).toEqual({
+        ok: true,
+        tookOverBatchId: null,
+      });
+      expect(await store.claimLease({ gameDate: DATE, batchId: 'b', ttlMs: 60_000, force: false })).toEqual({
+        ok: false,
+        holderBatchId: 'a',
+      });
+      expect(await store.claimLease({ gameDate: DATE, batchId: 'c', ttlMs: 60_000, force: true })).toEqual({
+        ok: true,
+        tookOverBatchId: 'a',
+      });
       await store.releaseLease(DATE, 'a');
       expect(await store.leaseHolder(DATE)).toBe('c');
       clock.advance(60_001);
       expect(await store.leaseHolder(DATE)).toBeNull();
-      expect(await store.claimLease({ gameDate: DATE, batchId: 'd', ttlMs: 60_000, force: false })).toEqual({ ok: true, tookOverBatchId: null });
+      expect(await store.claimLease({ gameDate: DATE, batchId: 'd', ttlMs: 60_000, force: false })).toEqual({
+        ok: true,
+        tookOverBatchId: null,
+      });
       await store.createBatch(batchRecord('d'));
       await store.update('d', (r) => ({ ...r, state: 'failed', error: 'boom' }));
       expect(await store.leaseHolder(DATE)).toBeNull();
-      expect(await store.claimLease({ gameDate: DATE, batchId: 'e', ttlMs: 60_000, force: false })).toEqual({ ok: true, tookOverBatchId: null });
+      expect(await store.claimLease({ gameDate: DATE, batchId: 'e', ttlMs: 60_000, force: false })).toEqual({
+        ok: true,
+        tookOverBatchId: null,
+      });
       await store.releaseLease(DATE, 'e');
       expect(await store.leaseHolder(DATE)).toBeNull();
     });
@@ -126,7 +149,9 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
   describe(`${name}: batch records`, () => {
     it('round-trips a record, refuses a second create, and answers null for an unknown batch', async () => {
       const { store } = await fresh();
-      const record = batchRecord('a', { summary: summary({ warnings: ['w1'], lines: { by_source: { ODDS_API: 3 }, by_sportsbook: {}, no_line_reasons: {} } }) });
+      const record = batchRecord('a', {
+        summary: summary({ warnings: ['w1'], lines: { by_source: { ODDS_API: 3 }, by_sportsbook: {}, no_line_reasons: {} } }),
+      });
       await store.createBatch(record);
       expect(await store.getBatch('a')).toEqual(record);
       await expect(store.createBatch(record)).rejects.toThrow('batch a already exists');
@@ -135,14 +160,26 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
 
     it('lists open batches newest first (an ended batch stays open until its phase-5 message and run history are written) and finds the latest batch of a date', async () => {
       const { store } = await fresh();
-      const closing = { phase5_status: 'success' as const, reasons: [], phase5_message_id: null, phase5_error: null, phase5_published_at: null, run_recorded_at: null, run_error: null };
+      const closing = {
+        phase5_status: 'success' as const,
+        reasons: [],
+        phase5_message_id: null,
+        phase5_error: null,
+        phase5_published_at: null,
+        run_recorded_at: null,
+        run_error: null,
+      };
       await store.createBatch(batchRecord('old', { started_at: '2026-11-22T10:00:00.000Z' }));
       await store.createBatch(batchRecord('new', { started_at: '2026-11-22T12:00:00.000Z' }));
       await store.createBatch(batchRecord('ended', { started_at: '2026-11-22T13:00:00.000Z' }));
       await store.createBatch(batchRecord('closed', { started_at: '2026-11-22T13:30:00.000Z' }));
       await store.createBatch(batchRecord('other-date', { game_date: '2026-11-23', started_at: '2026-11-22T14:00:00.000Z' }));
       await store.update('ended', (r) => ({ ...r, state: 'complete', closing }));
-      await store.update('closed', (r) => ({ ...r, state: 'complete', closing: { ...closing, phase5_message_id: '1', run_recorded_at: START.toISOString() } }));
+      await store.update('closed', (r) => ({
+        ...r,
+        state: 'complete',
+        closing: { ...closing, phase5_message_id: '1', run_recorded_at: START.toISOString() },
+      }));
       expect((await store.listOpen()).map((b) => b.batch_id)).toEqual(['other-date', 'ended', 'new', 'old']);
       expect((await store.latestForDate(DATE))?.batch_id).toBe('closed');
       expect((await store.latestForDate('2026-11-23'))?.batch_id).toBe('other-date');
@@ -162,7 +199,15 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
       expect(recorded.sort()).toEqual(ps);
       expect(results.filter((r) => r.kind === 'recorded' && r.finished)).toHaveLength(1);
       expect(results.every((r) => r.kind === 'recorded' || r.kind === 'batch_ended')).toBe(true);
-      expect(await store.getBatch('a')).toMatchObject({ state: 'consolidating', expected: 30, completed: 30, failed: 0, total_predictions: 60, staged_rows: 60, summary: { published: 30 } });
+      expect(await store.getBatch('a')).toMatchObject({
+        state: 'consolidating',
+        expected: 30,
+        completed: 30,
+        failed: 0,
+        total_predictions: 60,
+        staged_rows: 60,
+        summary: { published: 30 },
+      });
       expect((await store.getCompletions('a')).map((c) => c.player_lookup)).toEqual(ps);
     });
 
@@ -170,23 +215,64 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
       const { store } = await fresh();
       await store.createBatch(batchRecord('a'));
       await store.finishDispatch('a', ['p1', 'p2', 'p3'], summary());
-      expect(await store.recordCompletions('a', [done('p1', 3), done('stranger')])).toMatchObject({ kind: 'recorded', recorded: ['p1'], notInBatch: ['stranger'], duplicates: [], finished: false, batch: { completed: 1, total_predictions: 3 } });
-      expect(await store.recordCompletions('a', [done('p1', 3)])).toMatchObject({ kind: 'recorded', recorded: [], duplicates: ['p1'], batch: { completed: 1 } });
+      expect(await store.recordCompletions('a', [done('p1', 3), done('stranger')])).toMatchObject({
+        kind: 'recorded',
+        recorded: ['p1'],
+        notInBatch: ['stranger'],
+        duplicates: [],
+        finished: false,
+        batch: { completed: 1, total_predictions: 3 },
+      });
+      expect(await store.recordCompletions('a', [done('p1', 3)])).toMatchObject({
+        kind: 'recorded',
+        recorded: [],
+        duplicates: ['p1'],
+        batch: { completed: 1 },
+      });
       expect(await store.recordCompletions('nope', [done('p1')])).toEqual({ kind: 'unknown_batch' });
-      const dead: PlayerCompletion = { player_lookup: 'p2', kind: 'dead_lettered', predictions: 0, staged_rows: 0, reason: 'dead-lettered after 15 attempts' };
-      expect(await store.recordCompletions('a', [dead])).toMatchObject({ kind: 'recorded', finished: false, batch: { completed: 2, failed: 1 } });
-      expect(await store.recordCompletions('a', [{ player_lookup: 'p3', kind: 'skipped', predictions: 0, staged_rows: 0, reason: 'no_features' }])).toMatchObject({ kind: 'recorded', finished: true, batch: { state: 'consolidating', completed: 3, failed: 1, total_predictions: 3 } });
+      const dead: PlayerCompletion = {
+        player_lookup: 'p2',
+        kind: 'dead_lettered',
+        predictions: 0,
+        staged_rows: 0,
+        reason: 'dead-lettered after 15 attempts',
+      };
+      expect(await store.recordCompletions('a', [dead])).toMatchObject({
+        kind: 'recorded',
+        finished: false,
+        batch: { completed: 2, failed: 1 },
+      });
+      expect(
+        await store.recordCompletions('a', [
+          { player_lookup: 'p3', kind: 'skipped', predictions: 0, staged_rows: 0, reason: 'no_features' },
+        ]),
+      ).toMatchObject({
+        kind: 'recorded',
+        finished: true,
+        batch: { state: 'consolidating', completed: 3, failed: 1, total_predictions: 3 },
+      });
       expect(await store.recordCompletions('a', [done('p1', 3)])).toMatchObject({ kind: 'batch_ended' });
-      expect(await store.getCompletions('a')).toEqual([done('p1', 3), dead, { player_lookup: 'p3', kind: 'skipped', predictions: 0, staged_rows: 0, reason: 'no_features' }]);
+      expect(await store.getCompletions('a')).toEqual([
+        done('p1', 3),
+        dead,
+        { player_lookup: 'p3', kind: 'skipped', predictions: 0, staged_rows: 0, reason: 'no_features' },
+      ]);
     });
 
     it('finishDispatch finishes the batch when every published player already reported, counting only published players', async () => {
       const { store } = await fresh();
       await store.createBatch(batchRecord('a'));
-      expect(await store.recordCompletions('a', [done('p1'), done('p2'), done('unpublished')])).toMatchObject({ kind: 'recorded', recorded: ['p1', 'p2', 'unpublished'], finished: false });
+      expect(await store.recordCompletions('a', [done('p1'), done('p2'), done('unpublished')])).toMatchObject({
+        kind: 'recorded',
+        recorded: ['p1', 'p2', 'unpublished'],
+        finished: false,
+      });
       expect(await store.getBatch('a')).toMatchObject({ state: 'dispatching', completed: 0 });
       const finished = await store.finishDispatch('a', ['p1', 'p2'], summary({ published: 2 }));
-      expect(finished).toMatchObject({ finished: true, batch: { state: 'consolidating', expected: 2, completed: 2, total_predictions: 4, summary: { published: 2 } } });
+      expect(finished).toMatchObject({
+        finished: true,
+        batch: { state: 'consolidating', expected: 2, completed: 2, total_predictions: 4, summary: { published: 2 } },
+      });
       expect(finished.batch.dispatched_at).not.toBeNull();
       expect(finished.batch.consolidation).toMatchObject({ attempts: 0, merge: null });
       await expect(store.finishDispatch('a', ['p1'], summary())).rejects.toThrow('not dispatching');
@@ -196,16 +282,25 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
     it('finishDispatch with nobody published finishes at once; with players outstanding the batch runs', async () => {
       const { store } = await fresh();
       await store.createBatch(batchRecord('empty'));
-      expect(await store.finishDispatch('empty', [], summary())).toMatchObject({ finished: true, batch: { state: 'consolidating', expected: 0 } });
+      expect(await store.finishDispatch('empty', [], summary())).toMatchObject({
+        finished: true,
+        batch: { state: 'consolidating', expected: 0 },
+      });
       await store.createBatch(batchRecord('a'));
-      expect(await store.finishDispatch('a', ['p1'], summary())).toMatchObject({ finished: false, batch: { state: 'running', expected: 1, completed: 0 } });
+      expect(await store.finishDispatch('a', ['p1'], summary())).toMatchObject({
+        finished: false,
+        batch: { state: 'running', expected: 1, completed: 0 },
+      });
     });
 
     it('knows which of 500 published players belong to the batch', async () => {
       const { store } = await fresh();
       await store.createBatch(batchRecord('a'));
       await store.finishDispatch('a', players(500), summary());
-      expect(await store.recordCompletions('a', [done('player499'), done('player000'), done('player500')])).toMatchObject({ recorded: ['player499', 'player000'], notInBatch: ['player500'] });
+      expect(await store.recordCompletions('a', [done('player499'), done('player000'), done('player500')])).toMatchObject({
+        recorded: ['player499', 'player000'],
+        notInBatch: ['player500'],
+      });
       expect(await store.getBatch('a')).toMatchObject({ expected: 500, completed: 2 });
     });
   });
@@ -216,7 +311,9 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
       await store.createBatch(batchRecord('a'));
       await store.finishDispatch('a', ['p1'], summary());
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => handle(i).update('a', (r) => (r.state === 'running' ? { ...r, state: 'consolidating', error: `winner ${i}` } : null))),
+        Array.from({ length: 8 }, (_, i) =>
+          handle(i).update('a', (r) => (r.state === 'running' ? { ...r, state: 'consolidating', error: `winner ${i}` } : null)),
+        ),
       );
       const winners = results.filter((r) => r !== null);
       expect(winners).toHaveLength(1);

@@ -6,11 +6,14 @@ export function losingBus(requestTopic: string, players: ReadonlySet<string>): (
   return (bus) => ({
     async publish(topic: string, messages: OutgoingMessage[]) {
       if (topic !== requestTopic) return bus.publish(topic, messages);
-      const lost = (m: OutgoingMessage) => ((m.data as { players?: Array<{ player_lookup: string }> }).players ?? []).some((p) => players.has(p.player_lookup));
+      const lost = (m: OutgoingMessage) =>
+        ((m.data as { players?: Array<{ player_lookup: string }> }).players ?? []).some((p) => players.has(p.player_lookup));
       const kept = messages.filter((m) => !lost(m));
       const results = kept.length > 0 ? await bus.publish(topic, kept) : [];
       let k = 0;
-      return messages.map((m, i) => (lost(m) ? { ok: true as const, messageId: `lost-${i}` } : (results[k++] ?? { ok: false as const, error: 'no outcome' })));
+      return messages.map((m, i) =>
+        lost(m) ? { ok: true as const, messageId: `lost-${i}` } : (results[k++] ?? { ok: false as const, error: 'no outcome' }),
+      );
     },
     close: () => bus.close(),
   });

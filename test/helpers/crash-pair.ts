@@ -55,7 +55,12 @@ export async function startThatMayDie(p: ProcessPair, gameDate: string): Promise
  * per player × model, all of this batch, no other rows for the date), one phase-5 `success`, one run-history row.
  */
 export async function expectMergedOnce(p: ProcessPair, end: BatchStatus): Promise<void> {
-  expect(end).toMatchObject({ status: 'complete', closed: true, progress: { expected: PLAYERS, completed: PLAYERS, failed: 0 }, closing: { phase5_status: 'success' } });
+  expect(end).toMatchObject({
+    status: 'complete',
+    closed: true,
+    progress: { expected: PLAYERS, completed: PLAYERS, failed: 0 },
+    closing: { phase5_status: 'success' },
+  });
   const rows = await p.predictions(end.game_date);
   const active = rows.filter((r) => r.is_active === true);
   const keys = active.map((r) => `${String(r.player_lookup)}|${String(r.system_id)}`);
@@ -64,7 +69,11 @@ export async function expectMergedOnce(p: ProcessPair, end: BatchStatus): Promis
   expect(rows).toHaveLength(PLAYERS * MODELS);
   expect(new Set(active.map((r) => r.batch_id))).toEqual(new Set([end.batch_id]));
   expect(new Set(active.map((r) => r.player_lookup))).toEqual(new Set(p.world.players));
-  expect(end.consolidation).toMatchObject({ duplicate_active_keys: 0, merge: { rows_accounted: PLAYERS * MODELS }, verify: { missing_rows: 0 } });
+  expect(end.consolidation).toMatchObject({
+    duplicate_active_keys: 0,
+    merge: { rows_accounted: PLAYERS * MODELS },
+    verify: { missing_rows: 0 },
+  });
   const phase5 = await p.phase5(end.batch_id);
   expect(phase5.map((m) => m.status)).toEqual(['success']);
   expect(await p.runHistory(end.batch_id)).toEqual([{ run_id: end.batch_id, status: 'success' }]);

@@ -42,7 +42,8 @@ export function docBlocks(markdown: string, file: string): { blocks: DocBlock[];
     if (!open) continue;
     const [, indent = '', fence = '', lang = ''] = open;
     let end = i + 1;
-    while (end < lines.length && !new RegExp(`^\\s*${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`).test(lines[end] as string)) end++;
+    while (end < lines.length && !new RegExp(`^\\s*${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`).test(lines[end] as string))
+      end++;
     const code = lines
       .slice(i + 1, end)
       .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l.trimStart()))
@@ -52,10 +53,30 @@ export function docBlocks(markdown: string, file: string): { blocks: DocBlock[];
     const previous = before >= 0 ? (lines[before] as string) : '';
     const marker = MARKER.exec(previous);
     const block: DocBlock = { file, line: i + 1, lang: lang.toLowerCase(), code, ...(marker ? { notRunReason: marker[1] } : {}) };
-    if (lang === '') problems.push({ file, line: i + 1, problem: 'the fence names no language: use sh or sql (run by the docs test), or text, json, … (shown only)' });
-    if (!marker && previous.includes('not-run-locally')) problems.push({ file, line: i + 1, problem: `malformed marker before the fence: write <!-- not-run-locally: why --> (found ${previous.trim()})` });
-    if (marker && (marker[1] ?? '').trim() === '') problems.push({ file, line: i + 1, problem: 'the not-run-locally marker gives no reason: say why the block cannot run on a developer machine' });
-    if (marker && !RUNNABLE.has(block.lang)) problems.push({ file, line: i + 1, problem: `a ${block.lang || 'unlabeled'} block is never run: the not-run-locally marker does not belong on it` });
+    if (lang === '')
+      problems.push({
+        file,
+        line: i + 1,
+        problem: 'the fence names no language: use sh or sql (run by the docs test), or text, json, … (shown only)',
+      });
+    if (!marker && previous.includes('not-run-locally'))
+      problems.push({
+        file,
+        line: i + 1,
+        problem: `malformed marker before the fence: write <!-- not-run-locally: why --> (found ${previous.trim()})`,
+      });
+    if (marker && (marker[1] ?? '').trim() === '')
+      problems.push({
+        file,
+        line: i + 1,
+        problem: 'the not-run-locally marker gives no reason: say why the block cannot run on a developer machine',
+      });
+    if (marker && !RUNNABLE.has(block.lang))
+      problems.push({
+        file,
+        line: i + 1,
+        problem: `a ${block.lang || 'unlabeled'} block is never run: the not-run-locally marker does not belong on it`,
+      });
     blocks.push(block);
     i = end;
   }
@@ -64,7 +85,12 @@ export function docBlocks(markdown: string, file: string): { blocks: DocBlock[];
 
 /** docs/*.md and README.md. */
 export function projectDocs(root: string): string[] {
-  return [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
+  return [
+    join(root, 'README.md'),
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join(root, 'docs', f)),
+  ];
 }
 
 export function allDocBlocks(root: string): { blocks: DocBlock[]; problems: DocProblem[] } {

@@ -90,7 +90,8 @@ export function dockerEmulator(o: EmulateOptions): { target(name: string): Built
     for (const ins of stage.instructions) {
       switch (ins.op) {
         case 'ENV':
-          for (const m of ins.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) env[m[1] as string] = (m[2] as string).replace(/^"|"$/g, '');
+          for (const m of ins.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g))
+            env[m[1] as string] = (m[2] as string).replace(/^"|"$/g, '');
           break;
         case 'WORKDIR':
           if (ins.args !== '/app') throw new Error(`stage ${name}: WORKDIR ${ins.args} (the emulation supports /app)`);
@@ -112,7 +113,12 @@ export function dockerEmulator(o: EmulateOptions): { target(name: string): Built
           break;
         }
         case 'RUN': {
-          const r = spawnSync('sh', ['-c', ins.args], { cwd: dir, env: { ...process.env, ...o.runEnv, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+          const r = spawnSync('sh', ['-c', ins.args], {
+            cwd: dir,
+            env: { ...process.env, ...o.runEnv, ...env },
+            encoding: 'utf8',
+            maxBuffer: 64 * 1024 * 1024,
+          });
           const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
           log.push(`[${name}] RUN ${ins.args}\n${out}`);
           if (r.status !== 0) throw new Error(`stage ${name}: RUN ${ins.args} failed (${r.status}): ${out.slice(-2000)}`);

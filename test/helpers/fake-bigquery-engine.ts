@@ -229,7 +229,8 @@ export class FakeBigQueryEngine {
     const visible: Array<Record<string, unknown>> = [];
     for (const row of rows) {
       const hold = this.holds.find((h) => h.active && matchesTable(table, h.opts.table) && (h.opts.where?.(row.json) ?? true));
-      if (hold) this.hidden.push({ hold, table, json: row.json, visibleAt: hold.opts.forMs === undefined ? null : this.now() + hold.opts.forMs });
+      if (hold)
+        this.hidden.push({ hold, table, json: row.json, visibleAt: hold.opts.forMs === undefined ? null : this.now() + hold.opts.forMs });
       else visible.push(row.json);
     }
     await this.insertRows(table, visible);
@@ -250,7 +251,10 @@ export class FakeBigQueryEngine {
   hiddenWarnings(sql: string): Array<{ reason: string; message: string }> {
     return tablesIn(sql)
       .filter((t) => this.hidden.some((r) => r.table === t))
-      .map((t) => ({ reason: 'streamingBuffer', message: `Table ${t.replace('.', ':')}: buffered data may be temporarily unavailable to this query (streaming buffer)` }));
+      .map((t) => ({
+        reason: 'streamingBuffer',
+        message: `Table ${t.replace('.', ':')}: buffered data may be temporarily unavailable to this query (streaming buffer)`,
+      }));
   }
 
   private async flush(which: (r: HiddenRow) => boolean): Promise<void> {
@@ -265,7 +269,12 @@ export class FakeBigQueryEngine {
   private async insertRows(table: string, rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     if (rows.length === 0) return;
     const { def, prefix } = tableOf(table);
-    await this.warehouse.insert({ name: 'fake-bigquery.insertAll', table: `${def.dataset}.${def.name}`, rows: rows as never, ...(prefix ? { datasetPrefix: prefix } : {}) });
+    await this.warehouse.insert({
+      name: 'fake-bigquery.insertAll',
+      table: `${def.dataset}.${def.name}`,
+      rows: rows as never,
+      ...(prefix ? { datasetPrefix: prefix } : {}),
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------------------

@@ -26,7 +26,10 @@ export interface FakeBigQueryStackOptions extends Omit<TestStackOptions, 'wareho
   wrapBatchStore?: (store: BatchStore) => BatchStore;
 }
 
-export async function startStackOnFakeBigQuery(worldOpts: TinyWorldOptions, opts: FakeBigQueryStackOptions = {}): Promise<FakeBigQueryStack> {
+export async function startStackOnFakeBigQuery(
+  worldOpts: TinyWorldOptions,
+  opts: FakeBigQueryStackOptions = {},
+): Promise<FakeBigQueryStack> {
   const { wrapBatchStore, ...stackOpts } = opts;
   const world = await createTinyWorld(worldOpts);
   const fake = await FakeBigQuery.start({ engine: world.warehouse });

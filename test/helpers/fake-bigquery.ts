@@ -35,7 +35,8 @@ import { FakeBigQueryEngine, mutatedTable, type StreamingHold, type StreamingHol
 
 export type { StreamingHold, StreamingHoldOptions } from './fake-bigquery-engine.js';
 
-export type RequestKind = 'jobs.insert' | 'jobs.getQueryResults' | 'jobs.get' | 'jobs.list' | 'jobs.cancel' | 'tabledata.insertAll' | 'unknown';
+export type RequestKind =
+  'jobs.insert' | 'jobs.getQueryResults' | 'jobs.get' | 'jobs.list' | 'jobs.cancel' | 'tabledata.insertAll' | 'unknown';
 
 export interface RecordedRequest {
   kind: RequestKind;
@@ -79,7 +80,13 @@ export interface FakeStatement {
 export interface InsertedJob {
   jobReference: { projectId: string; jobId: string; location?: string };
   configuration: {
-    query: { query: string; useLegacySql?: boolean; parameterMode?: string; queryParameters?: Array<{ name: string; parameterType: unknown; parameterValue: unknown }>; maximumBytesBilled?: string };
+    query: {
+      query: string;
+      useLegacySql?: boolean;
+      parameterMode?: string;
+      queryParameters?: Array<{ name: string; parameterType: unknown; parameterValue: unknown }>;
+      maximumBytesBilled?: string;
+    };
     labels?: Record<string, string>;
     jobTimeoutMs?: string;
   };
@@ -92,7 +99,10 @@ export interface RequestFailure extends FakeError {
   afterCreate?: boolean;
 }
 
-export type InsertAllHandler = (table: string, rows: Array<{ insertId?: string; json: Record<string, unknown> }>) => Array<{ index: number; errors: Array<{ reason: string; message: string }> }> | undefined;
+export type InsertAllHandler = (
+  table: string,
+  rows: Array<{ insertId?: string; json: Record<string, unknown> }>,
+) => Array<{ index: number; errors: Array<{ reason: string; message: string }> }> | undefined;
 
 /** A warning a successful job carries (an ErrorProto in `errors` / `status.errors`, without `errorResult`). */
 export interface FakeWarning {
@@ -359,10 +369,20 @@ export class FakeBigQuery {
 
   /** Creates a job and starts it: at once with the handlers, in the background with the engine. */
   private insertJob(path: string, body: unknown): FakeJob {
-    const b = body as { jobReference?: { jobId?: string; location?: string }; configuration?: { query?: { query?: string; queryParameters?: Array<{ name: string; parameterType: unknown; parameterValue: unknown }> } } };
+    const b = body as {
+      jobReference?: { jobId?: string; location?: string };
+      configuration?: {
+        query?: { query?: string; queryParameters?: Array<{ name: string; parameterType: unknown; parameterValue: unknown }> };
+      };
+    };
     const jobId = b.jobReference?.jobId ?? `fake_${this.jobs.size + 1}`;
     const sql = b.configuration?.query?.query ?? '';
-    const params = Object.fromEntries((b.configuration?.query?.queryParameters ?? []).map((p) => [p.name, { parameterType: p.parameterType, parameterValue: p.parameterValue }]));
+    const params = Object.fromEntries(
+      (b.configuration?.query?.queryParameters ?? []).map((p) => [
+        p.name,
+        { parameterType: p.parameterType, parameterValue: p.parameterValue },
+      ]),
+    );
     const job = this.newJob(jobId, projectOf(path), b.jobReference?.location ?? 'US', sql, undefined, undefined);
     const failureAt = this.jobFailures.findIndex((f) => f.match(sql));
     if (failureAt >= 0) {
@@ -372,9 +392,11 @@ export class FakeBigQuery {
     }
     if (this.engineState) {
       job.state = 'RUNNING';
-      job.done = this.runOnEngine(this.engineState, job, params).catch((err: unknown) => {
-        job.error ??= { code: 500, reason: 'internalError', message: `fake BigQuery engine: ${errorMessage(err)}` };
-      }).finally(() => this.finish(job));
+      job.done = this.runOnEngine(this.engineState, job, params)
+        .catch((err: unknown) => {
+          job.error ??= { code: 500, reason: 'internalError', message: `fake BigQuery engine: ${errorMessage(err)}` };
+        })
+        .finally(() => this.finish(job));
       return job;
     }
     this.runOnHandlers(job, params);
@@ -476,7 +498,12 @@ export class FakeBigQuery {
                 // cancelled." The job fails with invalidQuery; running it again once the other has ended succeeds.
                 this.conflicts.push({ jobId: job.jobId, table, heldBy });
                 tx.outcome = 'cancelled_by_conflict';
-                throw Object.assign(new Error(`Transaction is aborted due to concurrent update against table ${table.replace('.', ':')}. Transaction ID: ${job.jobId}`), { fake: true });
+                throw Object.assign(
+                  new Error(
+                    `Transaction is aborted due to concurrent update against table ${table.replace('.', ':')}. Transaction ID: ${job.jobId}`,
+                  ),
+                  { fake: true },
+                );
               }
               if (!tx.tables.includes(table)) tx.tables.push(table);
             } else if (table) {
@@ -521,10 +548,30 @@ export class FakeBigQuery {
     if (job.cancelled) throw new Error('Job execution was cancelled: User requested cancellation');
   }
 
-  private newJob(jobId: string, projectId: string, location: string, sql: string, parentJobId: string | undefined, startLine: number | undefined): FakeJob {
+  private newJob(
+    jobId: string,
+    projectId: string,
+    location: string,
+    sql: string,
+    parentJobId: string | undefined,
+    startLine: number | undefined,
+  ): FakeJob {
     const job: FakeJob = {
-      jobId, projectId, location, sql, parentJobId, created: ++this.clock, result: {}, error: undefined, warnings: [], startLine, children: [],
-      pendingPolls: parentJobId ? 0 : this.pendingPolls, cancelled: false, state: 'DONE', done: Promise.resolve(),
+      jobId,
+      projectId,
+      location,
+      sql,
+      parentJobId,
+      created: ++this.clock,
+      result: {},
+      error: undefined,
+      warnings: [],
+      startLine,
+      children: [],
+      pendingPolls: parentJobId ? 0 : this.pendingPolls,
+      cancelled: false,
+      state: 'DONE',
+      done: Promise.resolve(),
     };
     this.jobs.set(jobId, job);
     return job;
@@ -539,7 +586,10 @@ export class FakeBigQuery {
     const statistics: Record<string, unknown> = { creationTime: String(1_700_000_000_000 + job.created), query };
     if (job.parentJobId) {
       statistics.parentJobId = job.parentJobId;
-      statistics.scriptStatistics = { evaluationKind: 'STATEMENT', stackFrames: [{ startLine: job.startLine, startColumn: 1, text: job.sql }] };
+      statistics.scriptStatistics = {
+        evaluationKind: 'STATEMENT',
+        stackFrames: [{ startLine: job.startLine, startColumn: 1, text: job.sql }],
+      };
     }
     if (job.children.length > 0) statistics.numChildJobs = String(job.children.length);
     const status: Record<string, unknown> = { state: job.state };
@@ -582,7 +632,8 @@ export class FakeBigQuery {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([job.done, new Promise((resolve) => (timer = setTimeout(resolve, LONG_POLL_MS)))]);
       clearTimeout(timer);
-      if (job.state === 'RUNNING') return send(res, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: false });
+      if (job.state === 'RUNNING')
+        return send(res, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: false });
     }
     if (job.error) return send(res, job.error.code, errorBody(job.error));
     const fields = job.result.schema ?? [];
@@ -590,7 +641,13 @@ export class FakeBigQuery {
     const micros = qs.get('formatOptions.useInt64Timestamp') === 'true';
     const start = Number(qs.get('pageToken') ?? '0');
     const end = this.pageSize === undefined ? all.length : Math.min(all.length, start + this.pageSize);
-    const body: Record<string, unknown> = { kind: 'bigquery#getQueryResultsResponse', jobReference: reference, jobComplete: true, totalRows: String(all.length), cacheHit: false };
+    const body: Record<string, unknown> = {
+      kind: 'bigquery#getQueryResultsResponse',
+      jobReference: reference,
+      jobComplete: true,
+      totalRows: String(all.length),
+      cacheHit: false,
+    };
     if (job.result.schema) body.schema = { fields };
     if (all.length > 0) body.rows = all.slice(start, end).map((row) => encodeRow(fields, row, micros));
     if (end < all.length) body.pageToken = String(end);
@@ -607,7 +664,9 @@ export class FakeBigQuery {
 
   private jobsList(res: ServerResponse, qs: URLSearchParams): void {
     const parent = qs.get('parentJobId');
-    const jobs = [...this.jobs.values()].filter((j) => (parent ? j.parentJobId === parent : j.parentJobId === undefined)).sort((a, b) => b.created - a.created);
+    const jobs = [...this.jobs.values()]
+      .filter((j) => (parent ? j.parentJobId === parent : j.parentJobId === undefined))
+      .sort((a, b) => b.created - a.created);
     send(res, 200, { kind: 'bigquery#jobList', jobs: jobs.map((j) => this.resource(j)) });
   }
 
@@ -629,14 +688,22 @@ export class FakeBigQuery {
     let insertErrors = errors;
     let keep = rows.filter((_, i) => !failed.has(i));
     if (!b.skipInvalidRows && errors.some((e) => e.errors.some((x) => x.reason === 'invalid'))) {
-      insertErrors = [...errors, ...rows.flatMap((_, i) => (failed.has(i) ? [] : [{ index: i, errors: [{ reason: 'stopped', message: '' }] }]))];
+      insertErrors = [
+        ...errors,
+        ...rows.flatMap((_, i) => (failed.has(i) ? [] : [{ index: i, errors: [{ reason: 'stopped', message: '' }] }])),
+      ];
       keep = [];
     }
     const stored = this.tables.get(table) ?? [];
     const fresh: typeof keep = [];
     for (const row of keep) {
       // insertId dedupe (see dedupeInsertIds).
-      if (this.dedupeInsertIds && row.insertId !== undefined && (stored.some((s) => s.insertId === row.insertId) || fresh.some((s) => s.insertId === row.insertId))) continue;
+      if (
+        this.dedupeInsertIds &&
+        row.insertId !== undefined &&
+        (stored.some((s) => s.insertId === row.insertId) || fresh.some((s) => s.insertId === row.insertId))
+      )
+        continue;
       fresh.push(row);
     }
     if (this.engineState && fresh.length > 0) {
@@ -644,12 +711,21 @@ export class FakeBigQuery {
         await this.engineState.store(table, fresh);
       } catch (err) {
         const reason = /Not found: Table/.test(errorMessage(err)) ? 'notFound' : 'invalid';
-        return send(res, 200, { kind: 'bigquery#tableDataInsertAllResponse', insertErrors: rows.map((_, index) => ({ index, errors: [{ reason, message: errorMessage(err) }] })) });
+        return send(res, 200, {
+          kind: 'bigquery#tableDataInsertAllResponse',
+          insertErrors: rows.map((_, index) => ({ index, errors: [{ reason, message: errorMessage(err) }] })),
+        });
       }
     }
     stored.push(...fresh);
     this.tables.set(table, stored);
-    send(res, 200, insertErrors.length > 0 ? { kind: 'bigquery#tableDataInsertAllResponse', insertErrors } : { kind: 'bigquery#tableDataInsertAllResponse' });
+    send(
+      res,
+      200,
+      insertErrors.length > 0
+        ? { kind: 'bigquery#tableDataInsertAllResponse', insertErrors }
+        : { kind: 'bigquery#tableDataInsertAllResponse' },
+    );
   }
 }
 
@@ -709,7 +785,8 @@ function encodeRow(fields: readonly FakeField[], row: Record<string, unknown>, m
 }
 
 function encodeCell(field: FakeField, v: unknown, micros: boolean): unknown {
-  if (field.mode === 'REPEATED') return ((v as unknown[] | null | undefined) ?? []).map((item) => ({ v: encodeScalar(field, item, micros) }));
+  if (field.mode === 'REPEATED')
+    return ((v as unknown[] | null | undefined) ?? []).map((item) => ({ v: encodeScalar(field, item, micros) }));
   return encodeScalar(field, v, micros);
 }
 

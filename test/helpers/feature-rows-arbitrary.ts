@@ -77,7 +77,9 @@ function featureValue(i: number): fc.Arbitrary<number> {
 
 export function storeRowArbitrary(opts: { nullWeight?: number } = {}): fc.Arbitrary<StoreRowInput> {
   const nullWeight = opts.nullWeight ?? 2;
-  const values = ORIGINAL_STORE_NAMES.map((_, i) => (i < 25 ? featureValue(i) : fc.option(featureValue(i), { nil: null, freq: nullWeight })));
+  const values = ORIGINAL_STORE_NAMES.map((_, i) =>
+    i < 25 ? featureValue(i) : fc.option(featureValue(i), { nil: null, freq: nullWeight }),
+  );
   return fc.record({
     values: fc.tuple<Array<number | null>>(...values),
     daysRest: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),

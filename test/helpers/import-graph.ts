@@ -60,7 +60,8 @@ export function importGraph(entry: string): ImportGraph {
       const file = queue.shift() as string;
       if (seen.has(file)) continue;
       seen.add(file);
-      for (const imp of parse(file).imports) if (imp.spec.startsWith('.') && !(staticOnly && imp.dynamic)) queue.push(target(file, imp.spec));
+      for (const imp of parse(file).imports)
+        if (imp.spec.startsWith('.') && !(staticOnly && imp.dynamic)) queue.push(target(file, imp.spec));
     }
     return [...seen];
   };

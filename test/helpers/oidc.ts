@@ -29,7 +29,17 @@ export function signJwt(key: SigningKey, claims: Record<string, unknown>, kid: s
 /** Claims of a Google ID token minted one minute ago for `aud` and `email`, valid for an hour; `patch` overrides. */
 export function idTokenClaims(aud: string, email: string, patch: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: 'https://accounts.google.com', aud, azp: '1234567890', sub: '1234567890', email, email_verified: true, iat: now - 60, exp: now + 3540, ...patch };
+  return {
+    iss: 'https://accounts.google.com',
+    aud,
+    azp: '1234567890',
+    sub: '1234567890',
+    email,
+    email_verified: true,
+    iat: now - 60,
+    exp: now + 3540,
+    ...patch,
+  };
 }
 
 /** What Cloud Run forwards after its invoker IAM check: the token with its signature replaced. */

@@ -6,7 +6,12 @@ import { testClock } from './clock.js';
 
 /** Copies the world's slate (schedule, context, lines, feature rows) from `from` to each of `to`, with new game ids. */
 export async function copySlate(world: TinyWorld, from: string, to: readonly string[]): Promise<void> {
-  const tables = ['nba_raw.nbac_schedule', 'nba_analytics.upcoming_player_game_context', 'nba_raw.odds_api_player_points_props', 'nba_predictions.ml_feature_store_v2'];
+  const tables = [
+    'nba_raw.nbac_schedule',
+    'nba_analytics.upcoming_player_game_context',
+    'nba_raw.odds_api_player_points_props',
+    'nba_predictions.ml_feature_store_v2',
+  ];
   for (const date of to) {
     for (const table of tables) {
       await world.warehouse.query({

@@ -82,10 +82,22 @@ export class ProcessPair {
   static async create(opts: PairOptions): Promise<ProcessPair> {
     const db = join(mkdtempSync(join(opts.dir, 'state-')), 'warehouse.duckdb');
     const [first, ...rest] = opts.dates;
-    const world = await createTinyWorld({ gameDate: first as string, players: opts.players, models: opts.models ?? 2, ...(opts.playersPerGame ? { playersPerGame: opts.playersPerGame } : {}), path: db });
+    const world = await createTinyWorld({
+      gameDate: first as string,
+      players: opts.players,
+      models: opts.models ?? 2,
+      ...(opts.playersPerGame ? { playersPerGame: opts.playersPerGame } : {}),
+      path: db,
+    });
     if (rest.length > 0) await copySlate(world, first as string, rest);
     await world.warehouse.close();
-    const pair = new ProcessPair(opts, db, { modelsDir: world.modelsDir, players: world.players, systems: world.systems }, await freePort(), await freePort());
+    const pair = new ProcessPair(
+      opts,
+      db,
+      { modelsDir: world.modelsDir, players: world.players, systems: world.systems },
+      await freePort(),
+      await freePort(),
+    );
     if (opts.proxy) await pair.startProxy(opts.proxy);
     return pair;
   }
@@ -121,7 +133,12 @@ export class ProcessPair {
   }
 
   async startWorker(env: Record<string, string> = {}, onOutput?: (text: string) => void): Promise<ServiceProcess> {
-    const w = await bootService(this.opts.dir, 'worker', { EMBEDDED_HOST_URL: this.coordinatorUrl, MODEL_STORE_ROOT: this.world.modelsDir, ...env }, { port: this.workerPort, ...(onOutput ? { onOutput } : {}) });
+    const w = await bootService(
+      this.opts.dir,
+      'worker',
+      { EMBEDDED_HOST_URL: this.coordinatorUrl, MODEL_STORE_ROOT: this.world.modelsDir, ...env },
+      { port: this.workerPort, ...(onOutput ? { onOutput } : {}) },
+    );
     this.worker = w;
     this.started.push(w);
     return w;
@@ -160,27 +177,38 @@ export class ProcessPair {
 
   /** Phase-5 messages of a batch, as the local bus stored them (its topic has no subscriber, so the table is the record). */
   async phase5(batchId: string): Promise<Array<Record<string, unknown>>> {
-    const rows = await this.sql(`SELECT data FROM embedded_state.bus_messages WHERE topic = @topic ORDER BY message_number`, { topic: { type: 'STRING', value: TOPICS.phase5Complete } });
+    const rows = await this.sql(`SELECT data FROM embedded_state.bus_messages WHERE topic = @topic ORDER BY message_number`, {
+      topic: { type: 'STRING', value: TOPICS.phase5Complete },
+    });
     return rows.map((r) => JSON.parse(String(r.data)) as Record<string, unknown>).filter((m) => m.execution_id === batchId);
   }
 
   async runHistory(batchId: string): Promise<Row[]> {
-    return this.sql(`SELECT run_id, status FROM {{nba_reference.processor_run_history}} WHERE run_id = @b`, { b: { type: 'STRING', value: batchId } });
+    return this.sql(`SELECT run_id, status FROM {{nba_reference.processor_run_history}} WHERE run_id = @b`, {
+      b: { type: 'STRING', value: batchId },
+    });
   }
 
   /** Prediction rows of a date (active and inactive), keyed for counting. */
   async predictions(gameDate: string): Promise<Row[]> {
-    return this.sql(`SELECT prediction_id, batch_id, player_lookup, system_id, current_points_line, is_active FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = CAST(@d AS DATE)`, { d: { type: 'STRING', value: gameDate } });
+    return this.sql(
+      `SELECT prediction_id, batch_id, player_lookup, system_id, current_points_line, is_active FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = CAST(@d AS DATE)`,
+      { d: { type: 'STRING', value: gameDate } },
+    );
   }
 
   async stagingRows(batchId: string): Promise<number> {
-    const [row] = await this.sql(`SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @b`, { b: { type: 'STRING', value: batchId } });
+    const [row] = await this.sql(`SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @b`, {
+      b: { type: 'STRING', value: batchId },
+    });
     return Number(row?.n ?? 0);
   }
 
   /** Request deliveries the bus still has to make (pending in its store). */
   async pendingRequests(): Promise<number> {
-    const [row] = await this.sql(`SELECT COUNT(*) AS n FROM embedded_state.bus_deliveries WHERE subscription = @s AND state = 'pending'`, { s: { type: 'STRING', value: `${TOPICS.predictionRequest}-push` } });
+    const [row] = await this.sql(`SELECT COUNT(*) AS n FROM embedded_state.bus_deliveries WHERE subscription = @s AND state = 'pending'`, {
+      s: { type: 'STRING', value: `${TOPICS.predictionRequest}-push` },
+    });
     return Number(row?.n ?? 0);
   }
 
@@ -195,7 +223,10 @@ export class ProcessPair {
       } catch (err) {
         last = err instanceof Error ? err.message : err;
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})\n--- coordinator ---\n${tail(this.coordinator)}\n--- worker ---\n${tail(this.worker)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})\n--- coordinator ---\n${tail(this.coordinator)}\n--- worker ---\n${tail(this.worker)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -204,13 +235,20 @@ export class ProcessPair {
   async waitClosed(batchId: string, timeoutMs = 60_000): Promise<BatchStatus> {
     let seen: BatchStatus | null = null;
     try {
-      return await this.until(`batch ${batchId} to close`, async () => {
-        seen = await this.status(batchId);
-        return seen.closed ? seen : undefined;
-      }, timeoutMs);
+      return await this.until(
+        `batch ${batchId} to close`,
+        async () => {
+          seen = await this.status(batchId);
+          return seen.closed ? seen : undefined;
+        },
+        timeoutMs,
+      );
     } catch (err) {
       const s = seen as BatchStatus | null;
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- last status ---\n${JSON.stringify(s ? { status: s.status, progress: s.progress, consolidation: s.consolidation, closing: s.closing, error: s.error } : null)}`, { cause: err });
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)}\n--- last status ---\n${JSON.stringify(s ? { status: s.status, progress: s.progress, consolidation: s.consolidation, closing: s.closing, error: s.error } : null)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -240,7 +278,10 @@ export class ProcessPair {
           let action: ProxyAction = { forward: true };
           try {
             const envelope = JSON.parse(body.toString('utf8')) as { message: { data: string; messageId: string } };
-            const data = JSON.parse(Buffer.from(envelope.message.data, 'base64').toString('utf8')) as { batch_id: string; players: Array<{ player_lookup: string }> };
+            const data = JSON.parse(Buffer.from(envelope.message.data, 'base64').toString('utf8')) as {
+              batch_id: string;
+              players: Array<{ player_lookup: string }>;
+            };
             const attempt = (attempts.get(envelope.message.messageId) ?? 0) + 1;
             attempts.set(envelope.message.messageId, attempt);
             action = decide({ batch_id: data.batch_id, players: data.players.map((p) => p.player_lookup), attempt });
@@ -248,15 +289,26 @@ export class ProcessPair {
             // Not a request envelope: forward it as it is.
           }
           if ('status' in action) {
-            res.writeHead(action.status, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', message: 'proxy: failing this request on purpose' }));
+            res
+              .writeHead(action.status, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ status: 'error', message: 'proxy: failing this request on purpose' }));
             return;
           }
           if (action.after) await action.after;
           try {
-            const forwarded = await fetch(`${this.workerUrl}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(60_000) });
-            res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await forwarded.arrayBuffer()));
+            const forwarded = await fetch(`${this.workerUrl}${req.url ?? '/'}`, {
+              method: req.method ?? 'POST',
+              headers: { 'content-type': 'application/json' },
+              body,
+              signal: AbortSignal.timeout(60_000),
+            });
+            res
+              .writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' })
+              .end(Buffer.from(await forwarded.arrayBuffer()));
           } catch (err) {
-            res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', message: `proxy: worker unreachable: ${String(err)}` }));
+            res
+              .writeHead(502, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ status: 'error', message: `proxy: worker unreachable: ${String(err)}` }));
           }
         })();
       });
@@ -271,7 +323,10 @@ export function exited(p: ServiceProcess, timeoutMs: number): Promise<Exit> {
   const child = p.child;
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`process ${child.pid} still running after ${timeoutMs} ms:\n${p.logs().slice(-3000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`process ${child.pid} still running after ${timeoutMs} ms:\n${p.logs().slice(-3000)}`)),
+      timeoutMs,
+    );
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal });

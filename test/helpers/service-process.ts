@@ -11,7 +11,12 @@ import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
-export const baseEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', METADATA_SERVER_DETECTION: 'none', NODE_ENV: 'production' });
+export const baseEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  ONNXRUNTIME_NODE_INSTALL: 'skip',
+  METADATA_SERVER_DETECTION: 'none',
+  NODE_ENV: 'production',
+});
 
 /**
  * Puts the compiled services/, shared/ and bin/ into `<dir>/dist`, as `npm run build` writes them, without touching the
@@ -43,7 +48,12 @@ export interface BootOptions {
 }
 
 /** Starts a service on a loopback port in `dir` and waits until /ready answers 200 (or, with `until: 'listening'`, anything). */
-export async function bootService(dir: string, service: 'coordinator' | 'worker', env: Record<string, string>, opts: BootOptions = {}): Promise<ServiceProcess> {
+export async function bootService(
+  dir: string,
+  service: 'coordinator' | 'worker',
+  env: Record<string, string>,
+  opts: BootOptions = {},
+): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
   const [cmd = 'node', ...args] = opts.cmd ?? ['node', `dist/services/${service}/main.js`];
   const child = spawn(cmd === 'node' ? process.execPath : cmd, cmd === 'node' ? [...(opts.nodeArgs ?? []), ...args] : args, {
@@ -71,7 +81,10 @@ export async function bootService(dir: string, service: 'coordinator' | 'worker'
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode} before it was ready: ${out}`);
-    const ready = await fetch(`${url}/ready`).then((r) => r.status, () => 0);
+    const ready = await fetch(`${url}/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (ready === 200 || (opts.until === 'listening' && ready !== 0)) return { child, url, logs: () => out, stop };
     await new Promise((r) => setTimeout(r, 100));
   }

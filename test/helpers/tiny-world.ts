@@ -62,7 +62,8 @@ export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld
   const warehouse = await DuckDbWarehouse.open({ path: opts.path ?? ':memory:' });
   const prefix = opts.datasetPrefix;
   await warehouse.ensureTables(ALL_TABLES, prefix);
-  const insert = (table: string, rows: Row[]) => warehouse.insert({ name: 'seed', table, rows, ...(prefix ? { datasetPrefix: prefix } : {}) });
+  const insert = (table: string, rows: Row[]) =>
+    warehouse.insert({ name: 'seed', table, rows, ...(prefix ? { datasetPrefix: prefix } : {}) });
   const perGame = opts.playersPerGame ?? 30;
   const players = Array.from({ length: opts.players }, (_, i) => playerName(i));
   const gameCount = Math.max(1, Math.ceil(opts.players / perGame));
@@ -85,10 +86,41 @@ export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld
   players.forEach((p, i) => {
     const game_id = gameIds[Math.floor(i / perGame)] as string;
     const avg = 8 + (i % 20);
-    context.push({ player_lookup: p, game_id, game_date: opts.gameDate, team_abbr: 'AAA', opponent_team_abbr: 'BBB', home_game: true, avg_minutes_per_game_last_7: 30 - (i % 10), is_production_ready: true, has_prop_line: true, created_at: created });
-    odds.push({ game_id, game_date: opts.gameDate, player_lookup: p, bookmaker: 'draftkings', points_line: avg + 0.5, snapshot_timestamp: created, minutes_before_tipoff: 60 });
+    context.push({
+      player_lookup: p,
+      game_id,
+      game_date: opts.gameDate,
+      team_abbr: 'AAA',
+      opponent_team_abbr: 'BBB',
+      home_game: true,
+      avg_minutes_per_game_last_7: 30 - (i % 10),
+      is_production_ready: true,
+      has_prop_line: true,
+      created_at: created,
+    });
+    odds.push({
+      game_id,
+      game_date: opts.gameDate,
+      player_lookup: p,
+      bookmaker: 'draftkings',
+      points_line: avg + 0.5,
+      snapshot_timestamp: created,
+      minutes_before_tipoff: 60,
+    });
     const values = validFeatureValues(avg);
-    const row: Row = { player_lookup: p, game_date: opts.gameDate, game_id, feature_quality_score: 95, is_quality_ready: true, quality_alert_level: 'green', matchup_quality_pct: 90, default_feature_count: 0, required_default_count: 0, vegas_line_source: 'odds_api', created_at: created };
+    const row: Row = {
+      player_lookup: p,
+      game_date: opts.gameDate,
+      game_id,
+      feature_quality_score: 95,
+      is_quality_ready: true,
+      quality_alert_level: 'green',
+      matchup_quality_pct: 90,
+      default_feature_count: 0,
+      required_default_count: 0,
+      vegas_line_source: 'odds_api',
+      created_at: created,
+    };
     FEATURE_NAMES.forEach((n, k) => (row[featureColumn(k)] = values[n] ?? null));
     features.push(row);
   });
@@ -111,9 +143,21 @@ export async function createTinyWorld(opts: TinyWorldOptions): Promise<TinyWorld
     writeFileSync(join(modelsDir, `${id}.onnx`), bytes);
     systems.push(id);
     registry.push({
-      model_id: id, model_version: `${id}_v1`, model_type: 'catboost', gcs_path: `${id}.onnx`, feature_count: FAMILY_FEATURES[spec.family].length,
-      training_start_date: '2025-11-01', training_end_date: '2026-01-31', status: 'active', is_production: m === 0, enabled: true,
-      model_family: spec.family, feature_set: spec.family, quantile_alpha: spec.alpha, sha256_hash: createHash('sha256').update(bytes).digest('hex'), created_at: created,
+      model_id: id,
+      model_version: `${id}_v1`,
+      model_type: 'catboost',
+      gcs_path: `${id}.onnx`,
+      feature_count: FAMILY_FEATURES[spec.family].length,
+      training_start_date: '2025-11-01',
+      training_end_date: '2026-01-31',
+      status: 'active',
+      is_production: m === 0,
+      enabled: true,
+      model_family: spec.family,
+      feature_set: spec.family,
+      quantile_alpha: spec.alpha,
+      sha256_hash: createHash('sha256').update(bytes).digest('hex'),
+      created_at: created,
     });
   }
   await insert('nba_predictions.model_registry', registry);

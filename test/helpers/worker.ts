@@ -19,8 +19,17 @@ export const knownBatches = (states: Record<string, BatchRecord['state']> = {}) 
   getBatch: async (id: string) => (states[id] ? ({ batch_id: id, state: states[id] } as BatchRecord) : null),
 });
 
-export async function startTestWorker(modelsDir: string, overrides: WorkerOverrides & Required<Pick<WorkerOverrides, 'warehouse' | 'bus'>>, env: Record<string, string> = {}): Promise<TestWorker> {
-  const runtime = await buildWorkerDeps(loadWorkerConfig({ LOG_LEVEL: 'silent', MODEL_STORE_ROOT: modelsDir, ...env }), { logger: silentLogger, clock: testClock(), batchReader: knownBatches(), ...overrides });
+export async function startTestWorker(
+  modelsDir: string,
+  overrides: WorkerOverrides & Required<Pick<WorkerOverrides, 'warehouse' | 'bus'>>,
+  env: Record<string, string> = {},
+): Promise<TestWorker> {
+  const runtime = await buildWorkerDeps(loadWorkerConfig({ LOG_LEVEL: 'silent', MODEL_STORE_ROOT: modelsDir, ...env }), {
+    logger: silentLogger,
+    clock: testClock(),
+    batchReader: knownBatches(),
+    ...overrides,
+  });
   const server = createServer(buildWorkerApp(runtime, { accessLog: false }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -28,7 +37,11 @@ export async function startTestWorker(modelsDir: string, overrides: WorkerOverri
     url,
     runtime,
     async push(body) {
-      const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await fetch(`${url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
       await res.arrayBuffer();
       return res.status;
     },

@@ -48,7 +48,8 @@ async function merged(date: string) {
 
 const phase5 = () => t!.stack.bus.published(t!.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
 const mergeJobs = () => t!.fake.createdJobs((sql) => sql.includes('MERGE INTO'));
-const stagedCountWarned = () => t!.fake.warned.filter((w) => t!.fake.createdJobs((sql) => sql.includes('AS visible_rows')).some((j) => j.jobId === w.jobId));
+const stagedCountWarned = () =>
+  t!.fake.warned.filter((w) => t!.fake.createdJobs((sql) => sql.includes('AS visible_rows')).some((j) => j.jobId === w.jobId));
 
 describe('streamed rows the merge cannot see yet (the streaming buffer)', () => {
   it('rows hidden for a while: the verification waits for them with backoff, then the batch ends success with every row merged', async () => {
@@ -74,7 +75,9 @@ describe('streamed rows the merge cannot see yet (the streaming buffer)', () => 
     });
     expect((status.consolidation as { verify: { checks: number } }).verify.checks).toBeGreaterThanOrEqual(2);
     expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
-    expect(phase5()).toEqual([expect.objectContaining({ status: 'success', metadata: expect.objectContaining({ rows_merged: 9, missing_rows: 0 }) })]);
+    expect(phase5()).toEqual([
+      expect.objectContaining({ status: 'success', metadata: expect.objectContaining({ rows_merged: 9, missing_rows: 0 }) }),
+    ]);
     expect(mergeJobs()).toHaveLength(1);
   });
 
@@ -96,7 +99,10 @@ describe('streamed rows the merge cannot see yet (the streaming buffer)', () => 
     });
     const [message] = phase5();
     expect(phase5()).toHaveLength(1);
-    expect(message).toMatchObject({ status: 'partial', metadata: { missing_rows: 3, rows_merged: 6, reasons: ['3 of 9 staged rows never became visible to the merge'] } });
+    expect(message).toMatchObject({
+      status: 'partial',
+      metadata: { missing_rows: 3, rows_merged: 6, reasons: ['3 of 9 staged rows never became visible to the merge'] },
+    });
     expect(await merged(today)).toEqual([{ n: 6, ids: 6, players: 2, active: 6 }]);
   });
 });
@@ -138,11 +144,18 @@ describe('two dates consolidating at the same moment', () => {
     await until('the first merge waits before its COMMIT', () => commit.waiting.length === 1);
     const second = await start(D2);
     // The second date's consolidation asks for the merge lock while the first holds it, and is refused: it waits.
-    await until('the second consolidation waits for the merge lock', () => attempts.some((a) => a.key === MERGE_KEY && a.holder.startsWith(`${second}:`) && !a.ok));
+    await until('the second consolidation waits for the merge lock', () =>
+      attempts.some((a) => a.key === MERGE_KEY && a.holder.startsWith(`${second}:`) && !a.ok),
+    );
     commit.release();
 
     const [a, b] = [await waitForBatchEnd(t!, first), await waitForBatchEnd(t!, second)];
-    for (const status of [a, b]) expect(status).toMatchObject({ status: 'complete', consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    for (const status of [a, b])
+      expect(status).toMatchObject({
+        status: 'complete',
+        consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } },
+        closing: { phase5_status: 'success' },
+      });
     expect(t!.fake.conflicts).toEqual([]);
     // The merges (each batch's daily-signal update is a transaction of its own, on another table).
     const txs = mergeTransactions();
@@ -151,7 +164,14 @@ describe('two dates consolidating at the same moment', () => {
     expect(mergeJobs()).toHaveLength(2);
     expect(await merged(D1)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
     expect(await merged(D2)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
-    expect(phase5().map((m) => [m.game_date, m.status]).sort()).toEqual([[D1, 'success'], [D2, 'success']]);
+    expect(
+      phase5()
+        .map((m) => [m.game_date, m.status])
+        .sort(),
+    ).toEqual([
+      [D1, 'success'],
+      [D2, 'success'],
+    ]);
   });
 
   it('with the lock bypassed, BigQuery cancels the overlapping merge and the conflict retry budget still gets both through', async () => {
@@ -164,7 +184,12 @@ describe('two dates consolidating at the same moment', () => {
     commit.release();
 
     const [a, b] = [await waitForBatchEnd(t!, first), await waitForBatchEnd(t!, second)];
-    for (const status of [a, b]) expect(status).toMatchObject({ status: 'complete', consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    for (const status of [a, b])
+      expect(status).toMatchObject({
+        status: 'complete',
+        consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } },
+        closing: { phase5_status: 'success' },
+      });
     const [held] = mergeTransactions();
     expect(t!.fake.conflicts.every((c) => c.heldBy === held!.jobId && c.table === PREDICTIONS_TABLE)).toBe(true);
     expect(mergeTransactions().filter((x) => x.outcome === 'committed')).toHaveLength(2);
@@ -175,32 +200,45 @@ describe('two dates consolidating at the same moment', () => {
 
 describe('a consolidation interrupted after the batch moved to consolidating', () => {
   /** Accepts the first consolidation trigger and drops it: the message is lost. */
-  const losingFirstTrigger = (topic: string) => (bus: Bus): Bus => {
-    let lost = false;
-    return {
-      async publish(to: string, messages: OutgoingMessage[]) {
-        if (to !== topic || lost) return bus.publish(to, messages);
-        lost = true;
-        return messages.map((_, i) => ({ ok: true as const, messageId: `lost-${i}` }));
-      },
-      close: () => bus.close(),
+  const losingFirstTrigger =
+    (topic: string) =>
+    (bus: Bus): Bus => {
+      let lost = false;
+      return {
+        async publish(to: string, messages: OutgoingMessage[]) {
+          if (to !== topic || lost) return bus.publish(to, messages);
+          lost = true;
+          return messages.map((_, i) => ({ ok: true as const, messageId: `lost-${i}` }));
+        },
+        close: () => bus.close(),
+      };
     };
-  };
 
   it('its trigger lost: /check-stalled past the deadline hands it to the step again; every prediction merged once', async () => {
     const clock = new ManualClock(TEST_NOW);
-    t = await startStackOnFakeBigQuery({ gameDate: today, players: 3 }, { clock, wrapCoordinatorBus: losingFirstTrigger(topicNames('').consolidate) });
+    t = await startStackOnFakeBigQuery(
+      { gameDate: today, players: 3 },
+      { clock, wrapCoordinatorBus: losingFirstTrigger(topicNames('').consolidate) },
+    );
     const batchId = await start(today);
     await until('every player reported', async () => (await t!.get(`/status?batch_id=${batchId}`)).body.status === 'consolidating');
     await t.stack.bus.idle();
-    expect(await t.post('/check-stalled', {})).toMatchObject({ body: { results: [{ batch_id: batchId, action: 'no_action', state: 'consolidating' }] } });
+    expect(await t.post('/check-stalled', {})).toMatchObject({
+      body: { results: [{ batch_id: batchId, action: 'no_action', state: 'consolidating' }] },
+    });
     expect(mergeJobs()).toHaveLength(0);
 
     clock.advance(541_000); // CONSOLIDATION_DEADLINE_SECONDS (540 by default) after the transition
     const checked = await t.post('/check-stalled', {});
-    expect(checked.body).toMatchObject({ results: [{ batch_id: batchId, action: 'consolidation_retriggered', reason: expect.stringContaining('deadline 540 s') }] });
+    expect(checked.body).toMatchObject({
+      results: [{ batch_id: batchId, action: 'consolidation_retriggered', reason: expect.stringContaining('deadline 540 s') }],
+    });
     const status = await waitForBatchEnd(t, batchId);
-    expect(status).toMatchObject({ status: 'complete', consolidation: { attempts: 1, merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    expect(status).toMatchObject({
+      status: 'complete',
+      consolidation: { attempts: 1, merge: { rows_merged: 9, rows_accounted: 9 } },
+      closing: { phase5_status: 'success' },
+    });
     expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
     expect(mergeJobs()).toHaveLength(1);
     expect(phase5()).toHaveLength(1);
@@ -214,16 +252,29 @@ describe('a consolidation interrupted after the batch moved to consolidating', (
     const backend = { code: 503, reason: 'backendError', message: 'Backend error. Job aborted.' };
     t.fake.failJobsMatching((sql) => sql.includes('MERGE INTO'), ...Array.from({ length: 6 }, () => backend));
     const batchId = await start(today);
-    await until('the consolidation trigger was dead-lettered', () => t!.stack.bus.deadLettered(`${t!.stack.topics.consolidate}-push`).length === 1);
+    await until(
+      'the consolidation trigger was dead-lettered',
+      () => t!.stack.bus.deadLettered(`${t!.stack.topics.consolidate}-push`).length === 1,
+    );
     await t.stack.bus.idle();
     const stuck = (await t.get(`/status?batch_id=${batchId}`)).body;
-    expect(stuck).toMatchObject({ status: 'consolidating', closed: false, consolidation: { attempts: 2, merge: null, error: expect.stringContaining('backendError') } });
+    expect(stuck).toMatchObject({
+      status: 'consolidating',
+      closed: false,
+      consolidation: { attempts: 2, merge: null, error: expect.stringContaining('backendError') },
+    });
     expect(await merged(today)).toEqual([{ n: 0, ids: 0, players: 0, active: null }]);
 
     clock.advance(541_000);
-    expect((await t.post('/check-stalled', {})).body).toMatchObject({ results: [{ batch_id: batchId, action: 'consolidation_retriggered' }] });
+    expect((await t.post('/check-stalled', {})).body).toMatchObject({
+      results: [{ batch_id: batchId, action: 'consolidation_retriggered' }],
+    });
     const status = await waitForBatchEnd(t, batchId);
-    expect(status).toMatchObject({ status: 'complete', consolidation: { attempts: 3, error: null, merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    expect(status).toMatchObject({
+      status: 'complete',
+      consolidation: { attempts: 3, error: null, merge: { rows_merged: 9, rows_accounted: 9 } },
+      closing: { phase5_status: 'success' },
+    });
     expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
     expect(mergeJobs().map((j) => j.failed)).toEqual([true, true, true, true, true, true, false]);
     expect(phase5()).toHaveLength(1);
@@ -237,7 +288,11 @@ describe('a consolidation interrupted after the batch moved to consolidating', (
     t.fake.failRequests('jobs.list', unavailable, unavailable, unavailable);
     const batchId = await start(today);
     const status = await waitForBatchEnd(t, batchId);
-    expect(status).toMatchObject({ status: 'complete', consolidation: { attempts: 2, error: null, merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    expect(status).toMatchObject({
+      status: 'complete',
+      consolidation: { attempts: 2, error: null, merge: { rows_merged: 9, rows_accounted: 9 } },
+      closing: { phase5_status: 'success' },
+    });
     expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
     expect(mergeJobs().map((j) => j.failed)).toEqual([false, false]);
     expect(phase5()).toEqual([expect.objectContaining({ status: 'success' })]);
@@ -252,9 +307,24 @@ describe('redelivery', () => {
     // the same message id, beside the bus's own delivery.
     const extra: Array<Promise<number>> = [];
     const redeliver = (subscription: string, path: string) => (m: PublishedMessage) => {
-      const envelope = buildEnvelope({ messageId: m.messageId, attributes: m.attributes, publishTime: m.publishTime, data64: Buffer.from(JSON.stringify(m.data)).toString('base64') }, `projects/local/subscriptions/${subscription}`, undefined);
+      const envelope = buildEnvelope(
+        {
+          messageId: m.messageId,
+          attributes: m.attributes,
+          publishTime: m.publishTime,
+          data64: Buffer.from(JSON.stringify(m.data)).toString('base64'),
+        },
+        `projects/local/subscriptions/${subscription}`,
+        undefined,
+      );
       for (let i = 0; i < 2; i++) {
-        extra.push(fetch(`${coordinatorUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) }).then(async (r) => (await r.arrayBuffer(), r.status)));
+        extra.push(
+          fetch(`${coordinatorUrl}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(envelope),
+          }).then(async (r) => (await r.arrayBuffer(), r.status)),
+        );
       }
     };
     bus.onPublish(topics.ready, redeliver(`${topics.ready}-push`, '/complete'));
@@ -265,7 +335,12 @@ describe('redelivery', () => {
     const answers = await Promise.all(extra);
     expect(answers).toHaveLength(2 * (3 + 1)); // 3 completion events and 1 consolidation trigger, 2 extra copies each
     expect(answers.every((s) => s >= 200 && s < 300)).toBe(true);
-    expect(status).toMatchObject({ status: 'complete', progress: { expected: 3, completed: 3, failed: 0 }, consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
+    expect(status).toMatchObject({
+      status: 'complete',
+      progress: { expected: 3, completed: 3, failed: 0 },
+      consolidation: { merge: { rows_merged: 9, rows_accounted: 9 } },
+      closing: { phase5_status: 'success' },
+    });
     expect(mergeJobs()).toHaveLength(1);
     expect(phase5()).toHaveLength(1);
     expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
@@ -279,8 +354,24 @@ describe('redelivery', () => {
     const { bus, topics, workerUrl } = t.stack;
     const extra: Array<Promise<number>> = [];
     bus.onPublish(topics.request, (m) => {
-      const envelope = buildEnvelope({ messageId: m.messageId, attributes: m.attributes, publishTime: m.publishTime, data64: Buffer.from(JSON.stringify(m.data)).toString('base64') }, `projects/local/subscriptions/${topics.request}-push`, undefined);
-      for (let i = 0; i < 2; i++) extra.push(fetch(`${workerUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) }).then(async (r) => (await r.arrayBuffer(), r.status)));
+      const envelope = buildEnvelope(
+        {
+          messageId: m.messageId,
+          attributes: m.attributes,
+          publishTime: m.publishTime,
+          data64: Buffer.from(JSON.stringify(m.data)).toString('base64'),
+        },
+        `projects/local/subscriptions/${topics.request}-push`,
+        undefined,
+      );
+      for (let i = 0; i < 2; i++)
+        extra.push(
+          fetch(`${workerUrl}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(envelope),
+          }).then(async (r) => (await r.arrayBuffer(), r.status)),
+        );
     });
     // Every copy writes its rows before the merge can see any (the buffer holds them until all copies were answered).
     const buffer = t.fake.hideStreamedRows({ table: STAGING });
@@ -290,8 +381,17 @@ describe('redelivery', () => {
     await buffer.reveal();
 
     const status = await waitForBatchEnd(t, batchId);
-    expect(status).toMatchObject({ status: 'complete', consolidation: { verify: { reported_rows: 9, visible_rows: 9, missing_rows: 0 }, merge: { rows_merged: 9, rows_accounted: 9 } }, closing: { phase5_status: 'success' } });
-    expect(await t.world.warehouse.query({ name: 'staged', sql: 'SELECT COUNT(*) AS n, COUNT(DISTINCT prediction_id) AS ids FROM {{nba_predictions.prediction_staging}}' })).toEqual([{ n: 27, ids: 9 }]);
+    expect(status).toMatchObject({
+      status: 'complete',
+      consolidation: { verify: { reported_rows: 9, visible_rows: 9, missing_rows: 0 }, merge: { rows_merged: 9, rows_accounted: 9 } },
+      closing: { phase5_status: 'success' },
+    });
+    expect(
+      await t.world.warehouse.query({
+        name: 'staged',
+        sql: 'SELECT COUNT(*) AS n, COUNT(DISTINCT prediction_id) AS ids FROM {{nba_predictions.prediction_staging}}',
+      }),
+    ).toEqual([{ n: 27, ids: 9 }]);
     expect(await merged(today)).toEqual([{ n: 9, ids: 9, players: 3, active: 9 }]);
     expect(status).toMatchObject({ consolidation: { duplicate_active_keys: 0 } });
   });

@@ -3,10 +3,20 @@
  * @google-cloud/bigquery client: what goes on the wire (jobs, parameters, labels, insertAll rows) and what comes back.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BigQueryWarehouse, type BigQueryRetryEvent, type BigQueryWarehouseOptions } from '../../shared/adapters/bigquery/bigquery-warehouse.js';
+import {
+  BigQueryWarehouse,
+  type BigQueryRetryEvent,
+  type BigQueryWarehouseOptions,
+} from '../../shared/adapters/bigquery/bigquery-warehouse.js';
 import { WarehouseError } from '../../shared/ports/warehouse.js';
 import { renderBigQueryDdl, renderCreateTable } from '../../shared/adapters/bigquery/bigquery-ddl.js';
-import { ALL_TABLES, gamePostponements, oddsApiPlayerPointsProps, playerPropPredictions, predictionStaging } from '../../shared/contracts/tables.js';
+import {
+  ALL_TABLES,
+  gamePostponements,
+  oddsApiPlayerPointsProps,
+  playerPropPredictions,
+  predictionStaging,
+} from '../../shared/contracts/tables.js';
 import { DuckDbWarehouse } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
 import { param, type Row } from '../../shared/ports/warehouse.js';
 import { consolidationStatements } from '../../services/coordinator/batch/merge-sql.js';
@@ -103,10 +113,19 @@ describe('queries', () => {
     expect(query).toMatchObject({ useLegacySql: false, parameterMode: 'NAMED', maximumBytesBilled: '5000000000' });
     expect(jobTimeoutMs).toBe('120000');
     expect(labels).toEqual({ service: 'prediction-coordinator', query_name: 'lines_odds_api', batch_id: 'batch_2025-01-15_abc' });
-    expect(job!.jobReference).toMatchObject({ projectId: PROJECT, location: 'europe-west2', jobId: expect.stringMatching(/^lines_odds_api_[0-9a-f-]{36}$/) });
-    const byName = Object.fromEntries((query.queryParameters ?? []).map((p) => [p.name, { type: p.parameterType, value: p.parameterValue }]));
+    expect(job!.jobReference).toMatchObject({
+      projectId: PROJECT,
+      location: 'europe-west2',
+      jobId: expect.stringMatching(/^lines_odds_api_[0-9a-f-]{36}$/),
+    });
+    const byName = Object.fromEntries(
+      (query.queryParameters ?? []).map((p) => [p.name, { type: p.parameterType, value: p.parameterValue }]),
+    );
     expect(byName).toEqual({
-      players: { type: { type: 'ARRAY', arrayType: { type: 'STRING' } }, value: { arrayValues: [{ value: 'lebronjames' }, { value: 'stephcurry' }] } },
+      players: {
+        type: { type: 'ARRAY', arrayType: { type: 'STRING' } },
+        value: { arrayValues: [{ value: 'lebronjames' }, { value: 'stephcurry' }] },
+      },
       game_date: { type: { type: 'DATE' }, value: { value: '2025-01-15' } },
       skip: { type: { type: 'ARRAY', arrayType: { type: 'STRING' } }, value: { arrayValues: [] } },
       cutoff: { type: { type: 'DATE' }, value: { value: null } },
@@ -132,21 +151,48 @@ describe('queries', () => {
         { name: 'ts_whole', type: 'TIMESTAMP' },
         { name: 'js', type: 'JSON' },
         { name: 'ids', type: 'INTEGER', mode: 'REPEATED' },
-        { name: 'rec', type: 'RECORD', fields: [{ name: 'a', type: 'STRING' }, { name: 'b', type: 'NUMERIC' }] },
+        {
+          name: 'rec',
+          type: 'RECORD',
+          fields: [
+            { name: 'a', type: 'STRING' },
+            { name: 'b', type: 'NUMERIC' },
+          ],
+        },
         { name: 'nothing', type: 'DATE' },
       ],
       rows: [
         {
-          n: 42, line: '25.5', big: '12345.678901', f: 4.82, ok: true, d: '2025-01-15', ts: '2025-01-15T10:30:45.123456Z', ts_whole: '2025-01-15T17:30:00.000Z',
-          js: { feature: [1, 2] }, ids: [3, 7], rec: { a: 'x', b: '1.5' }, nothing: null,
+          n: 42,
+          line: '25.5',
+          big: '12345.678901',
+          f: 4.82,
+          ok: true,
+          d: '2025-01-15',
+          ts: '2025-01-15T10:30:45.123456Z',
+          ts_whole: '2025-01-15T17:30:00.000Z',
+          js: { feature: [1, 2] },
+          ids: [3, 7],
+          rec: { a: 'x', b: '1.5' },
+          nothing: null,
         },
       ],
     }));
     const rows = await wh.query({ name: 'test.types', sql: 'SELECT 1' });
     expect(rows).toEqual([
       {
-        n: 42, line: 25.5, big: 12345.678901, f: 4.82, ok: true, d: '2025-01-15', ts: '2025-01-15T10:30:45.123456Z', ts_whole: '2025-01-15T17:30:00.000Z',
-        js: '{"feature":[1,2]}', ids: [3, 7], rec: { a: 'x', b: 1.5 }, nothing: null,
+        n: 42,
+        line: 25.5,
+        big: 12345.678901,
+        f: 4.82,
+        ok: true,
+        d: '2025-01-15',
+        ts: '2025-01-15T10:30:45.123456Z',
+        ts_whole: '2025-01-15T17:30:00.000Z',
+        js: '{"feature":[1,2]}',
+        ids: [3, 7],
+        rec: { a: 'x', b: 1.5 },
+        nothing: null,
       },
     ]);
     expect(typeof rows[0]!.line).toBe('number');
@@ -191,8 +237,14 @@ describe('queries', () => {
 
 describe('retries', () => {
   it('re-run a job that lost to a concurrent update, as a new job, then succeed', async () => {
-    fake.failJobs({ code: 400, reason: 'invalidQuery', message: `Could not serialize access to table ${PROJECT}:nba_predictions.player_prop_predictions due to concurrent update` });
-    fake.onQuery((st) => (st.sql.startsWith('MERGE') ? { affectedRows: 4 } : st.sql.startsWith('UPDATE') ? { affectedRows: 1 } : undefined));
+    fake.failJobs({
+      code: 400,
+      reason: 'invalidQuery',
+      message: `Could not serialize access to table ${PROJECT}:nba_predictions.player_prop_predictions due to concurrent update`,
+    });
+    fake.onQuery((st) =>
+      st.sql.startsWith('MERGE') ? { affectedRows: 4 } : st.sql.startsWith('UPDATE') ? { affectedRows: 1 } : undefined,
+    );
     const { statements: results } = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
     expect(results.map((r) => r.affectedRows)).toEqual([4, 1, 0]);
     const jobs = fake.insertedJobs();
@@ -244,12 +296,18 @@ describe('transactions', () => {
       seen.push(st);
       if (st.sql.startsWith('MERGE')) return { affectedRows: 7 };
       if (st.sql.startsWith('UPDATE')) return { affectedRows: 3 };
-      if (st.sql.includes('rows_accounted')) return { schema: [{ name: 'rows_accounted', type: 'INTEGER' }], rows: [{ rows_accounted: 7 }] };
+      if (st.sql.includes('rows_accounted'))
+        return { schema: [{ name: 'rows_accounted', type: 'INTEGER' }], rows: [{ rows_accounted: 7 }] };
       return { schema: [{ name: 'n', type: 'INTEGER' }], rows: [{ n: 2 }] };
     });
     const statements = [
       ...consolidationStatements('2025-01-15', 'batch_7', 'test1'),
-      { name: 'count', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch_id -- other batch', params: { batch_id: param.string('batch_6') }, datasetPrefix: 'test1' },
+      {
+        name: 'count',
+        sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch_id -- other batch',
+        params: { batch_id: param.string('batch_6') },
+        datasetPrefix: 'test1',
+      },
     ];
     const { statements: results } = await wh.transaction('consolidate', statements);
     expect(results).toEqual([
@@ -277,18 +335,24 @@ describe('transactions', () => {
   });
 
   it('fail whole, with nothing to read, when a statement fails; conflicting statement labels are refused before sending', async () => {
-    fake.onQuery((st) => (st.sql.startsWith('UPDATE') ? { error: { code: 400, reason: 'invalidQuery', message: 'Unrecognized name: nope' } } : undefined));
-    const err = await rejection(wh.transaction('tx', [
-      { name: 'a', sql: 'INSERT INTO t (x) VALUES (1)' },
-      { name: 'b', sql: 'UPDATE t SET nope = 1 WHERE TRUE' },
-    ]));
+    fake.onQuery((st) =>
+      st.sql.startsWith('UPDATE') ? { error: { code: 400, reason: 'invalidQuery', message: 'Unrecognized name: nope' } } : undefined,
+    );
+    const err = await rejection(
+      wh.transaction('tx', [
+        { name: 'a', sql: 'INSERT INTO t (x) VALUES (1)' },
+        { name: 'b', sql: 'UPDATE t SET nope = 1 WHERE TRUE' },
+      ]),
+    );
     expect(err).toMatchObject({ code: 'QUERY_FAILED', reasons: ['invalidQuery'] });
     expect(fake.requestsOf('jobs.list')).toHaveLength(0);
 
-    const labels = await rejection(wh.transaction('tx2', [
-      { name: 'a', sql: 'SELECT 1', labels: { batch_id: 'b1' } },
-      { name: 'b', sql: 'SELECT 2', labels: { batch_id: 'b2' } },
-    ]));
+    const labels = await rejection(
+      wh.transaction('tx2', [
+        { name: 'a', sql: 'SELECT 1', labels: { batch_id: 'b1' } },
+        { name: 'b', sql: 'SELECT 2', labels: { batch_id: 'b2' } },
+      ]),
+    );
     expect(labels.code).toBe('INVALID_INPUT');
     expect(labels.message).toContain("label 'batch_id' is given two values");
     const twoInOne = await rejection(wh.transaction('tx3', [{ name: 'a', sql: 'SELECT 1; SELECT 2' }]));
@@ -298,19 +362,39 @@ describe('transactions', () => {
 
 describe('inserts (insertAll)', () => {
   it('stream rows with insertIds from idColumns, NUMERIC as rounded strings and UTC timestamps; a redelivery is deduplicated', async () => {
-    const req = { name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { current_points_line: null })], datasetPrefix: 'test1', idColumns: ['prediction_id'] };
+    const req = {
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2', { current_points_line: null })],
+      datasetPrefix: 'test1',
+      idColumns: ['prediction_id'],
+    };
     await wh.insert(req);
     await wh.insert(req);
     const calls = fake.requestsOf('tabledata.insertAll');
     expect(calls).toHaveLength(2);
     expect(calls[0]!.path).toBe(`/projects/${PROJECT}/datasets/test1_nba_predictions/tables/prediction_staging/insertAll`);
-    const body = calls[0]!.body as { rows: Array<{ insertId: string; json: Record<string, unknown> }>; skipInvalidRows: boolean; ignoreUnknownValues: boolean };
+    const body = calls[0]!.body as {
+      rows: Array<{ insertId: string; json: Record<string, unknown> }>;
+      skipInvalidRows: boolean;
+      ignoreUnknownValues: boolean;
+    };
     expect(body).toMatchObject({ skipInvalidRows: false, ignoreUnknownValues: false });
     expect(body.rows.map((r) => r.insertId)).toEqual(['p1', 'p2']);
     expect(body.rows[0]!.json).toEqual({
-      prediction_id: 'p1', system_id: 'catboost_v9', player_lookup: 'lebronjames', game_date: '2025-01-15', game_id: '0022400555', batch_id: 'b1',
-      predicted_points: '27.3', confidence_score: '71.25', recommendation: 'OVER', current_points_line: '25.5', is_active: true,
-      features_snapshot: '{"points_avg_last_5":27}', created_at: '2025-01-15T10:30:45.123456Z',
+      prediction_id: 'p1',
+      system_id: 'catboost_v9',
+      player_lookup: 'lebronjames',
+      game_date: '2025-01-15',
+      game_id: '0022400555',
+      batch_id: 'b1',
+      predicted_points: '27.3',
+      confidence_score: '71.25',
+      recommendation: 'OVER',
+      current_points_line: '25.5',
+      is_active: true,
+      features_snapshot: '{"points_avg_last_5":27}',
+      created_at: '2025-01-15T10:30:45.123456Z',
       default_feature_indices: [], // a repeated column is never NULL: absent → []
     });
     expect(body.rows[1]!.json).not.toHaveProperty('current_points_line');
@@ -327,10 +411,19 @@ describe('inserts (insertAll)', () => {
 
   it('surface per-row rejections: which rows, which reasons, and that nothing of the request was written', async () => {
     fake.onInsertAll(() => [{ index: 1, errors: [{ reason: 'invalid', message: 'no such field: nope.' }] }]);
-    const err = await rejection(wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2'), stagingRow('p3')], idColumns: ['prediction_id'] }));
+    const err = await rejection(
+      wh.insert({
+        name: 'staging.append',
+        table: 'nba_predictions.prediction_staging',
+        rows: [stagingRow('p1'), stagingRow('p2'), stagingRow('p3')],
+        idColumns: ['prediction_id'],
+      }),
+    );
     expect(err.code).toBe('INSERT_REJECTED');
     expect(err.reasons).toEqual(expect.arrayContaining(['invalid', 'stopped']));
-    expect(err.message).toContain(`insert into ${PROJECT}.nba_predictions.prediction_staging: 1 of 3 rows rejected — row 1 (insertId p2): invalid: no such field: nope.`);
+    expect(err.message).toContain(
+      `insert into ${PROJECT}.nba_predictions.prediction_staging: 1 of 3 rows rejected — row 1 (insertId p2): invalid: no such field: nope.`,
+    );
     expect(err.message).toContain('2 rows stopped (not written because of the rejected rows); 0 of 3 rows written');
     expect(fake.requestsOf('tabledata.insertAll')).toHaveLength(1);
     expect(fake.tables.get(`${PROJECT}.nba_predictions.prediction_staging`) ?? []).toHaveLength(0);
@@ -339,8 +432,15 @@ describe('inserts (insertAll)', () => {
   it('re-send only the rows that failed transiently, with their insertIds', async () => {
     let calls = 0;
     fake.onInsertAll(() => (calls++ === 0 ? [{ index: 0, errors: [{ reason: 'backendError', message: 'try again' }] }] : undefined));
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2')], idColumns: ['prediction_id'] });
-    const sent = fake.requestsOf('tabledata.insertAll').map((r) => (r.body as { rows: Array<{ insertId: string }> }).rows.map((x) => x.insertId));
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2')],
+      idColumns: ['prediction_id'],
+    });
+    const sent = fake
+      .requestsOf('tabledata.insertAll')
+      .map((r) => (r.body as { rows: Array<{ insertId: string }> }).rows.map((x) => x.insertId));
     expect(sent).toEqual([['p1', 'p2'], ['p1']]);
     expect(fake.tables.get(`${PROJECT}.nba_predictions.prediction_staging`)?.map((r) => r.insertId)).toEqual(['p2', 'p1']);
   });
@@ -365,21 +465,34 @@ describe('DDL', () => {
     const ddl = renderCreateTable(oddsApiPlayerPointsProps, { projectId: PROJECT, location: 'US', datasetPrefix: 'test1' });
     expect(ddl.split('\n')[0]).toBe('CREATE TABLE IF NOT EXISTS `nba-test-proj.test1_nba_raw.odds_api_player_points_props` (');
     expect(ddl).toContain('  `game_date` DATE NOT NULL,\n');
-    expect(ddl).toContain("  `bookmaker` STRING NOT NULL OPTIONS(description = 'lower-case key: draftkings, fanduel, betmgm, pointsbet, caesars, …'),\n");
+    expect(ddl).toContain(
+      "  `bookmaker` STRING NOT NULL OPTIONS(description = 'lower-case key: draftkings, fanduel, betmgm, pointsbet, caesars, …'),\n",
+    );
     expect(ddl).toContain('  `points_line` FLOAT64,\n');
     expect(ddl).toContain('  `snapshot_timestamp` TIMESTAMP NOT NULL,\n');
-    expect(ddl).toMatch(/\n\)\nPARTITION BY `game_date`\nCLUSTER BY `player_lookup`, `game_date`, `bookmaker`\nOPTIONS\(description = 'OddsAPI player points props, one row per book per snapshot\.'\)$/);
+    expect(ddl).toMatch(
+      /\n\)\nPARTITION BY `game_date`\nCLUSTER BY `player_lookup`, `game_date`, `bookmaker`\nOPTIONS\(description = 'OddsAPI player points props, one row per book per snapshot\.'\)$/,
+    );
   });
 
   it('renders staging partitioned by the day a row was written, expiring after 7 days, clustered by batch', () => {
     const ddl = renderCreateTable(predictionStaging, { projectId: PROJECT, location: 'US' });
     expect(ddl).toContain('`predicted_points` NUMERIC(5, 1) NOT NULL');
     expect(ddl).toContain('`features_snapshot` JSON');
-    expect(ddl).toMatch(/\nPARTITION BY DATE\(`created_at`\)\nCLUSTER BY `batch_id`\nOPTIONS\(partition_expiration_days = 7, description = '.*'\)$/);
-    const schemas = renderBigQueryDdl(ALL_TABLES, { projectId: PROJECT, location: 'europe-west2', datasetPrefix: 'p1' }).filter((s) => s.startsWith('CREATE SCHEMA'));
+    expect(ddl).toMatch(
+      /\nPARTITION BY DATE\(`created_at`\)\nCLUSTER BY `batch_id`\nOPTIONS\(partition_expiration_days = 7, description = '.*'\)$/,
+    );
+    const schemas = renderBigQueryDdl(ALL_TABLES, { projectId: PROJECT, location: 'europe-west2', datasetPrefix: 'p1' }).filter((s) =>
+      s.startsWith('CREATE SCHEMA'),
+    );
     expect(schemas).toContain("CREATE SCHEMA IF NOT EXISTS `nba-test-proj.p1_nba_predictions` OPTIONS(location = 'europe-west2')");
     expect(schemas).toHaveLength(new Set(ALL_TABLES.map((t) => t.dataset)).size);
-    expect(renderCreateTable(ALL_TABLES.find((t) => t.name === 'ml_feature_store_v2')!, { projectId: PROJECT, location: 'US' })).toContain('`default_feature_indices` ARRAY<INT64>,');
+    expect(
+      renderCreateTable(
+        ALL_TABLES.find((t) => t.name === 'ml_feature_store_v2')!,
+        { projectId: PROJECT, location: 'US' },
+      ),
+    ).toContain('`default_feature_indices` ARRAY<INT64>,');
   });
 
   it('ensureTables runs the DDL as one script, then adds only the columns an existing table lacks', async () => {
@@ -387,15 +500,25 @@ describe('DDL', () => {
       if (!st.sql.includes('INFORMATION_SCHEMA')) return undefined;
       const older = gamePostponements.columns.filter((c) => c.name !== 'detected_at');
       return {
-        schema: [{ name: 'table_schema', type: 'STRING' }, { name: 'table_name', type: 'STRING' }, { name: 'column_name', type: 'STRING' }],
+        schema: [
+          { name: 'table_schema', type: 'STRING' },
+          { name: 'table_name', type: 'STRING' },
+          { name: 'column_name', type: 'STRING' },
+        ],
         rows: older.map((c) => ({ table_schema: 'test1_nba_orchestration', table_name: 'game_postponements', column_name: c.name })),
       };
     });
     await wh.ensureTables([gamePostponements], 'test1');
     const [create, columns, alter] = fake.insertedJobs().map((j) => j.configuration.query.query);
-    expect(create).toBe(renderBigQueryDdl([gamePostponements], { projectId: PROJECT, location: 'europe-west2', datasetPrefix: 'test1' }).join(';\n'));
-    expect(columns).toContain('FROM `nba-test-proj.test1_nba_orchestration`.INFORMATION_SCHEMA.COLUMNS WHERE table_name IN UNNEST(@tables)');
-    expect(alter).toBe('ALTER TABLE `nba-test-proj.test1_nba_orchestration.game_postponements`\n  ADD COLUMN IF NOT EXISTS `detected_at` TIMESTAMP');
+    expect(create).toBe(
+      renderBigQueryDdl([gamePostponements], { projectId: PROJECT, location: 'europe-west2', datasetPrefix: 'test1' }).join(';\n'),
+    );
+    expect(columns).toContain(
+      'FROM `nba-test-proj.test1_nba_orchestration`.INFORMATION_SCHEMA.COLUMNS WHERE table_name IN UNNEST(@tables)',
+    );
+    expect(alter).toBe(
+      'ALTER TABLE `nba-test-proj.test1_nba_orchestration.game_postponements`\n  ADD COLUMN IF NOT EXISTS `detected_at` TIMESTAMP',
+    );
   });
 });
 
@@ -409,18 +532,32 @@ describe('lifecycle', () => {
 
 describe('warnings on a successful job', () => {
   it('are read from getQueryResults errors and from a transaction’s child jobs, and the job still succeeds', async () => {
-    fake.warnJobs((sql) => sql.includes('prediction_staging'), { reason: 'streamingBuffer', message: 'buffered data may be temporarily unavailable' });
+    fake.warnJobs((sql) => sql.includes('prediction_staging'), {
+      reason: 'streamingBuffer',
+      message: 'buffered data may be temporarily unavailable',
+    });
     fake.onQuery(() => ({ schema: [{ name: 'n', type: 'INTEGER' }], rows: [{ n: 3 }] }));
     const staged = await wh.queryWithWarnings({ name: 'count', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}}' });
     expect(staged).toEqual({ rows: [{ n: 3 }], warnings: ['[streamingBuffer] buffered data may be temporarily unavailable'] });
-    expect(await wh.queryWithWarnings({ name: 'other', sql: 'SELECT COUNT(*) AS n FROM {{nba_raw.nbac_schedule}}' })).toEqual({ rows: [{ n: 3 }], warnings: [] });
+    expect(await wh.queryWithWarnings({ name: 'other', sql: 'SELECT COUNT(*) AS n FROM {{nba_raw.nbac_schedule}}' })).toEqual({
+      rows: [{ n: 3 }],
+      warnings: [],
+    });
 
-    fake.onQuery((st) => (st.sql.startsWith('MERGE') ? { affectedRows: 2 } : st.sql.startsWith('UPDATE') ? { affectedRows: 0 } : { schema: [{ name: 'rows_accounted', type: 'INTEGER' }], rows: [{ rows_accounted: 2 }] }));
+    fake.onQuery((st) =>
+      st.sql.startsWith('MERGE')
+        ? { affectedRows: 2 }
+        : st.sql.startsWith('UPDATE')
+          ? { affectedRows: 0 }
+          : { schema: [{ name: 'rows_accounted', type: 'INTEGER' }], rows: [{ rows_accounted: 2 }] },
+    );
     const tx = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
     expect(tx.statements.map((s) => s.affectedRows)).toEqual([2, 0, 0]);
     expect(tx.warnings).toEqual(['[streamingBuffer] buffered data may be temporarily unavailable']);
     // The MERGE and UPDATE children read staging and carry the warning; the count (and BEGIN/COMMIT) do not.
-    expect(fake.warned.filter((w) => w.jobId.startsWith('script_job_')).map((w) => w.jobId.replace(/^script_job_.*_(\d+)$/, 'statement $1'))).toEqual(['statement 1', 'statement 2']);
+    expect(
+      fake.warned.filter((w) => w.jobId.startsWith('script_job_')).map((w) => w.jobId.replace(/^script_job_.*_(\d+)$/, 'statement $1')),
+    ).toEqual(['statement 1', 'statement 2']);
   });
 });
 
@@ -442,10 +579,19 @@ describe('engine: jobs run on DuckDB', () => {
   });
 
   const stagedCount = (batchId = 'b1') =>
-    wh.queryWithWarnings({ name: 'consolidate.staged_count', sql: 'SELECT COUNT(DISTINCT prediction_id) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch_id', params: { batch_id: param.string(batchId) } });
+    wh.queryWithWarnings({
+      name: 'consolidate.staged_count',
+      sql: 'SELECT COUNT(DISTINCT prediction_id) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch_id',
+      params: { batch_id: param.string(batchId) },
+    });
 
   it('stores insertAll rows in the DuckDB table once per insertId, and answers queries with typed rows', async () => {
-    const req = { name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { current_points_line: null, is_active: false })], idColumns: ['prediction_id'] };
+    const req = {
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2', { current_points_line: null, is_active: false })],
+      idColumns: ['prediction_id'],
+    };
     await wh.insert(req);
     await wh.insert(req); // a redelivered write: same insertIds
     expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}}' })).toEqual([{ n: 2 }]);
@@ -455,36 +601,83 @@ describe('engine: jobs run on DuckDB', () => {
       params: { b: param.string('b1') },
     });
     expect(rows).toEqual([
-      { prediction_id: 'p1', game_date: '2025-01-15', predicted_points: 27.3, current_points_line: 25.5, is_active: true, created_at: '2025-01-15T10:30:45.123456Z' },
-      { prediction_id: 'p2', game_date: '2025-01-15', predicted_points: 27.3, current_points_line: null, is_active: false, created_at: '2025-01-15T10:30:45.123456Z' },
+      {
+        prediction_id: 'p1',
+        game_date: '2025-01-15',
+        predicted_points: 27.3,
+        current_points_line: 25.5,
+        is_active: true,
+        created_at: '2025-01-15T10:30:45.123456Z',
+      },
+      {
+        prediction_id: 'p2',
+        game_date: '2025-01-15',
+        predicted_points: 27.3,
+        current_points_line: null,
+        is_active: false,
+        created_at: '2025-01-15T10:30:45.123456Z',
+      },
     ]);
     expect(await stagedCount()).toEqual({ rows: [{ n: 2 }], warnings: [] });
   });
 
   it('runs the consolidation transaction as one script: the MERGE writes the rows, each statement reports its count', async () => {
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { player_lookup: 'stephcurry' })], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2', { player_lookup: 'stephcurry' })],
+      idColumns: ['prediction_id'],
+    });
     const tx = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
-    expect(tx).toEqual({ statements: [{ affectedRows: 2, rows: [] }, { affectedRows: 0, rows: [] }, { affectedRows: 0, rows: [{ rows_accounted: 2 }] }], warnings: [] });
-    expect(await duck.query({ name: 'merged', sql: 'SELECT prediction_id, player_lookup, is_active FROM {{nba_predictions.player_prop_predictions}} ORDER BY prediction_id' })).toEqual([
+    expect(tx).toEqual({
+      statements: [
+        { affectedRows: 2, rows: [] },
+        { affectedRows: 0, rows: [] },
+        { affectedRows: 0, rows: [{ rows_accounted: 2 }] },
+      ],
+      warnings: [],
+    });
+    expect(
+      await duck.query({
+        name: 'merged',
+        sql: 'SELECT prediction_id, player_lookup, is_active FROM {{nba_predictions.player_prop_predictions}} ORDER BY prediction_id',
+      }),
+    ).toEqual([
       { prediction_id: 'p1', player_lookup: 'lebronjames', is_active: true },
       { prediction_id: 'p2', player_lookup: 'stephcurry', is_active: true },
     ]);
-    expect(fake.transactions).toEqual([{ jobId: fake.insertedJobs()[0]!.jobReference.jobId, tables: [PREDICTIONS], outcome: 'committed', began: 1, ended: 2 }]);
+    expect(fake.transactions).toEqual([
+      { jobId: fake.insertedJobs()[0]!.jobReference.jobId, tables: [PREDICTIONS], outcome: 'committed', began: 1, ended: 2 },
+    ]);
   });
 
   it('a failing statement fails the script and rolls the transaction back', async () => {
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1')], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1')],
+      idColumns: ['prediction_id'],
+    });
     const [merge] = consolidationStatements('2025-01-15', 'b1', '');
-    const err = await rejection(wh.transaction('tx', [merge!, { name: 'bad', sql: 'UPDATE {{nba_predictions.player_prop_predictions}} SET nope = 1 WHERE TRUE' }]));
+    const err = await rejection(
+      wh.transaction('tx', [merge!, { name: 'bad', sql: 'UPDATE {{nba_predictions.player_prop_predictions}} SET nope = 1 WHERE TRUE' }]),
+    );
     expect(err).toMatchObject({ code: 'QUERY_FAILED', reasons: ['invalidQuery'] });
     expect(err.message).toContain('nope');
-    expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([{ n: 0 }]);
+    expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([
+      { n: 0 },
+    ]);
     expect(fake.transactions.map((t) => t.outcome)).toEqual(['failed']);
   });
 
   it('streaming buffer: rows held back for a chosen time are missing from queries, which succeed with a warning', async () => {
     fake.hideStreamedRows({ table: 'nba_predictions.prediction_staging', forMs: 90_000 });
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2')], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2')],
+      idColumns: ['prediction_id'],
+    });
     const warning = `[streamingBuffer] Table ${PROJECT}:nba_predictions.prediction_staging: buffered data may be temporarily unavailable to this query (streaming buffer)`;
     expect(await stagedCount()).toEqual({ rows: [{ n: 0 }], warnings: [warning] });
     now += 89_999;
@@ -496,7 +689,12 @@ describe('engine: jobs run on DuckDB', () => {
 
   it('streaming buffer: chosen rows held back until told; a MERGE meanwhile merges only what is visible and says so', async () => {
     const hold = fake.hideStreamedRows({ where: (row) => row.player_lookup === 'stephcurry' });
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { player_lookup: 'stephcurry' })], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2', { player_lookup: 'stephcurry' })],
+      idColumns: ['prediction_id'],
+    });
     expect(hold.hiddenRows).toBe(1);
     expect((await stagedCount()).rows).toEqual([{ n: 1 }]);
     const tx = await wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
@@ -505,23 +703,37 @@ describe('engine: jobs run on DuckDB', () => {
     await hold.reveal();
     expect(hold.hiddenRows).toBe(0);
     expect(await stagedCount()).toEqual({ rows: [{ n: 2 }], warnings: [] });
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p3', { player_lookup: 'stephcurry' })], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p3', { player_lookup: 'stephcurry' })],
+      idColumns: ['prediction_id'],
+    });
     expect((await stagedCount()).rows).toEqual([{ n: 3 }]); // the hold ended with reveal()
   });
 
   it('cancels a transaction that mutates a table a running transaction mutates, with BigQuery’s error; it succeeds once the other ended', async () => {
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })],
+      idColumns: ['prediction_id'],
+    });
     const once = open({ retry: { maxAttempts: 1 } });
     const hold = fake.holdTransactions();
     const first = wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
     await until('the first transaction waits at its COMMIT', () => hold.waiting.length === 1);
     const err = await rejection(once.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', '')));
     expect(err).toMatchObject({ code: 'TRANSACTION_CONFLICT', retryable: true, reasons: ['invalidQuery'] });
-    expect(err.message).toContain(`Transaction is aborted due to concurrent update against table ${PROJECT}:nba_predictions.player_prop_predictions`);
+    expect(err.message).toContain(
+      `Transaction is aborted due to concurrent update against table ${PROJECT}:nba_predictions.player_prop_predictions`,
+    );
     const [a, b] = fake.insertedJobs().map((j) => j.jobReference.jobId);
     expect(fake.conflicts).toEqual([{ jobId: b, table: PREDICTIONS, heldBy: a }]);
     // A transaction that only reads the table, or a query outside a transaction, is not cancelled.
-    expect(await once.query({ name: 'read', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([{ n: 0 }]);
+    expect(await once.query({ name: 'read', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([
+      { n: 0 },
+    ]);
     hold.release();
     expect((await first).statements[0]!.affectedRows).toBe(1);
     expect((await once.transaction('consolidate', consolidationStatements('2025-01-16', 'b2', ''))).statements[0]!.affectedRows).toBe(1);
@@ -530,7 +742,12 @@ describe('engine: jobs run on DuckDB', () => {
   });
 
   it('a transaction can be made to take a chosen time: of two started together, the one that comes second is cancelled', async () => {
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })],
+      idColumns: ['prediction_id'],
+    });
     fake.transactionDelayMs = 1_000;
     const once = open({ retry: { maxAttempts: 1 } });
     const results = await Promise.allSettled([
@@ -544,7 +761,12 @@ describe('engine: jobs run on DuckDB', () => {
   });
 
   it('the adapter re-runs a cancelled transaction (a new job) until the other has committed', async () => {
-    await wh.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })], idColumns: ['prediction_id'] });
+    await wh.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows: [stagingRow('p1'), stagingRow('p2', { batch_id: 'b2', game_date: '2025-01-16' })],
+      idColumns: ['prediction_id'],
+    });
     const patient = open({ retry: { maxAttempts: 20, initialDelayMs: 5, maxDelayMs: 20 } });
     const hold = fake.holdTransactions();
     const first = wh.transaction('consolidate', consolidationStatements('2025-01-15', 'b1', ''));
@@ -554,7 +776,9 @@ describe('engine: jobs run on DuckDB', () => {
     hold.release();
     await first;
     expect((await second).statements[0]!.affectedRows).toBe(1);
-    expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([{ n: 2 }]);
+    expect(await duck.query({ name: 'n', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' })).toEqual([
+      { n: 2 },
+    ]);
     expect(fake.transactions.filter((t) => t.outcome === 'committed')).toHaveLength(2);
     await patient.close();
   });

@@ -29,7 +29,9 @@ describe.skipIf(!present)('cbm-to-onnx CLI main()', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('converts a real model with --features-from and --family', async () => {
-    const cbmName = readdirSync(path.join(FIXTURES, 'nba')).filter((f) => f.endsWith('.cbm')).sort()[0]!;
+    const cbmName = readdirSync(path.join(FIXTURES, 'nba'))
+      .filter((f) => f.endsWith('.cbm'))
+      .sort()[0]!;
     const cbm = path.join(FIXTURES, 'nba', cbmName);
     const metaPath = cbm.replace(/\.cbm$/, '_metadata.json');
     const out = path.join(tmp, 'model.onnx');
@@ -57,7 +59,9 @@ describe.skipIf(!present)('cbm-to-onnx CLI main()', () => {
   });
 
   it('refuses a model whose features do not match the --family list', async () => {
-    const cbmName = readdirSync(path.join(FIXTURES, 'nba')).filter((f) => f.endsWith('.cbm')).sort()[0]!;
+    const cbmName = readdirSync(path.join(FIXTURES, 'nba'))
+      .filter((f) => f.endsWith('.cbm'))
+      .sort()[0]!;
     const out = path.join(tmp, 'wrong-family.onnx');
     const res = await runCli([path.join(FIXTURES, 'nba', cbmName), out, '--family', 'v12']);
     expect(res.code).toBe(1);

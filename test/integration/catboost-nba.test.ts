@@ -124,7 +124,9 @@ describe.skipIf(!present)('real NBA CatBoost models', () => {
         worst = Math.max(worst, maxDiff);
         report.push(`${name} ${maxDiff.toExponential(2)}`);
       }
-      console.log(`[catboost-nba] ${file}: trees ${info.trees}, bias ${info.bias.toFixed(4)}, at medians evaluator ${atMedian.toFixed(4)} / ORT ${ortMedian.toFixed(4)}; max |ORT − evaluator| ${report.join(', ')}`);
+      console.log(
+        `[catboost-nba] ${file}: trees ${info.trees}, bias ${info.bias.toFixed(4)}, at medians evaluator ${atMedian.toFixed(4)} / ORT ${ortMedian.toFixed(4)}; max |ORT − evaluator| ${report.join(', ')}`,
+      );
       expect(worst).toBeLessThan(1e-4);
       expect(Math.abs(ortMedian - atMedian)).toBeLessThan(1e-4);
       expect(atMedian).toBeGreaterThan(1);

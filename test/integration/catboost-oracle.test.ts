@@ -84,7 +84,9 @@ describe.skipIf(!present)('CatBoost oracle fixtures', () => {
       const out = await session.run(flat, n);
       let ortErr = 0;
       for (let i = 0; i < n; i++) ortErr = Math.max(ortErr, Math.abs(out[i]! - f.json.predictions[i]![0]!));
-      console.log(`[catboost-oracle] ${f.name}: trees ${info.trees}, depth ${info.depth}, bias ${info.bias}; max |evaluator − CatBoost| ${evalErr}, max |ORT − CatBoost| ${ortErr.toExponential(2)}`);
+      console.log(
+        `[catboost-oracle] ${f.name}: trees ${info.trees}, depth ${info.depth}, bias ${info.bias}; max |evaluator − CatBoost| ${evalErr}, max |ORT − CatBoost| ${ortErr.toExponential(2)}`,
+      );
       expect(ortErr).toBeLessThan(1e-5);
     } finally {
       await session.close();

@@ -28,11 +28,19 @@ const KEY = mergeLockKey('');
 
 async function consolidatingBatch(id: string) {
   world ??= await createTinyWorld({ gameDate: DATE, players: 0, models: 0 });
-  runtime ??= await buildCoordinatorDeps(loadCoordinatorConfig({ COORDINATOR_API_KEY: 'k'.repeat(32), MERGE_LOCK_WAIT_SECONDS: '0', VERIFY_WAIT_SECONDS: '0', LOG_LEVEL: 'silent' }), {
-    logger: silentLogger,
-    duckdb: world.warehouse,
-    clock: new ManualClock(new Date('2026-11-22T15:00:00Z')),
-  });
+  runtime ??= await buildCoordinatorDeps(
+    loadCoordinatorConfig({
+      COORDINATOR_API_KEY: 'k'.repeat(32),
+      MERGE_LOCK_WAIT_SECONDS: '0',
+      VERIFY_WAIT_SECONDS: '0',
+      LOG_LEVEL: 'silent',
+    }),
+    {
+      logger: silentLogger,
+      duckdb: world.warehouse,
+      clock: new ManualClock(new Date('2026-11-22T15:00:00Z')),
+    },
+  );
   const store = runtime.deps.batches;
   await store.claimLease({ gameDate: DATE, batchId: id, ttlMs: 60_000, force: false });
   await store.createBatch(batchRecord(id));
@@ -57,14 +65,21 @@ describe('consolidation and the merge lock', () => {
     const outcome = await consolidateBatch(deps, 'b');
     // p1 reported one staged row that the warehouse does not have: merged nothing, so the batch cannot succeed.
     expect(outcome.kind).toBe('consolidated');
-    expect(await store.getBatch('b')).toMatchObject({ state: 'failed', closing: { phase5_status: 'failed', reasons: ['0 rows merged although workers reported 1 staged rows'] } });
+    expect(await store.getBatch('b')).toMatchObject({
+      state: 'failed',
+      closing: { phase5_status: 'failed', reasons: ['0 rows merged although workers reported 1 staged rows'] },
+    });
     expect(await store.lockHolder(KEY)).toBeNull();
   });
 
   it('a reset frees the merge lock its batch held, and its date', async () => {
     const { deps, store } = await consolidatingBatch('b');
     expect(await store.acquireLock(KEY, 'b:cafe', 60_000)).toBe(true);
-    expect(await resetBatch(deps, { batchId: 'b' })).toMatchObject({ kind: 'reset', previous: 'consolidating', batch: { state: 'failed' } });
+    expect(await resetBatch(deps, { batchId: 'b' })).toMatchObject({
+      kind: 'reset',
+      previous: 'consolidating',
+      batch: { state: 'failed' },
+    });
     expect(await store.lockHolder(KEY)).toBeNull();
     expect(await store.leaseHolder(DATE)).toBeNull();
   });

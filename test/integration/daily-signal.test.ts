@@ -19,7 +19,11 @@ afterEach(async () => {
 async function world(games: number): Promise<DuckDbWarehouse> {
   const w = await DuckDbWarehouse.open({ path: ':memory:' });
   await w.ensureTables(ALL_TABLES);
-  await w.insert({ name: 'schedule', table: 'nba_raw.nbac_schedule', rows: Array.from({ length: games }, (_, g) => ({ game_id: `G${g}`, game_date: DATE, game_status: 1 })) });
+  await w.insert({
+    name: 'schedule',
+    table: 'nba_raw.nbac_schedule',
+    rows: Array.from({ length: games }, (_, g) => ({ game_id: `G${g}`, game_date: DATE, game_status: 1 })),
+  });
   return w;
 }
 
@@ -45,7 +49,10 @@ function rows(system: string, n: number, overs: number, highEdge: number, extra:
 }
 
 async function signals(w: DuckDbWarehouse): Promise<Record<string, Record<string, unknown>>> {
-  const found = await w.query({ name: 'read', sql: `SELECT * FROM {{nba_predictions.daily_prediction_signals}} WHERE game_date = CAST('${DATE}' AS DATE) ORDER BY system_id` });
+  const found = await w.query({
+    name: 'read',
+    sql: `SELECT * FROM {{nba_predictions.daily_prediction_signals}} WHERE game_date = CAST('${DATE}' AS DATE) ORDER BY system_id`,
+  });
   return Object.fromEntries(found.map((r) => [String(r.system_id), r]));
 }
 
@@ -70,7 +77,17 @@ describe('daily_prediction_signals', () => {
     expect(written.map((r) => r.system_id)).toEqual(['edge_2', 'over_24_of_100', 'over_25_of_100', 'over_45_of_100', 'over_46_of_100']);
     const table = await signals(wh);
     expect(Object.keys(table)).toEqual(['edge_2', 'over_24_of_100', 'over_25_of_100', 'over_45_of_100', 'over_46_of_100']);
-    expect(table.over_25_of_100).toMatchObject({ daily_signal: 'GREEN', pct_over: 25, pct_under: 75, total_picks: 100, high_edge_picks: 3, slate_size: 5, skew_category: 'BALANCED', volume_category: 'NORMAL', batch_id: 'batch_x' });
+    expect(table.over_25_of_100).toMatchObject({
+      daily_signal: 'GREEN',
+      pct_over: 25,
+      pct_under: 75,
+      total_picks: 100,
+      high_edge_picks: 3,
+      slate_size: 5,
+      skew_category: 'BALANCED',
+      volume_category: 'NORMAL',
+      batch_id: 'batch_x',
+    });
     expect(table.over_24_of_100).toMatchObject({ daily_signal: 'RED', pct_over: 24, skew_category: 'UNDER_HEAVY' });
     expect(String(table.over_24_of_100?.signal_explanation)).toContain('24% OVER (< 25%)');
     expect(table.over_45_of_100).toMatchObject({ daily_signal: 'GREEN', pct_over: 45 });
@@ -82,7 +99,10 @@ describe('daily_prediction_signals', () => {
   });
 
   it('on a 4-game slate every model is RED (light slate); on 5 games the same rows are GREEN', async () => {
-    for (const [games, colour] of [[4, 'RED'], [5, 'GREEN']] as const) {
+    for (const [games, colour] of [
+      [4, 'RED'],
+      [5, 'GREEN'],
+    ] as const) {
       wh = await world(games);
       await wh.insert({ name: 'rows', table: 'nba_predictions.player_prop_predictions', rows: rows('balanced', 20, 7, 5) });
       await computeDailySignals(wh, DATE, '', null);
@@ -96,15 +116,27 @@ describe('daily_prediction_signals', () => {
 
   it('recomputing is idempotent: still one row per model, updated in place; a model that no longer qualifies loses its row', async () => {
     wh = await world(6);
-    await wh.insert({ name: 'rows', table: 'nba_predictions.player_prop_predictions', rows: [...rows('a', 12, 6, 4), ...rows('b', 12, 1, 4)] });
+    await wh.insert({
+      name: 'rows',
+      table: 'nba_predictions.player_prop_predictions',
+      rows: [...rows('a', 12, 6, 4), ...rows('b', 12, 1, 4)],
+    });
     await computeDailySignals(wh, DATE, '', 'batch_1');
     await computeDailySignals(wh, DATE, '', 'batch_1');
-    const count = async () => Number((await wh!.query({ name: 'n', sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.daily_prediction_signals}}` }))[0]?.n);
+    const count = async () =>
+      Number((await wh!.query({ name: 'n', sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.daily_prediction_signals}}` }))[0]?.n);
     expect(await count()).toBe(2);
     expect((await signals(wh)).b).toMatchObject({ daily_signal: 'RED', batch_id: 'batch_1' });
     // b's rows are superseded by a later batch that recommends OVER more often; a's rows drop below 10 active.
-    await wh.query({ name: 'deactivate', sql: `UPDATE {{nba_predictions.player_prop_predictions}} SET is_active = FALSE WHERE system_id = 'b' OR (system_id = 'a' AND player_lookup IN ('p0', 'p1', 'p2'))` });
-    await wh.insert({ name: 'rows', table: 'nba_predictions.player_prop_predictions', rows: rows('b', 12, 5, 4).map((r) => ({ ...r, prediction_id: `new-${String(r.prediction_id)}` })) });
+    await wh.query({
+      name: 'deactivate',
+      sql: `UPDATE {{nba_predictions.player_prop_predictions}} SET is_active = FALSE WHERE system_id = 'b' OR (system_id = 'a' AND player_lookup IN ('p0', 'p1', 'p2'))`,
+    });
+    await wh.insert({
+      name: 'rows',
+      table: 'nba_predictions.player_prop_predictions',
+      rows: rows('b', 12, 5, 4).map((r) => ({ ...r, prediction_id: `new-${String(r.prediction_id)}` })),
+    });
     await computeDailySignals(wh, DATE, '', 'batch_2');
     expect(await count()).toBe(1);
     expect(await signals(wh)).toEqual({ b: expect.objectContaining({ daily_signal: 'GREEN', batch_id: 'batch_2', total_picks: 12 }) });

@@ -16,10 +16,15 @@ import { WORLD_TABLE_IDS } from '../../bin/demo/world.js';
 
 describe('a demo model in onnxruntime', () => {
   it('scores like the plain evaluator (NaN vegas lines included)', async () => {
-    const examples = buildTrainingSet(generateWorld({ slateDates: ['2026-02-22'], today: '2026-02-22', games: 1, historyDays: 40 }).history);
+    const examples = buildTrainingSet(
+      generateWorld({ slateDates: ['2026-02-22'], today: '2026-02-22', games: 1, historyDays: 40 }).history,
+    );
     const x = familyMatrix(examples, 'v9');
     const y = Float64Array.from(examples.map((e) => e.points));
-    const model = trainObliviousBoosting({ x, y, rows: examples.length, featureNames: Array.from({ length: 33 }, (_, i) => `f${i}`) }, { trees: 20, depth: 6, learningRate: 0.1, loss: 'rmse' });
+    const model = trainObliviousBoosting(
+      { x, y, rows: examples.length, featureNames: Array.from({ length: 33 }, (_, i) => `f${i}`) },
+      { trees: 20, depth: 6, learningRate: 0.1, loss: 'rmse' },
+    );
     const session = await ort.InferenceSession.create(writeOnnx(model, { family: 'v9' }));
     const out = await session.run({ features: new ort.Tensor('float32', x, [examples.length, 33]) });
     const onnx = out.predictions!.data as Float32Array;
@@ -85,7 +90,11 @@ describe('seedWorld on an in-memory DuckDB (2-game slate)', () => {
   });
 
   it('redoes only the models when a model file is missing, and they come out the same', async () => {
-    const hashes = async () => warehouse.query({ name: 'test.hashes', sql: 'SELECT model_id, sha256_hash FROM {{nba_predictions.model_registry}} ORDER BY model_id' });
+    const hashes = async () =>
+      warehouse.query({
+        name: 'test.hashes',
+        sql: 'SELECT model_id, sha256_hash FROM {{nba_predictions.model_registry}} ORDER BY model_id',
+      });
     const before = await hashes();
     await rm(join(modelsDir, 'catboost_v12_demo.onnx'));
     const third = await seedWorld(opts);
@@ -104,7 +113,11 @@ describe('seedWorld with a season window', () => {
   let modelsDir: string;
   let opts: SeedWorldOptions;
   const count = async (sql: string, params: Record<string, string> = {}): Promise<number> => {
-    const [row] = await warehouse.query({ name: 'test.count', sql, params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, param.date(v)])) });
+    const [row] = await warehouse.query({
+      name: 'test.count',
+      sql,
+      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, param.date(v)])),
+    });
     return Number(row?.n);
   };
   /** A digest of every world table's rows dated before `date`, to prove they were not rewritten. */
@@ -112,17 +125,40 @@ describe('seedWorld with a season window', () => {
     const parts: string[] = [];
     for (const id of WORLD_TABLE_IDS) {
       const col = id === 'nba_orchestration.game_postponements' ? 'original_date' : 'game_date';
-      const rows = await warehouse.query({ name: 'test.snap', sql: `SELECT * FROM {{${id}}} WHERE ${col} < @d`, params: { d: param.date(date) } });
-      parts.push(`${id}:${rows.map((r) => JSON.stringify(r)).sort().join('\n')}`);
+      const rows = await warehouse.query({
+        name: 'test.snap',
+        sql: `SELECT * FROM {{${id}}} WHERE ${col} < @d`,
+        params: { d: param.date(date) },
+      });
+      parts.push(
+        `${id}:${rows
+          .map((r) => JSON.stringify(r))
+          .sort()
+          .join('\n')}`,
+      );
     }
     return parts.join('\n');
   };
-  const registry = () => warehouse.query({ name: 'test.registry', sql: 'SELECT model_id, sha256_hash, created_at FROM {{nba_predictions.model_registry}} ORDER BY model_id' });
+  const registry = () =>
+    warehouse.query({
+      name: 'test.registry',
+      sql: 'SELECT model_id, sha256_hash, created_at FROM {{nba_predictions.model_registry}} ORDER BY model_id',
+    });
 
   beforeAll(async () => {
     warehouse = await DuckDbWarehouse.open({ path: ':memory:' });
     modelsDir = await mkdtemp(join(tmpdir(), 'demo-season-'));
-    opts = { warehouse, modelsDir, today: TODAY, from: FROM, to: '2026-03-11', games: 3, trees: 5, historyDays: 30, candidatesPerGame: [20, 24] };
+    opts = {
+      warehouse,
+      modelsDir,
+      today: TODAY,
+      from: FROM,
+      to: '2026-03-11',
+      games: 3,
+      trees: 5,
+      historyDays: 30,
+      candidatesPerGame: [20, 24],
+    };
   });
   afterAll(async () => {
     await warehouse.close();
@@ -145,7 +181,17 @@ describe('seedWorld with a season window', () => {
         FROM {{nba_raw.nbac_schedule}} s WHERE s.game_date >= @from GROUP BY s.game_date ORDER BY s.game_date`,
       params: { from: param.date(FROM) },
     });
-    expect(perDate.map((r) => r.game_date)).toEqual(['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08', '2026-03-09', TODAY, '2026-03-11']);
+    expect(perDate.map((r) => r.game_date)).toEqual([
+      '2026-03-03',
+      '2026-03-04',
+      '2026-03-05',
+      '2026-03-06',
+      '2026-03-07',
+      '2026-03-08',
+      '2026-03-09',
+      TODAY,
+      '2026-03-11',
+    ]);
     for (const r of perDate) {
       const past = String(r.game_date) < TODAY;
       expect(Number(r.games), String(r.game_date)).toBeGreaterThan(0);
@@ -157,7 +203,10 @@ describe('seedWorld with a season window', () => {
       expect(Number(r.features), String(r.game_date)).toBeGreaterThan(0.85 * Number(r.candidates));
     }
     // Trained once, on the history before the window.
-    for (const r of await warehouse.query({ name: 'test.training', sql: 'SELECT training_end_date FROM {{nba_predictions.model_registry}}' })) {
+    for (const r of await warehouse.query({
+      name: 'test.training',
+      sql: 'SELECT training_end_date FROM {{nba_predictions.model_registry}}',
+    })) {
       expect(String(r.training_end_date) < FROM).toBe(true);
     }
     expect(await seedWorld(opts)).toMatchObject({ action: 'present', rows: {} });
@@ -166,14 +215,39 @@ describe('seedWorld with a season window', () => {
   });
 
   it('a day later, writes only the dates from the old today on: earlier dates, predictions and models stay as they were', async () => {
-    const prediction = { prediction_id: 'p1', system_id: 'catboost_v9_demo', player_lookup: 'someone', game_date: '2026-03-05', game_id: 'g1', predicted_points: 12.5, confidence_score: 70, recommendation: 'OVER', is_active: true, created_at: '2026-03-05T15:00:00Z' };
+    const prediction = {
+      prediction_id: 'p1',
+      system_id: 'catboost_v9_demo',
+      player_lookup: 'someone',
+      game_date: '2026-03-05',
+      game_id: 'g1',
+      predicted_points: 12.5,
+      confidence_score: 70,
+      recommendation: 'OVER',
+      is_active: true,
+      created_at: '2026-03-05T15:00:00Z',
+    };
     await warehouse.insert({ name: 'test.prediction', table: 'nba_predictions.player_prop_predictions', rows: [prediction] });
     const before = await snapshot(TODAY);
     const preGame = async (): Promise<string> => {
       const parts: string[] = [];
-      for (const id of ['nba_analytics.upcoming_player_game_context', 'nba_raw.odds_api_player_points_props', 'nba_raw.bettingpros_player_points_props', 'nba_predictions.ml_feature_store_v2']) {
-        const rows = await warehouse.query({ name: 'test.pregame', sql: `SELECT * FROM {{${id}}} WHERE game_date = @d`, params: { d: param.date(TODAY) } });
-        parts.push(rows.map((r) => JSON.stringify(r)).sort().join('\n'));
+      for (const id of [
+        'nba_analytics.upcoming_player_game_context',
+        'nba_raw.odds_api_player_points_props',
+        'nba_raw.bettingpros_player_points_props',
+        'nba_predictions.ml_feature_store_v2',
+      ]) {
+        const rows = await warehouse.query({
+          name: 'test.pregame',
+          sql: `SELECT * FROM {{${id}}} WHERE game_date = @d`,
+          params: { d: param.date(TODAY) },
+        });
+        parts.push(
+          rows
+            .map((r) => JSON.stringify(r))
+            .sort()
+            .join('\n'),
+        );
       }
       return parts.join('\n');
     };
@@ -186,12 +260,26 @@ describe('seedWorld with a season window', () => {
     expect(await snapshot(TODAY)).toBe(before);
     expect(await preGame()).toBe(todaysSlate); // what the old today was predicted on is still there
     expect(await registry()).toEqual(models);
-    expect(await count('SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = @d', { d: '2026-03-05' })).toBe(1);
+    expect(
+      await count('SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = @d', { d: '2026-03-05' }),
+    ).toBe(1);
     // The old today is final with box scores now, its postponement resolved; the new today has a detected one.
-    expect(await count('SELECT COUNT(*) AS n FROM {{nba_raw.nbac_schedule}} WHERE game_date = @d AND game_status <> 3', { d: TODAY })).toBe(0);
-    expect(await count('SELECT COUNT(DISTINCT game_id) AS n FROM {{nba_analytics.player_game_summary}} WHERE game_date = @d', { d: TODAY })).toBe(3);
-    expect(await count("SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d AND status = 'detected'", { d: TODAY })).toBe(0);
-    expect(await count("SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d AND status = 'detected'", { d: '2026-03-11' })).toBe(1);
+    expect(await count('SELECT COUNT(*) AS n FROM {{nba_raw.nbac_schedule}} WHERE game_date = @d AND game_status <> 3', { d: TODAY })).toBe(
+      0,
+    );
+    expect(
+      await count('SELECT COUNT(DISTINCT game_id) AS n FROM {{nba_analytics.player_game_summary}} WHERE game_date = @d', { d: TODAY }),
+    ).toBe(3);
+    expect(
+      await count("SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d AND status = 'detected'", {
+        d: TODAY,
+      }),
+    ).toBe(0);
+    expect(
+      await count("SELECT COUNT(*) AS n FROM {{nba_orchestration.game_postponements}} WHERE original_date = @d AND status = 'detected'", {
+        d: '2026-03-11',
+      }),
+    ).toBe(1);
     // A run for a date after the window extends it to that date, appending only.
     const ahead = await ensureDemoWorld({ ...opts, today: '2026-03-11', date: '2026-03-15' });
     expect(ahead).toMatchObject({ action: 'extended', replacedFrom: '2026-03-13', last: '2026-03-15' });
@@ -199,7 +287,11 @@ describe('seedWorld with a season window', () => {
   });
 
   it('resumes an interrupted seed from the first date without its rows', async () => {
-    await warehouse.query({ name: 'test.cut', sql: 'DELETE FROM {{nba_analytics.upcoming_player_game_context}} WHERE game_date >= @d', params: { d: param.date('2026-03-08') } });
+    await warehouse.query({
+      name: 'test.cut',
+      sql: 'DELETE FROM {{nba_analytics.upcoming_player_game_context}} WHERE game_date >= @d',
+      params: { d: param.date('2026-03-08') },
+    });
     const resumed = await seedWorld({ ...opts, today: '2026-03-11', to: '2026-03-15' });
     expect(resumed).toMatchObject({ action: 'extended', replacedFrom: '2026-03-08' });
     expect(await count('SELECT COUNT(DISTINCT game_date) AS n FROM {{nba_analytics.upcoming_player_game_context}}')).toBe(13);
@@ -211,6 +303,8 @@ describe('seedWorld with a season window', () => {
     const other = await seedWorld({ ...opts, seed: 99, today: '2026-03-12', to: '2026-03-15', log: (l) => lines.push(l) });
     expect(other).toMatchObject({ action: 'seeded', first: FROM });
     expect(lines.join('\n')).toMatch(/generated with other options/);
-    expect(await count('SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = @d', { d: '2026-03-05' })).toBe(1);
+    expect(
+      await count('SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = @d', { d: '2026-03-05' }),
+    ).toBe(1);
   });
 });

@@ -23,7 +23,14 @@ describe('players', () => {
   it('excludes out and doubtful case-insensitively, judged on each player’s latest context row', async () => {
     const world = await createTinyWorld({ gameDate: today, players: 0 });
     const row = (player: string, status: string | null, created: string): Row => ({
-      player_lookup: player, game_id: 'g1', game_date: today, player_status: status, is_production_ready: true, has_prop_line: true, avg_minutes_per_game_last_7: 30, created_at: created,
+      player_lookup: player,
+      game_id: 'g1',
+      game_date: today,
+      player_status: status,
+      is_production_ready: true,
+      has_prop_line: true,
+      avg_minutes_per_game_last_7: 30,
+      created_at: created,
     });
     await world.warehouse.insert({
       name: 'ctx',
@@ -48,8 +55,24 @@ describe('players', () => {
 describe('lines: three queries, ranked books, BettingPros only for the rest', () => {
   it('applies the OddsAPI ranking after the 5.0 floor, falls back to BettingPros points/over/active rows, keeps a genuine 20.0 and explains the misses', async () => {
     const world = await createTinyWorld({ gameDate: today, players: 0 });
-    const odds = (player: string, book: string, line: number, snap: string): Row => ({ game_date: today, player_lookup: player, bookmaker: book, points_line: line, snapshot_timestamp: snap, minutes_before_tipoff: 90 });
-    const bp = (player: string, book: string, line: number, market = 'points', side = 'over', active = true): Row => ({ game_date: today, player_lookup: player, market_type: market, bet_side: side, bookmaker: book, points_line: line, is_active: active, created_at: at('09') });
+    const odds = (player: string, book: string, line: number, snap: string): Row => ({
+      game_date: today,
+      player_lookup: player,
+      bookmaker: book,
+      points_line: line,
+      snapshot_timestamp: snap,
+      minutes_before_tipoff: 90,
+    });
+    const bp = (player: string, book: string, line: number, market = 'points', side = 'over', active = true): Row => ({
+      game_date: today,
+      player_lookup: player,
+      market_type: market,
+      bet_side: side,
+      bookmaker: book,
+      points_line: line,
+      is_active: active,
+      created_at: at('09'),
+    });
     await world.warehouse.insert({
       name: 'odds',
       table: 'nba_raw.odds_api_player_points_props',
@@ -79,11 +102,26 @@ describe('lines: three queries, ranked books, BettingPros only for the rest', ()
     const log = new QueryLog(world.warehouse);
     const players = ['dkrebound', 'newest', 'twenty', 'caesarsonly', 'bponly', 'onlylow', 'nobody'];
     const { lines, missing } = await lookupLines(log, today, '', players);
-    expect(lines.get('dkrebound')).toMatchObject({ line_value: 22.5, sportsbook: 'FANDUEL', line_source_api: 'ODDS_API', was_line_fallback: true });
-    expect(lines.get('newest')).toMatchObject({ line_value: 19.5, sportsbook: 'DRAFTKINGS', was_line_fallback: false, line_minutes_before_game: 90 });
+    expect(lines.get('dkrebound')).toMatchObject({
+      line_value: 22.5,
+      sportsbook: 'FANDUEL',
+      line_source_api: 'ODDS_API',
+      was_line_fallback: true,
+    });
+    expect(lines.get('newest')).toMatchObject({
+      line_value: 19.5,
+      sportsbook: 'DRAFTKINGS',
+      was_line_fallback: false,
+      line_minutes_before_game: 90,
+    });
     expect(lines.get('twenty')).toMatchObject({ line_value: 20.0, sportsbook: 'BETMGM' });
     expect(lines.get('caesarsonly')).toMatchObject({ line_value: 11.5, sportsbook: 'CAESARS', line_source_api: 'ODDS_API' });
-    expect(lines.get('bponly')).toMatchObject({ line_value: 15.5, sportsbook: 'FANDUEL', line_source_api: 'BETTINGPROS', line_minutes_before_game: null });
+    expect(lines.get('bponly')).toMatchObject({
+      line_value: 15.5,
+      sportsbook: 'FANDUEL',
+      line_source_api: 'BETTINGPROS',
+      line_minutes_before_game: null,
+    });
     expect(missing.get('onlylow')).toMatchObject({ reason: 'lines filtered out', detail: expect.stringContaining('1 below 5') });
     expect(missing.get('nobody')).toMatchObject({ reason: 'not offered' });
     expect(log.entries.map((e) => e.name)).toEqual(['lines.odds_api', 'lines.bettingpros', 'lines.diagnostic']);
@@ -96,7 +134,10 @@ describe('/start failure and isolation rules', () => {
     let fail = true;
     const wrap = (inner: Warehouse): Warehouse =>
       overrideWarehouse(inner, {
-        query: (q) => (fail && q.name === 'lines.odds_api' ? Promise.reject(new WarehouseError(q.name, 'backend unavailable', 'QUERY_FAILED', { retryable: true })) : inner.query(q)),
+        query: (q) =>
+          fail && q.name === 'lines.odds_api'
+            ? Promise.reject(new WarehouseError(q.name, 'backend unavailable', 'QUERY_FAILED', { retryable: true }))
+            : inner.query(q),
       });
     t = await startTestStack({ gameDate: today, players: 5 }, { wrapWarehouse: wrap });
     const res = await t.post('/start', { game_date: today });
@@ -104,7 +145,11 @@ describe('/start failure and isolation rules', () => {
     expect(res.body).toEqual({ status: 'error', error: 'WAREHOUSE_QUERY_FAILED', message: 'lines.odds_api: backend unavailable' });
     expect(t.stack.bus.published(t.stack.topics.request)).toHaveLength(0);
     const failed = (await t.get(`/status?game_date=${today}`)).body;
-    expect(failed).toMatchObject({ status: 'failed', closed: true, closing: { phase5_status: 'failed', reasons: ['lines.odds_api: backend unavailable'] } });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      closed: true,
+      closing: { phase5_status: 'failed', reasons: ['lines.odds_api: backend unavailable'] },
+    });
     fail = false;
     const again = await t.post('/start', { game_date: today });
     expect(again.status).toBe(202);
@@ -120,7 +165,9 @@ describe('/start failure and isolation rules', () => {
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
     expect(end).toMatchObject({ status: 'complete', consolidation: { merge: { rows_merged: 18, rows_accounted: 18 } } });
     const touched = log!.tablesTouched();
-    expect(touched).toEqual(expect.arrayContaining(['test1_nba_predictions.prediction_staging', 'test1_nba_predictions.player_prop_predictions']));
+    expect(touched).toEqual(
+      expect.arrayContaining(['test1_nba_predictions.prediction_staging', 'test1_nba_predictions.player_prop_predictions']),
+    );
     expect(touched.filter((name) => !name.startsWith('test1_'))).toEqual([]);
     const message = t.stack.bus.published(t.stack.topics.phase5)[0]?.data as Record<string, unknown>;
     expect(message.output_dataset).toBe('test1_nba_predictions');
@@ -155,12 +202,18 @@ describe('/start failure and isolation rules', () => {
 
   it('require_real_lines skips players without a line with reason no_prop_line', async () => {
     t = await startTestStack({ gameDate: today, players: 4 });
-    await t.world.warehouse.query({ name: 'drop', sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup = 'player001'` });
+    await t.world.warehouse.query({
+      name: 'drop',
+      sql: `DELETE FROM {{nba_raw.odds_api_player_points_props}} WHERE player_lookup = 'player001'`,
+    });
     const res = await t.post('/start', { game_date: today, require_real_lines: true });
     expect(res.body).toMatchObject({ published: 3, summary: { run_mode: 'FIRST' } });
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
     const players = (await t.get(`/status?batch_id=${String(end.batch_id)}&players=true`)).body.players as Array<Record<string, unknown>>;
-    expect(players.find((p) => p.player_lookup === 'player001')).toMatchObject({ outcome: 'skipped', reason: 'no_prop_line (not offered)' });
+    expect(players.find((p) => p.player_lookup === 'player001')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'no_prop_line (not offered)',
+    });
   });
 
   it('a message the bus fails makes its player a failed player: the batch expects only what was published and ends partial, never success', async () => {
@@ -168,9 +221,14 @@ describe('/start failure and isolation rules', () => {
     const failing = (bus: Bus): Bus => ({
       publish: async (topic, messages) => {
         if (topic !== t!.stack.topics.request) return bus.publish(topic, messages);
-        const outcomes = await bus.publish(topic, messages.filter((m) => first(m) !== 'player002'));
+        const outcomes = await bus.publish(
+          topic,
+          messages.filter((m) => first(m) !== 'player002'),
+        );
         let i = 0;
-        return messages.map((m) => (first(m) === 'player002' ? { ok: false as const, error: 'deadline exceeded' } : (outcomes[i++] as (typeof outcomes)[number])));
+        return messages.map((m) =>
+          first(m) === 'player002' ? { ok: false as const, error: 'deadline exceeded' } : (outcomes[i++] as (typeof outcomes)[number]),
+        );
       },
       close: () => bus.close(),
     });
@@ -180,24 +238,42 @@ describe('/start failure and isolation rules', () => {
     expect(res.body).toMatchObject({ published: 3, publish_failed: 1, total_requests: 4 });
     expect((res.body.summary as { gate: { by_outcome: { publish_failed?: number } } }).gate.by_outcome.publish_failed).toBe(1);
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
-    expect(end).toMatchObject({ status: 'partial', progress: { expected: 3, completed: 3, failed: 1 }, closing: { phase5_status: 'partial', reasons: ["1 players' requests could not be published"] } });
+    expect(end).toMatchObject({
+      status: 'partial',
+      progress: { expected: 3, completed: 3, failed: 1 },
+      closing: { phase5_status: 'partial', reasons: ["1 players' requests could not be published"] },
+    });
     const phase5 = t.stack.bus.published(t.stack.topics.phase5).map((m) => m.data as Record<string, unknown>);
     expect(phase5).toMatchObject([{ status: 'partial', records_failed: 1, metadata: { failed_players: 1 } }]);
     const players = (await t.get(`/status?batch_id=${String(end.batch_id)}&players=true`)).body.players as Array<Record<string, unknown>>;
-    expect(players.find((p) => p.player_lookup === 'player002')).toMatchObject({ outcome: 'publish_failed', reason: 'publish_failed: deadline exceeded', completion: null });
+    expect(players.find((p) => p.player_lookup === 'player002')).toMatchObject({
+      outcome: 'publish_failed',
+      reason: 'publish_failed: deadline exceeded',
+      completion: null,
+    });
   });
 
   it('a Pub/Sub outage during dispatch (every publish failing) answers 503, and the batch ends failed with a failed phase-5 message', async () => {
     const down = (bus: Bus): Bus => ({
-      publish: async (topic, messages) => (topic === t!.stack.topics.request ? messages.map(() => ({ ok: false as const, error: 'UNAVAILABLE: connection refused' })) : bus.publish(topic, messages)),
+      publish: async (topic, messages) =>
+        topic === t!.stack.topics.request
+          ? messages.map(() => ({ ok: false as const, error: 'UNAVAILABLE: connection refused' }))
+          : bus.publish(topic, messages),
       close: () => bus.close(),
     });
     t = await startTestStack({ gameDate: today, players: 4 }, { wrapCoordinatorBus: down });
     const res = await t.post('/start', { game_date: today });
     expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ error: 'PUBLISH_FAILED', message: "none of the 4 players' requests could be published: UNAVAILABLE: connection refused" });
+    expect(res.body).toMatchObject({
+      error: 'PUBLISH_FAILED',
+      message: "none of the 4 players' requests could be published: UNAVAILABLE: connection refused",
+    });
     const end = await waitForBatchEnd(t, String(res.body.batch_id));
-    expect(end).toMatchObject({ status: 'failed', progress: { expected: 0, failed: 4 }, closing: { phase5_status: 'failed', reasons: ["none of the 4 players' requests could be published"] } });
+    expect(end).toMatchObject({
+      status: 'failed',
+      progress: { expected: 0, failed: 4 },
+      closing: { phase5_status: 'failed', reasons: ["none of the 4 players' requests could be published"] },
+    });
     expect(t.stack.bus.published(t.stack.topics.phase5).map((m) => (m.data as Record<string, unknown>).status)).toEqual(['failed']);
     // The date is free again: the next /start (the outage over) runs.
     expect(await t.stack.batches.leaseHolder(today)).toBeNull();
@@ -243,7 +319,14 @@ describe('injury re-check (once per batch, in the coordinator)', () => {
     t = await startTestStack({ gameDate: today, players: 5 });
     const yesterday = addDays(today, -1);
     const report = (player: string, status: string | null, reportDate: string, hour: number, reason: string | null = null): Row => ({
-      report_date: reportDate, report_hour: hour, game_date: today, game_id: t!.world.gameIds[0] as string, team: 'AAA', player_lookup: player, injury_status: status, reason,
+      report_date: reportDate,
+      report_hour: hour,
+      game_date: today,
+      game_id: t!.world.gameIds[0] as string,
+      team: 'AAA',
+      player_lookup: player,
+      injury_status: status,
+      reason,
     });
     await t.world.warehouse.insert({
       name: 'injuries',
@@ -302,13 +385,18 @@ describe('what /start answers about an empty schedule and its request count', ()
     const res = await t.post('/start', { game_date: today });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ published: 3, summary: { games: 0, context_games: 1 } });
-    expect((res.body.summary as { warnings: string[] }).warnings).toContain(`the schedule has no games on ${today}, but the context table has 3 candidate players: predicting them`);
+    expect((res.body.summary as { warnings: string[] }).warnings).toContain(
+      `the schedule has no games on ${today}, but the context table has 3 candidate players: predicting them`,
+    );
     await waitForBatchEnd(t, String(res.body.batch_id));
   });
 
   it('total_requests counts the requests before the quality gate; published counts after it', async () => {
     t = await startTestStack({ gameDate: today, players: 4 });
-    await t.world.warehouse.query({ name: 'low', sql: `UPDATE {{nba_predictions.ml_feature_store_v2}} SET feature_quality_score = 60 WHERE player_lookup = 'player001'` });
+    await t.world.warehouse.query({
+      name: 'low',
+      sql: `UPDATE {{nba_predictions.ml_feature_store_v2}} SET feature_quality_score = 60 WHERE player_lookup = 'player001'`,
+    });
     const res = await t.post('/start', { game_date: today });
     expect(res.body).toMatchObject({ total_requests: 4, published: 3, summary: { total_requests: 4, published: 3 } });
     await waitForBatchEnd(t, String(res.body.batch_id));

@@ -133,7 +133,13 @@ describe('DuckDbWarehouse round trips', () => {
       name: 'test.read_predictions',
       sql: 'SELECT current_points_line, predicted_points, confidence_score, line_margin, created_at FROM {{nba_predictions.prediction_staging}}',
     });
-    expect(pred).toEqual({ current_points_line: 25.5, predicted_points: 27.3, confidence_score: 71.25, line_margin: null, created_at: CREATED });
+    expect(pred).toEqual({
+      current_points_line: 25.5,
+      predicted_points: 27.3,
+      confidence_score: 71.25,
+      line_margin: null,
+      created_at: CREATED,
+    });
     expect(typeof pred?.current_points_line).toBe('number');
   });
 
@@ -217,8 +223,20 @@ describe('DuckDbWarehouse round trips', () => {
       name: 'test.insert_props',
       table: 'nba_raw.odds_api_player_points_props',
       rows: [
-        { game_date: '2025-01-15', player_lookup: 'a', bookmaker: 'fanduel', points_line: 20.5, snapshot_timestamp: '2025-01-15T10:00:00Z' },
-        { game_date: '2025-01-15', player_lookup: 'a', bookmaker: 'fanduel', points_line: 21.5, snapshot_timestamp: '2025-01-15T12:00:00Z' },
+        {
+          game_date: '2025-01-15',
+          player_lookup: 'a',
+          bookmaker: 'fanduel',
+          points_line: 20.5,
+          snapshot_timestamp: '2025-01-15T10:00:00Z',
+        },
+        {
+          game_date: '2025-01-15',
+          player_lookup: 'a',
+          bookmaker: 'fanduel',
+          points_line: 21.5,
+          snapshot_timestamp: '2025-01-15T12:00:00Z',
+        },
         { game_date: '2025-01-15', player_lookup: 'b', bookmaker: 'fanduel', points_line: 9.5, snapshot_timestamp: '2025-01-15T11:00:00Z' },
       ],
     });
@@ -258,7 +276,11 @@ WHEN NOT MATCHED THEN INSERT (${PREDICTION_COLUMN_NAMES.join(', ')})
   VALUES (${PREDICTION_COLUMN_NAMES.map((c) => `S.${c}`).join(', ')})`;
 
   it('MERGE … USING (… QUALIFY …) updates and inserts and reports affected rows', async () => {
-    await wh.insert({ name: 'test.seed_final', table: 'nba_predictions.player_prop_predictions', rows: [predictionRow('p1', { predicted_points: 10 })] });
+    await wh.insert({
+      name: 'test.seed_final',
+      table: 'nba_predictions.player_prop_predictions',
+      rows: [predictionRow('p1', { predicted_points: 10 })],
+    });
     await wh.insert({
       name: 'test.seed_staging',
       table: 'nba_predictions.prediction_staging',
@@ -272,7 +294,11 @@ WHEN NOT MATCHED THEN INSERT (${PREDICTION_COLUMN_NAMES.join(', ')})
     });
     const { statements: results } = await wh.transaction('test.consolidate', [
       { name: 'test.merge', sql: MERGE_SQL, params: { batch: param.string('b1') } },
-      { name: 'test.clean', sql: 'DELETE FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch', params: { batch: param.string('b1') } },
+      {
+        name: 'test.clean',
+        sql: 'DELETE FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @batch',
+        params: { batch: param.string('b1') },
+      },
       { name: 'test.count', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' },
     ]);
     expect(results.map((r) => r.affectedRows)).toEqual([3, 4, 0]);
@@ -292,7 +318,11 @@ WHEN NOT MATCHED THEN INSERT (${PREDICTION_COLUMN_NAMES.join(', ')})
     await wh.insert({ name: 'test.seed', table: 'nba_predictions.prediction_staging', rows: [predictionRow('p1'), predictionRow('p2')] });
     const err = await expectError(
       wh.transaction('test.tx', [
-        { name: 'test.delete', sql: 'DELETE FROM {{nba_predictions.prediction_staging}} WHERE prediction_id = @id', params: { id: param.string('p1') } },
+        {
+          name: 'test.delete',
+          sql: 'DELETE FROM {{nba_predictions.prediction_staging}} WHERE prediction_id = @id',
+          params: { id: param.string('p1') },
+        },
         { name: 'test.broken', sql: 'SELECT no_such_column FROM {{nba_predictions.prediction_staging}}' },
       ]),
     );
@@ -313,17 +343,31 @@ describe('DuckDbWarehouse errors', () => {
 
   it('rejects unknown and invalid columns on insert, naming the column', async () => {
     const unknown = await expectError(
-      wh.insert({ name: 'test.bad_insert', table: 'nba_raw.nbac_schedule', rows: [{ game_id: 'g', game_date: '2025-01-01', game_status: 1, colour: 'red' }] }),
+      wh.insert({
+        name: 'test.bad_insert',
+        table: 'nba_raw.nbac_schedule',
+        rows: [{ game_id: 'g', game_date: '2025-01-01', game_status: 1, colour: 'red' }],
+      }),
     );
     expect(unknown.message).toMatch(/^test\.bad_insert: .*unknown column 'colour'/);
-    const required = await expectError(wh.insert({ name: 'test.required', table: 'nba_raw.nbac_schedule', rows: [{ game_id: 'g', game_date: '2025-01-01' }] }));
+    const required = await expectError(
+      wh.insert({ name: 'test.required', table: 'nba_raw.nbac_schedule', rows: [{ game_id: 'g', game_date: '2025-01-01' }] }),
+    );
     expect(required.message).toMatch(/column 'game_status': is required/);
     const badDate = await expectError(
-      wh.insert({ name: 'test.bad_date', table: 'nba_raw.nbac_schedule', rows: [{ game_id: 'g', game_date: '01/02/2025', game_status: 1 }] }),
+      wh.insert({
+        name: 'test.bad_date',
+        table: 'nba_raw.nbac_schedule',
+        rows: [{ game_id: 'g', game_date: '01/02/2025', game_status: 1 }],
+      }),
     );
     expect(badDate.message).toMatch(/column 'game_date'.*not a DATE/);
     const tooWide = await expectError(
-      wh.insert({ name: 'test.too_wide', table: 'nba_predictions.prediction_staging', rows: [predictionRow('x', { current_points_line: 1234.5 })] }),
+      wh.insert({
+        name: 'test.too_wide',
+        table: 'nba_predictions.prediction_staging',
+        rows: [predictionRow('x', { current_points_line: 1234.5 })],
+      }),
     );
     expect(tooWide.message).toMatch(/column 'current_points_line'.*out of range for NUMERIC\(4,1\)/);
   });
@@ -367,14 +411,22 @@ describe('prefix isolation and the query log', () => {
     expect(await wh.query({ name: 'test.unprefixed', sql: 'SELECT COUNT(*) AS n FROM {{nba_raw.nbac_schedule}}' })).toEqual([{ n: 2 }]);
 
     await wh.dropPrefix('test1');
-    const err = await expectError(wh.query({ name: 'test.dropped', sql: 'SELECT 1 FROM {{nba_raw.nbac_schedule}}', datasetPrefix: 'test1' }));
+    const err = await expectError(
+      wh.query({ name: 'test.dropped', sql: 'SELECT 1 FROM {{nba_raw.nbac_schedule}}', datasetPrefix: 'test1' }),
+    );
     expect(err.message).toMatch(/^test\.dropped: /);
   });
 });
 
 describe('concurrency', () => {
   it('completes 20 concurrent inserts and queries without errors', async () => {
-    const featureRow = (p: string): Row => ({ player_lookup: p, game_date: '2025-01-15', created_at: CREATED, [F0]: 1, default_feature_indices: [1] });
+    const featureRow = (p: string): Row => ({
+      player_lookup: p,
+      game_date: '2025-01-15',
+      created_at: CREATED,
+      [F0]: 1,
+      default_feature_indices: [1],
+    });
     const work: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
       work.push(
@@ -387,12 +439,18 @@ describe('concurrency', () => {
       work.push(wh.query({ name: `test.concurrent_query_${i}`, sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.ml_feature_store_v2}}' }));
       work.push(
         wh.transaction(`test.concurrent_tx_${i}`, [
-          { name: 'stage', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @b', params: { b: param.string(`b${i}`) } },
+          {
+            name: 'stage',
+            sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = @b',
+            params: { b: param.string(`b${i}`) },
+          },
         ]),
       );
     }
     await Promise.all(work);
-    expect(await wh.query({ name: 'test.total', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.ml_feature_store_v2}}' })).toEqual([{ n: 1000 }]);
+    expect(await wh.query({ name: 'test.total', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.ml_feature_store_v2}}' })).toEqual([
+      { n: 1000 },
+    ]);
   });
 });
 
@@ -418,7 +476,7 @@ describe('write-write conflicts', () => {
     }
     const wins = settled.length - failures.length;
     expect(wins).toBeGreaterThan(0);
-    const rows = await wh.query({ name: 'test.read', sql: "SELECT DISTINCT game_status FROM {{nba_raw.nbac_schedule}}" });
+    const rows = await wh.query({ name: 'test.read', sql: 'SELECT DISTINCT game_status FROM {{nba_raw.nbac_schedule}}' });
     expect(rows).toEqual([{ game_status: 1 + wins }]);
   });
 });
@@ -428,15 +486,34 @@ describe('schema migration', () => {
     const { DuckDbWarehouse: Wh } = await import('../../shared/adapters/duckdb/duckdb-warehouse.js');
     const { gamePostponements } = await import('../../shared/contracts/tables.js');
     const wh = await Wh.open({ path: ':memory:' });
-    const older = { ...gamePostponements, columns: gamePostponements.columns.filter((c) => c.name !== 'reason' && c.name !== 'detected_at') };
+    const older = {
+      ...gamePostponements,
+      columns: gamePostponements.columns.filter((c) => c.name !== 'reason' && c.name !== 'detected_at'),
+    };
     await wh.ensureTables([older]);
-    await wh.query({ name: 'old', sql: "INSERT INTO {{nba_orchestration.game_postponements}} (game_id, original_date, status) VALUES ('g1', DATE '2026-01-01', 'detected')" });
-    const row = { game_id: 'g2', original_date: '2026-01-02', new_date: '2026-01-09', reason: 'weather', status: 'confirmed', detection_details: '{}', detected_at: '2026-01-02T10:00:00Z' };
-    await expect(wh.insert({ name: 'new', table: 'nba_orchestration.game_postponements', rows: [row] })).rejects.toThrow(/missing: reason, detected_at.*run ensureTables to migrate/);
+    await wh.query({
+      name: 'old',
+      sql: "INSERT INTO {{nba_orchestration.game_postponements}} (game_id, original_date, status) VALUES ('g1', DATE '2026-01-01', 'detected')",
+    });
+    const row = {
+      game_id: 'g2',
+      original_date: '2026-01-02',
+      new_date: '2026-01-09',
+      reason: 'weather',
+      status: 'confirmed',
+      detection_details: '{}',
+      detected_at: '2026-01-02T10:00:00Z',
+    };
+    await expect(wh.insert({ name: 'new', table: 'nba_orchestration.game_postponements', rows: [row] })).rejects.toThrow(
+      /missing: reason, detected_at.*run ensureTables to migrate/,
+    );
     await wh.ensureTables([gamePostponements]);
     // The added columns sit physically at the end; values must still land in their own columns.
     await wh.insert({ name: 'new', table: 'nba_orchestration.game_postponements', rows: [row] });
-    const rows = await wh.query({ name: 'read', sql: 'SELECT game_id, new_date, reason, status, detected_at FROM {{nba_orchestration.game_postponements}} ORDER BY game_id' });
+    const rows = await wh.query({
+      name: 'read',
+      sql: 'SELECT game_id, new_date, reason, status, detected_at FROM {{nba_orchestration.game_postponements}} ORDER BY game_id',
+    });
     expect(rows).toEqual([
       { game_id: 'g1', new_date: null, reason: null, status: 'detected', detected_at: null },
       { game_id: 'g2', new_date: '2026-01-09', reason: 'weather', status: 'confirmed', detected_at: '2026-01-02T10:00:00.000Z' },
@@ -461,12 +538,19 @@ describe('partition expiry (emulated)', () => {
       ],
     });
     await wh.ensureTables(ALL_TABLES);
-    const rows = await wh.query({ name: 'test.left', sql: 'SELECT prediction_id FROM {{nba_predictions.prediction_staging}} ORDER BY prediction_id' });
+    const rows = await wh.query({
+      name: 'test.left',
+      sql: 'SELECT prediction_id FROM {{nba_predictions.prediction_staging}} ORDER BY prediction_id',
+    });
     expect(rows.map((r) => r.prediction_id)).toEqual(['backfill', 'recent']);
   });
 
   it('leaves tables without partitionExpirationDays alone', async () => {
-    await wh.insert({ name: 'test.seed', table: 'nba_predictions.player_prop_predictions', rows: [predictionRow('p1', { created_at: '2020-01-01T00:00:00Z' })] });
+    await wh.insert({
+      name: 'test.seed',
+      table: 'nba_predictions.player_prop_predictions',
+      rows: [predictionRow('p1', { created_at: '2020-01-01T00:00:00Z' })],
+    });
     await wh.ensureTables(ALL_TABLES);
     const rows = await wh.query({ name: 'test.left', sql: 'SELECT COUNT(*) AS n FROM {{nba_predictions.player_prop_predictions}}' });
     expect(rows).toEqual([{ n: 1 }]);
@@ -477,7 +561,10 @@ describe('NUMERIC rounding', () => {
   it('rounds a number once, half away from zero, from its shortest decimal (27.349 → 27.3, 27.35 → 27.4, -0.05 → -0.1)', async () => {
     const rows = [stagingLike('a', 27.349), stagingLike('b', 27.35), stagingLike('c', -0.05)];
     await wh.insert({ name: 'test.round', table: 'nba_predictions.prediction_staging', rows });
-    const read = await wh.query({ name: 'test.read', sql: 'SELECT prediction_id, predicted_points FROM {{nba_predictions.prediction_staging}} ORDER BY prediction_id' });
+    const read = await wh.query({
+      name: 'test.read',
+      sql: 'SELECT prediction_id, predicted_points FROM {{nba_predictions.prediction_staging}} ORDER BY prediction_id',
+    });
     expect(read).toEqual([
       { prediction_id: 'a', predicted_points: 27.3 },
       { prediction_id: 'b', predicted_points: 27.4 },

@@ -99,7 +99,11 @@ function buildModels(dir: string): TestModel[] {
   const real = (f: Family) => readCbm(readFileSync(join(NBA, FILES[f])));
   const derived = (family: 'v12' | 'v12_noveg', names: readonly string[]): TestModel => {
     const src = real(family);
-    const ensemble: ObliviousEnsemble = { featureNames: [...names], trees: [...remapTrees(src, names), ...probeTrees(names)], bias: src.bias };
+    const ensemble: ObliviousEnsemble = {
+      featureNames: [...names],
+      trees: [...remapTrees(src, names), ...probeTrees(names)],
+      bias: src.bias,
+    };
     const path = `${SYSTEMS[family]}.onnx`;
     writeFileSync(join(dir, path), writeOnnx(ensemble, { family }));
     return { family, systemId: SYSTEMS[family], ensemble, path };
@@ -131,18 +135,36 @@ function players(): Player[] {
     { lookup: 'minutes_and_ppm_missing', row: base({}, 2), line: 14.5 },
     { lookup: 'minutes_zero_ppm_missing', row: base({ minutes_avg_last_10: 0 }, 1), line: null },
     { lookup: 'opponent_missing', row: base({ minutes_avg_last_10: 28, ppm_avg_last_10: 0.5 }, 1), line: 13.5 },
-    { lookup: 'store_line_no_move', row: base({ vegas_points_line: 16.5, vegas_opening_line: 15.5, minutes_avg_last_10: 30, ppm_avg_last_10: 0.47 }, 1), line: null },
-    { lookup: 'no_line_anywhere', row: base({ vegas_opening_line: 15.5, vegas_line_move: 1, minutes_avg_last_10: 30, ppm_avg_last_10: 0.47 }, null), line: null },
+    {
+      lookup: 'store_line_no_move',
+      row: base({ vegas_points_line: 16.5, vegas_opening_line: 15.5, minutes_avg_last_10: 30, ppm_avg_last_10: 0.47 }, 1),
+      line: null,
+    },
+    {
+      lookup: 'no_line_anywhere',
+      row: base({ vegas_opening_line: 15.5, vegas_line_move: 1, minutes_avg_last_10: 30, ppm_avg_last_10: 0.47 }, null),
+      line: null,
+    },
     { lookup: 'days_rest_row_beats_39', row: base({ days_rest: 4, minutes_avg_last_10: 30, ppm_avg_last_10: 0.47 }, 0), line: 15.5 },
     { lookup: 'days_rest_row_null', row: base({ days_rest: 3, minutes_avg_last_10: 30, ppm_avg_last_10: 0.47 }, null), line: 15.5 },
   ];
-  const generated = fc.sample(fc.tuple(storeRowArbitrary(), fc.option(fc.integer({ min: 12, max: 64 }).map((x) => x / 2), { nil: null })), { numRuns: 40, seed: 1414 });
+  const generated = fc.sample(
+    fc.tuple(
+      storeRowArbitrary(),
+      fc.option(
+        fc.integer({ min: 12, max: 64 }).map((x) => x / 2),
+        { nil: null },
+      ),
+    ),
+    { numRuns: 40, seed: 1414 },
+  );
   return [...chosen, ...generated.map(([row, line], i) => ({ lookup: `gen${String(i).padStart(3, '0')}`, row, line }))];
 }
 
 function expectedPoints(model: TestModel, p: Player): number {
   const f = originalFeatures(p.row, p.line);
-  const vector = model.family === 'v9' ? originalV9Vector(f, model.ensemble.featureNames) : originalByNameVector(f, model.ensemble.featureNames);
+  const vector =
+    model.family === 'v9' ? originalV9Vector(f, model.ensemble.featureNames) : originalByNameVector(f, model.ensemble.featureNames);
   return Math.min(60, Math.max(0, evaluate(model.ensemble, vector)));
 }
 
@@ -173,13 +195,43 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
     const odds: Row[] = [];
     for (const p of cast) {
       const row: Row = {
-        player_lookup: p.lookup, game_date: today, game_id: game, feature_quality_score: 92, is_quality_ready: true, quality_alert_level: 'green',
-        matchup_quality_pct: 95, default_feature_count: 0, required_default_count: 0, vegas_line_source: 'odds_api', days_rest: p.row.daysRest, created_at: created,
+        player_lookup: p.lookup,
+        game_date: today,
+        game_id: game,
+        feature_quality_score: 92,
+        is_quality_ready: true,
+        quality_alert_level: 'green',
+        matchup_quality_pct: 95,
+        default_feature_count: 0,
+        required_default_count: 0,
+        vegas_line_source: 'odds_api',
+        days_rest: p.row.daysRest,
+        created_at: created,
       };
       p.row.values.forEach((v, i) => (row[`feature_${i}_value`] = v));
       features.push(row);
-      context.push({ player_lookup: p.lookup, game_id: game, game_date: today, team_abbr: 'AAA', opponent_team_abbr: 'BBB', home_game: true, avg_minutes_per_game_last_7: 30, is_production_ready: true, has_prop_line: p.line !== null, created_at: created });
-      if (p.line !== null) odds.push({ game_id: game, game_date: today, player_lookup: p.lookup, bookmaker: 'draftkings', points_line: p.line, snapshot_timestamp: created, minutes_before_tipoff: 60 });
+      context.push({
+        player_lookup: p.lookup,
+        game_id: game,
+        game_date: today,
+        team_abbr: 'AAA',
+        opponent_team_abbr: 'BBB',
+        home_game: true,
+        avg_minutes_per_game_last_7: 30,
+        is_production_ready: true,
+        has_prop_line: p.line !== null,
+        created_at: created,
+      });
+      if (p.line !== null)
+        odds.push({
+          game_id: game,
+          game_date: today,
+          player_lookup: p.lookup,
+          bookmaker: 'draftkings',
+          points_line: p.line,
+          snapshot_timestamp: created,
+          minutes_before_tipoff: 60,
+        });
     }
     const insert = (table: string, rows: Row[]) => world.warehouse.insert({ name: 'seed', table, rows });
     await insert('nba_predictions.ml_feature_store_v2', features);
@@ -188,12 +240,28 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
     await insert(
       'nba_predictions.model_registry',
       models.map((m) => ({
-        model_id: m.systemId, model_version: `${m.systemId}_v1`, model_type: 'catboost', gcs_path: m.path, feature_count: m.ensemble.featureNames.length,
-        training_start_date: '2021-11-01', training_end_date: '2022-06-30', status: 'active', is_production: m.family === 'v9', enabled: true,
-        feature_set: m.family, created_at: created,
+        model_id: m.systemId,
+        model_version: `${m.systemId}_v1`,
+        model_type: 'catboost',
+        gcs_path: m.path,
+        feature_count: m.ensemble.featureNames.length,
+        training_start_date: '2021-11-01',
+        training_end_date: '2022-06-30',
+        status: 'active',
+        is_production: m.family === 'v9',
+        enabled: true,
+        feature_set: m.family,
+        created_at: created,
       })),
     );
-    stack = await startLocalStack({ clock: testClock(), duckdb: world.warehouse, modelsDir: world.modelsDir, apiKey: API_KEY, logger: silentLogger, env: { LOCAL_BUS_MIN_BACKOFF_MS: '5', LOCAL_BUS_MAX_BACKOFF_MS: '50' } });
+    stack = await startLocalStack({
+      clock: testClock(),
+      duckdb: world.warehouse,
+      modelsDir: world.modelsDir,
+      apiKey: API_KEY,
+      logger: silentLogger,
+      env: { LOCAL_BUS_MIN_BACKOFF_MS: '5', LOCAL_BUS_MAX_BACKOFF_MS: '50' },
+    });
     expect(stack.models.refused).toEqual([]);
   });
 
@@ -204,10 +272,20 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
 
   it('the coordinator ships each row; player_prop_predictions holds what CatBoost gives on the original vector, for every family', async () => {
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${stack.coordinatorUrl}${path}`, { method, headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const res = await fetch(`${stack.coordinatorUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    const t = { world, stack, get: (path: string) => call('GET', path), post: (path: string, body: unknown) => call('POST', path, body), close: async () => {} } satisfies TestStack;
+    const t = {
+      world,
+      stack,
+      get: (path: string) => call('GET', path),
+      post: (path: string, body: unknown) => call('POST', path, body),
+      close: async () => {},
+    } satisfies TestStack;
     const started = await t.post('/start', { game_date: today });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ published: cast.length });
@@ -236,9 +314,17 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
   it('a request without values makes the worker read the row itself, with the same fills and the same predictions', async () => {
     for (const p of cast) {
       const request = {
-        batch_id: 'direct', correlation_id: 'direct', game_date: today, game_id: world.gameIds[0], player_lookup: p.lookup, line_values: [p.line],
-        line_source: p.line === null ? 'NO_PROP_LINE' : 'ACTUAL_PROP', line_source_api: p.line === null ? null : 'ODDS_API', sportsbook: p.line === null ? null : 'DRAFTKINGS',
-        was_line_fallback: false, line_minutes_before_game: null,
+        batch_id: 'direct',
+        correlation_id: 'direct',
+        game_date: today,
+        game_id: world.gameIds[0],
+        player_lookup: p.lookup,
+        line_values: [p.line],
+        line_source: p.line === null ? 'NO_PROP_LINE' : 'ACTUAL_PROP',
+        line_source_api: p.line === null ? null : 'ODDS_API',
+        sportsbook: p.line === null ? null : 'DRAFTKINGS',
+        was_line_fallback: false,
+        line_minutes_before_game: null,
       };
       const res = await fetch(`${stack.workerUrl}/predict`, {
         method: 'POST',
@@ -247,7 +333,10 @@ describe.skipIf(!present)('feature fills through the tables, with real CatBoost 
       });
       expect(res.status, p.lookup).toBe(204);
     }
-    const rows = await world.warehouse.query({ name: 'rows', sql: `SELECT player_lookup, system_id, predicted_points FROM {{nba_predictions.prediction_staging}} WHERE batch_id = 'direct'` });
+    const rows = await world.warehouse.query({
+      name: 'rows',
+      sql: `SELECT player_lookup, system_id, predicted_points FROM {{nba_predictions.prediction_staging}} WHERE batch_id = 'direct'`,
+    });
     expect(rows).toHaveLength(cast.length * models.length);
     for (const p of cast) {
       for (const m of models) {

@@ -35,18 +35,37 @@ describe.skipIf(!emulators)('firestore batch store on the emulator', () => {
   describe('document layout', () => {
     it('keeps 500 outcomes in several chunk documents under one root, invisible to a store with another root', async () => {
       const rootPath = `layout/${randomUUID()}`;
-      const store = new FirestoreBatchStore({ db, rootPath, clock: new ManualClock(new Date('2026-11-22T15:00:00Z')), chunkBudgetBytes: 4096 });
+      const store = new FirestoreBatchStore({
+        db,
+        rootPath,
+        clock: new ManualClock(new Date('2026-11-22T15:00:00Z')),
+        chunkBudgetBytes: 4096,
+      });
       await store.createBatch(batchRecord('a'));
-      const outcomes = Array.from({ length: 500 }, (_, i) => ({ player_lookup: `p${i}`, game_id: 'g', outcome: 'published' as const, reason: 'quality_sufficient', line_source: null, line_value: null, sportsbook: null }));
+      const outcomes = Array.from({ length: 500 }, (_, i) => ({
+        player_lookup: `p${i}`,
+        game_id: 'g',
+        outcome: 'published' as const,
+        reason: 'quality_sufficient',
+        line_source: null,
+        line_value: null,
+        sportsbook: null,
+      }));
       await store.putOutcomes('a', outcomes);
       const chunks = await db.collection(`${rootPath}/batches/a/outcomes`).get();
       expect(chunks.size).toBeGreaterThan(1);
-      const other = new FirestoreBatchStore({ db, rootPath: `layout/${randomUUID()}`, clock: new ManualClock(new Date('2026-03-10T16:00:00Z')) });
+      const other = new FirestoreBatchStore({
+        db,
+        rootPath: `layout/${randomUUID()}`,
+        clock: new ManualClock(new Date('2026-03-10T16:00:00Z')),
+      });
       expect(await other.getBatch('a')).toBeNull();
     });
 
     it('rejects a root path that is not a document path, and a malformed batch document with its path', async () => {
-      expect(() => new FirestoreBatchStore({ db, rootPath: 'only-a-collection', clock: new ManualClock(new Date('2026-03-10T16:00:00Z')) })).toThrow('rootPath must be a document path');
+      expect(
+        () => new FirestoreBatchStore({ db, rootPath: 'only-a-collection', clock: new ManualClock(new Date('2026-03-10T16:00:00Z')) }),
+      ).toThrow('rootPath must be a document path');
       const rootPath = `layout/${randomUUID()}`;
       await db.doc(`${rootPath}/batches/broken`).set({ batch_id: 'broken', state: 'sleeping' });
       const store = new FirestoreBatchStore({ db, rootPath, clock: new ManualClock(new Date('2026-03-10T16:00:00Z')) });

@@ -12,7 +12,12 @@ const requests: string[] = [];
 let server: Server;
 let storage: Storage;
 
-const googHash = (b: Buffer) => `crc32c=${(() => { const c = new CRC32C(); c.update(b); return c.toString(); })()},md5=${createHash('md5').update(b).digest('base64')}`;
+const googHash = (b: Buffer) =>
+  `crc32c=${(() => {
+    const c = new CRC32C();
+    c.update(b);
+    return c.toString();
+  })()},md5=${createHash('md5').update(b).digest('base64')}`;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -50,16 +55,22 @@ describe('GcsModelStore', () => {
 
   it('refuses an object whose bytes do not match the checksum the server sent', async () => {
     objects.set('nba-models/corrupt.onnx', { body: Buffer.from('truncated'), sentFor: Buffer.from('the real bytes') });
-    await expect(new GcsModelStore({ storage, files }).fetch('gs://nba-models/corrupt.onnx')).rejects.toThrow(/gs:\/\/nba-models\/corrupt\.onnx: cannot download/);
+    await expect(new GcsModelStore({ storage, files }).fetch('gs://nba-models/corrupt.onnx')).rejects.toThrow(
+      /gs:\/\/nba-models\/corrupt\.onnx: cannot download/,
+    );
   });
 
   it('names the URI when the object does not exist', async () => {
-    await expect(new GcsModelStore({ storage, files }).fetch('gs://nba-models/missing.onnx')).rejects.toThrow(/gs:\/\/nba-models\/missing\.onnx.*No such object/);
+    await expect(new GcsModelStore({ storage, files }).fetch('gs://nba-models/missing.onnx')).rejects.toThrow(
+      /gs:\/\/nba-models\/missing\.onnx.*No such object/,
+    );
   });
 
   it('refuses objects over the size limit', async () => {
     objects.set('nba-models/big.onnx', { body: Buffer.alloc(4096) });
-    await expect(new GcsModelStore({ storage, files, maxBytes: 1024 }).fetch('gs://nba-models/big.onnx')).rejects.toThrow(/1024-byte limit/);
+    await expect(new GcsModelStore({ storage, files, maxBytes: 1024 }).fetch('gs://nba-models/big.onnx')).rejects.toThrow(
+      /1024-byte limit/,
+    );
   });
 
   it('sends file paths to the file store', async () => {

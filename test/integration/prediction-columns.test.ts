@@ -30,7 +30,11 @@ beforeAll(async () => {
   await sql(`UPDATE ${fs} SET feature_quality_score = NULL WHERE player_lookup = 'player004'`);
 
   const res = await t.post('/start', {
-    game_date: today, prediction_run_mode: 'OVERNIGHT', trigger_source: 'phase4_to_phase5', parent_processor: 'MLFeatureStoreProcessor', min_minutes: 15,
+    game_date: today,
+    prediction_run_mode: 'OVERNIGHT',
+    trigger_source: 'phase4_to_phase5',
+    parent_processor: 'MLFeatureStoreProcessor',
+    min_minutes: 15,
   });
   expect(res.status).toBe(202);
   started = res.body;
@@ -42,12 +46,17 @@ afterAll(async () => {
   await t?.close();
 });
 
-const rowsOf = async (player: string) => sql(`SELECT * FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}' AND player_lookup = '${player}' ORDER BY system_id`);
+const rowsOf = async (player: string) =>
+  sql(
+    `SELECT * FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}' AND player_lookup = '${player}' ORDER BY system_id`,
+  );
 
 describe('/start accepts what the original accepted', () => {
   it("takes the Phase-4→5 function's trigger_source, parent_processor and min_minutes (ignored), and records who triggered the run", async () => {
     expect(started).toMatchObject({ status: 'started', published: 3 });
-    const history = await sql(`SELECT trigger_source, parent_processor FROM {{nba_reference.processor_run_history}} WHERE run_id = '${batchId}'`);
+    const history = await sql(
+      `SELECT trigger_source, parent_processor FROM {{nba_reference.processor_run_history}} WHERE run_id = '${batchId}'`,
+    );
     expect(history).toEqual([{ trigger_source: 'phase4_to_phase5', parent_processor: 'MLFeatureStoreProcessor' }]);
   });
 
@@ -61,7 +70,9 @@ describe('/start accepts what the original accepted', () => {
 describe('values as the original wrote them', () => {
   it('prediction_run_mode is the mode as requested; the gate still used its normalised form', async () => {
     expect((started.summary as Record<string, unknown>).run_mode).toBe('RETRY');
-    const modes = await sql(`SELECT DISTINCT prediction_run_mode FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}'`);
+    const modes = await sql(
+      `SELECT DISTINCT prediction_run_mode FROM {{nba_predictions.player_prop_predictions}} WHERE game_date = '${today}'`,
+    );
     expect(modes).toEqual([{ prediction_run_mode: 'OVERNIGHT' }]);
   });
 
@@ -113,16 +124,35 @@ describe('values as the original wrote them', () => {
 describe('quality, as the original judged it', () => {
   it('a NULL is_quality_ready is not ready: written false, and the row is not actionable', async () => {
     const champion = (rows: Array<Record<string, unknown>>) => rows.find((r) => r.system_id === 'catboost_v9_tiny');
-    expect(champion(await rowsOf('player001'))).toMatchObject({ recommendation: 'OVER', is_quality_ready: true, is_actionable: true, filter_reason: null });
-    expect(champion(await rowsOf('player002'))).toMatchObject({ recommendation: 'OVER', is_quality_ready: false, is_actionable: false, filter_reason: 'not_quality_ready' });
+    expect(champion(await rowsOf('player001'))).toMatchObject({
+      recommendation: 'OVER',
+      is_quality_ready: true,
+      is_actionable: true,
+      filter_reason: null,
+    });
+    expect(champion(await rowsOf('player002'))).toMatchObject({
+      recommendation: 'OVER',
+      is_quality_ready: false,
+      is_actionable: false,
+      filter_reason: 'not_quality_ready',
+    });
   });
 
   it("a request without values meets the worker's floor of 50: below it, or without a score, it is a permanent invalid_features skip", async () => {
     const ready = t.stack.topics.ready;
     for (const player of ['player003', 'player004']) {
       const request = {
-        batch_id: 'direct', correlation_id: 'direct', game_date: today, game_id: t.world.gameIds[0], player_lookup: player, line_values: [15.5],
-        line_source: 'ACTUAL_PROP', line_source_api: 'ODDS_API', sportsbook: 'DRAFTKINGS', was_line_fallback: false, line_minutes_before_game: null,
+        batch_id: 'direct',
+        correlation_id: 'direct',
+        game_date: today,
+        game_id: t.world.gameIds[0],
+        player_lookup: player,
+        line_values: [15.5],
+        line_source: 'ACTUAL_PROP',
+        line_source_api: 'ODDS_API',
+        sportsbook: 'DRAFTKINGS',
+        was_line_fallback: false,
+        line_minutes_before_game: null,
       };
       const res = await fetch(`${t.stack.workerUrl}/predict`, {
         method: 'POST',

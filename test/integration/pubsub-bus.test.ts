@@ -20,7 +20,12 @@ describe.skipIf(!emulators)('pubsub bus on the emulator', () => {
   });
 
   /** A fresh topic with a pull subscription that collects what arrives. */
-  async function topicWithReader(): Promise<{ name: string; received: Message[]; waitFor(n: number): Promise<Message[]>; close(): Promise<void> }> {
+  async function topicWithReader(): Promise<{
+    name: string;
+    received: Message[];
+    waitFor(n: number): Promise<Message[]>;
+    close(): Promise<void>;
+  }> {
     const name = `topic-${++topicCount}`;
     const [topic] = await client.createTopic(name);
     const [subscription] = await topic.createSubscription(`${name}-pull`);
@@ -47,7 +52,10 @@ describe.skipIf(!emulators)('pubsub bus on the emulator', () => {
   it('publishes JSON with attributes, one outcome per message in order, read back through a pull subscription', async () => {
     const reader = await topicWithReader();
     const bus = new PubSubBus({ client, closeClient: false });
-    const messages = Array.from({ length: 12 }, (_, i) => ({ data: { player_lookup: `p${i}`, n: i, nested: { ok: true } }, attributes: { batch_id: 'b1', game_date: '2026-11-22', seq: String(i) } }));
+    const messages = Array.from({ length: 12 }, (_, i) => ({
+      data: { player_lookup: `p${i}`, n: i, nested: { ok: true } },
+      attributes: { batch_id: 'b1', game_date: '2026-11-22', seq: String(i) },
+    }));
     const outcomes = await bus.publish(reader.name, messages);
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const ids = outcomes.map((o) => (o.ok ? o.messageId : ''));
@@ -81,7 +89,9 @@ describe.skipIf(!emulators)('pubsub bus on the emulator', () => {
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, false, true]);
     expect(outcomes[1]).toMatchObject({ ok: false, error: expect.stringContaining('BigInt') });
     expect(outcomes[2]).toMatchObject({ ok: false, error: expect.stringContaining('not JSON-serialisable') });
-    expect((await reader.waitFor(2)).map((m) => JSON.parse(m.data.toString('utf8')) as unknown)).toEqual(expect.arrayContaining([{ a: 1 }, { a: 4 }]));
+    expect((await reader.waitFor(2)).map((m) => JSON.parse(m.data.toString('utf8')) as unknown)).toEqual(
+      expect.arrayContaining([{ a: 1 }, { a: 4 }]),
+    );
     await reader.close();
     await bus.close();
   });
@@ -94,14 +104,19 @@ describe.skipIf(!emulators)('pubsub bus on the emulator', () => {
     await bus.close();
     expect((await pending).every((o) => o.ok)).toBe(true);
     await reader.waitFor(3);
-    expect(await bus.publish(reader.name, [{ data: { n: 4 } }])).toEqual([{ ok: false, error: `publish to ${reader.name} refused: pubsub bus closed`, retryable: true }]);
+    expect(await bus.publish(reader.name, [{ data: { n: 4 } }])).toEqual([
+      { ok: false, error: `publish to ${reader.name} refused: pubsub bus closed`, retryable: true },
+    ]);
     await reader.close();
   });
 
   it('with publisher flow control of one message at a time every message still goes, in order', async () => {
     const reader = await topicWithReader();
     const bus = new PubSubBus({ client, closeClient: false, flowControl: { maxOutstandingMessages: 1 }, batching: { maxMilliseconds: 1 } });
-    const outcomes = await bus.publish(reader.name, Array.from({ length: 5 }, (_, i) => ({ data: { i } })));
+    const outcomes = await bus.publish(
+      reader.name,
+      Array.from({ length: 5 }, (_, i) => ({ data: { i } })),
+    );
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const byId = new Map((await reader.waitFor(5)).map((m) => [m.id, JSON.parse(m.data.toString('utf8')) as unknown]));
     expect(outcomes.map((o) => (o.ok ? byId.get(o.messageId) : null))).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })));

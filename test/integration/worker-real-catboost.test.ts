@@ -40,12 +40,30 @@ describe.skipIf(!present)('worker with a real CatBoost .cbm from the registry', 
     writeFileSync(join(world.modelsDir, 'bad_sha.onnx'), tinyModel('v9', 2));
     const shuffled: string[] = [...FAMILY_FEATURES.v9];
     [shuffled[3], shuffled[4]] = [shuffled[4] as string, shuffled[3] as string];
-    const wrongOrder = writeOnnx({ featureNames: shuffled, trees: [{ splits: [{ feature: 0, border: Math.fround(10) }], leaves: Float64Array.from([1, 2]) }], bias: 10 }, {});
+    const wrongOrder = writeOnnx(
+      {
+        featureNames: shuffled,
+        trees: [{ splits: [{ feature: 0, border: Math.fround(10) }], leaves: Float64Array.from([1, 2]) }],
+        bias: 10,
+      },
+      {},
+    );
     writeFileSync(join(world.modelsDir, 'wrong_order.onnx'), wrongOrder);
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
     const row = (id: string, path: string, featureSet: string, hash: string | null, production = false) => ({
-      model_id: id, model_version: `${id}_v1`, model_type: 'catboost', gcs_path: path, feature_count: 33, training_start_date: '2021-11-01',
-      training_end_date: '2022-06-30', status: 'active', is_production: production, enabled: true, feature_set: featureSet, sha256_hash: hash, created_at: `${today}T00:00:00Z`,
+      model_id: id,
+      model_version: `${id}_v1`,
+      model_type: 'catboost',
+      gcs_path: path,
+      feature_count: 33,
+      training_start_date: '2021-11-01',
+      training_end_date: '2022-06-30',
+      status: 'active',
+      is_production: production,
+      enabled: true,
+      feature_set: featureSet,
+      sha256_hash: hash,
+      created_at: `${today}T00:00:00Z`,
     });
     await world.warehouse.insert({
       name: 'registry',
@@ -81,8 +99,18 @@ describe.skipIf(!present)('worker with a real CatBoost .cbm from the registry', 
     const meta = JSON.parse(readFileSync(META, 'utf8')) as { feature_medians: Record<string, number> };
     const features: FeatureValues = { ...validFeatureValues(18), ...meta.feature_medians, opponent_def_rating: 112, points_avg_season: 18 };
     const request = {
-      batch_id: 'b1', correlation_id: 'c1', game_date: today, game_id: world.gameIds[0], player_lookup: 'player000', line_values: [17.5],
-      line_source: 'ACTUAL_PROP', line_source_api: 'ODDS_API', sportsbook: 'DRAFTKINGS', was_line_fallback: false, line_minutes_before_game: 30, features,
+      batch_id: 'b1',
+      correlation_id: 'c1',
+      game_date: today,
+      game_id: world.gameIds[0],
+      player_lookup: 'player000',
+      line_values: [17.5],
+      line_source: 'ACTUAL_PROP',
+      line_source_api: 'ODDS_API',
+      sportsbook: 'DRAFTKINGS',
+      was_line_fallback: false,
+      line_minutes_before_game: 30,
+      features,
     };
     const res = await fetch(`${url}/predict`, {
       method: 'POST',
@@ -90,7 +118,10 @@ describe.skipIf(!present)('worker with a real CatBoost .cbm from the registry', 
       body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(request)).toString('base64'), messageId: '1' } }),
     });
     expect(res.status).toBe(204);
-    const rows = await world.warehouse.query({ name: 'rows', sql: `SELECT system_id, predicted_points FROM {{nba_predictions.prediction_staging}} WHERE system_id = 'catboost_v9_A1'` });
+    const rows = await world.warehouse.query({
+      name: 'rows',
+      sql: `SELECT system_id, predicted_points FROM {{nba_predictions.prediction_staging}} WHERE system_id = 'catboost_v9_A1'`,
+    });
     expect(rows).toHaveLength(1);
     // The worker's vector: the request line replaces the vegas features (opening = line, move 0, has line 1).
     const vector = new Float32Array(33);

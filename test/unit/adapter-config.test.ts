@@ -33,16 +33,20 @@ describe('adapter selection', () => {
   it('needs the BigQuery location with the BigQuery warehouse (no silent US default), and only then', () => {
     const google = { GCP_PROJECT_ID: 'nba-props', PUSH_AUTH: 'disabled' };
     expect(() => loadWorkerConfig(google)).toThrow(/BIGQUERY_LOCATION: required with WAREHOUSE=bigquery/);
-    expect(() => loadCoordinatorConfig({ ...key, ...google, BIGQUERY_LOCATION: '  ' })).toThrow(/BIGQUERY_LOCATION: required with WAREHOUSE=bigquery/);
+    expect(() => loadCoordinatorConfig({ ...key, ...google, BIGQUERY_LOCATION: '  ' })).toThrow(
+      /BIGQUERY_LOCATION: required with WAREHOUSE=bigquery/,
+    );
     expect(loadWorkerConfig({ ...google, WAREHOUSE: 'duckdb' }).BIGQUERY_LOCATION).toBeUndefined();
     expect(loadWorkerConfig({}).BIGQUERY_LOCATION).toBeUndefined();
   });
 
-  it('takes the location in any case and keeps BigQuery\'s spelling; refuses one it cannot pair with Firestore', () => {
+  it("takes the location in any case and keeps BigQuery's spelling; refuses one it cannot pair with Firestore", () => {
     const google = { GCP_PROJECT_ID: 'nba-props', PUSH_AUTH: 'disabled' };
     expect(loadWorkerConfig({ ...google, BIGQUERY_LOCATION: 'eu' }).BIGQUERY_LOCATION).toBe('EU');
     expect(loadCoordinatorConfig({ ...key, ...google, BIGQUERY_LOCATION: 'US-West2' }).BIGQUERY_LOCATION).toBe('us-west2');
-    expect(() => loadWorkerConfig({ ...google, BIGQUERY_LOCATION: 'moon-base1' })).toThrow(/BIGQUERY_LOCATION: not a supported data location: use one of US, EU, /);
+    expect(() => loadWorkerConfig({ ...google, BIGQUERY_LOCATION: 'moon-base1' })).toThrow(
+      /BIGQUERY_LOCATION: not a supported data location: use one of US, EU, /,
+    );
   });
 
   it('refuses an unknown adapter name', () => {

@@ -30,16 +30,31 @@ function fakeResolver(secrets: Record<string, string>): SecretResolver & { reads
 
 describe('coordinator operator-auth configuration', () => {
   it('fails with a message naming every way to authenticate when none is configured', () => {
-    expect(() => loadCoordinatorConfig({})).toThrow(/no operator authentication is configured: set COORDINATOR_API_KEY, COORDINATOR_API_KEYS or COORDINATOR_API_KEY_SECRET.*OPERATOR_AUTH_AUDIENCE/);
+    expect(() => loadCoordinatorConfig({})).toThrow(
+      /no operator authentication is configured: set COORDINATOR_API_KEY, COORDINATOR_API_KEYS or COORDINATOR_API_KEY_SECRET.*OPERATOR_AUTH_AUDIENCE/,
+    );
     expect(() => loadCoordinatorConfig({ COORDINATOR_API_KEY: '   ' })).toThrow(/no operator authentication/);
   });
 
   it('accepts an API key alone, a key list alone, a secret alone, or OIDC alone', () => {
-    expect(operatorAuthConfig(loadCoordinatorConfig({ COORDINATOR_API_KEY: KEY }))).toEqual({ apiKeys: [KEY], apiKeySecret: undefined, oidc: undefined });
+    expect(operatorAuthConfig(loadCoordinatorConfig({ COORDINATOR_API_KEY: KEY }))).toEqual({
+      apiKeys: [KEY],
+      apiKeySecret: undefined,
+      oidc: undefined,
+    });
     expect(operatorAuthConfig(loadCoordinatorConfig({ COORDINATOR_API_KEYS: `${NEW}, ${OLD}` })).apiKeys).toEqual([NEW, OLD]);
     expect(operatorAuthConfig(loadCoordinatorConfig({ COORDINATOR_API_KEY_SECRET: SECRET })).apiKeySecret).toBe(SECRET);
-    const oidc = operatorAuthConfig(loadCoordinatorConfig({ OPERATOR_AUTH_AUDIENCE: 'https://c.run.app', OPERATOR_AUTH_EMAILS: 'ops@example.com, sched@p.iam.gserviceaccount.com' }));
-    expect(oidc).toEqual({ apiKeys: [], apiKeySecret: undefined, oidc: { audience: ['https://c.run.app'], allowedEmails: ['ops@example.com', 'sched@p.iam.gserviceaccount.com'] } });
+    const oidc = operatorAuthConfig(
+      loadCoordinatorConfig({
+        OPERATOR_AUTH_AUDIENCE: 'https://c.run.app',
+        OPERATOR_AUTH_EMAILS: 'ops@example.com, sched@p.iam.gserviceaccount.com',
+      }),
+    );
+    expect(oidc).toEqual({
+      apiKeys: [],
+      apiKeySecret: undefined,
+      oidc: { audience: ['https://c.run.app'], allowedEmails: ['ops@example.com', 'sched@p.iam.gserviceaccount.com'] },
+    });
   });
 
   it('rejects short keys, half an OIDC setup, bad emails and a malformed secret name — without echoing a key', () => {
@@ -56,9 +71,13 @@ describe('coordinator operator-auth configuration', () => {
     expect(shortMsg).toMatch(/COORDINATOR_API_KEY: must be at least 16 characters/);
     expect(shortMsg).not.toContain(short);
     expect(err({ COORDINATOR_API_KEYS: `${KEY},${short}` })).toMatch(/COORDINATOR_API_KEYS\.1: must be at least 16/);
-    expect(err({ COORDINATOR_API_KEY: KEY, OPERATOR_AUTH_AUDIENCE: 'https://c.run.app' })).toMatch(/OPERATOR_AUTH_EMAILS: OPERATOR_AUTH_AUDIENCE and OPERATOR_AUTH_EMAILS go together/);
+    expect(err({ COORDINATOR_API_KEY: KEY, OPERATOR_AUTH_AUDIENCE: 'https://c.run.app' })).toMatch(
+      /OPERATOR_AUTH_EMAILS: OPERATOR_AUTH_AUDIENCE and OPERATOR_AUTH_EMAILS go together/,
+    );
     expect(err({ OPERATOR_AUTH_AUDIENCE: 'https://c.run.app', OPERATOR_AUTH_EMAILS: 'not-an-email' })).toMatch(/OPERATOR_AUTH_EMAILS\.0/);
-    expect(err({ COORDINATOR_API_KEY_SECRET: 'coordinator-api-keys' })).toMatch(/COORDINATOR_API_KEY_SECRET: must be a Secret Manager version name: projects\/PROJECT\/secrets\/SECRET\/versions\/VERSION/);
+    expect(err({ COORDINATOR_API_KEY_SECRET: 'coordinator-api-keys' })).toMatch(
+      /COORDINATOR_API_KEY_SECRET: must be a Secret Manager version name: projects\/PROJECT\/secrets\/SECRET\/versions\/VERSION/,
+    );
     expect(err({ COORDINATOR_API_KEY: KEY, OIDC_CERTS_URL: 'http://certs.example.com/x' })).toMatch(/OIDC_CERTS_URL: must be an https URL/);
   });
 });
@@ -80,14 +99,22 @@ describe('push-auth configuration', () => {
   });
 
   it('builds the policy from the audience and the service accounts (oidc by default, iam on request)', () => {
-    const env = { GCP_PROJECT_ID: 'nba-props', BIGQUERY_LOCATION: 'US', PUSH_AUTH_AUDIENCE: 'https://w.run.app/predict', PUSH_AUTH_SERVICE_ACCOUNTS: 'push@nba-props.iam.gserviceaccount.com' };
+    const env = {
+      GCP_PROJECT_ID: 'nba-props',
+      BIGQUERY_LOCATION: 'US',
+      PUSH_AUTH_AUDIENCE: 'https://w.run.app/predict',
+      PUSH_AUTH_SERVICE_ACCOUNTS: 'push@nba-props.iam.gserviceaccount.com',
+    };
     const policy = { audience: ['https://w.run.app/predict'], allowedEmails: ['push@nba-props.iam.gserviceaccount.com'] };
     expect(pushAuthConfig(loadWorkerConfig(env))).toEqual({ mode: 'oidc', policy });
     expect(pushAuthConfig(loadWorkerConfig({ ...env, PUSH_AUTH: 'iam' }))).toEqual({ mode: 'iam', policy });
   });
 
   it('PUSH_AUTH=disabled opens it explicitly, even in a GCP project; PUSH_AUTH=oidc without settings fails', () => {
-    expect(pushAuthConfig(loadWorkerConfig({ GCP_PROJECT_ID: 'nba-props', BIGQUERY_LOCATION: 'US', PUSH_AUTH: 'disabled' }))).toEqual({ mode: 'disabled', explicit: true });
+    expect(pushAuthConfig(loadWorkerConfig({ GCP_PROJECT_ID: 'nba-props', BIGQUERY_LOCATION: 'US', PUSH_AUTH: 'disabled' }))).toEqual({
+      mode: 'disabled',
+      explicit: true,
+    });
     expect(() => loadWorkerConfig({ PUSH_AUTH: 'oidc' })).toThrow(/PUSH_AUTH_AUDIENCE: required: PUSH_AUTH=oidc/);
     expect(() => loadWorkerConfig({ PUSH_AUTH: 'sometimes' })).toThrow(/PUSH_AUTH/);
   });
@@ -107,13 +134,19 @@ describe('API keys: sources, rotation and matching', () => {
   });
 
   it('fails the boot clearly when the secret is unreadable, empty, holds a short key, or is misnamed — never echoing a key', async () => {
-    await expect(loadApiKeys({ keys: [], secret: SECRET }, fakeResolver({}))).rejects.toThrow(/could not read the API keys from Secret Manager \(projects\/nba-props.*NOT_FOUND.*secretAccessor/);
-    await expect(loadApiKeys({ keys: [], secret: SECRET }, fakeResolver({ [SECRET]: '# nothing yet\n' }))).rejects.toThrow(/holds no API key/);
+    await expect(loadApiKeys({ keys: [], secret: SECRET }, fakeResolver({}))).rejects.toThrow(
+      /could not read the API keys from Secret Manager \(projects\/nba-props.*NOT_FOUND.*secretAccessor/,
+    );
+    await expect(loadApiKeys({ keys: [], secret: SECRET }, fakeResolver({ [SECRET]: '# nothing yet\n' }))).rejects.toThrow(
+      /holds no API key/,
+    );
     const short = 'tooshort';
     const failure = loadApiKeys({ keys: [], secret: SECRET }, fakeResolver({ [SECRET]: `${NEW}\n${short}\n` }));
     await expect(failure).rejects.toThrow(/line 2 holds a key shorter than 16 characters/);
     await expect(failure).rejects.not.toThrow(new RegExp(short));
-    await expect(loadApiKeys({ keys: [], secret: 'projects/p/secrets/s' }, fakeResolver({}))).rejects.toThrow(/not a Secret Manager version name/);
+    await expect(loadApiKeys({ keys: [], secret: 'projects/p/secrets/s' }, fakeResolver({}))).rejects.toThrow(
+      /not a Secret Manager version name/,
+    );
   });
 
   it('parseKeyList also takes commas, and refuses keys with inner whitespace', () => {
@@ -138,9 +171,18 @@ describe('boot: building the authenticators', () => {
     const logs = captureLogs();
     const logger = createLogger({ service: 't', level: 'info', destination: logs.destination });
     const cfg = operatorAuthConfig(
-      loadCoordinatorConfig({ COORDINATOR_API_KEY: KEY, COORDINATOR_API_KEY_SECRET: SECRET, OPERATOR_AUTH_AUDIENCE: 'https://c.run.app', OPERATOR_AUTH_EMAILS: 'ops@example.com' }),
+      loadCoordinatorConfig({
+        COORDINATOR_API_KEY: KEY,
+        COORDINATOR_API_KEY_SECRET: SECRET,
+        OPERATOR_AUTH_AUDIENCE: 'https://c.run.app',
+        OPERATOR_AUTH_EMAILS: 'ops@example.com',
+      }),
     );
-    const auth = await buildOperatorAuth(cfg, { resolver: fakeResolver({ [SECRET]: `${NEW}\n${OLD}\n` }), certs: new StaticCertSource({}), logger });
+    const auth = await buildOperatorAuth(cfg, {
+      resolver: fakeResolver({ [SECRET]: `${NEW}\n${OLD}\n` }),
+      certs: new StaticCertSource({}),
+      logger,
+    });
     expect(auth.apiKeys).toEqual([KEY, NEW, OLD]);
     expect(auth.idTokens).toBeDefined();
     const text = logs.text();
@@ -153,12 +195,19 @@ describe('boot: building the authenticators', () => {
   it('warns once at boot when push authentication is off, and says how it is on otherwise', () => {
     const logs = captureLogs();
     const logger = createLogger({ service: 't', level: 'info', destination: logs.destination });
-    expect(buildPushAuth({ mode: 'disabled', explicit: false }, { certs: new StaticCertSource({}), logger, endpoint: '/predict' })).toEqual({ mode: 'disabled' });
+    expect(buildPushAuth({ mode: 'disabled', explicit: false }, { certs: new StaticCertSource({}), logger, endpoint: '/predict' })).toEqual(
+      { mode: 'disabled' },
+    );
     const policy = { audience: ['https://w.run.app/predict'], allowedEmails: ['push@p.iam.gserviceaccount.com'] };
     expect(buildPushAuth({ mode: 'oidc', policy }, { certs: new StaticCertSource({}), logger, endpoint: '/predict' }).mode).toBe('oidc');
-    expect(buildPushAuth({ mode: 'iam', policy }, { certs: new StaticCertSource({}), logger, endpoint: '/predict' })).toEqual({ mode: 'iam', policy });
+    expect(buildPushAuth({ mode: 'iam', policy }, { certs: new StaticCertSource({}), logger, endpoint: '/predict' })).toEqual({
+      mode: 'iam',
+      policy,
+    });
     const lines = logs.lines();
-    expect(lines.filter((l) => l.severity === 'WARNING')).toEqual([expect.objectContaining({ event: 'PUSH_AUTH_DISABLED', message: expect.stringMatching(/push authentication is OFF: \/predict/) })]);
+    expect(lines.filter((l) => l.severity === 'WARNING')).toEqual([
+      expect.objectContaining({ event: 'PUSH_AUTH_DISABLED', message: expect.stringMatching(/push authentication is OFF: \/predict/) }),
+    ]);
     expect(lines.filter((l) => l.event === 'PUSH_AUTH').map((l) => l.mode)).toEqual(['oidc', 'iam']);
   });
 });

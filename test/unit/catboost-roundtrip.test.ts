@@ -76,17 +76,40 @@ describe('CatBoost ONNX round trip (synthetic ensemble)', () => {
     const model: ObliviousEnsemble = {
       featureNames: ['a', 'b', 'c'],
       nanModes: ['AsIs', 'AsIs', 'AsTrue'],
-      trees: [{ splits: [{ feature: 0, border: 0.5 }, { feature: 1, border: 0.5 }, { feature: 2, border: 0.5 }], leaves: Float64Array.from([0, 1, 2, 3, 4, 5, 6, 7]) }],
+      trees: [
+        {
+          splits: [
+            { feature: 0, border: 0.5 },
+            { feature: 1, border: 0.5 },
+            { feature: 2, border: 0.5 },
+          ],
+          leaves: Float64Array.from([0, 1, 2, 3, 4, 5, 6, 7]),
+        },
+      ],
       bias: 0,
     };
     const rows = Float32Array.from([
-      1, 0, 0, // leaf 1
-      0, 1, 0, // leaf 2
-      0, 0, 1, // leaf 4
-      1, 1, 0, // leaf 3
-      0.5, 0.5, 0.5, // on the borders: leaf 0
-      Math.fround(0.5 + 2 ** -24), 0, 0, // one ulp above: leaf 1
-      Number.NaN, 0, Number.NaN, // AsIs NaN false, AsTrue NaN true: leaf 4
+      1,
+      0,
+      0, // leaf 1
+      0,
+      1,
+      0, // leaf 2
+      0,
+      0,
+      1, // leaf 4
+      1,
+      1,
+      0, // leaf 3
+      0.5,
+      0.5,
+      0.5, // on the borders: leaf 0
+      Math.fround(0.5 + 2 ** -24),
+      0,
+      0, // one ulp above: leaf 1
+      Number.NaN,
+      0,
+      Number.NaN, // AsIs NaN false, AsTrue NaN true: leaf 4
     ]);
     const expected = [1, 2, 4, 3, 0, 1, 4];
     expect(Array.from(evaluateBatch(model, rows, 7))).toEqual(expected);
@@ -118,8 +141,12 @@ describe('CatBoost ONNX round trip (synthetic ensemble)', () => {
   it('refuses inconsistent models with clear errors', () => {
     const model = randomEnsemble(5);
     const tree = model.trees[1]!;
-    expect(() => writeOnnx({ ...model, trees: [{ ...tree, splits: [{ feature: 0, border: 0.1 }], leaves: new Float64Array(2) }] }, {})).toThrow(/not a float32/);
-    expect(() => writeOnnx({ ...model, trees: [{ splits: [{ feature: 9, border: 0 }], leaves: new Float64Array(2) }] }, {})).toThrow(/feature 9/);
+    expect(() =>
+      writeOnnx({ ...model, trees: [{ ...tree, splits: [{ feature: 0, border: 0.1 }], leaves: new Float64Array(2) }] }, {}),
+    ).toThrow(/not a float32/);
+    expect(() => writeOnnx({ ...model, trees: [{ splits: [{ feature: 9, border: 0 }], leaves: new Float64Array(2) }] }, {})).toThrow(
+      /feature 9/,
+    );
     expect(() => writeOnnx({ ...model, trees: [{ splits: [], leaves: new Float64Array(2) }] }, {})).toThrow(/2 leaves/);
     expect(() => writeOnnx(model, { feature_names: '["x"]' })).toThrow(/feature_names/);
     expect(() => evaluate(model, [1, 2])).toThrow(/2 values/);

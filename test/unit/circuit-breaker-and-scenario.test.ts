@@ -13,7 +13,12 @@ describe('per-model circuit breaker', () => {
     }
     breaker.success(); // a success resets the run of failures
     for (let i = 0; i < 5; i++) breaker.failure('boom');
-    expect(breaker.view()).toMatchObject({ state: 'open', consecutive_failures: 5, last_error: 'boom', retry_at: '2026-11-22T12:01:00.000Z' });
+    expect(breaker.view()).toMatchObject({
+      state: 'open',
+      consecutive_failures: 5,
+      last_error: 'boom',
+      retry_at: '2026-11-22T12:01:00.000Z',
+    });
     expect(breaker.allow()).toBe(false);
     clock.advance(60_000);
     expect(breaker.allow()).toBe(true);
@@ -29,7 +34,13 @@ describe('per-model circuit breaker', () => {
 });
 
 describe('scenario category', () => {
-  const s = (rec: 'OVER' | 'UNDER' | 'PASS' | 'NO_LINE', pred: number, line: number | null, player = 'someone', opp: string | null = 'BOS') => classifyScenario(rec, pred, line, player, opp).category;
+  const s = (
+    rec: 'OVER' | 'UNDER' | 'PASS' | 'NO_LINE',
+    pred: number,
+    line: number | null,
+    player = 'someone',
+    opp: string | null = 'BOS',
+  ) => classifyScenario(rec, pred, line, player, opp).category;
   it('classifies by direction, edge and line', () => {
     expect(s('NO_LINE', 20, null)).toBe('unknown');
     expect(s('OVER', 22, 20)).toBe('low_edge');
@@ -46,6 +57,12 @@ describe('scenario category', () => {
     expect(s('PASS', 24, 20.5)).toBe('non_actionable');
   });
   it('flags the risky opponent from the request (the original never set it)', () => {
-    expect(classifyScenario('UNDER', 17, 21.5, 'x', 'mia').flags).toEqual({ edge: 4.5, line_value: 21.5, blacklisted_player: false, risky_opponent: true, anti_pattern: false });
+    expect(classifyScenario('UNDER', 17, 21.5, 'x', 'mia').flags).toEqual({
+      edge: 4.5,
+      line_value: 21.5,
+      blacklisted_player: false,
+      risky_opponent: true,
+      anti_pattern: false,
+    });
   });
 });

@@ -73,14 +73,22 @@ function substitute(text: string, values: Record<string, string>): string {
   return text.replace(/\$\$|\$\{([A-Z_][A-Z0-9_]*)\}|\$([A-Z_][A-Z0-9_]*)/g, (m, braced?: string, bare?: string) => {
     if (m === '$$') return '$';
     const name = (braced ?? bare) as string;
-    if (!Object.hasOwn(values, name)) throw new Error(`cloudbuild.yaml uses $${name}, which is neither a built-in nor a declared substitution`);
+    if (!Object.hasOwn(values, name))
+      throw new Error(`cloudbuild.yaml uses $${name}, which is neither a built-in nor a declared substitution`);
     return values[name] as string;
   });
 }
 
 function render(trigger: boolean, overrides: Record<string, string> = given): BuildConfig {
   const values = { ...builtIns(trigger), ...config.substitutions, ...overrides };
-  const walk = (v: unknown): unknown => (typeof v === 'string' ? substitute(v, values) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v);
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? substitute(v, values)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
   return walk({ ...config, substitutions: undefined }) as BuildConfig;
 }
 
@@ -89,7 +97,8 @@ const step = (c: BuildConfig, id: string): BuildStep => {
   if (!s) throw new Error(`no step ${id}`);
   return s;
 };
-const flag = (args: readonly string[], name: string): string | undefined => args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+const flag = (args: readonly string[], name: string): string | undefined =>
+  args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 /** `--set-env-vars=^|^A=1|B=2` → {A: '1', B: '2'} (gcloud's alternate delimiter). */
 function envOf(args: readonly string[]): Record<string, string> {
   const value = flag(args, '--set-env-vars') ?? '';
@@ -99,7 +108,8 @@ function envOf(args: readonly string[]): Record<string, string> {
 }
 
 /** Artifact Registry Docker image: LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG, a tag of 1–128 [\w.-] not starting with . or -. */
-const IMAGE_REF = /^[a-z]+(-[a-z]+)+[0-9]+-docker\.pkg\.dev\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_REF =
+  /^[a-z]+(-[a-z]+)+[0-9]+-docker\.pkg\.dev\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 const planOptions = (location: string): SetupOptions => ({
   projectId: PROJECT,
@@ -133,7 +143,8 @@ describe.each([
     expect(new Set(deployed)).toEqual(new Set(built));
     expect(new Set(c.images)).toEqual(new Set(built));
     // The commit label is empty without a commit (docker accepts `--label key=`); nothing else may be.
-    for (const s of c.steps) for (const a of s.args.filter((x) => !x.startsWith('--label='))) expect(a, `${s.id}: ${a}`).not.toMatch(/^$|=$/);
+    for (const s of c.steps)
+      for (const a of s.args.filter((x) => !x.startsWith('--label='))) expect(a, `${s.id}: ${a}`).not.toMatch(/^$|=$/);
   });
 
   it('runs as the build account setup creates, under a timeout longer than the 10-minute default, logging to Cloud Logging', () => {
@@ -165,7 +176,12 @@ describe.each([
   it('gives each service the push audience its push subscription uses in the setup plan', () => {
     const plan = buildSetupPlan(planOptions(given._LOCATION));
     const audienceOf = (endpointPath: string) => {
-      const create = plan.find((s) => s.run?.includes('subscriptions') && s.run.includes('create') && s.run.some((a) => a.startsWith('--push-endpoint=') && a.endsWith(endpointPath)));
+      const create = plan.find(
+        (s) =>
+          s.run?.includes('subscriptions') &&
+          s.run.includes('create') &&
+          s.run.some((a) => a.startsWith('--push-endpoint=') && a.endsWith(endpointPath)),
+      );
       return flag(create?.run ?? [], '--push-auth-token-audience');
     };
     expect(envOf(step(c, 'deploy-worker').args).PUSH_AUTH_AUDIENCE).toBe(audienceOf('/predict'));
@@ -175,12 +191,28 @@ describe.each([
 
   it('deploys environments the services accept at boot on Cloud Run (the configs are parsed by their own schemas)', () => {
     const worker = loadWorkerConfig({ ...envOf(step(c, 'deploy-worker').args), K_SERVICE: 'prediction-worker-prod' });
-    expect([worker.WAREHOUSE, worker.BUS, worker.MODEL_STORE, worker.PUSH_AUTH, worker.BIGQUERY_LOCATION]).toEqual(['bigquery', 'pubsub', 'gcs', 'iam', 'EU']);
+    expect([worker.WAREHOUSE, worker.BUS, worker.MODEL_STORE, worker.PUSH_AUTH, worker.BIGQUERY_LOCATION]).toEqual([
+      'bigquery',
+      'pubsub',
+      'gcs',
+      'iam',
+      'EU',
+    ]);
     const coordinator = loadCoordinatorConfig({ ...envOf(step(c, 'deploy-coordinator').args), K_SERVICE: 'prediction-coordinator-prod' });
-    expect([coordinator.WAREHOUSE, coordinator.BATCH_STORE, coordinator.PUSH_AUTH, coordinator.BIGQUERY_LOCATION, coordinator.FIRESTORE_DATABASE]).toEqual(['bigquery', 'firestore', 'oidc', 'EU', '(default)']);
+    expect([
+      coordinator.WAREHOUSE,
+      coordinator.BATCH_STORE,
+      coordinator.PUSH_AUTH,
+      coordinator.BIGQUERY_LOCATION,
+      coordinator.FIRESTORE_DATABASE,
+    ]).toEqual(['bigquery', 'firestore', 'oidc', 'EU', '(default)']);
     expect(coordinator.OPERATOR_AUTH_EMAILS).toEqual([serviceAccounts(PROJECT).scheduler.email]);
     // The worker reads the coordinator's batch store (to skip requests of ended batches): the same database and root.
-    expect([worker.BATCH_STORE, worker.FIRESTORE_DATABASE, worker.FIRESTORE_ROOT]).toEqual(['firestore', coordinator.FIRESTORE_DATABASE, coordinator.FIRESTORE_ROOT]);
+    expect([worker.BATCH_STORE, worker.FIRESTORE_DATABASE, worker.FIRESTORE_ROOT]).toEqual([
+      'firestore',
+      coordinator.FIRESTORE_DATABASE,
+      coordinator.FIRESTORE_ROOT,
+    ]);
     expect(worker.BUILD_COMMIT).toBe(trigger ? TRIGGER_COMMIT : 'unknown');
   });
 
@@ -227,6 +259,8 @@ describe('cloudbuild.yaml and its inputs', () => {
 
   it('without _LOCATION the deployed services would refuse to boot (so the check above is not the only guard)', () => {
     const env = envOf(step(render(false, { ...given, _LOCATION: '' }), 'deploy-worker').args);
-    expect(() => loadWorkerConfig({ ...env, K_SERVICE: 'prediction-worker-prod' })).toThrow(/BIGQUERY_LOCATION: required with WAREHOUSE=bigquery/);
+    expect(() => loadWorkerConfig({ ...env, K_SERVICE: 'prediction-worker-prod' })).toThrow(
+      /BIGQUERY_LOCATION: required with WAREHOUSE=bigquery/,
+    );
   });
 });

@@ -17,7 +17,9 @@ describe('demo world generator', () => {
 
   it('is deterministic: same seed, same rows; another seed, other rows', () => {
     expect(small(7).tables).toEqual(small(7).tables);
-    expect(small(8).tables['nba_analytics.upcoming_player_game_context']).not.toEqual(small(7).tables['nba_analytics.upcoming_player_game_context']);
+    expect(small(8).tables['nba_analytics.upcoming_player_game_context']).not.toEqual(
+      small(7).tables['nba_analytics.upcoming_player_game_context'],
+    );
   });
 
   it('writes only columns of the schema, with every required column set', () => {
@@ -73,10 +75,20 @@ describe('demo world generator', () => {
       const mine = reports.filter((x) => x.player_lookup === r.player_lookup).sort((a, b) => order(a).localeCompare(order(b)));
       const latest = mine.at(-1) as Row;
       expect(latest, String(r.player_lookup)).toMatchObject({ game_date: DATE, game_id: r.game_id, team: r.team_abbr, report_date: DATE });
-      if (r.player_status === 'out') expect(mine.map((x) => [x.report_date, x.report_hour, x.injury_status])).toEqual([[addDays(DATE, -1), 17, 'questionable'], [DATE, 11, 'out']]);
+      if (r.player_status === 'out')
+        expect(mine.map((x) => [x.report_date, x.report_hour, x.injury_status])).toEqual([
+          [addDays(DATE, -1), 17, 'questionable'],
+          [DATE, 11, 'out'],
+        ]);
       else if (latest.injury_status === 'out') {
         // Ruled out at 17:00 after the context rows (latest at 14:00) said questionable; the date is still to be played.
-        expect([r.player_status, mine.map((x) => [x.report_hour, x.injury_status])]).toEqual(['questionable', [[11, 'questionable'], [17, 'out']]]);
+        expect([r.player_status, mine.map((x) => [x.report_hour, x.injury_status])]).toEqual([
+          'questionable',
+          [
+            [11, 'questionable'],
+            [17, 'out'],
+          ],
+        ]);
         ruledOutLate++;
       } else expect(mine.map((x) => [x.report_date, x.report_hour, x.injury_status])).toEqual([[DATE, 11, r.player_status]]);
     }
@@ -98,7 +110,8 @@ describe('demo world generator', () => {
       const odds = w.tables['nba_raw.odds_api_player_points_props'];
       expect(odds.some((r) => Number(r.points_line) < 5)).toBe(true);
       const byPlayer = new Map<string, number[]>();
-      for (const r of odds) byPlayer.set(String(r.player_lookup), [...(byPlayer.get(String(r.player_lookup)) ?? []), Number(r.points_line)]);
+      for (const r of odds)
+        byPlayer.set(String(r.player_lookup), [...(byPlayer.get(String(r.player_lookup)) ?? []), Number(r.points_line)]);
       expect([...byPlayer.values()].some((ls) => ls.every((l) => l < 5))).toBe(true);
       const books = new Set(odds.map((r) => r.bookmaker));
       for (const b of ['draftkings', 'fanduel', 'betmgm', 'pointsbet', 'caesars']) expect(books.has(b)).toBe(true);
@@ -108,7 +121,11 @@ describe('demo world generator', () => {
   it('covers about 75 % of candidates on OddsAPI, some only on BettingPros, a few nowhere', () => {
     const cands = players(t['nba_analytics.upcoming_player_game_context']);
     const odds = players(t['nba_raw.odds_api_player_points_props'].filter((r) => Number(r.points_line) >= 5));
-    const bp = players(t['nba_raw.bettingpros_player_points_props'].filter((r) => r.market_type === 'points' && r.bet_side === 'over' && r.is_active === true));
+    const bp = players(
+      t['nba_raw.bettingpros_player_points_props'].filter(
+        (r) => r.market_type === 'points' && r.bet_side === 'over' && r.is_active === true,
+      ),
+    );
     const coverage = [...cands].filter((p) => odds.has(p)).length / cands.size;
     expect(coverage).toBeGreaterThan(0.6);
     expect(coverage).toBeLessThan(0.9);
@@ -130,7 +147,9 @@ describe('demo world generator', () => {
     for (const r of t['nba_raw.odds_api_player_points_props']) {
       if (Number(r.points_line) < 5) continue;
       const cur = best.get(String(r.player_lookup));
-      const better = !cur || rank(String(r.bookmaker)) < rank(String(cur.bookmaker)) ||
+      const better =
+        !cur ||
+        rank(String(r.bookmaker)) < rank(String(cur.bookmaker)) ||
         (rank(String(r.bookmaker)) === rank(String(cur.bookmaker)) && String(r.snapshot_timestamp) > String(cur.snapshot_timestamp));
       if (better) best.set(String(r.player_lookup), r);
     }
@@ -177,7 +196,13 @@ describe('demo world generator', () => {
     expect(h).toBeDefined();
     const ctx: FeatureContext = { ...h!.contexts[h!.contexts.length - 1]!, line: null };
     const f = computeFeatures(h!.games, ctx);
-    for (const name of ['spread_magnitude', 'implied_team_total', 'teammate_usage_available', 'multi_book_line_std', 'vegas_points_line'] as const) {
+    for (const name of [
+      'spread_magnitude',
+      'implied_team_total',
+      'teammate_usage_available',
+      'multi_book_line_std',
+      'vegas_points_line',
+    ] as const) {
       expect(f[name]).toBeUndefined();
     }
     expect(f.has_vegas_line).toBe(0);
@@ -193,11 +218,24 @@ describe('demo world generator', () => {
       const valid = players(odds.filter((r) => Number(r.points_line) >= 5));
       const lowOnly = [...players(odds)].filter((p) => !valid.has(p));
       expect(lowOnly.length, `seed ${seed}`).toBeGreaterThan(0);
-      expect(odds.some((r) => r.points_line === 20), `seed ${seed}`).toBe(true);
-      const bp = players(w.tables['nba_raw.bettingpros_player_points_props'].filter((r) => r.market_type === 'points' && r.bet_side === 'over' && r.is_active === true));
-      expect([...bp].some((p) => !players(odds).has(p)), `seed ${seed}`).toBe(true);
+      expect(
+        odds.some((r) => r.points_line === 20),
+        `seed ${seed}`,
+      ).toBe(true);
+      const bp = players(
+        w.tables['nba_raw.bettingpros_player_points_props'].filter(
+          (r) => r.market_type === 'points' && r.bet_side === 'over' && r.is_active === true,
+        ),
+      );
+      expect(
+        [...bp].some((p) => !players(odds).has(p)),
+        `seed ${seed}`,
+      ).toBe(true);
       const ctx = w.tables['nba_analytics.upcoming_player_game_context'];
-      expect(ctx.some((r) => r.player_status === 'out'), `seed ${seed}`).toBe(true);
+      expect(
+        ctx.some((r) => r.player_status === 'out'),
+        `seed ${seed}`,
+      ).toBe(true);
       expect(w.tables['nba_orchestration.game_postponements']).toHaveLength(1);
     }
   });
@@ -214,7 +252,9 @@ describe('slate size', () => {
   it('takes as many candidates a game as asked, up to both full rosters', () => {
     const full = generateWorld({ slateDates: [DATE], today: DATE, games: 2, seed: 7, historyDays: 40, candidatesPerGame: [36, 36] });
     expect(full.info.candidates[DATE]).toBe(72);
-    expect(() => generateWorld({ slateDates: [DATE], today: DATE, games: 2, seed: 7, historyDays: 40, candidatesPerGame: [30, 37] })).toThrow(/candidatesPerGame must be integers 1 ≤ min ≤ max ≤ 36, got 30–37/);
+    expect(() =>
+      generateWorld({ slateDates: [DATE], today: DATE, games: 2, seed: 7, historyDays: 40, candidatesPerGame: [30, 37] }),
+    ).toThrow(/candidatesPerGame must be integers 1 ≤ min ≤ max ≤ 36, got 30–37/);
   });
 });
 
@@ -256,7 +296,12 @@ describe('a season window (past dates played, today and tomorrow scheduled)', ()
     }
     // One postponement a date: still detected on today and tomorrow; resolved on a past date, whose games were played.
     const postponements = t['nba_orchestration.game_postponements'];
-    expect(postponements.filter((r) => r.status === 'detected').map((r) => r.original_date).sort()).toEqual([TODAY, '2026-03-11']);
+    expect(
+      postponements
+        .filter((r) => r.status === 'detected')
+        .map((r) => r.original_date)
+        .sort(),
+    ).toEqual([TODAY, '2026-03-11']);
     expect(postponements.filter((r) => r.status === 'resolved')).toHaveLength(season.info.slateDates.length - 2);
   });
 
@@ -274,7 +319,7 @@ describe('a season window (past dates played, today and tomorrow scheduled)', ()
     for (const r of out) expect(box.get(`${String(r.game_id)}|${String(r.player_lookup)}`)?.is_dnp, String(r.player_lookup)).toBe(true);
   });
 
-  it('builds each date\'s pre-game rows from the box scores before it (never its own result)', () => {
+  it("builds each date's pre-game rows from the box scores before it (never its own result)", () => {
     const played = new Map<string, Row[]>();
     for (const r of t['nba_analytics.player_game_summary']) {
       if (r.is_dnp === true) continue;
@@ -290,7 +335,9 @@ describe('a season window (past dates played, today and tomorrow scheduled)', ()
         checked++;
       }
       for (const r of on(t['nba_analytics.upcoming_player_game_context'], date)) {
-        const pts = before(String(r.player_lookup), date).slice(-5).map((g) => Number(g.points));
+        const pts = before(String(r.player_lookup), date)
+          .slice(-5)
+          .map((g) => Number(g.points));
         const expected = pts.length === 0 ? null : Math.round((pts.reduce((a, b) => a + b, 0) / pts.length) * 10) / 10;
         expect(r.points_avg_last_5, `${date} ${String(r.player_lookup)}`).toBe(expected);
       }
@@ -306,10 +353,17 @@ describe('a season window (past dates played, today and tomorrow scheduled)', ()
       expect(before(nextDay), id).toEqual(before(season));
     }
     // The old today keeps its pre-game rows (what was predicted on is still there) and gains its results.
-    for (const id of ['nba_analytics.upcoming_player_game_context', 'nba_raw.odds_api_player_points_props', 'nba_raw.bettingpros_player_points_props', 'nba_predictions.ml_feature_store_v2'] as const) {
+    for (const id of [
+      'nba_analytics.upcoming_player_game_context',
+      'nba_raw.odds_api_player_points_props',
+      'nba_raw.bettingpros_player_points_props',
+      'nba_predictions.ml_feature_store_v2',
+    ] as const) {
       expect(on(nextDay.tables[id], TODAY), id).toEqual(on(season.tables[id], TODAY));
     }
-    expect(on(nextDay.tables['nba_raw.nbac_schedule'], TODAY).map((g) => g.game_id)).toEqual(on(t['nba_raw.nbac_schedule'], TODAY).map((g) => g.game_id));
+    expect(on(nextDay.tables['nba_raw.nbac_schedule'], TODAY).map((g) => g.game_id)).toEqual(
+      on(t['nba_raw.nbac_schedule'], TODAY).map((g) => g.game_id),
+    );
     expect(on(nextDay.tables['nba_raw.nbac_schedule'], TODAY).every((g) => g.game_status === 3)).toBe(true);
     expect(on(nextDay.tables['nba_orchestration.game_postponements'], TODAY, 'original_date').map((r) => r.status)).toEqual(['resolved']);
   });
@@ -318,7 +372,7 @@ describe('a season window (past dates played, today and tomorrow scheduled)', ()
     const light = generateWorld({ ...opts, slateDates: window('2026-02-28', '2026-03-11'), today: TODAY, lightBefore: '2026-03-06' });
     for (const id of WORLD_TABLE_IDS) {
       const column = id === 'nba_orchestration.game_postponements' ? 'original_date' : 'game_date';
-      const from = (w: DemoWorld, early: boolean): Row[] => w.tables[id].filter((r) => (String(r[column]) < '2026-03-06') === early);
+      const from = (w: DemoWorld, early: boolean): Row[] => w.tables[id].filter((r) => String(r[column]) < '2026-03-06' === early);
       expect(from(light, false), id).toEqual(from(season, false));
       expect(from(light, true), id).toEqual(id === 'nba_raw.nbac_schedule' ? from(season, true) : []);
     }

@@ -6,7 +6,10 @@ const md = (...lines: string[]) => lines.join('\n');
 
 describe('doc blocks', () => {
   it('reads each fence with its language, code and line; an indented fence (in a list) loses its indent', () => {
-    const { blocks, problems } = docBlocks(md('# T', '```sh', 'echo one', '```', '', '1. step:', '   ```sql', '   SELECT 1', '   ```'), 'x.md');
+    const { blocks, problems } = docBlocks(
+      md('# T', '```sh', 'echo one', '```', '', '1. step:', '   ```sql', '   SELECT 1', '   ```'),
+      'x.md',
+    );
     expect(problems).toEqual([]);
     expect(blocks).toEqual([
       { file: 'x.md', line: 2, lang: 'sh', code: 'echo one' },

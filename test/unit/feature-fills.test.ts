@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FAMILY_FEATURES, FEATURE_NAMES, featureColumn, type FeatureValues, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import {
+  FAMILY_FEATURES,
+  FEATURE_NAMES,
+  featureColumn,
+  type FeatureValues,
+  type ModelFamily,
+} from '../../shared/contracts/feature-contract.js';
 import { buildVector } from '../../shared/contracts/feature-vector.js';
 import { fillFeatures } from '../../shared/contracts/feature-fills.js';
 import { resolveVegas } from '../../services/worker/predict/vegas.js';
@@ -35,7 +41,10 @@ function productVector(family: ModelFamily, row: StoreRowInput, line: number | n
 
 function originalVector(family: ModelFamily, row: StoreRowInput, line: number | null): Float32Array {
   const f = originalFeatures(row, line);
-  const v = family === 'v9' ? originalV9Vector(f, ORIGINAL_STORE_NAMES.slice(0, 33)) : originalByNameVector(f, family === 'v12' ? ORIGINAL_V12_NAMES : ORIGINAL_V12_NOVEG_NAMES);
+  const v =
+    family === 'v9'
+      ? originalV9Vector(f, ORIGINAL_STORE_NAMES.slice(0, 33))
+      : originalByNameVector(f, family === 'v12' ? ORIGINAL_V12_NAMES : ORIGINAL_V12_NOVEG_NAMES);
   return Float32Array.from(v);
 }
 
@@ -59,10 +68,17 @@ describe('feature fills: the product builds the original vector for any pattern 
   for (const family of ['v9', 'v12', 'v12_noveg'] as const) {
     it(`${family}: every NULL pattern, with and without a request line, with any row-level days_rest`, () => {
       fc.assert(
-        fc.property(storeRowArbitrary(), fc.option(fc.integer({ min: 16, max: 70 }).map((x) => x / 2), { nil: null }), (row, line) => {
-          const problem = sameInputs(productVector(family, row, line), originalVector(family, row, line));
-          expect(problem).toBeNull();
-        }),
+        fc.property(
+          storeRowArbitrary(),
+          fc.option(
+            fc.integer({ min: 16, max: 70 }).map((x) => x / 2),
+            { nil: null },
+          ),
+          (row, line) => {
+            const problem = sameInputs(productVector(family, row, line), originalVector(family, row, line));
+            expect(problem).toBeNull();
+          },
+        ),
         { numRuns: 2000, seed: 14 },
       );
     });

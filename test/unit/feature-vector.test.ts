@@ -59,7 +59,11 @@ describe('vegas line precedence', () => {
   });
 
   it('without a request line the feature store values stand; without either, vegas is absent and has_vegas_line 0', () => {
-    expect(resolveVegas(store, [null])).toMatchObject({ source: 'feature_store', line: 18.5, values: { vegas_points_line: 18.5, has_vegas_line: 1 } });
+    expect(resolveVegas(store, [null])).toMatchObject({
+      source: 'feature_store',
+      line: 18.5,
+      values: { vegas_points_line: 18.5, has_vegas_line: 1 },
+    });
     const none: FeatureValues = { ...full };
     delete none.vegas_points_line;
     const r = resolveVegas(none, [null]);

@@ -12,7 +12,9 @@ describe('firestore chunking and document ids', () => {
   });
 
   it('refuses an item larger than the budget instead of dropping or truncating it', () => {
-    expect(() => chunkByJsonBytes([{ a: 1 }, { a: 'y'.repeat(3000) }], 2048, 'outcome')).toThrow(/^outcome 1 is \d+ bytes of JSON, over the 2048-byte chunk budget$/);
+    expect(() => chunkByJsonBytes([{ a: 1 }, { a: 'y'.repeat(3000) }], 2048, 'outcome')).toThrow(
+      /^outcome 1 is \d+ bytes of JSON, over the 2048-byte chunk budget$/,
+    );
   });
 
   it('names chunks so they sort in order, and turns awkward player lookups into valid, distinct document ids', () => {

@@ -18,11 +18,17 @@ describe('game date resolution (America/New_York)', () => {
   it('accepts an explicit date inside the window and names the problem outside it', () => {
     const now = new Date('2026-11-22T15:00:00Z');
     expect(resolveGameDate('2026-08-24', now)).toEqual({ ok: true, date: '2026-08-24' }); // exactly 90 days back
-    expect(resolveGameDate('2026-08-23', now)).toMatchObject({ ok: false, error: expect.stringMatching(/more than 90 days in the past .*a backfill \(prediction_run_mode BACKFILL\) may go back 366 days/) });
+    expect(resolveGameDate('2026-08-23', now)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/more than 90 days in the past .*a backfill \(prediction_run_mode BACKFILL\) may go back 366 days/),
+    });
     // A backfill may re-predict a season: a year back, not a day more.
     expect(resolveGameDate('2026-08-23', now, { backfill: true })).toEqual({ ok: true, date: '2026-08-23' });
     expect(resolveGameDate('2025-11-21', now, { backfill: true })).toEqual({ ok: true, date: '2025-11-21' }); // exactly 366 days back
-    expect(resolveGameDate('2025-11-20', now, { backfill: true })).toMatchObject({ ok: false, error: expect.stringContaining('more than 366 days in the past') });
+    expect(resolveGameDate('2025-11-20', now, { backfill: true })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('more than 366 days in the past'),
+    });
     expect(resolveGameDate('2026-12-06', now)).toEqual({ ok: true, date: '2026-12-06' }); // 14 ahead
     expect(resolveGameDate('2026-12-07', now)).toMatchObject({ ok: false, error: expect.stringContaining('more than 14 days ahead') });
   });

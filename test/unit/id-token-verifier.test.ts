@@ -33,18 +33,34 @@ describe('GoogleIdTokenVerifier', () => {
   });
 
   const rejected: Array<[string, () => string, RegExp]> = [
-    ['signed by another key under a known kid (forged)', () => signJwt(attacker, idTokenClaims(AUD, SA), google.kid), /signature is invalid/],
+    [
+      'signed by another key under a known kid (forged)',
+      () => signJwt(attacker, idTokenClaims(AUD, SA), google.kid),
+      /signature is invalid/,
+    ],
     ['signed by a key Google never published', () => signJwt(attacker, idTokenClaims(AUD, SA)), /unknown key/],
-    ['expired (beyond the 5-minute skew)', () => signJwt(google, idTokenClaims(AUD, SA, { iat: now() - 4000, exp: now() - 400 })), /expired/],
+    [
+      'expired (beyond the 5-minute skew)',
+      () => signJwt(google, idTokenClaims(AUD, SA, { iat: now() - 4000, exp: now() - 400 })),
+      /expired/,
+    ],
     ['minted for another audience', () => signJwt(google, idTokenClaims('https://other.run.app', SA)), /audience/],
-    ['from an identity not on the allow-list', () => signJwt(google, idTokenClaims(AUD, 'intruder@proj.iam.gserviceaccount.com')), /not allowed/],
+    [
+      'from an identity not on the allow-list',
+      () => signJwt(google, idTokenClaims(AUD, 'intruder@proj.iam.gserviceaccount.com')),
+      /not allowed/,
+    ],
     ['with email_verified false', () => signJwt(google, idTokenClaims(AUD, SA, { email_verified: false })), /not verified/],
     ['with email_verified as the string "true"', () => signJwt(google, idTokenClaims(AUD, SA, { email_verified: 'true' })), /not verified/],
     ['without an email claim', () => signJwt(google, idTokenClaims(AUD, SA, { email: undefined })), /no email claim/],
     ['from another issuer', () => signJwt(google, idTokenClaims(AUD, SA, { iss: 'https://evil.example.com' })), /issued by Google/],
     ['living longer than a Google ID token can', () => signJwt(google, idTokenClaims(AUD, SA, { exp: now() + 30 * 86400 })), /lifetime/],
     ['stripped of its signature by Cloud Run', () => stripSignature(signJwt(google, idTokenClaims(AUD, SA))), /removed by Cloud Run/],
-    ['with an empty signature (alg none style)', () => `${signJwt(google, idTokenClaims(AUD, SA)).split('.').slice(0, 2).join('.')}.`, /signature is invalid|not a well-formed/],
+    [
+      'with an empty signature (alg none style)',
+      () => `${signJwt(google, idTokenClaims(AUD, SA)).split('.').slice(0, 2).join('.')}.`,
+      /signature is invalid|not a well-formed/,
+    ],
     ['that is not a JWT at all', () => 'just-some-opaque-bearer-string', /not a JWT/],
   ];
   for (const [name, make, reason] of rejected) {
@@ -81,7 +97,11 @@ describe('GoogleIdTokenVerifier', () => {
   });
 
   it('answers 503 (retry later), not 401, when the keys cannot be fetched', async () => {
-    const v = new GoogleIdTokenVerifier({ audience: [AUD], allowedEmails: [SA], certs: new HttpCertSource({ url: 'http://127.0.0.1:1/certs' }) });
+    const v = new GoogleIdTokenVerifier({
+      audience: [AUD],
+      allowedEmails: [SA],
+      certs: new HttpCertSource({ url: 'http://127.0.0.1:1/certs' }),
+    });
     const outcome = await v.verify(signJwt(google, idTokenClaims(AUD, SA)));
     expect(outcome).toMatchObject({ ok: false, status: 503 });
   });
@@ -89,7 +109,11 @@ describe('GoogleIdTokenVerifier', () => {
   it('keeps using recently expired keys when a refetch fails, then gives up (503)', async () => {
     const server = await startCertServer([google]);
     let clock = Date.now();
-    const v = new GoogleIdTokenVerifier({ audience: [AUD], allowedEmails: [SA], certs: new HttpCertSource({ url: server.url, now: () => clock }) });
+    const v = new GoogleIdTokenVerifier({
+      audience: [AUD],
+      allowedEmails: [SA],
+      certs: new HttpCertSource({ url: server.url, now: () => clock }),
+    });
     expect(await v.verify(signJwt(google, idTokenClaims(AUD, SA)))).toMatchObject({ ok: true });
     await server.close();
     clock += 2 * 3600 * 1000; // past the 1 h max-age: a refetch is attempted and fails
@@ -99,7 +123,11 @@ describe('GoogleIdTokenVerifier', () => {
   });
 
   it('works with injected keys too (StaticCertSource)', async () => {
-    const v = new GoogleIdTokenVerifier({ audience: [AUD, 'https://custom.example.com'], allowedEmails: [SA], certs: new StaticCertSource({ [google.kid]: google.publicPem }) });
+    const v = new GoogleIdTokenVerifier({
+      audience: [AUD, 'https://custom.example.com'],
+      allowedEmails: [SA],
+      certs: new StaticCertSource({ [google.kid]: google.publicPem }),
+    });
     expect(await v.verify(signJwt(google, idTokenClaims('https://custom.example.com', SA)))).toMatchObject({ ok: true });
   });
 
@@ -115,8 +143,14 @@ describe('checkClaims (also used when Cloud Run IAM verified the signature)', ()
   it('accepts good claims and rejects each bad one', () => {
     const t = now();
     expect(checkClaims(idTokenClaims(AUD, SA), policy, t)).toEqual({ ok: true, email: SA });
-    expect(checkClaims(idTokenClaims(AUD, SA, { exp: t - 301 }), policy, t)).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
-    expect(checkClaims(idTokenClaims(AUD, SA, { aud: 'x' }), policy, t)).toMatchObject({ ok: false, reason: expect.stringMatching(/audience/) });
+    expect(checkClaims(idTokenClaims(AUD, SA, { exp: t - 301 }), policy, t)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expired/),
+    });
+    expect(checkClaims(idTokenClaims(AUD, SA, { aud: 'x' }), policy, t)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/audience/),
+    });
     expect(checkClaims(undefined, policy, t)).toMatchObject({ ok: false });
   });
 });

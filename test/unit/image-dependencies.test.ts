@@ -11,7 +11,10 @@ import { importGraph, repoRoot, serviceEntry } from '../helpers/import-graph.js'
 import { IMAGES, type ServiceName } from '../../bin/image/images.js';
 import { reachablePackages } from '../../bin/image/prune.js';
 
-const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 
 describe.each(['coordinator', 'worker'] as ServiceName[])('the %s image', (service) => {
@@ -55,7 +58,13 @@ describe('the prune’s walk of the lockfile', () => {
   };
 
   it('keeps what the roots reach by node’s resolution (nearest node_modules first), optional dependencies included', () => {
-    expect([...reachablePackages(lock, ['a'])].sort()).toEqual(['node_modules/a', 'node_modules/b', 'node_modules/b/node_modules/c', 'node_modules/c', 'node_modules/c-linux']);
+    expect([...reachablePackages(lock, ['a'])].sort()).toEqual([
+      'node_modules/a',
+      'node_modules/b',
+      'node_modules/b/node_modules/c',
+      'node_modules/c',
+      'node_modules/c-linux',
+    ]);
     expect([...reachablePackages(lock, ['d'])].sort()).toEqual(['node_modules/d', 'node_modules/e']);
   });
 

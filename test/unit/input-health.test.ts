@@ -3,8 +3,26 @@ import { inputHealth, reasonFamily, summariseLines } from '../../services/coordi
 import type { FoundLine } from '../../services/coordinator/dispatch/line-queries.js';
 import type { FeatureRow } from '../../shared/queries/feature-rows.js';
 
-const line = (api: 'ODDS_API' | 'BETTINGPROS', book: string): FoundLine => ({ line_value: 20.5, sportsbook: book, line_source_api: api, was_line_fallback: book !== 'DRAFTKINGS', line_minutes_before_game: null });
-const featureRow = (vegas: string | null): FeatureRow => ({ values: {}, quality: { feature_quality_score: 90, is_quality_ready: true, quality_alert_level: 'green', matchup_quality_pct: 90, default_feature_count: 0, required_default_count: 0, vegas_line_source: vegas }, days_rest: null });
+const line = (api: 'ODDS_API' | 'BETTINGPROS', book: string): FoundLine => ({
+  line_value: 20.5,
+  sportsbook: book,
+  line_source_api: api,
+  was_line_fallback: book !== 'DRAFTKINGS',
+  line_minutes_before_game: null,
+});
+const featureRow = (vegas: string | null): FeatureRow => ({
+  values: {},
+  quality: {
+    feature_quality_score: 90,
+    is_quality_ready: true,
+    quality_alert_level: 'green',
+    matchup_quality_pct: 90,
+    default_feature_count: 0,
+    required_default_count: 0,
+    vegas_line_source: vegas,
+  },
+  days_rest: null,
+});
 
 describe('input health (warnings, never blocking)', () => {
   it('is quiet for a healthy slate', () => {
@@ -21,7 +39,10 @@ describe('input health (warnings, never blocking)', () => {
         ['b', line('BETTINGPROS', 'CAESARS')],
         ['c', line('ODDS_API', 'POINTSBET')],
       ]),
-      missing: new Map([['d', { reason: 'not offered' as const, detail: '' }], ['e', { reason: 'lines filtered out' as const, detail: '' }]]),
+      missing: new Map([
+        ['d', { reason: 'not offered' as const, detail: '' }],
+        ['e', { reason: 'lines filtered out' as const, detail: '' }],
+      ]),
     };
     const summary = summariseLines(players, lookup);
     expect(summary.no_line_reasons).toEqual({ 'not offered': 1, 'lines filtered out': 1 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type ActionableInput, actionable, clampPrediction, confidence, directionGuard, recommend, scoringTier } from '../../services/worker/predict/recommendation.js';
+import {
+  type ActionableInput,
+  actionable,
+  clampPrediction,
+  confidence,
+  directionGuard,
+  recommend,
+  scoringTier,
+} from '../../services/worker/predict/recommendation.js';
 
 describe('recommendation by family', () => {
   it('v9: OVER/UNDER from an edge of exactly 1.0, PASS inside it', () => {
@@ -78,6 +86,12 @@ describe('is_actionable filter chain, in order', () => {
     expect(reason({ recommendation: 'PASS' })).toBe('no_recommendation');
   });
   it('scoring tiers', () => {
-    expect([scoringTier(25), scoringTier(15), scoringTier(5), scoringTier(4.9), scoringTier(undefined)]).toEqual(['star', 'starter', 'role', 'bench', 'starter']);
+    expect([scoringTier(25), scoringTier(15), scoringTier(5), scoringTier(4.9), scoringTier(undefined)]).toEqual([
+      'star',
+      'starter',
+      'role',
+      'bench',
+      'starter',
+    ]);
   });
 });

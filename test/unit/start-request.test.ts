@@ -5,17 +5,41 @@ import { shapeLine } from '../../services/coordinator/dispatch/line-shaping.js';
 describe('/start body', () => {
   it('applies defaults', () => {
     expect(toStartRequest(startBodySchema.parse({}))).toMatchObject({
-      force: false, requestedMode: 'RETRY', runModeLabel: 'OVERNIGHT', useMultipleLines: false, datasetPrefix: '', triggerSource: 'api', parentProcessor: null,
+      force: false,
+      requestedMode: 'RETRY',
+      runModeLabel: 'OVERNIGHT',
+      useMultipleLines: false,
+      datasetPrefix: '',
+      triggerSource: 'api',
+      parentProcessor: null,
     });
   });
   it("accepts what the original's callers send: the Phase-4→5 function's trigger_source, parent_processor, and min_minutes (ignored)", () => {
-    const body = startBodySchema.parse({ game_date: 'TODAY', correlation_id: 'abc', trigger_source: 'phase4_to_phase5', parent_processor: 'MLFeatureStoreProcessor', min_minutes: 15 });
-    expect(toStartRequest(body)).toMatchObject({ triggerSource: 'phase4_to_phase5', parentProcessor: 'MLFeatureStoreProcessor', correlationId: 'abc' });
+    const body = startBodySchema.parse({
+      game_date: 'TODAY',
+      correlation_id: 'abc',
+      trigger_source: 'phase4_to_phase5',
+      parent_processor: 'MLFeatureStoreProcessor',
+      min_minutes: 15,
+    });
+    expect(toStartRequest(body)).toMatchObject({
+      triggerSource: 'phase4_to_phase5',
+      parentProcessor: 'MLFeatureStoreProcessor',
+      correlationId: 'abc',
+    });
   });
   it('keeps the requested mode name for the rows and its normalised form for the gate; require_real_lines writes EARLY', () => {
-    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'overnight' }))).toMatchObject({ requestedMode: 'RETRY', runModeLabel: 'OVERNIGHT' });
-    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'EARLY' }))).toMatchObject({ requestedMode: 'FIRST', runModeLabel: 'EARLY' });
-    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'BACKFILL', require_real_lines: true }))).toMatchObject({ runModeLabel: 'EARLY' });
+    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'overnight' }))).toMatchObject({
+      requestedMode: 'RETRY',
+      runModeLabel: 'OVERNIGHT',
+    });
+    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'EARLY' }))).toMatchObject({
+      requestedMode: 'FIRST',
+      runModeLabel: 'EARLY',
+    });
+    expect(toStartRequest(startBodySchema.parse({ prediction_run_mode: 'BACKFILL', require_real_lines: true }))).toMatchObject({
+      runModeLabel: 'EARLY',
+    });
   });
   it('rejects unknown fields, wrong types, bad modes and bad prefixes, naming the field', () => {
     const fail = (body: unknown) => {
@@ -34,7 +58,13 @@ describe('/start body', () => {
 });
 
 describe('line shaping', () => {
-  const found = { line_value: 20.0, sportsbook: 'FANDUEL', line_source_api: 'ODDS_API' as const, was_line_fallback: true, line_minutes_before_game: 45 };
+  const found = {
+    line_value: 20.0,
+    sportsbook: 'FANDUEL',
+    line_source_api: 'ODDS_API' as const,
+    was_line_fallback: true,
+    line_minutes_before_game: 45,
+  };
   it('a genuine 20.0 line from a book is kept as 20.0', () => {
     expect(shapeLine(found, false)).toMatchObject({ line_source: 'ACTUAL_PROP', line_values: [20], base_line: 20, sportsbook: 'FANDUEL' });
   });
@@ -43,7 +73,13 @@ describe('line shaping', () => {
   });
   it('no line → NO_PROP_LINE with [null] and no provenance', () => {
     expect(shapeLine(undefined, false)).toEqual({
-      line_source: 'NO_PROP_LINE', line_values: [null], base_line: null, line_source_api: null, sportsbook: null, was_line_fallback: false, line_minutes_before_game: null,
+      line_source: 'NO_PROP_LINE',
+      line_values: [null],
+      base_line: null,
+      line_source_api: null,
+      sportsbook: null,
+      was_line_fallback: false,
+      line_minutes_before_game: null,
     });
   });
 });

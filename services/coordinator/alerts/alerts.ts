@@ -41,7 +41,14 @@ export function postChecksAlert(batch: BatchRecord, checks: PostChecks): Alert |
     severity: 'warning',
     title: `Post-consolidation checks for ${batch.game_date} (champion ${checks.champion}) warn`,
     lines: checks.warnings.map((w) => `- ${w}`),
-    fields: { batch_id: batch.batch_id, rows: checks.rows, avg_bias: checks.avg_bias, over_pct: checks.over_pct, under_pct: checks.under_pct, direction_mismatches: checks.direction_mismatches },
+    fields: {
+      batch_id: batch.batch_id,
+      rows: checks.rows,
+      avg_bias: checks.avg_bias,
+      over_pct: checks.over_pct,
+      under_pct: checks.under_pct,
+      direction_mismatches: checks.direction_mismatches,
+    },
   };
 }
 
@@ -51,12 +58,21 @@ export function deadLetterAlert(input: { messageKey: string; what: string; batch
     kind: 'dead_letter',
     severity: 'critical',
     title: `Dead letter: ${input.what}${input.batchId ? ` of batch ${input.batchId}` : ''}`,
-    lines: [input.why, input.players > 0 ? `${input.players} player${input.players === 1 ? '' : 's'} recorded as dead_lettered: predict redrive ${input.batchId ?? 'BATCH'} re-predicts them once the cause is fixed` : 'nothing to redrive'],
+    lines: [
+      input.why,
+      input.players > 0
+        ? `${input.players} player${input.players === 1 ? '' : 's'} recorded as dead_lettered: predict redrive ${input.batchId ?? 'BATCH'} re-predicts them once the cause is fixed`
+        : 'nothing to redrive',
+    ],
     fields: { batch_id: input.batchId, players: input.players },
   };
 }
 
-export function repeatedStallsAlert(input: { hourKey: string; stalls: Array<{ batch_id: string; game_date: string; reason: string }>; threshold: number }): Alert {
+export function repeatedStallsAlert(input: {
+  hourKey: string;
+  stalls: Array<{ batch_id: string; game_date: string; reason: string }>;
+  threshold: number;
+}): Alert {
   return {
     id: `repeated_stalls.${input.hourKey}`,
     kind: 'repeated_stalls',
@@ -67,8 +83,17 @@ export function repeatedStallsAlert(input: { hourKey: string; stalls: Array<{ ba
   };
 }
 
-export function checkLinesAlert(input: { batchId: string; gameDate: string; newLines: number; lineMoves: number; published: number; players: Array<{ player_lookup: string; reason: string; predicted_line: number | null; current_line: number }> }): Alert {
-  const shown = input.players.slice(0, 20).map((p) => `- ${p.player_lookup}: ${p.predicted_line === null ? 'no line' : p.predicted_line} → ${p.current_line} (${p.reason})`);
+export function checkLinesAlert(input: {
+  batchId: string;
+  gameDate: string;
+  newLines: number;
+  lineMoves: number;
+  published: number;
+  players: Array<{ player_lookup: string; reason: string; predicted_line: number | null; current_line: number }>;
+}): Alert {
+  const shown = input.players
+    .slice(0, 20)
+    .map((p) => `- ${p.player_lookup}: ${p.predicted_line === null ? 'no line' : p.predicted_line} → ${p.current_line} (${p.reason})`);
   const more = input.players.length > shown.length ? [`… and ${input.players.length - shown.length} more`] : [];
   return {
     id: `check_lines.${input.batchId}`,

@@ -37,7 +37,10 @@ export async function notify(deps: CoordinatorDeps, alert: Alert): Promise<Notif
     });
   } catch (err) {
     // Without the record an alert could go out twice: it is not sent now, and the log keeps it.
-    log.error({ event: 'ALERT_NOT_SENT', alert_id: alert.id, kind: alert.kind, err: errorMessage(err), alert }, `alert not sent (its send could not be recorded): ${alert.title}`);
+    log.error(
+      { event: 'ALERT_NOT_SENT', alert_id: alert.id, kind: alert.kind, err: errorMessage(err), alert },
+      `alert not sent (its send could not be recorded): ${alert.title}`,
+    );
     return 'failed';
   }
   if (!claimed) {
@@ -49,8 +52,15 @@ export async function notify(deps: CoordinatorDeps, alert: Alert): Promise<Notif
     log.info({ event: 'ALERT_SENT', alert_id: alert.id, kind: alert.kind, notifier: deps.notifier.name }, `alert sent: ${alert.title}`);
     return 'sent';
   } catch (err) {
-    log.error({ event: 'ALERT_NOT_SENT', alert_id: alert.id, kind: alert.kind, notifier: deps.notifier.name, err: errorMessage(err), alert }, `alert not sent: ${alert.title}`);
-    await deps.batches.deleteEvent(id).catch((e: unknown) => log.warn({ alert_id: alert.id, err: errorMessage(e) }, 'alert record not released; this event will not be alerted again'));
+    log.error(
+      { event: 'ALERT_NOT_SENT', alert_id: alert.id, kind: alert.kind, notifier: deps.notifier.name, err: errorMessage(err), alert },
+      `alert not sent: ${alert.title}`,
+    );
+    await deps.batches
+      .deleteEvent(id)
+      .catch((e: unknown) =>
+        log.warn({ alert_id: alert.id, err: errorMessage(e) }, 'alert record not released; this event will not be alerted again'),
+      );
     return 'failed';
   }
 }

@@ -34,13 +34,20 @@ export async function closeBatch(deps: CoordinatorDeps, ended: BatchRecord): Pro
       const message = phase5Message(deps, batch);
       let outcome: { messageId: string } | { error: string };
       try {
-        const [result] = await deps.bus.publish(deps.settings.topics.phase5, [{ data: message, attributes: { batch_id: batch.batch_id, game_date: batch.game_date, status: message.status } }]);
+        const [result] = await deps.bus.publish(deps.settings.topics.phase5, [
+          { data: message, attributes: { batch_id: batch.batch_id, game_date: batch.game_date, status: message.status } },
+        ]);
         outcome = result?.ok ? { messageId: result.messageId } : { error: result?.error ?? 'no publish outcome' };
       } catch (err) {
         outcome = { error: errorMessage(err) };
       }
-      if ('error' in outcome) log.error({ event: 'PHASE5_NOT_PUBLISHED', err: outcome.error }, 'phase-5 message not published; /check-stalled retries it');
-      else log.info({ event: 'PHASE5_PUBLISHED', status: message.status, message_id: outcome.messageId }, `phase-5 ${message.status} published`);
+      if ('error' in outcome)
+        log.error({ event: 'PHASE5_NOT_PUBLISHED', err: outcome.error }, 'phase-5 message not published; /check-stalled retries it');
+      else
+        log.info(
+          { event: 'PHASE5_PUBLISHED', status: message.status, message_id: outcome.messageId },
+          `phase-5 ${message.status} published`,
+        );
       batch = (await deps.batches.update(batch.batch_id, (r) => recordPhase5(r, outcome, deps.clock.now().toISOString()))) ?? batch;
     }
     if (batch.closing && batch.closing.run_recorded_at === null) {
@@ -56,6 +63,8 @@ export async function closeBatch(deps: CoordinatorDeps, ended: BatchRecord): Pro
     }
     return batch;
   } finally {
-    await deps.batches.releaseLock(key, holder).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'close lock not released; it lapses'));
+    await deps.batches
+      .releaseLock(key, holder)
+      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'close lock not released; it lapses'));
   }
 }

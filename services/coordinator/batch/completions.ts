@@ -15,26 +15,46 @@ export type CompletionOutcome =
   | { kind: 'unknown_batch'; batch_id: string }
   | { kind: 'batch_ended'; batch_id: string; state: string };
 
-export async function recordCompletions(deps: CoordinatorDeps, batchId: string, completions: readonly PlayerCompletion[], why: string): Promise<CompletionOutcome> {
+export async function recordCompletions(
+  deps: CoordinatorDeps,
+  batchId: string,
+  completions: readonly PlayerCompletion[],
+  why: string,
+): Promise<CompletionOutcome> {
   addLogContext({ batch_id: batchId });
   const log = deps.logger;
   const result = await deps.batches.recordCompletions(batchId, completions);
   switch (result.kind) {
     case 'unknown_batch':
-      log.warn({ event: 'COMPLETION_UNKNOWN_BATCH', players: completions.length }, `${why} for unknown batch ${batchId}: acked and dropped`);
+      log.warn(
+        { event: 'COMPLETION_UNKNOWN_BATCH', players: completions.length },
+        `${why} for unknown batch ${batchId}: acked and dropped`,
+      );
       return { kind: 'unknown_batch', batch_id: batchId };
     case 'batch_ended':
-      log.info({ state: result.batch.state, players: completions.length }, `${why} after the batch ended (${result.batch.state}): acked, no change`);
+      log.info(
+        { state: result.batch.state, players: completions.length },
+        `${why} after the batch ended (${result.batch.state}): acked, no change`,
+      );
       return { kind: 'batch_ended', batch_id: batchId, state: result.batch.state };
     case 'recorded': {
-      if (result.notInBatch.length > 0) log.warn({ players: result.notInBatch }, `${why} for players this batch did not publish: acked, not counted`);
-      for (const c of completions) if (c.kind === 'failed' || c.kind === 'dead_lettered') log.warn({ player_lookup: c.player_lookup, kind: c.kind, reason: c.reason }, `player ${c.kind}: ${c.reason ?? ''}`);
+      if (result.notInBatch.length > 0)
+        log.warn({ players: result.notInBatch }, `${why} for players this batch did not publish: acked, not counted`);
+      for (const c of completions)
+        if (c.kind === 'failed' || c.kind === 'dead_lettered')
+          log.warn({ player_lookup: c.player_lookup, kind: c.kind, reason: c.reason }, `player ${c.kind}: ${c.reason ?? ''}`);
       crashPoint('completions.recorded');
       if (result.finished) {
         crashPoint('completions.finished');
         await requestConsolidation(deps, result.batch, 'completions');
       }
-      return { kind: 'recorded', recorded: result.recorded.length, duplicates: result.duplicates.length, not_in_batch: result.notInBatch.length, finished: result.finished };
+      return {
+        kind: 'recorded',
+        recorded: result.recorded.length,
+        duplicates: result.duplicates.length,
+        not_in_batch: result.notInBatch.length,
+        finished: result.finished,
+      };
     }
   }
 }

@@ -42,11 +42,19 @@ export type ConsolidateOutcome =
 /** Hands a finished batch to the consolidation step. A failed publish is logged: `/check-stalled` picks the batch up. */
 export async function requestConsolidation(deps: CoordinatorDeps, batch: BatchRecord, reason: string): Promise<boolean> {
   try {
-    const [outcome] = await deps.bus.publish(deps.settings.topics.consolidate, [{ data: { batch_id: batch.batch_id, reason }, attributes: { batch_id: batch.batch_id, game_date: batch.game_date } }]);
+    const [outcome] = await deps.bus.publish(deps.settings.topics.consolidate, [
+      { data: { batch_id: batch.batch_id, reason }, attributes: { batch_id: batch.batch_id, game_date: batch.game_date } },
+    ]);
     if (outcome?.ok) return true;
-    deps.logger.error({ batch_id: batch.batch_id, err: outcome?.error }, 'consolidation request not published; /check-stalled will pick the batch up');
+    deps.logger.error(
+      { batch_id: batch.batch_id, err: outcome?.error },
+      'consolidation request not published; /check-stalled will pick the batch up',
+    );
   } catch (err) {
-    deps.logger.error({ batch_id: batch.batch_id, err: errorMessage(err) }, 'consolidation request not published; /check-stalled will pick the batch up');
+    deps.logger.error(
+      { batch_id: batch.batch_id, err: errorMessage(err) },
+      'consolidation request not published; /check-stalled will pick the batch up',
+    );
   }
   return false;
 }
@@ -68,26 +76,42 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
     const batch = await deps.batches.update(batchId, (r) => beginConsolidationAttempt(r, now()));
     if (!batch) {
       const current = await deps.batches.getBatch(batchId);
-      return current && isEnded(current.state) ? { kind: 'already_ended', batch: await closeBatch(deps, current) } : { kind: 'retry', reason: 'the batch changed under the consolidation' };
+      return current && isEnded(current.state)
+        ? { kind: 'already_ended', batch: await closeBatch(deps, current) }
+        : { kind: 'retry', reason: 'the batch changed under the consolidation' };
     }
     crashPoint('consolidate.began');
     const t0 = performance.now();
     const result = await runConsolidation(deps, batch, log);
-    const consolidation: ConsolidationRecord = { ...(batch.consolidation as ConsolidationRecord), ...result.patch, ms: Math.round(performance.now() - t0) };
+    const consolidation: ConsolidationRecord = {
+      ...(batch.consolidation as ConsolidationRecord),
+      ...result.patch,
+      ms: Math.round(performance.now() - t0),
+    };
     if (result.kind === 'transient') {
       log.warn({ event: 'CONSOLIDATION_RETRY', err: result.error }, `consolidation attempt failed; it is retried: ${result.error}`);
       await deps.batches.update(batchId, (r) => recordConsolidationError(r, result.error, result.patch, now()));
       return { kind: 'retry', reason: result.error };
     }
     const decision = decideEnd(batch, consolidation, result.kind === 'permanent' ? result.error : null);
-    const ended = await deps.batches.update(batchId, (r) => endBatch(r, decision, { ...consolidation, error: result.kind === 'permanent' ? result.error : null }, now()));
+    const ended = await deps.batches.update(batchId, (r) =>
+      endBatch(r, decision, { ...consolidation, error: result.kind === 'permanent' ? result.error : null }, now()),
+    );
     if (!ended) {
       const current = await deps.batches.getBatch(batchId);
-      return current && isEnded(current.state) ? { kind: 'already_ended', batch: await closeBatch(deps, current) } : { kind: 'retry', reason: 'the batch changed under the consolidation' };
+      return current && isEnded(current.state)
+        ? { kind: 'already_ended', batch: await closeBatch(deps, current) }
+        : { kind: 'retry', reason: 'the batch changed under the consolidation' };
     }
     const level = decision.state === 'complete' ? 'info' : 'warn';
     log[level](
-      { event: 'BATCH_CONSOLIDATED', state: decision.state, phase5_status: decision.phase5_status, reasons: decision.reasons, consolidation },
+      {
+        event: 'BATCH_CONSOLIDATED',
+        state: decision.state,
+        phase5_status: decision.phase5_status,
+        reasons: decision.reasons,
+        consolidation,
+      },
       `batch ${decision.state}: ${consolidation.merge?.rows_merged ?? 0} rows merged (${decision.reasons.join('; ')})`,
     );
     if (consolidation.checks) {
@@ -96,7 +120,9 @@ export async function consolidateBatch(deps: CoordinatorDeps, batchId: string): 
     }
     return { kind: 'consolidated', batch: await closeBatch(deps, ended) };
   } finally {
-    await deps.batches.releaseLock(key, holder).catch((err: unknown) => log.warn({ err: errorMessage(err) }, `merge lock ${key} not released; it lapses`));
+    await deps.batches
+      .releaseLock(key, holder)
+      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, `merge lock ${key} not released; it lapses`));
   }
 }
 
@@ -128,20 +154,37 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
     let visible = 0;
     const polled = await pollUntil(
       async () => {
-        const result = await deps.warehouse.queryWithWarnings({ name: 'consolidate.staged_count', sql: STAGED_COUNT_SQL, params, datasetPrefix: batch.dataset_prefix, labels: { batch_id: batch.batch_id } });
+        const result = await deps.warehouse.queryWithWarnings({
+          name: 'consolidate.staged_count',
+          sql: STAGED_COUNT_SQL,
+          params,
+          datasetPrefix: batch.dataset_prefix,
+          labels: { batch_id: batch.batch_id },
+        });
         for (const w of result.warnings) warnings.add(w);
         visible = Number(result.rows[0]?.visible_rows ?? 0);
         return visible >= batch.staged_rows ? true : undefined;
       },
       { budgetMs: s.verifyWaitMs, initialDelayMs: 500, maxDelayMs: 15_000, ...wait },
     );
-    verify = { reported_rows: batch.staged_rows, visible_rows: visible, missing_rows: Math.max(0, batch.staged_rows - visible), waited_ms: polled.waitedMs, checks: polled.checks };
+    verify = {
+      reported_rows: batch.staged_rows,
+      visible_rows: visible,
+      missing_rows: Math.max(0, batch.staged_rows - visible),
+      waited_ms: polled.waitedMs,
+      checks: polled.checks,
+    };
   } catch (err) {
     const error = `staged-row count failed: ${errorMessage(err)}`;
-    return isTransient(err) ? { kind: 'transient', error, patch: { warnings: [...warnings] } } : { kind: 'permanent', error, patch: { warnings: [...warnings] } };
+    return isTransient(err)
+      ? { kind: 'transient', error, patch: { warnings: [...warnings] } }
+      : { kind: 'permanent', error, patch: { warnings: [...warnings] } };
   }
   if (verify.missing_rows > 0) {
-    log.warn({ event: 'STAGED_ROWS_MISSING', ...verify, warnings: [...warnings] }, `${verify.missing_rows} of ${verify.reported_rows} staged rows still not visible after ${verify.waited_ms} ms: merging what is visible; the batch cannot end in success`);
+    log.warn(
+      { event: 'STAGED_ROWS_MISSING', ...verify, warnings: [...warnings] },
+      `${verify.missing_rows} of ${verify.reported_rows} staged rows still not visible after ${verify.waited_ms} ms: merging what is visible; the batch cannot end in success`,
+    );
   }
 
   // 2. Merge, deactivate, account — one transaction; a transaction cancelled by a concurrent one runs again.
@@ -154,7 +197,11 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
       initialDelayMs: 1_000,
       maxDelayMs: 15_000,
       retryIf: (err) => err instanceof WarehouseError && err.code === 'TRANSACTION_CONFLICT',
-      onRetry: (err, attempt, delayMs) => log.warn({ event: 'MERGE_CONFLICT', attempt, delay_ms: delayMs, err: errorMessage(err) }, 'merge cancelled by a concurrent transaction; running it again'),
+      onRetry: (err, attempt, delayMs) =>
+        log.warn(
+          { event: 'MERGE_CONFLICT', attempt, delay_ms: delayMs, err: errorMessage(err) },
+          'merge cancelled by a concurrent transaction; running it again',
+        ),
       ...wait,
     });
     crashPoint('consolidate.merged');
@@ -167,7 +214,11 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
       rows_superseded: Number(result(plan.at.superseded)?.rows[0]?.rows_superseded ?? 0),
       committed_at: deps.clock.now().toISOString(),
     };
-    if (batch.supersede) log.info({ event: 'ROWS_SUPERSEDED', rows_superseded: merge.rows_superseded, reason: batch.supersede.reason }, `${merge.rows_superseded} older active rows superseded by this batch`);
+    if (batch.supersede)
+      log.info(
+        { event: 'ROWS_SUPERSEDED', rows_superseded: merge.rows_superseded, reason: batch.supersede.reason },
+        `${merge.rows_superseded} older active rows superseded by this batch`,
+      );
   } catch (err) {
     const error = `merge failed: ${errorMessage(err)}`;
     log.error({ event: 'MERGE_FAILED', err: errorMessage(err) }, error);
@@ -178,10 +229,16 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
   // 3. Checks after the merge (a failed check is a warning on the record, never a failed batch).
   let duplicates: number | null = null;
   try {
-    const result = await deps.warehouse.queryWithWarnings({ name: 'consolidate.duplicate_check', sql: DUPLICATE_CHECK_SQL, params: { game_date: params.game_date }, datasetPrefix: batch.dataset_prefix });
+    const result = await deps.warehouse.queryWithWarnings({
+      name: 'consolidate.duplicate_check',
+      sql: DUPLICATE_CHECK_SQL,
+      params: { game_date: params.game_date },
+      datasetPrefix: batch.dataset_prefix,
+    });
     for (const w of result.warnings) warnings.add(w);
     duplicates = Number(result.rows[0]?.duplicate_keys ?? 0);
-    if (duplicates > 0) log.error({ event: 'ACTIVE_DUPLICATES', duplicate_active_keys: duplicates }, 'active duplicate predictions after the merge');
+    if (duplicates > 0)
+      log.error({ event: 'ACTIVE_DUPLICATES', duplicate_active_keys: duplicates }, 'active duplicate predictions after the merge');
   } catch (err) {
     warnings.add(`duplicate check failed: ${errorMessage(err)}`);
   }
@@ -198,10 +255,22 @@ async function runConsolidation(deps: CoordinatorDeps, batch: BatchRecord, log: 
   // The date's daily signal, from every active row now that this batch's are in (idempotent: one MERGE per date and model).
   try {
     const signals = await computeDailySignals(deps.warehouse, batch.game_date, batch.dataset_prefix, batch.batch_id);
-    log.info({ event: 'DAILY_SIGNALS', signals: signals.map((r) => ({ system_id: r.system_id, signal: r.daily_signal, pct_over: r.pct_over, high_edge: r.high_edge_picks })) }, `daily signal written for ${signals.length} models`);
+    log.info(
+      {
+        event: 'DAILY_SIGNALS',
+        signals: signals.map((r) => ({
+          system_id: r.system_id,
+          signal: r.daily_signal,
+          pct_over: r.pct_over,
+          high_edge: r.high_edge_picks,
+        })),
+      },
+      `daily signal written for ${signals.length} models`,
+    );
   } catch (err) {
     warnings.add(`daily signal not computed: ${errorMessage(err)}`);
   }
-  if (warnings.size > 0) log.warn({ event: 'WAREHOUSE_WARNINGS', warnings: [...warnings] }, 'the warehouse reported warnings during consolidation');
+  if (warnings.size > 0)
+    log.warn({ event: 'WAREHOUSE_WARNINGS', warnings: [...warnings] }, 'the warehouse reported warnings during consolidation');
   return { kind: 'done', patch: { verify, merge, duplicate_active_keys: duplicates, checks, warnings: [...warnings] } };
 }

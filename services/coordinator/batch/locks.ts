@@ -18,7 +18,12 @@ export const newHolder = (batchId: string): string => `${batchId}:${randomBytes(
 const batchOf = (holder: string): string => holder.slice(0, holder.lastIndexOf(':'));
 
 /** Takes the lock, waiting up to `waitMs` with backoff; a holder whose batch has ended is released first. */
-export async function acquireLock(deps: CoordinatorDeps, key: string, holder: string, opts: { ttlMs: number; waitMs: number }): Promise<{ ok: boolean; heldBy: string | null }> {
+export async function acquireLock(
+  deps: CoordinatorDeps,
+  key: string,
+  holder: string,
+  opts: { ttlMs: number; waitMs: number },
+): Promise<{ ok: boolean; heldBy: string | null }> {
   let heldBy: string | null = null;
   const { value } = await pollUntil(
     async () => {

@@ -125,7 +125,13 @@ export function consolidationPlan(batch: ConsolidationBatch, now: Date): Consoli
   const { game_date: gameDate, batch_id: batchId, dataset_prefix: datasetPrefix, supersede } = batch;
   const params = { game_date: param.date(gameDate), batch_id: param.string(batchId) };
   const labels = { batch_id: batchId };
-  const q = (name: string, sql: string, extra: Record<string, QueryParam> = {}): Query => ({ name, sql, params: { ...params, ...extra }, datasetPrefix, labels });
+  const q = (name: string, sql: string, extra: Record<string, QueryParam> = {}): Query => ({
+    name,
+    sql,
+    params: { ...params, ...extra },
+    datasetPrefix,
+    labels,
+  });
   if (!supersede) {
     return {
       statements: [q('consolidate.merge', MERGE_SQL), q('consolidate.deactivate', DEACTIVATE_SQL), q('consolidate.account', ACCOUNT_SQL)],
@@ -156,5 +162,6 @@ export function consolidationPlan(batch: ConsolidationBatch, now: Date): Consoli
 
 /** A daily batch's statements (MERGE, deactivate, account), as the BigQuery adapter's tests run them. */
 export function consolidationStatements(gameDate: string, batchId: string, datasetPrefix: string): Query[] {
-  return consolidationPlan({ game_date: gameDate, batch_id: batchId, dataset_prefix: datasetPrefix, supersede: null }, new Date()).statements;
+  return consolidationPlan({ game_date: gameDate, batch_id: batchId, dataset_prefix: datasetPrefix, supersede: null }, new Date())
+    .statements;
 }

@@ -27,17 +27,33 @@ export async function recoverDispatch(deps: CoordinatorDeps, batch: BatchRecord,
     const error = `dispatch never finished (${why}); nothing was published`;
     let summary: DispatchSummary | null = null;
     if (batch.summary !== null && planned.length > 0) {
-      await deps.batches.putOutcomes(batch.batch_id, outcomes.map((o) => (o.outcome === 'published' ? { ...o, outcome: 'publish_failed' as const, reason: `publish_failed: ${error}` } : o)));
+      await deps.batches.putOutcomes(
+        batch.batch_id,
+        outcomes.map((o) =>
+          o.outcome === 'published' ? { ...o, outcome: 'publish_failed' as const, reason: `publish_failed: ${error}` } : o,
+        ),
+      );
       summary = { ...batch.summary, outcome: 'dispatch_failed', published: 0, publish_failed: planned.length, messages: 0 };
     }
     const failed = await deps.batches.update(batch.batch_id, (r) => failDispatch(r, error, summary, now));
     if (failed) await closeBatch(deps, failed);
-    deps.logger.warn({ event: 'DISPATCH_RECOVERED', players: planned.length, reason: why }, `dispatch of ${batch.batch_id} failed: it died before publishing (${why}); its date is free`);
+    deps.logger.warn(
+      { event: 'DISPATCH_RECOVERED', players: planned.length, reason: why },
+      `dispatch of ${batch.batch_id} failed: it died before publishing (${why}); its date is free`,
+    );
     return 'dispatch_failed';
   }
-  const summary: DispatchSummary = { ...batch.summary, outcome: 'dispatched', published: planned.length, warnings: [...batch.summary.warnings, `dispatch finished from its plan after ${why}`] };
+  const summary: DispatchSummary = {
+    ...batch.summary,
+    outcome: 'dispatched',
+    published: planned.length,
+    warnings: [...batch.summary.warnings, `dispatch finished from its plan after ${why}`],
+  };
   const done = await deps.batches.finishDispatch(batch.batch_id, planned, summary);
-  deps.logger.warn({ event: 'DISPATCH_RECOVERED', players: planned.length, reason: why }, `dispatch of ${batch.batch_id} finished from its plan (${planned.length} players) after ${why}`);
+  deps.logger.warn(
+    { event: 'DISPATCH_RECOVERED', players: planned.length, reason: why },
+    `dispatch of ${batch.batch_id} finished from its plan (${planned.length} players) after ${why}`,
+  );
   if (done.finished) {
     if (done.batch.expected === 0) await consolidateBatch(deps, done.batch.batch_id);
     else await requestConsolidation(deps, done.batch, 'recovered');
@@ -68,7 +84,11 @@ export async function recoverOpenBatches(deps: CoordinatorDeps): Promise<Array<{
       await requestConsolidation(deps, batch, 'restart');
       action = 'consolidation_retriggered';
     }
-    if (action !== 'none') deps.logger.warn({ event: 'BATCH_RECOVERED', batch_id: batch.batch_id, action }, `recovered ${batch.batch_id} after a restart: ${action}`);
+    if (action !== 'none')
+      deps.logger.warn(
+        { event: 'BATCH_RECOVERED', batch_id: batch.batch_id, action },
+        `recovered ${batch.batch_id} after a restart: ${action}`,
+      );
     results.push({ batch_id: batch.batch_id, action });
   }
   return results;

@@ -21,7 +21,11 @@ export async function redriveBatch(deps: CoordinatorDeps, batchId: string): Prom
   if (!batch) return { kind: 'not_found', batch_id: batchId };
   if (!isEnded(batch.state)) return { kind: 'still_running', batch_id: batchId, state: batch.state };
   const players = (await playerStatuses(deps, batchId))
-    .filter((p) => p.outcome === 'publish_failed' || (p.outcome === 'published' && (p.completion === null || p.completion.kind === 'failed' || p.completion.kind === 'dead_lettered')))
+    .filter(
+      (p) =>
+        p.outcome === 'publish_failed' ||
+        (p.outcome === 'published' && (p.completion === null || p.completion.kind === 'failed' || p.completion.kind === 'dead_lettered')),
+    )
     .map((p) => p.player_lookup);
   if (players.length === 0) return { kind: 'nothing_to_redrive', batch_id: batchId };
   const mode: RunMode = parseRunMode(batch.prediction_run_mode) ?? 'RETRY';

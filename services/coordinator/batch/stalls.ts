@@ -11,7 +11,15 @@
  */
 import type { CoordinatorDeps } from '../deps.js';
 import { isEnded, type BatchRecord } from '../../../shared/batch/batch-record.js';
-import { batchProgress, completeAsStalled, isClosed, resetBatch as resetRecord, stallReason, type BatchProgress, type StallThresholds } from '../../../shared/batch/batch-machine.js';
+import {
+  batchProgress,
+  completeAsStalled,
+  isClosed,
+  resetBatch as resetRecord,
+  stallReason,
+  type BatchProgress,
+  type StallThresholds,
+} from '../../../shared/batch/batch-machine.js';
 import { recoverDispatch } from './recovery.js';
 import { requestConsolidation } from './consolidate.js';
 import { closeBatch } from './closing.js';
@@ -26,7 +34,8 @@ export type { StallThresholds };
 
 export const DEFAULT_STALL_THRESHOLDS: StallThresholds = { idleMinutes: 10, minCompletionPct: 95, maxAgeMinutes: 30 };
 
-export type StallAction = 'completed_as_partial' | 'consolidation_retriggered' | 'closed' | 'failed_dispatch' | 'dispatch_finished' | 'no_action';
+export type StallAction =
+  'completed_as_partial' | 'consolidation_retriggered' | 'closed' | 'failed_dispatch' | 'dispatch_finished' | 'no_action';
 
 export interface StallResult {
   batch_id: string;
@@ -38,11 +47,20 @@ export interface StallResult {
 }
 
 export async function checkStalled(deps: CoordinatorDeps, thresholds: StallThresholds, batchId?: string): Promise<StallResult[]> {
-  const candidates = batchId ? [await deps.batches.getBatch(batchId)].filter((b): b is BatchRecord => b !== null) : await deps.batches.listOpen();
+  const candidates = batchId
+    ? [await deps.batches.getBatch(batchId)].filter((b): b is BatchRecord => b !== null)
+    : await deps.batches.listOpen();
   const results: StallResult[] = [];
   for (const batch of candidates) {
     const { action, reason, final } = await handle(deps, batch, thresholds);
-    results.push({ batch_id: batch.batch_id, game_date: batch.game_date, action, reason, state: final.state, progress: batchProgress(final, deps.clock.now()) });
+    results.push({
+      batch_id: batch.batch_id,
+      game_date: batch.game_date,
+      action,
+      reason,
+      state: final.state,
+      progress: batchProgress(final, deps.clock.now()),
+    });
   }
   const stalled = results.filter((r) => r.action === 'completed_as_partial');
   if (stalled.length > 0) await alertRepeatedStalls(deps, stalled);
@@ -67,14 +85,28 @@ async function alertRepeatedStalls(deps: CoordinatorDeps, stalled: readonly Stal
     }
     const recent = await deps.batches.listEvents('stall', new Date(now.getTime() - STALL_WINDOW_MS).toISOString());
     if (recent.length < deps.settings.stallAlertThreshold) return;
-    const stalls = recent.map((e) => ({ batch_id: String(e.data.batch_id ?? e.id), game_date: String(e.data.game_date ?? '?'), reason: String(e.data.reason ?? '') }));
-    await notify(deps, repeatedStallsAlert({ hourKey: now.toISOString().slice(0, 13), stalls, threshold: deps.settings.stallAlertThreshold }));
+    const stalls = recent.map((e) => ({
+      batch_id: String(e.data.batch_id ?? e.id),
+      game_date: String(e.data.game_date ?? '?'),
+      reason: String(e.data.reason ?? ''),
+    }));
+    await notify(
+      deps,
+      repeatedStallsAlert({ hourKey: now.toISOString().slice(0, 13), stalls, threshold: deps.settings.stallAlertThreshold }),
+    );
   } catch (err) {
-    deps.logger.error({ event: 'STALL_EVENTS_NOT_RECORDED', err: errorMessage(err) }, 'stalled batches could not be counted for the repeated-stalls alert');
+    deps.logger.error(
+      { event: 'STALL_EVENTS_NOT_RECORDED', err: errorMessage(err) },
+      'stalled batches could not be counted for the repeated-stalls alert',
+    );
   }
 }
 
-async function handle(deps: CoordinatorDeps, batch: BatchRecord, t: StallThresholds): Promise<{ action: StallAction; reason: string | null; final: BatchRecord }> {
+async function handle(
+  deps: CoordinatorDeps,
+  batch: BatchRecord,
+  t: StallThresholds,
+): Promise<{ action: StallAction; reason: string | null; final: BatchRecord }> {
   const now = deps.clock.now();
   const log = deps.logger.child({ batch_id: batch.batch_id, game_date: batch.game_date });
   if (isEnded(batch.state)) {
@@ -102,20 +134,30 @@ async function handle(deps: CoordinatorDeps, batch: BatchRecord, t: StallThresho
   }
   if ((now.getTime() - Date.parse(batch.started_at)) / 60_000 > t.maxAgeMinutes) {
     const action = await recoverDispatch(deps, batch, `a dispatch older than ${t.maxAgeMinutes} min`);
-    return { action: action === 'dispatch_finished' ? 'dispatch_finished' : 'failed_dispatch', reason, final: (await deps.batches.getBatch(batch.batch_id)) ?? batch };
+    return {
+      action: action === 'dispatch_finished' ? 'dispatch_finished' : 'failed_dispatch',
+      reason,
+      final: (await deps.batches.getBatch(batch.batch_id)) ?? batch,
+    };
   }
   return { action: 'no_action', reason: null, final: batch };
 }
 
-export type ResetOutcome = { kind: 'reset'; batch: BatchRecord; previous: string } | { kind: 'not_found' } | { kind: 'already_ended'; batch: BatchRecord };
+export type ResetOutcome =
+  { kind: 'reset'; batch: BatchRecord; previous: string } | { kind: 'not_found' } | { kind: 'already_ended'; batch: BatchRecord };
 
 /** Ends one batch (by id, or the open batch of a date) without consolidating, and frees its date and locks. */
-export async function resetBatch(deps: CoordinatorDeps, target: { batchId?: string | undefined; gameDate?: string | undefined }): Promise<ResetOutcome> {
+export async function resetBatch(
+  deps: CoordinatorDeps,
+  target: { batchId?: string | undefined; gameDate?: string | undefined },
+): Promise<ResetOutcome> {
   let batch: BatchRecord | null = null;
   if (target.batchId) batch = await deps.batches.getBatch(target.batchId);
   else if (target.gameDate) {
     const holder = await deps.batches.leaseHolder(target.gameDate);
-    batch = holder ? await deps.batches.getBatch(holder) : ((await deps.batches.listOpen()).find((b) => b.game_date === target.gameDate && !isEnded(b.state)) ?? null);
+    batch = holder
+      ? await deps.batches.getBatch(holder)
+      : ((await deps.batches.listOpen()).find((b) => b.game_date === target.gameDate && !isEnded(b.state)) ?? null);
   }
   if (!batch) return { kind: 'not_found' };
   if (isEnded(batch.state)) return { kind: 'already_ended', batch: isClosed(batch) ? batch : await closeBatch(deps, batch) };

@@ -66,7 +66,14 @@ export function buildRequests(input: BuildInput): BuiltRequests {
       continue;
     }
     const featureRow = input.features.get(c.player_lookup);
-    const gate = gatePlayer(input.models.systems, input.models.existing, c.player_lookup, featureRow?.quality, input.mode, input.replacing ?? false);
+    const gate = gatePlayer(
+      input.models.systems,
+      input.models.existing,
+      c.player_lookup,
+      featureRow?.quality,
+      input.mode,
+      input.replacing ?? false,
+    );
     for (const [system, decision] of gate.perModel) {
       const counts = perModel[system];
       if (counts) counts[decision.verdict]++;

@@ -31,7 +31,10 @@ export function injuryVerdict(status: string | null | undefined): InjuryVerdict 
 }
 
 /** The injury fields a published request carries (written on its rows as injury_*_at_prediction). */
-export function injuryFields(report: InjuryReport | undefined, checkedAt: string): {
+export function injuryFields(
+  report: InjuryReport | undefined,
+  checkedAt: string,
+): {
   injury_status: string | null;
   injury_flag: boolean;
   injury_reason: string | null;

@@ -80,7 +80,12 @@ export async function lookupLines(
   if (players.length === 0) return { lines, missing };
   const base = { game_date: param.date(gameDate), floor: param.float(LINE_FLOOR) };
 
-  const odds = await warehouse.query({ name: 'lines.odds_api', sql: ODDS_API_SQL, params: { ...base, players: param.strings(players) }, datasetPrefix });
+  const odds = await warehouse.query({
+    name: 'lines.odds_api',
+    sql: ODDS_API_SQL,
+    params: { ...base, players: param.strings(players) },
+    datasetPrefix,
+  });
   for (const row of odds) {
     const book = (str(row, 'bookmaker') ?? '').toLowerCase();
     lines.set(reqStr(row, 'player_lookup'), {
@@ -94,7 +99,12 @@ export async function lookupLines(
 
   let remaining = players.filter((p) => !lines.has(p));
   if (remaining.length > 0) {
-    const bp = await warehouse.query({ name: 'lines.bettingpros', sql: BETTINGPROS_SQL, params: { ...base, players: param.strings(remaining) }, datasetPrefix });
+    const bp = await warehouse.query({
+      name: 'lines.bettingpros',
+      sql: BETTINGPROS_SQL,
+      params: { ...base, players: param.strings(remaining) },
+      datasetPrefix,
+    });
     for (const row of bp) {
       const book = str(row, 'bookmaker') ?? '';
       lines.set(reqStr(row, 'player_lookup'), {
@@ -109,7 +119,12 @@ export async function lookupLines(
   }
 
   if (remaining.length > 0) {
-    const diag = await warehouse.query({ name: 'lines.diagnostic', sql: DIAGNOSTIC_SQL, params: { ...base, players: param.strings(remaining) }, datasetPrefix });
+    const diag = await warehouse.query({
+      name: 'lines.diagnostic',
+      sql: DIAGNOSTIC_SQL,
+      params: { ...base, players: param.strings(remaining) },
+      datasetPrefix,
+    });
     const seen = new Map<string, string[]>();
     for (const row of diag) {
       const player = reqStr(row, 'player_lookup');

@@ -26,7 +26,8 @@ export interface GateInput {
 }
 
 export function gateModel(input: GateInput): GateDecision {
-  if (input.alreadyPredicted && input.mode !== 'LINE_UPDATE' && input.replacing !== true) return { verdict: 'skip', reason: 'already_has_prediction' };
+  if (input.alreadyPredicted && input.mode !== 'LINE_UPDATE' && input.replacing !== true)
+    return { verdict: 'skip', reason: 'already_has_prediction' };
   const q = input.quality;
   if (q?.quality_alert_level?.toLowerCase() === 'red') return { verdict: 'block', reason: 'hard_floor_red_alert' };
   if (q) {

@@ -7,7 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import type { CoordinatorDeps } from '../deps.js';
 import type { BatchRecord, DispatchSummary, PlayerOutcome } from '../../../shared/batch/batch-record.js';
-import { batchProgress, beginPublishing, failDispatch, newBatch, supersede, type BatchProgress } from '../../../shared/batch/batch-machine.js';
+import {
+  batchProgress,
+  beginPublishing,
+  failDispatch,
+  newBatch,
+  supersede,
+  type BatchProgress,
+} from '../../../shared/batch/batch-machine.js';
 import type { OutgoingMessage } from '../../../shared/ports/bus.js';
 import { WarehouseError } from '../../../shared/ports/warehouse.js';
 import type { PlayerRequestInput, PredictionRequestInput } from '../../../shared/contracts/messages.js';
@@ -72,10 +79,17 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
   const timer = new PhaseTimer();
 
   // 1. Claim the date before loading anything; a forced start supersedes the batch that held it.
-  const lease = await timer.time('lease', () => deps.batches.claimLease({ gameDate, batchId, ttlMs: deps.settings.leaseTtlMs, force: req.force }));
+  const lease = await timer.time('lease', () =>
+    deps.batches.claimLease({ gameDate, batchId, ttlMs: deps.settings.leaseTtlMs, force: req.force }),
+  );
   if (!lease.ok) {
     const holder = await deps.batches.getBatch(lease.holderBatchId);
-    return { kind: 'already_running', batch_id: lease.holderBatchId, game_date: gameDate, progress: holder ? batchProgress(holder, deps.clock.now()) : null };
+    return {
+      kind: 'already_running',
+      batch_id: lease.holderBatchId,
+      game_date: gameDate,
+      progress: holder ? batchProgress(holder, deps.clock.now()) : null,
+    };
   }
   const batch = newBatch({
     batch_id: batchId,
@@ -106,7 +120,12 @@ export async function startBatch(deps: CoordinatorDeps, req: StartRequest): Prom
   } catch (err) {
     await failAndClose(ctx, errorMessage(err));
     if (err instanceof WarehouseError && err.code === 'NOT_FOUND' && req.datasetPrefix !== '') {
-      return { kind: 'unknown_dataset', batch_id: batchId, field: 'dataset_prefix', message: `dataset_prefix '${req.datasetPrefix}' names datasets that do not exist: ${err.message}` };
+      return {
+        kind: 'unknown_dataset',
+        batch_id: batchId,
+        field: 'dataset_prefix',
+        message: `dataset_prefix '${req.datasetPrefix}' names datasets that do not exist: ${err.message}`,
+      };
     }
     throw err;
   }
@@ -132,13 +151,21 @@ async function dispatch(ctx: Context, superseded: string | null): Promise<StartO
   const candidates = await timer.time('players', () => loadCandidates(wh, gameDate, prefix, req.playerLookups));
   if (candidates.length === 0) {
     const outcome = slate.gamesScheduled === 0 && slate.contextGames === 0 ? 'no_games_scheduled' : 'no_players';
-    const summary = { ...base, outcome, warehouse_queries: ctx.counted.count(), phase_ms: { ...timer.phases, total: timer.totalMs() } } as const;
+    const summary = {
+      ...base,
+      outcome,
+      warehouse_queries: ctx.counted.count(),
+      phase_ms: { ...timer.phases, total: timer.totalMs() },
+    } as const;
     await endWithoutPlayers(ctx, summary);
     return outcome === 'no_games_scheduled'
       ? { kind: 'no_games', batch_id: batch.batch_id, game_date: gameDate, summary }
       : { kind: 'no_players', batch_id: batch.batch_id, game_date: gameDate, summary };
   }
-  if (slate.gamesScheduled === 0) base.warnings.push(`the schedule has no games on ${gameDate}, but the context table has ${candidates.length} candidate players: predicting them`);
+  if (slate.gamesScheduled === 0)
+    base.warnings.push(
+      `the schedule has no games on ${gameDate}, but the context table has ${candidates.length} candidate players: predicting them`,
+    );
   const players = candidates.map((c) => c.player_lookup);
 
   // 3b. The injury re-check, once for everyone (one query).
@@ -191,7 +218,10 @@ async function dispatch(ctx: Context, superseded: string | null): Promise<StartO
   // 7. Mark the plan as publishing (a dispatch that died before this line published nothing: recovery fails it and frees the
   // date; after it, recovery finishes it from the plan), then publish, several players per message; a message the bus
   // refuses makes its players publish_failed. A batch superseded meanwhile publishes nothing.
-  if (built.requests.length > 0 && !(await deps.batches.update(batch.batch_id, (r) => beginPublishing(r, deps.clock.now().toISOString())))) {
+  if (
+    built.requests.length > 0 &&
+    !(await deps.batches.update(batch.batch_id, (r) => beginPublishing(r, deps.clock.now().toISOString())))
+  ) {
     const current = await deps.batches.getBatch(batch.batch_id);
     return { kind: 'superseded', batch_id: batch.batch_id, game_date: gameDate, by: current?.superseded_by ?? null };
   }
@@ -214,15 +244,26 @@ async function dispatch(ctx: Context, superseded: string | null): Promise<StartO
     done = await deps.batches.finishDispatch(batch.batch_id, sent.published, summary);
   } catch (err) {
     const current = await deps.batches.getBatch(batch.batch_id);
-    if (current && current.state !== 'dispatching') return { kind: 'superseded', batch_id: batch.batch_id, game_date: gameDate, by: current.superseded_by };
+    if (current && current.state !== 'dispatching')
+      return { kind: 'superseded', batch_id: batch.batch_id, game_date: gameDate, by: current.superseded_by };
     throw err;
   }
-  deps.logger.info({ event: 'BATCH_DISPATCHED', summary }, `dispatched ${sent.published.length}/${candidates.length} players in ${sent.messages} messages, ${summary.phase_ms.total} ms, ${summary.warehouse_queries} warehouse queries`);
+  deps.logger.info(
+    { event: 'BATCH_DISPATCHED', summary },
+    `dispatched ${sent.published.length}/${candidates.length} players in ${sent.messages} messages, ${summary.phase_ms.total} ms, ${summary.warehouse_queries} warehouse queries`,
+  );
   for (const w of summary.warnings) deps.logger.warn({ event: 'INPUT_HEALTH' }, w);
   if (done.finished) await finish(deps, done.batch);
 
   if (sent.published.length === 0 && sent.failed > 0) {
-    return { kind: 'nothing_published', batch_id: batch.batch_id, game_date: gameDate, publish_failed: sent.failed, error: sent.firstError ?? 'publish failed', summary };
+    return {
+      kind: 'nothing_published',
+      batch_id: batch.batch_id,
+      game_date: gameDate,
+      publish_failed: sent.failed,
+      error: sent.firstError ?? 'publish failed',
+      summary,
+    };
   }
   return {
     kind: 'started',
@@ -268,7 +309,9 @@ function baseSummary(ctx: Context, slate: Slate): DispatchSummary {
   const { req, batch } = ctx;
   const warnings: string[] = [];
   if (!req.skipPostponementCheck && slate.postponed.length > 0) {
-    warnings.push(`postponed games on ${batch.game_date}: ${slate.postponed.map((p) => p.game_id + (p.detail ? ` ${p.detail}` : '')).join(', ')}`);
+    warnings.push(
+      `postponed games on ${batch.game_date}: ${slate.postponed.map((p) => p.game_id + (p.detail ? ` ${p.detail}` : '')).join(', ')}`,
+    );
   }
   return {
     ...emptySummary(batch, ctx, 'dispatched'),
@@ -307,7 +350,10 @@ async function publishRequests(deps: CoordinatorDeps, batch: BatchRecord, built:
       dataset_prefix: batch.dataset_prefix,
       players,
     };
-    messages.push({ players, message: { data, attributes: { batch_id: batch.batch_id, game_date: batch.game_date, players: String(players.length) } } });
+    messages.push({
+      players,
+      message: { data, attributes: { batch_id: batch.batch_id, game_date: batch.game_date, players: String(players.length) } },
+    });
   }
   const sent: Sent = { published: [], failed: 0, messages: 0, firstError: null };
   const perCall = deps.settings.publishChunkSize;
@@ -315,7 +361,10 @@ async function publishRequests(deps: CoordinatorDeps, batch: BatchRecord, built:
     const group = messages.slice(i, i + perCall);
     let results;
     try {
-      results = await deps.bus.publish(deps.settings.topics.request, group.map((g) => g.message));
+      results = await deps.bus.publish(
+        deps.settings.topics.request,
+        group.map((g) => g.message),
+      );
     } catch (err) {
       results = group.map(() => ({ ok: false as const, error: errorMessage(err) }));
     }
@@ -334,7 +383,11 @@ async function publishRequests(deps: CoordinatorDeps, batch: BatchRecord, built:
       }
     });
   }
-  if (sent.failed > 0) deps.logger.error({ event: 'PUBLISH_FAILED', players: sent.failed, err: sent.firstError }, `${sent.failed} players' requests could not be published`);
+  if (sent.failed > 0)
+    deps.logger.error(
+      { event: 'PUBLISH_FAILED', players: sent.failed, err: sent.firstError },
+      `${sent.failed} players' requests could not be published`,
+    );
   return sent;
 }
 
@@ -365,7 +418,10 @@ async function failAndClose(ctx: Context, error: string, summary?: DispatchSumma
     );
     if (failed) await closeBatch(deps, failed);
   } catch (err) {
-    deps.logger.error({ err: errorMessage(err) }, 'could not record the failed dispatch; /check-stalled ends the batch after its maximum age');
+    deps.logger.error(
+      { err: errorMessage(err) },
+      'could not record the failed dispatch; /check-stalled ends the batch after its maximum age',
+    );
   }
 }
 
@@ -374,6 +430,7 @@ async function supersedeBatch(deps: CoordinatorDeps, oldBatchId: string, byBatch
   const ended = await deps.batches.update(oldBatchId, (r) => supersede(r, byBatchId, deps.clock.now().toISOString()));
   if (!ended) return;
   deps.logger.warn({ event: 'BATCH_SUPERSEDED', superseded: oldBatchId, by: byBatchId }, `force: batch ${oldBatchId} superseded`);
-  await closeBatch(deps, ended).catch((err: unknown) => deps.logger.error({ err: errorMessage(err), superseded: oldBatchId }, 'superseded batch not closed yet; /check-stalled closes it'));
+  await closeBatch(deps, ended).catch((err: unknown) =>
+    deps.logger.error({ err: errorMessage(err), superseded: oldBatchId }, 'superseded batch not closed yet; /check-stalled closes it'),
+  );
 }
-

@@ -25,10 +25,7 @@ export const startBodySchema = z
       }),
     require_real_lines: z.boolean().default(false),
     use_multiple_lines: z.boolean().default(false),
-    dataset_prefix: z
-      .string()
-      .regex(DATASET_PREFIX_PATTERN, 'must match ^[a-z][a-z0-9_]{0,29}$')
-      .optional(),
+    dataset_prefix: z.string().regex(DATASET_PREFIX_PATTERN, 'must match ^[a-z][a-z0-9_]{0,29}$').optional(),
     correlation_id: z.string().min(1).max(128).optional(),
     skip_completeness_check: z.boolean().default(false),
     skip_postponement_check: z.boolean().default(false),

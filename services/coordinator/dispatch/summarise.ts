@@ -26,7 +26,10 @@ export function summariseLines(players: readonly string[], lookup: LineLookup): 
   return { by_source, by_sportsbook, no_line_reasons };
 }
 
-export function summariseOutcomes(outcomes: readonly PlayerOutcome[]): { by_outcome: Record<string, number>; by_reason: Record<string, number> } {
+export function summariseOutcomes(outcomes: readonly PlayerOutcome[]): {
+  by_outcome: Record<string, number>;
+  by_reason: Record<string, number>;
+} {
   const by_outcome: Record<string, number> = { published: 0, skipped: 0, blocked: 0, publish_failed: 0 };
   const by_reason: Record<string, number> = {};
   for (const o of outcomes) {
@@ -62,7 +65,8 @@ export function inputHealth(lines: LineSummary, players: number, features: Reado
   if (features.size > 0) {
     let none = 0;
     for (const row of features.values()) if ((row.quality.vegas_line_source ?? 'none') === 'none') none++;
-    if (none / features.size > 0.5) warnings.push(`feature store vegas source is 'none' for ${pct(none, features.size)} of players (threshold 50%)`);
+    if (none / features.size > 0.5)
+      warnings.push(`feature store vegas source is 'none' for ${pct(none, features.size)} of players (threshold 50%)`);
   }
   return warnings;
 }

@@ -12,7 +12,10 @@ export function coordinatorDeepHealth(deps: CoordinatorDeps, service: string): P
     {
       warehouse: async () => {
         const detail = await warehouseProbe(deps.warehouse);
-        if (detail.champions === 0) throw new Error(`the model registry has ${String(detail.enabled_models)} enabled models and no champion (is_production): /start cannot run`);
+        if (detail.champions === 0)
+          throw new Error(
+            `the model registry has ${String(detail.enabled_models)} enabled models and no champion (is_production): /start cannot run`,
+          );
         return detail;
       },
       batch_store: () => batchStoreProbe(deps.batches, 'coordinator', now()),

@@ -52,7 +52,8 @@ export async function checkLines(deps: CoordinatorDeps, req: CheckLinesRequest):
   const counted = countQueries(deps.warehouse);
   const scan = await scanLines(counted.warehouse, gameDate, req.datasetPrefix, req.threshold);
   if (scan.schedule.games === 0) return { kind: 'no_games', game_date: gameDate, scan_queries: counted.count() };
-  if (scan.schedule.scheduled.size === 0) return { kind: 'all_games_started', game_date: gameDate, games: scan.schedule.games, scan_queries: counted.count() };
+  if (scan.schedule.scheduled.size === 0)
+    return { kind: 'all_games_started', game_date: gameDate, games: scan.schedule.games, scan_queries: counted.count() };
   const found: Found = {
     game_date: gameDate,
     new_lines: scan.changes.filter((c) => c.reason === 'new_line').length,
@@ -88,7 +89,17 @@ export async function checkLines(deps: CoordinatorDeps, req: CheckLinesRequest):
     },
   });
   if (start.kind !== 'started') return { kind: 'not_started', start, ...found };
-  await notify(deps, checkLinesAlert({ batchId: start.batch_id, gameDate, newLines: found.new_lines, lineMoves: found.line_moves, published: start.published, players: scan.changes }));
+  await notify(
+    deps,
+    checkLinesAlert({
+      batchId: start.batch_id,
+      gameDate,
+      newLines: found.new_lines,
+      lineMoves: found.line_moves,
+      published: start.published,
+      players: scan.changes,
+    }),
+  );
   return { kind: 'started', start, ...found };
 }
 
@@ -113,7 +124,8 @@ export async function lineUpdate(deps: CoordinatorDeps, req: LineUpdateRequest):
   const gameDate = resolved.date;
   const players = [...new Set(req.players)];
   if (players.length === 0) return { kind: 'no_players', game_date: gameDate };
-  if (req.dryRun) return { kind: 'dry_run', game_date: gameDate, players: await describePlayers(deps.warehouse, gameDate, req.datasetPrefix, players) };
+  if (req.dryRun)
+    return { kind: 'dry_run', game_date: gameDate, players: await describePlayers(deps.warehouse, gameDate, req.datasetPrefix, players) };
   const start = await startBatch(deps, {
     gameDateInput: gameDate,
     force: false,
@@ -131,5 +143,7 @@ export async function lineUpdate(deps: CoordinatorDeps, req: LineUpdateRequest):
     playerLookups: players,
     supersede: { reason: 'line_update', metadata: { players }, requested_at: deps.clock.now().toISOString(), audit: null },
   });
-  return start.kind === 'started' ? { kind: 'started', game_date: gameDate, players, start } : { kind: 'not_started', game_date: gameDate, players, start };
+  return start.kind === 'started'
+    ? { kind: 'started', game_date: gameDate, players, start }
+    : { kind: 'not_started', game_date: gameDate, players, start };
 }

@@ -52,7 +52,10 @@ export async function regenerate(deps: CoordinatorDeps, req: RegenerateRequest):
     supersede: { reason: req.reason, metadata: req.metadata, requested_at: now.toISOString(), audit: { triggered_by: req.triggeredBy } },
   });
   if (start.kind !== 'started') return { kind: 'not_started', reason: req.reason, start };
-  deps.logger.info({ event: 'REGENERATION_STARTED', batch_id: start.batch_id, game_date: gameDate, reason: req.reason, published: start.published }, `regeneration of ${gameDate} started: batch ${start.batch_id}`);
+  deps.logger.info(
+    { event: 'REGENERATION_STARTED', batch_id: start.batch_id, game_date: gameDate, reason: req.reason, published: start.published },
+    `regeneration of ${gameDate} started: batch ${start.batch_id}`,
+  );
   return { kind: 'started', reason: req.reason, start };
 }
 
@@ -69,15 +72,28 @@ const TRIGGER_RECORD_TTL_MS = 7 * 24 * 3_600_000;
  * redelivery of a message already acted on starts nothing; the record is dropped again when the regeneration did not start
  * because the date is busy (the push is retried, and Pub/Sub's backoff waits for the running batch) or failed.
  */
-export async function regenerationTrigger(deps: CoordinatorDeps, req: RegenerateRequest, messageId: string | undefined): Promise<TriggerOutcome> {
+export async function regenerationTrigger(
+  deps: CoordinatorDeps,
+  req: RegenerateRequest,
+  messageId: string | undefined,
+): Promise<TriggerOutcome> {
   const now = deps.clock.now();
   const eventId = messageId ? `regen_trigger.${messageId.replace(/[^A-Za-z0-9_.:-]/g, '_')}` : null;
   if (eventId) {
-    const fresh = await deps.batches.recordEvent({ id: eventId, kind: 'regen_trigger', at: now.toISOString(), expiresAt: new Date(now.getTime() + TRIGGER_RECORD_TTL_MS).toISOString(), data: { game_date: req.gameDate, reason: req.reason } });
+    const fresh = await deps.batches.recordEvent({
+      id: eventId,
+      kind: 'regen_trigger',
+      at: now.toISOString(),
+      expiresAt: new Date(now.getTime() + TRIGGER_RECORD_TTL_MS).toISOString(),
+      data: { game_date: req.gameDate, reason: req.reason },
+    });
     if (!fresh) return { kind: 'duplicate', message_id: messageId as string };
   }
   const forget = async () => {
-    if (eventId) await deps.batches.deleteEvent(eventId).catch((err: unknown) => deps.logger.warn({ err: errorMessage(err), event_id: eventId }, 'trigger record not released'));
+    if (eventId)
+      await deps.batches
+        .deleteEvent(eventId)
+        .catch((err: unknown) => deps.logger.warn({ err: errorMessage(err), event_id: eventId }, 'trigger record not released'));
   };
   let outcome: RegenerateOutcome;
   try {
@@ -86,7 +102,10 @@ export async function regenerationTrigger(deps: CoordinatorDeps, req: Regenerate
     await forget();
     throw err;
   }
-  if (outcome.kind === 'not_started' && (outcome.start.kind === 'already_running' || outcome.start.kind === 'nothing_published' || outcome.start.kind === 'data_incomplete')) {
+  if (
+    outcome.kind === 'not_started' &&
+    (outcome.start.kind === 'already_running' || outcome.start.kind === 'nothing_published' || outcome.start.kind === 'data_incomplete')
+  ) {
     await forget();
     return { kind: 'busy', outcome };
   }

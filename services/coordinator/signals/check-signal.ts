@@ -13,7 +13,10 @@ export type CheckSignalOutcome =
   | { kind: 'no_signal'; game_date: string }
   | { kind: 'signal'; signal: ChampionSignal; delivery: NotifyResult | 'not_requested' };
 
-export async function checkSignal(deps: CoordinatorDeps, req: { gameDate: string | undefined; sendAlert: boolean }): Promise<CheckSignalOutcome> {
+export async function checkSignal(
+  deps: CoordinatorDeps,
+  req: { gameDate: string | undefined; sendAlert: boolean },
+): Promise<CheckSignalOutcome> {
   const resolved = resolveGameDate(req.gameDate, deps.clock.now());
   if (!resolved.ok) return { kind: 'invalid', field: 'game_date', message: resolved.error };
   const signal = await championSignal(deps.warehouse, resolved.date);
@@ -25,7 +28,13 @@ export async function checkSignal(deps: CoordinatorDeps, req: { gameDate: string
     severity: signal.daily_signal === 'RED' ? 'warning' : 'info',
     title: `Signal ${signal.daily_signal} for ${signal.game_date} (${signal.system_id})`,
     lines: [signal.signal_explanation ?? ''],
-    fields: { pct_over: signal.pct_over, total_picks: signal.total_picks, high_edge_picks: signal.high_edge_picks, skew: signal.skew_category, slate_size: signal.slate_size },
+    fields: {
+      pct_over: signal.pct_over,
+      total_picks: signal.total_picks,
+      high_edge_picks: signal.high_edge_picks,
+      skew: signal.skew_category,
+      slate_size: signal.slate_size,
+    },
   });
   return { kind: 'signal', signal, delivery };
 }

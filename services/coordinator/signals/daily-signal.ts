@@ -60,7 +60,10 @@ const pct = (part: number, total: number): number => Math.round((part / total) *
 const round2 = (v: number | null): number | null => (v === null ? null : Math.round(v * 100) / 100);
 
 /** The colour and categories of one model's day. `a.total` must be > 0. */
-export function signalOf(a: Pick<ModelAggregate, 'total' | 'overs' | 'highEdge'>, slateSize: number): Pick<SignalRow, 'daily_signal' | 'signal_explanation' | 'skew_category' | 'volume_category'> {
+export function signalOf(
+  a: Pick<ModelAggregate, 'total' | 'overs' | 'highEdge'>,
+  slateSize: number,
+): Pick<SignalRow, 'daily_signal' | 'signal_explanation' | 'skew_category' | 'volume_category'> {
   const R = SIGNAL_RULES;
   // Exact comparisons on counts: overs/total < 25 % ⇔ 100·overs < 25·total.
   const overBelowRed = 100 * a.overs < R.redBelowPctOver * a.total;
@@ -76,10 +79,20 @@ export function signalOf(a: Pick<ModelAggregate, 'total' | 'overs' | 'highEdge'>
   if (a.highEdge < R.yellowBelowHighEdge) yellow.push(`${a.highEdge} high-edge picks (< ${R.yellowBelowHighEdge})`);
   if (overAboveYellow) yellow.push(`${p}% OVER (> ${R.yellowAbovePctOver}%)`);
   if (yellow.length > 0) return { daily_signal: 'YELLOW', signal_explanation: yellow.join('; '), skew_category, volume_category };
-  return { daily_signal: 'GREEN', signal_explanation: `${p}% OVER, ${a.highEdge} high-edge picks, ${slateSize} games`, skew_category, volume_category };
+  return {
+    daily_signal: 'GREEN',
+    signal_explanation: `${p}% OVER, ${a.highEdge} high-edge picks, ${slateSize} games`,
+    skew_category,
+    volume_category,
+  };
 }
 
-export function signalRows(gameDate: string, batchId: string | null, aggregates: readonly ModelAggregate[], slateSize: number): SignalRow[] {
+export function signalRows(
+  gameDate: string,
+  batchId: string | null,
+  aggregates: readonly ModelAggregate[],
+  slateSize: number,
+): SignalRow[] {
   return aggregates
     .filter((a) => a.total >= SIGNAL_RULES.minPicks)
     .map((a) => ({
@@ -114,7 +127,11 @@ FROM {{nba_predictions.player_prop_predictions}}
 WHERE game_date = @game_date AND is_active = TRUE AND current_points_line IS NOT NULL
 GROUP BY system_id`;
 
-export async function loadAggregates(warehouse: Warehouse, gameDate: string, datasetPrefix: string): Promise<{ slateSize: number; models: ModelAggregate[] }> {
+export async function loadAggregates(
+  warehouse: Warehouse,
+  gameDate: string,
+  datasetPrefix: string,
+): Promise<{ slateSize: number; models: ModelAggregate[] }> {
   const rows = await warehouse.query({
     name: 'signals.aggregate',
     sql: AGGREGATE_SQL,
@@ -185,11 +202,23 @@ WHEN NOT MATCHED THEN INSERT (${names.join(', ')}, calculated_at) VALUES (${name
 }
 
 /** Recomputes the date's signals (one query, then one transaction). Returns the rows written. */
-export async function computeDailySignals(warehouse: Warehouse, gameDate: string, datasetPrefix: string, batchId: string | null): Promise<SignalRow[]> {
+export async function computeDailySignals(
+  warehouse: Warehouse,
+  gameDate: string,
+  datasetPrefix: string,
+  batchId: string | null,
+): Promise<SignalRow[]> {
   const { slateSize, models } = await loadAggregates(warehouse, gameDate, datasetPrefix);
   const rows = signalRows(gameDate, batchId, models, slateSize);
   const base = { game_date: param.date(gameDate) };
-  const statements: Query[] = [{ name: 'signals.delete_stale', sql: DELETE_STALE_SQL, params: { ...base, systems: param.strings(rows.map((r) => r.system_id)) }, datasetPrefix }];
+  const statements: Query[] = [
+    {
+      name: 'signals.delete_stale',
+      sql: DELETE_STALE_SQL,
+      params: { ...base, systems: param.strings(rows.map((r) => r.system_id)) },
+      datasetPrefix,
+    },
+  ];
   if (rows.length > 0) statements.push({ name: 'signals.merge', ...mergeSql(rows), datasetPrefix });
   await warehouse.transaction('signals', statements);
   return rows;
@@ -221,7 +250,12 @@ LIMIT 1`;
 
 /** The champion's signal row for the date, or null when it has none (fewer than 10 lined predictions, or no batch yet). */
 export async function championSignal(warehouse: Warehouse, gameDate: string, datasetPrefix = ''): Promise<ChampionSignal | null> {
-  const [row] = await warehouse.query({ name: 'signals.champion', sql: CHAMPION_SIGNAL_SQL, params: { game_date: param.date(gameDate) }, datasetPrefix });
+  const [row] = await warehouse.query({
+    name: 'signals.champion',
+    sql: CHAMPION_SIGNAL_SQL,
+    params: { game_date: param.date(gameDate) },
+    datasetPrefix,
+  });
   if (!row) return null;
   return {
     game_date: reqStr(row, 'game_date'),

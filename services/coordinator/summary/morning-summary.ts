@@ -47,12 +47,23 @@ export interface MorningSummary {
   open_batches: Array<{ batch_id: string; state: string; purpose: string }>;
   models: Array<{ system_id: string; active: number; lined: number; overs: number; unders: number }>;
   signal: ChampionSignal | null;
-  top_edges: Array<{ player_lookup: string; game_id: string; predicted_points: number; line: number; recommendation: string; edge: number }>;
+  top_edges: Array<{
+    player_lookup: string;
+    game_id: string;
+    predicted_points: number;
+    line: number;
+    recommendation: string;
+    edge: number;
+  }>;
 }
 
-export type MorningSummaryOutcome = { kind: 'invalid'; field: string; message: string } | { kind: 'summary'; summary: MorningSummary; delivery: NotifyResult };
+export type MorningSummaryOutcome =
+  { kind: 'invalid'; field: string; message: string } | { kind: 'summary'; summary: MorningSummary; delivery: NotifyResult };
 
-export async function morningSummary(deps: CoordinatorDeps, req: { gameDate: string | undefined; force: boolean }): Promise<MorningSummaryOutcome> {
+export async function morningSummary(
+  deps: CoordinatorDeps,
+  req: { gameDate: string | undefined; force: boolean },
+): Promise<MorningSummaryOutcome> {
   const now = deps.clock.now();
   const resolved = resolveGameDate(req.gameDate, now);
   if (!resolved.ok) return { kind: 'invalid', field: 'game_date', message: resolved.error };
@@ -67,9 +78,23 @@ export async function morningSummary(deps: CoordinatorDeps, req: { gameDate: str
   ]);
   const summary: MorningSummary = {
     game_date: gameDate,
-    batches: runs.map((r) => ({ batch_id: reqStr(r, 'run_id'), status: reqStr(r, 'status'), players: num(r, 'records_processed'), predictions: num(r, 'predictions'), trigger_source: str(r, 'trigger_source') })),
-    open_batches: open.filter((b) => b.game_date === gameDate && !isEnded(b.state)).map((b) => ({ batch_id: b.batch_id, state: b.state, purpose: b.purpose })),
-    models: perModel.map((r) => ({ system_id: reqStr(r, 'system_id'), active: num(r, 'active') ?? 0, lined: num(r, 'lined') ?? 0, overs: num(r, 'overs') ?? 0, unders: num(r, 'unders') ?? 0 })),
+    batches: runs.map((r) => ({
+      batch_id: reqStr(r, 'run_id'),
+      status: reqStr(r, 'status'),
+      players: num(r, 'records_processed'),
+      predictions: num(r, 'predictions'),
+      trigger_source: str(r, 'trigger_source'),
+    })),
+    open_batches: open
+      .filter((b) => b.game_date === gameDate && !isEnded(b.state))
+      .map((b) => ({ batch_id: b.batch_id, state: b.state, purpose: b.purpose })),
+    models: perModel.map((r) => ({
+      system_id: reqStr(r, 'system_id'),
+      active: num(r, 'active') ?? 0,
+      lined: num(r, 'lined') ?? 0,
+      overs: num(r, 'overs') ?? 0,
+      unders: num(r, 'unders') ?? 0,
+    })),
     signal,
     top_edges: edges.map((r) => ({
       player_lookup: reqStr(r, 'player_lookup'),
@@ -87,11 +112,27 @@ export async function morningSummary(deps: CoordinatorDeps, req: { gameDate: str
 export function summaryAlert(id: string, s: MorningSummary): Alert {
   const lines = [
     `Batches: ${s.batches.length === 0 ? 'none ended yet' : s.batches.map((b) => `${b.batch_id} ${b.status} (${b.players ?? 0} players, ${b.predictions ?? 0} predictions)`).join('; ')}`,
-    ...(s.open_batches.length > 0 ? [`Still running: ${s.open_batches.map((b) => `${b.batch_id} (${b.purpose}, ${b.state})`).join('; ')}`] : []),
+    ...(s.open_batches.length > 0
+      ? [`Still running: ${s.open_batches.map((b) => `${b.batch_id} (${b.purpose}, ${b.state})`).join('; ')}`]
+      : []),
     `Predictions per model: ${s.models.length === 0 ? 'none' : s.models.map((m) => `${m.system_id} ${m.active} (${m.lined} with a line, ${m.overs} OVER / ${m.unders} UNDER)`).join('; ')}`,
-    s.signal ? `Signal: ${s.signal.daily_signal} for ${s.signal.system_id} — ${s.signal.signal_explanation ?? ''}` : 'Signal: none yet (the champion needs 10 active predictions with a line)',
-    ...(s.top_edges.length > 0 ? ['Largest edges (champion):', ...s.top_edges.map((e) => `- ${e.player_lookup}: ${e.predicted_points} vs ${e.line} → ${e.recommendation} (edge ${e.edge})`)] : []),
+    s.signal
+      ? `Signal: ${s.signal.daily_signal} for ${s.signal.system_id} — ${s.signal.signal_explanation ?? ''}`
+      : 'Signal: none yet (the champion needs 10 active predictions with a line)',
+    ...(s.top_edges.length > 0
+      ? [
+          'Largest edges (champion):',
+          ...s.top_edges.map((e) => `- ${e.player_lookup}: ${e.predicted_points} vs ${e.line} → ${e.recommendation} (edge ${e.edge})`),
+        ]
+      : []),
   ];
   const severity = s.signal?.daily_signal === 'RED' ? 'warning' : 'info';
-  return { id, kind: 'morning_summary', severity, title: `Predictions for ${s.game_date}`, lines, fields: { batches: s.batches.length, models: s.models.length, signal: s.signal?.daily_signal ?? null } };
+  return {
+    id,
+    kind: 'morning_summary',
+    severity,
+    title: `Predictions for ${s.game_date}`,
+    lines,
+    fields: { batches: s.batches.length, models: s.models.length, signal: s.signal?.daily_signal ?? null },
+  };
 }

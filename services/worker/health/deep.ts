@@ -21,14 +21,21 @@ export function workerDeepHealth(deps: WorkerDeps, service: string): Promise<Dee
       },
       model_store: async () => {
         const champion = deps.models.loaded.find((m) => m.champion);
-        if (!champion) throw new Error(deps.models.championId ? `champion ${deps.models.championId} is not loaded, nothing to compare` : 'no champion in the registry');
+        if (!champion)
+          throw new Error(
+            deps.models.championId ? `champion ${deps.models.championId} is not loaded, nothing to compare` : 'no champion in the registry',
+          );
         const bytes = await deps.modelStore.fetch(champion.uri);
         const sha256 = createHash('sha256').update(bytes).digest('hex');
-        if (sha256 !== champion.sha256) throw new Error(`${champion.uri} changed in the store since it was loaded (sha256 ${sha256}, loaded ${champion.sha256})`);
+        if (sha256 !== champion.sha256)
+          throw new Error(`${champion.uri} changed in the store since it was loaded (sha256 ${sha256}, loaded ${champion.sha256})`);
         return { uri: champion.uri, bytes: bytes.length };
       },
       models: async () => {
-        if (!deps.models.ready) throw new Error(deps.models.championId ? `champion ${deps.models.championId} not loaded` : 'no champion (is_production) in the registry');
+        if (!deps.models.ready)
+          throw new Error(
+            deps.models.championId ? `champion ${deps.models.championId} not loaded` : 'no champion (is_production) in the registry',
+          );
         for (const m of deps.models.loaded) {
           const out = await m.session.run(new Float32Array(m.width).fill(Number.NaN), 1);
           if (out.length !== 1 || !Number.isFinite(out[0])) throw new Error(`model ${m.systemId} scored a row as ${String(out[0])}`);

@@ -45,17 +45,29 @@ export class ModelSet {
     return this.loaded.some((m) => m.champion);
   }
 
-  async load(entries: readonly RegistryEntry[], store: ModelStore, runtime: ModelRuntime, log: AppLogger, clock: Clock = systemClock): Promise<void> {
+  async load(
+    entries: readonly RegistryEntry[],
+    store: ModelStore,
+    runtime: ModelRuntime,
+    log: AppLogger,
+    clock: Clock = systemClock,
+  ): Promise<void> {
     this.championId = entries.find((e) => e.is_production)?.model_id ?? null;
     for (const entry of entries) {
       try {
         const model = await loadOne(entry, store, runtime, new CircuitBreaker(clock));
         this.loaded.push(model);
-        log.info({ system_id: model.systemId, family: model.family, sha256: model.sha256, champion: model.champion }, `model ${model.systemId} loaded`);
+        log.info(
+          { system_id: model.systemId, family: model.family, sha256: model.sha256, champion: model.champion },
+          `model ${model.systemId} loaded`,
+        );
       } catch (err) {
         const reason = errorMessage(err);
         this.refused.push({ systemId: entry.model_id, uri: entry.gcs_path, reason });
-        log.error({ system_id: entry.model_id, uri: entry.gcs_path, reason, champion: entry.is_production }, `model ${entry.model_id} refused: ${reason}`);
+        log.error(
+          { system_id: entry.model_id, uri: entry.gcs_path, reason, champion: entry.is_production },
+          `model ${entry.model_id} refused: ${reason}`,
+        );
       }
     }
     // Champion first: its row is written first and its flags lead.

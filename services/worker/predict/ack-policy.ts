@@ -18,6 +18,12 @@ export function onTransientFailure(players: readonly PlayerJob[], reason: string
   if (gameDate === undefined || !isStale(gameDate, now)) return { kind: 'retry', reason };
   return {
     kind: 'give_up',
-    completions: players.map((p) => ({ player_lookup: p.player_lookup, kind: 'failed', predictions: 0, staged_rows: 0, reason: `stale_transient: ${reason}` })),
+    completions: players.map((p) => ({
+      player_lookup: p.player_lookup,
+      kind: 'failed',
+      predictions: 0,
+      staged_rows: 0,
+      reason: `stale_transient: ${reason}`,
+    })),
   };
 }

@@ -18,7 +18,9 @@ export async function publishCompletion(deps: WorkerDeps, req: PredictionRequest
     worker_instance: deps.settings.instance,
   };
   try {
-    const [outcome] = await deps.bus.publish(deps.settings.readyTopic, [{ data: event, attributes: { batch_id: req.batch_id, game_date: req.game_date } }]);
+    const [outcome] = await deps.bus.publish(deps.settings.readyTopic, [
+      { data: event, attributes: { batch_id: req.batch_id, game_date: req.game_date } },
+    ]);
     return outcome?.ok ? null : `completion event not published: ${outcome?.error ?? 'no outcome'}`;
   } catch (err) {
     return `completion event not published: ${errorMessage(err)}`;

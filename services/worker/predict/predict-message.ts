@@ -57,7 +57,10 @@ export async function predictMessage(deps: WorkerDeps, req: PredictionRequest, p
   if (outcome.kind === 'transient') {
     const decision = onTransientFailure(jobs, outcome.reason, deps.clock.now());
     if (decision.kind === 'retry') return decision;
-    deps.logger.warn({ event: 'STALE_TRANSIENT' }, `transient failure for a past game date (${req.game_date}): acked, players reported failed: ${outcome.reason}`);
+    deps.logger.warn(
+      { event: 'STALE_TRANSIENT' },
+      `transient failure for a past game date (${req.game_date}): acked, players reported failed: ${outcome.reason}`,
+    );
     return complete(deps, req, decision.completions);
   }
   crashPoint('predict.staged');
@@ -150,7 +153,10 @@ async function predictPlayers(deps: WorkerDeps, jobs: PlayerJob[], publishTime: 
       } catch (err) {
         model.breaker.failure(errorMessage(err));
         modelErrors.push(`${model.systemId}: ${errorMessage(err)}`);
-        deps.logger.error({ system_id: model.systemId, err: errorMessage(err), breaker: model.breaker.view().state }, `model ${model.systemId} failed; its rows are skipped`);
+        deps.logger.error(
+          { system_id: model.systemId, err: errorMessage(err), breaker: model.breaker.view().state },
+          `model ${model.systemId} failed; its rows are skipped`,
+        );
         continue;
       }
       prepared.forEach((p, i) => {
@@ -183,8 +189,15 @@ async function predictPlayers(deps: WorkerDeps, jobs: PlayerJob[], publishTime: 
     const rows = rowsByPlayer.get(p.job.player_lookup) as Row[];
     if (error !== undefined) skip(p.job, 'failed', `staging write rejected: ${error}`);
     else {
-      completions.set(p.job.player_lookup, { player_lookup: p.job.player_lookup, kind: 'predicted', predictions: rows.length, staged_rows: rows.length, reason: p.dropped.length > 0 ? `dropped: ${p.dropped.join('; ')}` : null });
-      if (p.dropped.length > 0) deps.logger.warn({ player_lookup: p.job.player_lookup, dropped: p.dropped }, `${p.dropped.length} row(s) dropped`);
+      completions.set(p.job.player_lookup, {
+        player_lookup: p.job.player_lookup,
+        kind: 'predicted',
+        predictions: rows.length,
+        staged_rows: rows.length,
+        reason: p.dropped.length > 0 ? `dropped: ${p.dropped.join('; ')}` : null,
+      });
+      if (p.dropped.length > 0)
+        deps.logger.warn({ player_lookup: p.job.player_lookup, dropped: p.dropped }, `${p.dropped.length} row(s) dropped`);
     }
   }
   return { kind: 'completed', completions: jobs.map((j) => completions.get(j.player_lookup) as PlayerCompletion) };
@@ -199,12 +212,19 @@ async function writeStaging(deps: WorkerDeps, writers: Prepared[], rowsByPlayer:
   const append = (rows: Row[]) =>
     // prediction_id hashes (batch, game, player, system, line): a redelivery sends the same ids, so BigQuery's insertAll drops
     // the copy (best effort); the merge deduplicates whatever gets through.
-    deps.warehouse.insert({ name: 'staging.append', table: 'nba_predictions.prediction_staging', rows, datasetPrefix: prefix, idColumns: ['prediction_id'] });
+    deps.warehouse.insert({
+      name: 'staging.append',
+      table: 'nba_predictions.prediction_staging',
+      rows,
+      datasetPrefix: prefix,
+      idColumns: ['prediction_id'],
+    });
   try {
     await append(writers.flatMap((p) => rowsByPlayer.get(p.job.player_lookup) as Row[]));
     return { kind: 'written', failed };
   } catch (err) {
-    if (!(err instanceof WarehouseError) || err.retryable) return { kind: 'transient', reason: `staging write failed: ${errorMessage(err)}` };
+    if (!(err instanceof WarehouseError) || err.retryable)
+      return { kind: 'transient', reason: `staging write failed: ${errorMessage(err)}` };
     if (writers.length === 1) {
       failed.set(writers[0]!.job.player_lookup, err.message);
       return { kind: 'written', failed };
@@ -215,7 +235,8 @@ async function writeStaging(deps: WorkerDeps, writers: Prepared[], rowsByPlayer:
     try {
       await append(rowsByPlayer.get(p.job.player_lookup) as Row[]);
     } catch (err) {
-      if (!(err instanceof WarehouseError) || err.retryable) return { kind: 'transient', reason: `staging write failed: ${errorMessage(err)}` };
+      if (!(err instanceof WarehouseError) || err.retryable)
+        return { kind: 'transient', reason: `staging write failed: ${errorMessage(err)}` };
       failed.set(p.job.player_lookup, err.message);
     }
   }

@@ -5,7 +5,14 @@
  */
 import type { Recommendation } from './recommendation.js';
 
-export const UNDER_BLACKLIST: ReadonlySet<string> = new Set(['lukadoncic', 'juliusrandle', 'jarenjacksonjr', 'lamelloball', 'dillonbrooks', 'michaelporterjr']);
+export const UNDER_BLACKLIST: ReadonlySet<string> = new Set([
+  'lukadoncic',
+  'juliusrandle',
+  'jarenjacksonjr',
+  'lamelloball',
+  'dillonbrooks',
+  'michaelporterjr',
+]);
 export const RISKY_UNDER_OPPONENTS: ReadonlySet<string> = new Set(['PHI', 'MIN', 'DET', 'MIA', 'DEN']);
 
 export const TIER_ADJUSTMENT = { star: 9.0, starter: 3.0, role: -1.5, bench: -5.5 } as const;
@@ -15,7 +22,13 @@ export interface Scenario {
   flags: { edge: number | null; line_value: number | null; blacklisted_player: boolean; risky_opponent: boolean; anti_pattern: boolean };
 }
 
-export function classifyScenario(rec: Recommendation, predicted: number, line: number | null, player: string, opponent: string | null): Scenario {
+export function classifyScenario(
+  rec: Recommendation,
+  predicted: number,
+  line: number | null,
+  player: string,
+  opponent: string | null,
+): Scenario {
   const blacklisted = UNDER_BLACKLIST.has(player);
   const risky = opponent !== null && RISKY_UNDER_OPPONENTS.has(opponent.toUpperCase());
   const edge = line === null ? null : Math.abs(predicted - line);

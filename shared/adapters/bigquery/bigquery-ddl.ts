@@ -57,7 +57,9 @@ function partitionSql(table: TableDef): string | null {
   if (col.repeated) throw new Error(`${table.dataset}.${table.name}: partition column '${col.name}' is repeated`);
   if (col.type === 'DATE') return `PARTITION BY ${ident(col.name)}`;
   if (col.type === 'TIMESTAMP') return `PARTITION BY DATE(${ident(col.name)})`;
-  throw new Error(`${table.dataset}.${table.name}: partition column '${col.name}' is ${col.type}; only DATE and TIMESTAMP columns partition by day`);
+  throw new Error(
+    `${table.dataset}.${table.name}: partition column '${col.name}' is ${col.type}; only DATE and TIMESTAMP columns partition by day`,
+  );
 }
 
 function clusterSql(table: TableDef): string | null {

@@ -28,7 +28,8 @@ export function schemaFields(schema: unknown): SchemaField[] {
 }
 
 function fieldOf(f: unknown): SchemaField {
-  if (!isRecord(f) || typeof f.name !== 'string' || typeof f.type !== 'string') throw new Error(`result schema field is malformed: ${JSON.stringify(f)}`);
+  if (!isRecord(f) || typeof f.name !== 'string' || typeof f.type !== 'string')
+    throw new Error(`result schema field is malformed: ${JSON.stringify(f)}`);
   const field: SchemaField = { name: f.name, type: f.type.toUpperCase() };
   if (typeof f.mode === 'string') field.mode = f.mode.toUpperCase();
   if (Array.isArray(f.fields)) field.fields = f.fields.map(fieldOf);

@@ -4,7 +4,15 @@
  */
 import { decimalString, scaledDecimal } from '../../values/scalars.js';
 
-export { canonicalDate, canonicalTimestamp, dateFromEpochDays, describeValue, isoFromMicros, safeInteger, timestampMicros } from '../../values/scalars.js';
+export {
+  canonicalDate,
+  canonicalTimestamp,
+  dateFromEpochDays,
+  describeValue,
+  isoFromMicros,
+  safeInteger,
+  timestampMicros,
+} from '../../values/scalars.js';
 
 /** FLOAT64 for the wire; non-finite values use the spellings BigQuery reads. */
 export function float64Wire(v: number): number | string {

@@ -17,16 +17,21 @@
 import { randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Query as BigQueryQuery } from '@google-cloud/bigquery';
 import { findTable, type TableDef } from '../../contracts/tables.js';
-import { WarehouseError, prefixedDataset, type InsertRequest, type Query, type QueryResult, type Row, type StatementResult, type TransactionResult, type Warehouse, type WarehouseErrorCode, type WarehouseErrorDetails } from '../../ports/warehouse.js';
-import { datasetsOf, renderAddColumns, renderBigQueryDdl, type BigQueryDdlOptions } from './bigquery-ddl.js';
 import {
-  apiFailureOf,
-  describeFailure,
-  errorMessage,
-  isConcurrentUpdate,
-  isRetryable,
-  type ApiFailure,
-} from './bigquery-errors.js';
+  WarehouseError,
+  prefixedDataset,
+  type InsertRequest,
+  type Query,
+  type QueryResult,
+  type Row,
+  type StatementResult,
+  type TransactionResult,
+  type Warehouse,
+  type WarehouseErrorCode,
+  type WarehouseErrorDetails,
+} from '../../ports/warehouse.js';
+import { datasetsOf, renderAddColumns, renderBigQueryDdl, type BigQueryDdlOptions } from './bigquery-ddl.js';
+import { apiFailureOf, describeFailure, errorMessage, isConcurrentUpdate, isRetryable, type ApiFailure } from './bigquery-errors.js';
 import { restQueryParameters, type RestQueryParameter } from './bigquery-params.js';
 import { decodeRows, schemaFields, type SchemaField } from './bigquery-rows.js';
 import { parameterNames, quoteBigQueryIdent, renderBigQuerySql, transactionScript } from './bigquery-sql.js';
@@ -101,7 +106,8 @@ export class BigQueryWarehouse implements Warehouse {
     if (!opts.projectId) throw new Error('BigQueryWarehouse: projectId is required');
     if (!opts.location) throw new Error('BigQueryWarehouse: location is required');
     for (const key of ['jobTimeoutMs', 'timeoutMs'] as const) {
-      if (!(Number.isInteger(opts[key]) && opts[key] > 0)) throw new Error(`BigQueryWarehouse: ${key} must be a positive integer, got ${opts[key]}`);
+      if (!(Number.isInteger(opts[key]) && opts[key] > 0))
+        throw new Error(`BigQueryWarehouse: ${key} must be a positive integer, got ${opts[key]}`);
     }
     if (opts.maximumBytesBilled !== null && !(Number.isSafeInteger(opts.maximumBytesBilled) && opts.maximumBytesBilled > 0)) {
       throw new Error(`BigQueryWarehouse: maximumBytesBilled must be a positive integer or null, got ${opts.maximumBytesBilled}`);
@@ -190,21 +196,37 @@ export class BigQueryWarehouse implements Warehouse {
       const parent = await this.runJob(name, sql, params, labels);
       try {
         const children = await this.withRetry(name, 'list child jobs', () => this.childJobs(parent.jobId));
-        const byStatement = childrenByStatement(children, startLines, statements.map((s) => s.name));
+        const byStatement = childrenByStatement(
+          children,
+          startLines,
+          statements.map((s) => s.name),
+        );
         const results: StatementResult[] = [];
         const warnings = [...parent.warnings];
         for (const child of byStatement) {
           warnings.push(...child.warnings);
-          const rows = child.statementType === 'SELECT' ? (await this.withRetry(name, 'read child results', () => this.readResults(name, this.bq.job(child.jobId, { location: child.location ?? this.location })))).rows : [];
+          const rows =
+            child.statementType === 'SELECT'
+              ? (
+                  await this.withRetry(name, 'read child results', () =>
+                    this.readResults(name, this.bq.job(child.jobId, { location: child.location ?? this.location })),
+                  )
+                ).rows
+              : [];
           results.push({ affectedRows: child.affectedRows ?? 0, rows });
         }
         return { statements: results, warnings: [...new Set(warnings)] };
       } catch (err) {
-        throw bqError(name, `the transaction COMMITTED (job ${parent.jobId}), but its per-statement results could not be read: ${errorMessage(err)}`, 'RESULT_UNKNOWN', {
-          retryable: false,
-          jobId: parent.jobId,
-          cause: err,
-        });
+        throw bqError(
+          name,
+          `the transaction COMMITTED (job ${parent.jobId}), but its per-statement results could not be read: ${errorMessage(err)}`,
+          'RESULT_UNKNOWN',
+          {
+            retryable: false,
+            jobId: parent.jobId,
+            cause: err,
+          },
+        );
       }
     });
   }
@@ -231,9 +253,14 @@ export class BigQueryWarehouse implements Warehouse {
       await this.runJob('ensureTables.create', create.join(';\n'), [], this.jobLabels('ensureTables.create', []));
 
       const columnsSql = datasetsOf(tables, datasetPrefix)
-        .map((ds) => `SELECT table_schema, table_name, column_name FROM ${quoteBigQueryIdent(`${this.projectId}.${ds}`)}.INFORMATION_SCHEMA.COLUMNS WHERE table_name IN UNNEST(@tables)`)
+        .map(
+          (ds) =>
+            `SELECT table_schema, table_name, column_name FROM ${quoteBigQueryIdent(`${this.projectId}.${ds}`)}.INFORMATION_SCHEMA.COLUMNS WHERE table_name IN UNNEST(@tables)`,
+        )
         .join('\nUNION ALL\n');
-      const params = restQueryParameters({ tables: { type: 'ARRAY', elementType: 'STRING', value: [...new Set(tables.map((t) => t.name))] } });
+      const params = restQueryParameters({
+        tables: { type: 'ARRAY', elementType: 'STRING', value: [...new Set(tables.map((t) => t.name))] },
+      });
       const existing = await this.runJob('ensureTables.columns', columnsSql, params, this.jobLabels('ensureTables.columns', []));
       const have = new Map<string, Set<string>>();
       for (const r of existing.rows) {
@@ -246,11 +273,17 @@ export class BigQueryWarehouse implements Warehouse {
       for (const table of tables) {
         const key = `${prefixedDataset(table.dataset, datasetPrefix)}.${table.name}`;
         const cols = have.get(key);
-        if (!cols) throw bqError('ensureTables', `${this.projectId}.${key} has no columns in INFORMATION_SCHEMA after CREATE TABLE IF NOT EXISTS`, 'QUERY_FAILED');
+        if (!cols)
+          throw bqError(
+            'ensureTables',
+            `${this.projectId}.${key} has no columns in INFORMATION_SCHEMA after CREATE TABLE IF NOT EXISTS`,
+            'QUERY_FAILED',
+          );
         const missing = table.columns.filter((c) => !cols.has(c.name));
         if (missing.length > 0) alters.push(renderAddColumns(table, missing, ddl));
       }
-      if (alters.length > 0) await this.runJob('ensureTables.add_columns', alters.join(';\n'), [], this.jobLabels('ensureTables.add_columns', []));
+      if (alters.length > 0)
+        await this.runJob('ensureTables.add_columns', alters.join(';\n'), [], this.jobLabels('ensureTables.add_columns', []));
     });
   }
 
@@ -392,14 +425,22 @@ export class BigQueryWarehouse implements Warehouse {
       cancel = `cancel failed: ${errorMessage(err)}`;
     }
     // A job that outlived the client's patience may finish on a later attempt (a redelivery): worth retrying.
-    return bqError(name, `job ${job.id ?? '?'} did not complete within ${this.opts.timeoutMs} ms (${cancel})`, 'TIMEOUT', { retryable: true, jobId: job.id ?? undefined });
+    return bqError(name, `job ${job.id ?? '?'} did not complete within ${this.opts.timeoutMs} ms (${cancel})`, 'TIMEOUT', {
+      retryable: true,
+      jobId: job.id ?? undefined,
+    });
   }
 
   private async childJobs(parentJobId: string): Promise<ChildJob[]> {
     const out: ChildJob[] = [];
     let pageToken: string | undefined;
     for (;;) {
-      const [, , response] = await this.bq.getJobs({ parentJobId, projection: 'full', autoPaginate: false, ...(pageToken ? { pageToken } : {}) });
+      const [, , response] = await this.bq.getJobs({
+        parentJobId,
+        projection: 'full',
+        autoPaginate: false,
+        ...(pageToken ? { pageToken } : {}),
+      });
       const resp: Record<string, unknown> = isRecord(response) ? response : {};
       for (const entry of Array.isArray(resp.jobs) ? (resp.jobs as unknown[]) : []) out.push(childJobOf(entry));
       if (typeof resp.nextPageToken !== 'string' || resp.nextPageToken === '') return out;
@@ -418,7 +459,8 @@ export class BigQueryWarehouse implements Warehouse {
       } catch (err) {
         if (err instanceof WarehouseError) throw err;
         const failure = apiFailureOf(err);
-        if (!isRetryable(failure) || attempt >= this.retry.maxAttempts) throw new Error(`${what}: ${describeFailure(failure)}`, { cause: err });
+        if (!isRetryable(failure) || attempt >= this.retry.maxAttempts)
+          throw new Error(`${what}: ${describeFailure(failure)}`, { cause: err });
         await this.backoff(name, attempt, failure, undefined);
       }
     }
@@ -434,7 +476,11 @@ export class BigQueryWarehouse implements Warehouse {
     const retryable = isRetryable(failure);
     const conflict = isConcurrentUpdate(failure);
     const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-    const code: WarehouseErrorCode = conflict ? 'TRANSACTION_CONFLICT' : failure.reasons.includes('notFound') ? 'NOT_FOUND' : 'QUERY_FAILED';
+    const code: WarehouseErrorCode = conflict
+      ? 'TRANSACTION_CONFLICT'
+      : failure.reasons.includes('notFound')
+        ? 'NOT_FOUND'
+        : 'QUERY_FAILED';
     return bqError(name, `${conflict ? 'transaction conflict: ' : ''}${describeFailure(failure)}${tries}`, code, {
       retryable,
       attempts,

@@ -55,7 +55,8 @@ function cellWire(col: Column, v: PlainValue | undefined): WireValue | undefined
 function insertIdOf(row: Row, idColumns: readonly string[]): string {
   const parts = idColumns.map((name) => {
     const v = row[name];
-    if (v === null || v === undefined || typeof v === 'object') throw new Error(`id column '${name}' needs a scalar value, got ${describeValue(v ?? null)}`);
+    if (v === null || v === undefined || typeof v === 'object')
+      throw new Error(`id column '${name}' needs a scalar value, got ${describeValue(v ?? null)}`);
     return String(v);
   });
   const id = parts.join('|');

@@ -55,21 +55,40 @@ export async function insertAllChunk(target: InsertAllTarget, chunk: readonly In
         const reasons = [...new Set(rowErrors.flatMap((e) => e.reasons))];
         if (permanent.length === 0 && attempt < target.maxAttempts) {
           pending = stillPending;
-          await target.backoff(attempt, { httpStatus: undefined, networkCode: undefined, reasons, message: `${rowErrors.length} rows failed transiently` });
+          await target.backoff(attempt, {
+            httpStatus: undefined,
+            networkCode: undefined,
+            reasons,
+            message: `${rowErrors.length} rows failed transiently`,
+          });
           continue;
         }
-        const rejectedRows = permanent.filter((f) => !onlyStopped(f)).map((f) => target.rowIndex.get(f.insertId)).filter((i): i is number => i !== undefined);
+        const rejectedRows = permanent
+          .filter((f) => !onlyStopped(f))
+          .map((f) => target.rowIndex.get(f.insertId))
+          .filter((i): i is number => i !== undefined);
         // Rejected rows never succeed as they are; rows only `stopped` beside them, or failing transiently, would.
-        throw new WarehouseError(target.name, rejection(target, rowErrors, permanent, written), 'INSERT_REJECTED', { retryable: permanent.length === 0, attempts: attempt, reasons, rejectedRows, cause: err });
+        throw new WarehouseError(target.name, rejection(target, rowErrors, permanent, written), 'INSERT_REJECTED', {
+          retryable: permanent.length === 0,
+          attempts: attempt,
+          reasons,
+          rejectedRows,
+          cause: err,
+        });
       }
       const failure = apiFailureOf(err);
       if (!isRetryable(failure) || attempt >= target.maxAttempts) {
-        throw new WarehouseError(target.name, `insert into ${target.fullName}: ${describeFailure(failure)} (${written} of ${target.total} rows written before)`, failure.reasons.includes('notFound') ? 'NOT_FOUND' : 'QUERY_FAILED', {
-          retryable: isRetryable(failure),
-          attempts: attempt,
-          reasons: failure.reasons,
-          cause: err,
-        });
+        throw new WarehouseError(
+          target.name,
+          `insert into ${target.fullName}: ${describeFailure(failure)} (${written} of ${target.total} rows written before)`,
+          failure.reasons.includes('notFound') ? 'NOT_FOUND' : 'QUERY_FAILED',
+          {
+            retryable: isRetryable(failure),
+            attempts: attempt,
+            reasons: failure.reasons,
+            cause: err,
+          },
+        );
       }
       await target.backoff(attempt, failure);
     }
@@ -100,7 +119,8 @@ function rejection(target: InsertAllTarget, all: readonly RowFailure[], permanen
   const rejected = permanent.filter((f) => !onlyStopped(f));
   const listed = rejected.length > 0 ? rejected : all;
   const shown = listed.slice(0, MAX_LISTED_ROW_ERRORS).map((f) => {
-    const what = f.reasons.map((r, i) => `${r}${f.messages[i] ? `: ${f.messages[i]}` : ''}`).join('; ') || f.messages.join('; ') || 'no reason given';
+    const what =
+      f.reasons.map((r, i) => `${r}${f.messages[i] ? `: ${f.messages[i]}` : ''}`).join('; ') || f.messages.join('; ') || 'no reason given';
     return `row ${target.rowIndex.get(f.insertId) ?? '?'} (insertId ${f.insertId}): ${what}`;
   });
   const more = listed.length - shown.length;

@@ -13,7 +13,10 @@ const MAX_LABELS = 64;
 
 /** `Batch 2025-01-15/ABC` → `batch_2025-01-15_abc`. */
 export function sanitizeLabelValue(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '_')
+    .slice(0, 63);
 }
 
 /** Checks every key and sanitises every value; throws naming the first bad key. */

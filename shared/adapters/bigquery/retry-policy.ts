@@ -15,7 +15,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialDelayM
 
 export function retryPolicy(overrides: Partial<RetryPolicy> | undefined): RetryPolicy {
   const policy = { ...DEFAULT_RETRY_POLICY, ...overrides };
-  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) throw new Error(`retry.maxAttempts must be an integer ≥ 1, got ${policy.maxAttempts}`);
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1)
+    throw new Error(`retry.maxAttempts must be an integer ≥ 1, got ${policy.maxAttempts}`);
   if (!(policy.initialDelayMs >= 0) || !(policy.maxDelayMs >= policy.initialDelayMs)) {
     throw new Error(`retry delays must satisfy 0 ≤ initialDelayMs (${policy.initialDelayMs}) ≤ maxDelayMs (${policy.maxDelayMs})`);
   }
@@ -31,4 +32,3 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
   const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** Math.max(0, attempt - 1));
   return Math.round(base / 2 + random() * (base / 2));
 }
-

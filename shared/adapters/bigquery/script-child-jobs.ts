@@ -44,8 +44,19 @@ export function childJobOf(entry: unknown): ChildJob {
     affected = parts.reduce((a, b) => a + b, 0);
   }
   const status = rec(e.status);
-  const warnings = Array.isArray(status.errors) ? status.errors.flatMap((w: unknown) => (typeof rec(w).message === 'string' ? [`${str(rec(w).reason) ? `[${str(rec(w).reason)}] ` : ''}${String(rec(w).message)}`] : [])) : [];
-  return { jobId, location: str(ref.location), startLine: line ?? undefined, statementType: str(query.statementType), affectedRows: affected, warnings };
+  const warnings = Array.isArray(status.errors)
+    ? status.errors.flatMap((w: unknown) =>
+        typeof rec(w).message === 'string' ? [`${str(rec(w).reason) ? `[${str(rec(w).reason)}] ` : ''}${String(rec(w).message)}`] : [],
+      )
+    : [];
+  return {
+    jobId,
+    location: str(ref.location),
+    startLine: line ?? undefined,
+    statementType: str(query.statementType),
+    affectedRows: affected,
+    warnings,
+  };
 }
 
 export const isDml = (child: ChildJob): boolean => child.statementType !== undefined && DML.has(child.statementType);
@@ -54,16 +65,23 @@ export const isDml = (child: ChildJob): boolean => child.statementType !== undef
  * The child job of each statement, in statement order. A statement with no child, or two children on one line, is an error
  * (the caller says the transaction committed: these are only its results).
  */
-export function childrenByStatement(children: readonly ChildJob[], startLines: readonly number[], statementNames: readonly string[]): ChildJob[] {
+export function childrenByStatement(
+  children: readonly ChildJob[],
+  startLines: readonly number[],
+  statementNames: readonly string[],
+): ChildJob[] {
   return startLines.map((line, i) => {
     const matches = children.filter((c) => c.startLine === line);
     const name = statementNames[i] ?? `#${i + 1}`;
     if (matches.length === 0) {
-      throw new Error(`no child job for statement ${name} (line ${line}) among ${children.length} child jobs (lines ${children.map((c) => c.startLine ?? '?').join(', ')})`);
+      throw new Error(
+        `no child job for statement ${name} (line ${line}) among ${children.length} child jobs (lines ${children.map((c) => c.startLine ?? '?').join(', ')})`,
+      );
     }
     if (matches.length > 1) throw new Error(`${matches.length} child jobs claim statement ${name} (line ${line})`);
     const child = matches[0] as ChildJob;
-    if (isDml(child) && child.affectedRows === null) throw new Error(`child job ${child.jobId} (${child.statementType}, statement ${name}) reports no affected-row count`);
+    if (isDml(child) && child.affectedRows === null)
+      throw new Error(`child job ${child.jobId} (${child.statementType}, statement ${name}) reports no affected-row count`);
     return child;
   });
 }

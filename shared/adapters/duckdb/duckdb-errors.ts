@@ -27,7 +27,10 @@ export function duckDbError(name: string, err: unknown): WarehouseError {
     retryable = true;
   } else if (NOT_FOUND.test(message)) code = 'NOT_FOUND';
   else if (IO.test(message)) retryable = true;
-  return new WarehouseError(name, code === 'TRANSACTION_CONFLICT' ? `transaction conflict, retry: ${message}` : message, code, { retryable, cause: err });
+  return new WarehouseError(name, code === 'TRANSACTION_CONFLICT' ? `transaction conflict, retry: ${message}` : message, code, {
+    retryable,
+    cause: err,
+  });
 }
 
 export function invalidInput(name: string, message: string, cause?: unknown): WarehouseError {

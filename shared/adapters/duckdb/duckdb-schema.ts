@@ -13,7 +13,12 @@ import { withRetry } from '../../retry/backoff.js';
 const MS_PER_DAY = 86_400_000;
 
 /** Creates the tables, migrates older ones additively, and drops rows whose partition would have expired on BigQuery. */
-export async function ensureDuckDbTables(conn: DuckDBConnection, tables: readonly TableDef[], datasetPrefix: string | undefined, now: Date): Promise<void> {
+export async function ensureDuckDbTables(
+  conn: DuckDBConnection,
+  tables: readonly TableDef[],
+  datasetPrefix: string | undefined,
+  now: Date,
+): Promise<void> {
   for (const sql of tables.flatMap((t) => renderDuckDbDdl(t, datasetPrefix))) {
     // Two processes' first boots may race on CREATE SCHEMA; a conflict clears on a short retry.
     await withRetry(() => conn.run(sql), { attempts: 5, initialDelayMs: 5, maxDelayMs: 50, retryIf: isDuckDbConflict });
@@ -22,7 +27,9 @@ export async function ensureDuckDbTables(conn: DuckDBConnection, tables: readonl
     const existing = new Set(await physicalColumns(conn, prefixedDataset(table.dataset, datasetPrefix), table.name));
     for (const col of table.columns) {
       if (existing.has(col.name)) continue;
-      await conn.run(`ALTER TABLE ${duckDbTableName(table, datasetPrefix)} ADD COLUMN ${quoteDuckDbIdent(col.name)} ${duckDbColumnType(col)}`);
+      await conn.run(
+        `ALTER TABLE ${duckDbTableName(table, datasetPrefix)} ADD COLUMN ${quoteDuckDbIdent(col.name)} ${duckDbColumnType(col)}`,
+      );
     }
   }
   for (const table of tables) {
@@ -34,7 +41,8 @@ export async function ensureDuckDbTables(conn: DuckDBConnection, tables: readonl
 /** Drops every dataset of the project's tables created under `prefix` (`<prefix>_nba_raw`, …), with its tables. */
 export async function dropDuckDbPrefix(conn: DuckDBConnection, prefix: string): Promise<void> {
   if (!DATASET_PREFIX_PATTERN.test(prefix)) throw new Error(`invalid dataset prefix '${prefix}'`);
-  for (const ds of new Set(ALL_TABLES.map((t) => prefixedDataset(t.dataset, prefix)))) await conn.run(`DROP SCHEMA IF EXISTS ${quoteDuckDbIdent(ds)} CASCADE`);
+  for (const ds of new Set(ALL_TABLES.map((t) => prefixedDataset(t.dataset, prefix))))
+    await conn.run(`DROP SCHEMA IF EXISTS ${quoteDuckDbIdent(ds)} CASCADE`);
 }
 
 /**

@@ -30,7 +30,16 @@ import {
 } from '@duckdb/node-api';
 import type { Column, TableDef } from '../../contracts/tables.js';
 import type { PlainValue, QueryParam, Row, ScalarType } from '../../ports/warehouse.js';
-import { canonicalScalar, dateFromEpochDays, describeValue, epochDays, isoFromMicros, safeNumber, scaledDecimal, timestampMicros } from '../../values/scalars.js';
+import {
+  canonicalScalar,
+  dateFromEpochDays,
+  describeValue,
+  epochDays,
+  isoFromMicros,
+  safeNumber,
+  scaledDecimal,
+  timestampMicros,
+} from '../../values/scalars.js';
 import { errorMessage } from '../../errors/error-message.js';
 
 const SCALAR_TYPES: Readonly<Record<ScalarType, DuckDBType>> = {

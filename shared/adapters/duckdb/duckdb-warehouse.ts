@@ -181,40 +181,42 @@ export class DuckDbWarehouse implements Warehouse {
     const first = group[0] as PendingAppend;
     const table = first.table;
     const schema = prefixedDataset(table.dataset, first.req.datasetPrefix);
-    return this.db.withConnection((conn) =>
-      inTransaction(conn, async () => {
-        // The appender writes by position: order the values by the table's physical column order (a migrated table has
-        // its added columns at the end, whatever their place in the definition).
-        const physical = await this.physicalOrder(conn, schema, table.name);
-        const defined = new Map(table.columns.map((c, i) => [c.name, i]));
-        const missing = table.columns.filter((c) => !physical.includes(c.name)).map((c) => c.name);
-        const extra = physical.filter((name) => !defined.has(name));
-        if (missing.length > 0 || extra.length > 0) {
-          throw new Error(
-            `insert into ${schema}.${table.name}: the table does not match the schema definition (missing: ${missing.join(', ') || 'none'}; not in the definition: ${extra.join(', ') || 'none'}): run ensureTables to migrate`,
-          );
-        }
-        const appender = await conn.createAppender(table.name, schema);
-        try {
-          const types = physical.map((_, i) => appender.columnType(i));
-          for (const p of group) {
-            const columns = physical.map((name) => p.columns[defined.get(name) as number] as DuckDBValue[]);
-            const rowCount = p.req.rows.length;
-            for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
-              const n = Math.min(CHUNK_ROWS, rowCount - start);
-              const chunk = DuckDBDataChunk.create(types, n);
-              chunk.setColumns(columns.map((col) => (start === 0 && n === rowCount ? col : col.slice(start, start + n))));
-              appender.appendDataChunk(chunk);
-            }
+    return this.db
+      .withConnection((conn) =>
+        inTransaction(conn, async () => {
+          // The appender writes by position: order the values by the table's physical column order (a migrated table has
+          // its added columns at the end, whatever their place in the definition).
+          const physical = await this.physicalOrder(conn, schema, table.name);
+          const defined = new Map(table.columns.map((c, i) => [c.name, i]));
+          const missing = table.columns.filter((c) => !physical.includes(c.name)).map((c) => c.name);
+          const extra = physical.filter((name) => !defined.has(name));
+          if (missing.length > 0 || extra.length > 0) {
+            throw new Error(
+              `insert into ${schema}.${table.name}: the table does not match the schema definition (missing: ${missing.join(', ') || 'none'}; not in the definition: ${extra.join(', ') || 'none'}): run ensureTables to migrate`,
+            );
           }
-          appender.flushSync();
-        } finally {
-          appender.closeSync();
-        }
-      }),
-    ).catch((err: unknown) => {
-      throw new Error(`insert into ${schema}.${table.name}: ${errorMessage(err)}`, { cause: err });
-    });
+          const appender = await conn.createAppender(table.name, schema);
+          try {
+            const types = physical.map((_, i) => appender.columnType(i));
+            for (const p of group) {
+              const columns = physical.map((name) => p.columns[defined.get(name) as number] as DuckDBValue[]);
+              const rowCount = p.req.rows.length;
+              for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
+                const n = Math.min(CHUNK_ROWS, rowCount - start);
+                const chunk = DuckDBDataChunk.create(types, n);
+                chunk.setColumns(columns.map((col) => (start === 0 && n === rowCount ? col : col.slice(start, start + n))));
+                appender.appendDataChunk(chunk);
+              }
+            }
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+        }),
+      )
+      .catch((err: unknown) => {
+        throw new Error(`insert into ${schema}.${table.name}: ${errorMessage(err)}`, { cause: err });
+      });
   }
 
   private async physicalOrder(conn: DuckDBConnection, schema: string, table: string): Promise<string[]> {

@@ -5,7 +5,15 @@
  * zod, so a malformed document fails loudly with its path.
  */
 import { z } from 'zod';
-import { BATCH_STATES, parseBatchRecord, playerCompletionSchema, playerOutcomeSchema, type BatchRecord, type PlayerCompletion, type PlayerOutcome } from '../../batch/batch-record.js';
+import {
+  BATCH_STATES,
+  parseBatchRecord,
+  playerCompletionSchema,
+  playerOutcomeSchema,
+  type BatchRecord,
+  type PlayerCompletion,
+  type PlayerOutcome,
+} from '../../batch/batch-record.js';
 import { isClosed } from '../../batch/batch-machine.js';
 import { formatZodError } from '../../contracts/messages.js';
 import { errorMessage } from '../../errors/error-message.js';
@@ -56,7 +64,9 @@ export function parseJson<T>(schema: z.ZodType<T>, json: string, what: string): 
 }
 
 /** The document fields for `record` (the chunk counts are the store's own and kept as they are). */
-export function recordFields(record: BatchRecord): Pick<BatchDoc, 'batch_id' | 'game_date' | 'state' | 'started_at' | 'closed' | 'record_json'> {
+export function recordFields(
+  record: BatchRecord,
+): Pick<BatchDoc, 'batch_id' | 'game_date' | 'state' | 'started_at' | 'closed' | 'record_json'> {
   return {
     batch_id: record.batch_id,
     game_date: record.game_date,

@@ -8,7 +8,8 @@ export function chunkByJsonBytes<T>(items: readonly T[], budgetBytes: number, wh
   let size = 2; // the enclosing []
   for (const [i, item] of items.entries()) {
     const itemBytes = Buffer.byteLength(JSON.stringify(item)) + 1; // plus the separating comma
-    if (itemBytes + 2 > budgetBytes) throw new Error(`${what} ${i} is ${itemBytes} bytes of JSON, over the ${budgetBytes}-byte chunk budget`);
+    if (itemBytes + 2 > budgetBytes)
+      throw new Error(`${what} ${i} is ${itemBytes} bytes of JSON, over the ${budgetBytes}-byte chunk budget`);
     if (current.length > 0 && size + itemBytes > budgetBytes) {
       chunks.push(current);
       current = [];

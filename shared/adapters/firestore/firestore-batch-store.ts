@@ -26,7 +26,16 @@ import {
 } from '../../ports/batch-store.js';
 import type { BatchRecord, DispatchSummary, PlayerCompletion, PlayerOutcome } from '../../batch/batch-record.js';
 import { z } from 'zod';
-import { completionOf, newBatchDoc, outcomeChunkSchema, parseDoc, parseOutcomes, readBatchDoc, recordFields, recordOf } from './batch-docs.js';
+import {
+  completionOf,
+  newBatchDoc,
+  outcomeChunkSchema,
+  parseDoc,
+  parseOutcomes,
+  readBatchDoc,
+  recordFields,
+  recordOf,
+} from './batch-docs.js';
 import { chunkByJsonBytes } from './chunks.js';
 import { BatchStorePaths } from './paths.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -53,7 +62,10 @@ const DEFAULT_CHUNK_BUDGET = 512 * 1024;
 const RETRYABLE_CODES = new Set([10, 4, 8, 14, 13, 2]);
 const ALREADY_EXISTS = 6;
 
-const codeOf = (err: unknown): number | undefined => (typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined);
+const codeOf = (err: unknown): number | undefined =>
+  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number'
+    ? (err as { code: number }).code
+    : undefined;
 
 /** The port's error, with `retryable` from Firestore's status code (https://cloud.google.com/firestore/docs/understand-error-codes). */
 function storeError(operation: string, err: unknown): BatchStoreError {
@@ -69,7 +81,13 @@ export class FirestoreBatchStore implements BatchStore {
 
   constructor(opts: FirestoreBatchStoreOptions) {
     this.paths = new BatchStorePaths(opts.db, opts.rootPath);
-    this.ctx = { db: opts.db, paths: this.paths, clock: opts.clock, maxAttempts: opts.maxTransactionAttempts ?? DEFAULT_MAX_ATTEMPTS, queue: new KeyedQueue() };
+    this.ctx = {
+      db: opts.db,
+      paths: this.paths,
+      clock: opts.clock,
+      maxAttempts: opts.maxTransactionAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      queue: new KeyedQueue(),
+    };
     this.chunkBudget = opts.chunkBudgetBytes ?? DEFAULT_CHUNK_BUDGET;
     if (!Number.isInteger(this.chunkBudget) || this.chunkBudget < 1024 || this.chunkBudget > 900 * 1024) {
       throw new Error(`firestore batch store: chunkBudgetBytes must be an integer in [1024, ${900 * 1024}], got ${this.chunkBudget}`);
@@ -105,7 +123,8 @@ export class FirestoreBatchStore implements BatchStore {
       try {
         await this.paths.batch(batch.batch_id).create(newBatchDoc(batch));
       } catch (err) {
-        if (codeOf(err) === ALREADY_EXISTS) throw new BatchStoreError('createBatch', `batch ${batch.batch_id} already exists`, { retryable: false });
+        if (codeOf(err) === ALREADY_EXISTS)
+          throw new BatchStoreError('createBatch', `batch ${batch.batch_id} already exists`, { retryable: false });
         throw err;
       }
     });
@@ -179,13 +198,20 @@ export class FirestoreBatchStore implements BatchStore {
       const players = await this.paths.players(batchId).get();
       const all = players.docs.map((d) => completionOf(d.data(), d.ref.path));
       if (doc.published_chunks === null) return all;
-      const chunks = doc.published_chunks > 0 ? await this.ctx.db.getAll(...Array.from({ length: doc.published_chunks }, (_, i) => this.paths.published(batchId, i))) : [];
+      const chunks =
+        doc.published_chunks > 0
+          ? await this.ctx.db.getAll(...Array.from({ length: doc.published_chunks }, (_, i) => this.paths.published(batchId, i)))
+          : [];
       const published = new Set(chunks.flatMap((c) => (c.exists ? ((c.data()?.players as string[] | undefined) ?? []) : [])));
       return all.filter((c) => published.has(c.player_lookup)).sort((a, b) => a.player_lookup.localeCompare(b.player_lookup));
     });
   }
 
-  finishDispatch(batchId: string, published: readonly string[], summary: DispatchSummary): Promise<{ batch: BatchRecord; finished: boolean }> {
+  finishDispatch(
+    batchId: string,
+    published: readonly string[],
+    summary: DispatchSummary,
+  ): Promise<{ batch: BatchRecord; finished: boolean }> {
     return this.op('finishDispatch', () => completions.finishDispatch(this.ctx, this.chunkBudget, batchId, published, summary));
   }
 
@@ -209,9 +235,12 @@ export class FirestoreBatchStore implements BatchStore {
 
   recordEvent(event: StoreEvent): Promise<boolean> {
     return this.op('recordEvent', async () => {
-      if (!EVENT_ID_PATTERN.test(event.id)) throw new BatchStoreError('recordEvent', `invalid event id '${event.id}'`, { retryable: false });
+      if (!EVENT_ID_PATTERN.test(event.id))
+        throw new BatchStoreError('recordEvent', `invalid event id '${event.id}'`, { retryable: false });
       try {
-        await this.paths.event(event.id).create({ kind: event.kind, at: event.at, expires_at: new Date(event.expiresAt), data_json: JSON.stringify(event.data) });
+        await this.paths
+          .event(event.id)
+          .create({ kind: event.kind, at: event.at, expires_at: new Date(event.expiresAt), data_json: JSON.stringify(event.data) });
         return true;
       } catch (err) {
         if (codeOf(err) !== ALREADY_EXISTS) throw err;
@@ -253,9 +282,20 @@ export class FirestoreBatchStore implements BatchStore {
   }
 }
 
-const eventDocSchema = z.object({ kind: z.string(), at: z.string(), expires_at: z.custom<{ toDate(): Date }>((v) => typeof (v as { toDate?: unknown })?.toDate === 'function', 'a timestamp'), data_json: z.string() });
+const eventDocSchema = z.object({
+  kind: z.string(),
+  at: z.string(),
+  expires_at: z.custom<{ toDate(): Date }>((v) => typeof (v as { toDate?: unknown })?.toDate === 'function', 'a timestamp'),
+  data_json: z.string(),
+});
 
 function eventOf(id: string, data: unknown): StoreEvent {
   const doc = parseDoc(eventDocSchema, data, `events/${id}`);
-  return { id, kind: doc.kind, at: doc.at, expiresAt: doc.expires_at.toDate().toISOString(), data: JSON.parse(doc.data_json) as Record<string, unknown> };
+  return {
+    id,
+    kind: doc.kind,
+    at: doc.at,
+    expiresAt: doc.expires_at.toDate().toISOString(),
+    data: JSON.parse(doc.data_json) as Record<string, unknown>,
+  };
 }

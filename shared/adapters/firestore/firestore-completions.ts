@@ -65,7 +65,14 @@ export function recordCompletions(ctx: StoreContext, batchId: string, completion
     if (!applied) return { kind: 'batch_ended', batch: rec };
     for (const c of fresh) tx.create(ctx.paths.player(batchId, c.player_lookup), completionDoc(c, now));
     if (applied.record !== rec) tx.update(batchRef, recordFields(applied.record));
-    return { kind: 'recorded', batch: applied.record, recorded: fresh.map((c) => c.player_lookup), duplicates, notInBatch, finished: applied.finished };
+    return {
+      kind: 'recorded',
+      batch: applied.record,
+      recorded: fresh.map((c) => c.player_lookup),
+      duplicates,
+      notInBatch,
+      finished: applied.finished,
+    };
   });
 }
 

@@ -119,7 +119,11 @@ export class LocalBatchStore implements BatchStore {
 
   latestForDate(gameDate: string): Promise<BatchRecord | null> {
     return this.read('latestForDate', async (conn) => {
-      const [r] = await rows(conn, `SELECT batch_id, record FROM ${STATE_SCHEMA}.batches WHERE game_date = $d ORDER BY started_at DESC, batch_id DESC LIMIT 1`, { d: gameDate });
+      const [r] = await rows(
+        conn,
+        `SELECT batch_id, record FROM ${STATE_SCHEMA}.batches WHERE game_date = $d ORDER BY started_at DESC, batch_id DESC LIMIT 1`,
+        { d: gameDate },
+      );
       return r ? parseBatchRecord(JSON.parse(String(r.record)), String(r.batch_id)) : null;
     });
   }
@@ -152,7 +156,11 @@ export class LocalBatchStore implements BatchStore {
     });
   }
 
-  finishDispatch(batchId: string, published: readonly string[], summary: DispatchSummary): Promise<{ batch: BatchRecord; finished: boolean }> {
+  finishDispatch(
+    batchId: string,
+    published: readonly string[],
+    summary: DispatchSummary,
+  ): Promise<{ batch: BatchRecord; finished: boolean }> {
     return this.tx('finishDispatch', async (conn) => {
       const rec = await this.required(conn, batchId);
       if (published.length > 0) {
@@ -163,7 +171,11 @@ export class LocalBatchStore implements BatchStore {
           { b: VARCHAR, players: LIST(VARCHAR) },
         );
       }
-      const early = await rows(conn, `SELECT completion FROM ${STATE_SCHEMA}.batch_players WHERE batch_id = $b AND published AND completion IS NOT NULL`, { b: batchId });
+      const early = await rows(
+        conn,
+        `SELECT completion FROM ${STATE_SCHEMA}.batch_players WHERE batch_id = $b AND published AND completion IS NOT NULL`,
+        { b: batchId },
+      );
       const done = finishDispatch(
         rec,
         { published: new Set(published).size, summary, now: this.nowIso() },
@@ -187,7 +199,9 @@ export class LocalBatchStore implements BatchStore {
         { b: batchId, players: strings(players) },
         { b: VARCHAR, players: LIST(VARCHAR) },
       );
-      const byPlayer = new Map(known.map((r) => [String(r.player_lookup), { published: r.published === true, reported: r.reported === true }]));
+      const byPlayer = new Map(
+        known.map((r) => [String(r.player_lookup), { published: r.published === true, reported: r.reported === true }]),
+      );
       const dispatched = rec.state !== 'dispatching';
       const fresh: PlayerCompletion[] = [];
       const duplicates: string[] = [];
@@ -214,7 +228,14 @@ export class LocalBatchStore implements BatchStore {
       const applied = applyCompletions(rec, dispatched ? fresh : [], this.nowIso());
       if (!applied) return { kind: 'batch_ended', batch: rec };
       if (applied.record !== rec) await this.write(conn, applied.record);
-      return { kind: 'recorded', batch: applied.record, recorded: fresh.map((c) => c.player_lookup), duplicates, notInBatch, finished: applied.finished };
+      return {
+        kind: 'recorded',
+        batch: applied.record,
+        recorded: fresh.map((c) => c.player_lookup),
+        duplicates,
+        notInBatch,
+        finished: applied.finished,
+      };
     });
   }
 
@@ -256,7 +277,8 @@ export class LocalBatchStore implements BatchStore {
   }
 
   recordEvent(event: StoreEvent): Promise<boolean> {
-    if (!EVENT_ID_PATTERN.test(event.id)) return Promise.reject(new BatchStoreError('recordEvent', `invalid event id '${event.id}'`, { retryable: false }));
+    if (!EVENT_ID_PATTERN.test(event.id))
+      return Promise.reject(new BatchStoreError('recordEvent', `invalid event id '${event.id}'`, { retryable: false }));
     return this.tx('recordEvent', async (conn) => {
       const now = this.clock.now().getTime();
       // Expired events are forgotten (Firestore's TTL policy does the same there).
@@ -276,11 +298,15 @@ export class LocalBatchStore implements BatchStore {
 
   listEvents(kind: string, since: string): Promise<StoreEvent[]> {
     return this.tx('listEvents', async (conn) => {
-      const found = await rows(conn, `SELECT id, kind, happened_at, expires_at_ms, data FROM ${STATE_SCHEMA}.events WHERE kind = $k AND happened_at >= $since AND expires_at_ms > $now ORDER BY happened_at, id`, {
-        k: kind,
-        since,
-        now: BigInt(this.clock.now().getTime()),
-      });
+      const found = await rows(
+        conn,
+        `SELECT id, kind, happened_at, expires_at_ms, data FROM ${STATE_SCHEMA}.events WHERE kind = $k AND happened_at >= $since AND expires_at_ms > $now ORDER BY happened_at, id`,
+        {
+          k: kind,
+          since,
+          now: BigInt(this.clock.now().getTime()),
+        },
+      );
       return found.map((r) => ({
         id: String(r.id),
         kind: String(r.kind),

@@ -144,19 +144,27 @@ export class DuckDbBusStore implements BusStore {
 
   recordAttempt(subscription: string, messageId: string, attempts: number, lastError: string): Promise<void> {
     return this.tx(async (conn) => {
-      await conn.run(`UPDATE ${DELIVERIES} SET attempts = $a, last_error = $e WHERE subscription = $s AND message_id = $m`, { a: attempts, e: lastError, s: subscription, m: messageId });
+      await conn.run(`UPDATE ${DELIVERIES} SET attempts = $a, last_error = $e WHERE subscription = $s AND message_id = $m`, {
+        a: attempts,
+        e: lastError,
+        s: subscription,
+        m: messageId,
+      });
     });
   }
 
   settle(subscription: string, messageId: string, outcome: 'acked' | 'dead_lettered', lastError?: string): Promise<void> {
     return this.tx(async (conn) => {
-      await conn.run(`UPDATE ${DELIVERIES} SET state = $o, last_error = COALESCE($e, last_error), settled_at_ms = $t WHERE subscription = $s AND message_id = $m`, {
-        o: outcome,
-        e: lastError ?? null,
-        t: BigInt(this.now()),
-        s: subscription,
-        m: messageId,
-      });
+      await conn.run(
+        `UPDATE ${DELIVERIES} SET state = $o, last_error = COALESCE($e, last_error), settled_at_ms = $t WHERE subscription = $s AND message_id = $m`,
+        {
+          o: outcome,
+          e: lastError ?? null,
+          t: BigInt(this.now()),
+          s: subscription,
+          m: messageId,
+        },
+      );
       if (++this.settledSincePrune >= 500) {
         this.settledSincePrune = 0;
         await this.prune(conn);
@@ -206,7 +214,12 @@ export class DuckDbBusStore implements BusStore {
       { t: new Date(this.now() - this.retentionMs).toISOString() },
     );
     const ids = stale.getRowObjectsJS().map((r) => String(r.message_id));
-    if (ids.length > 0) await conn.run(`DELETE FROM ${MESSAGES} WHERE message_id IN (SELECT unnest($ids))`, { ids: new DuckDBListValue(ids) }, { ids: LIST(VARCHAR) });
+    if (ids.length > 0)
+      await conn.run(
+        `DELETE FROM ${MESSAGES} WHERE message_id IN (SELECT unnest($ids))`,
+        { ids: new DuckDBListValue(ids) },
+        { ids: LIST(VARCHAR) },
+      );
   }
 
   async close(): Promise<void> {

@@ -165,11 +165,16 @@ export class LocalBus implements Bus {
         .then(() => this.store.pending(config.name))
         .then((pending) => {
           if (pending.length === 0 || this.closed) return;
-          this.logger.info({ subscription: config.name, pending: pending.length }, 'local bus resuming deliveries accepted before a restart');
+          this.logger.info(
+            { subscription: config.name, pending: pending.length },
+            'local bus resuming deliveries accepted before a restart',
+          );
           for (const p of pending) state.queue.push({ message: p.message, attempts: p.attempts });
           this.pump(state);
         })
-        .catch((err: unknown) => this.logger.error({ subscription: config.name, err: errorMessage(err) }, 'local bus could not load pending deliveries')),
+        .catch((err: unknown) =>
+          this.logger.error({ subscription: config.name, err: errorMessage(err) }, 'local bus could not load pending deliveries'),
+        ),
     );
   }
 
@@ -198,10 +203,14 @@ export class LocalBus implements Bus {
     } catch (err) {
       const error = `local bus store: ${errorMessage(err)}`;
       this.logger.error({ topic, error, messages: accepted.length }, 'local bus could not store messages; refused');
-      return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error, retryable: false } : { ok: false as const, error, retryable: true }));
+      return prepared.map((p) =>
+        'error' in p ? { ok: false as const, error: p.error, retryable: false } : { ok: false as const, error, retryable: true },
+      );
     }
     if (!this.closed) for (const m of accepted) this.fanOut(m);
-    return prepared.map((p) => ('error' in p ? { ok: false as const, error: p.error, retryable: false } : { ok: true as const, messageId: p.messageId }));
+    return prepared.map((p) =>
+      'error' in p ? { ok: false as const, error: p.error, retryable: false } : { ok: true as const, messageId: p.messageId },
+    );
   }
 
   /** Calls `listener` synchronously for every later message on `topic` (dead-lettered copies included). Returns the unsubscribe. */
@@ -276,8 +285,16 @@ export class LocalBus implements Bus {
       s.retryTimers.clear();
       s.queue.length = 0;
       if (left > 0) {
-        if (this.store instanceof MemoryBusStore) this.logger.warn({ subscription: s.config.name, dropped: left }, 'local bus closed with undelivered messages (memory store: they are lost)');
-        else this.logger.info({ subscription: s.config.name, pending: left }, 'local bus closed; undelivered messages stay in its store and are delivered after a restart');
+        if (this.store instanceof MemoryBusStore)
+          this.logger.warn(
+            { subscription: s.config.name, dropped: left },
+            'local bus closed with undelivered messages (memory store: they are lost)',
+          );
+        else
+          this.logger.info(
+            { subscription: s.config.name, pending: left },
+            'local bus closed; undelivered messages stay in its store and are delivered after a restart',
+          );
       }
     }
     if (this.deliveries.size > 0) {
@@ -290,7 +307,10 @@ export class LocalBus implements Bus {
       ]);
       clearTimeout(timer);
       if (timedOut) {
-        this.logger.warn({ inFlight: this.deliveries.size, closeTimeoutMs: this.closeTimeoutMs }, 'local bus aborting in-flight deliveries');
+        this.logger.warn(
+          { inFlight: this.deliveries.size, closeTimeoutMs: this.closeTimeoutMs },
+          'local bus aborting in-flight deliveries',
+        );
         for (const s of this.subscriptionsByName.values()) for (const c of s.controllers) c.abort();
         await Promise.allSettled([...this.deliveries]);
       }
@@ -329,7 +349,11 @@ export class LocalBus implements Bus {
   private async persist(messages: readonly StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const subs = new Map<string, string[]>();
-    for (const m of messages) subs.set(m.topic, (this.subscriptionsByTopic.get(m.topic) ?? []).map((s) => s.config.name));
+    for (const m of messages)
+      subs.set(
+        m.topic,
+        (this.subscriptionsByTopic.get(m.topic) ?? []).map((s) => s.config.name),
+      );
     await this.track(this.store.append(messages, subs));
     for (const m of messages) {
       const log = this.topics.get(m.topic) ?? [];
@@ -352,7 +376,9 @@ export class LocalBus implements Bus {
 
   /** A store write after a delivery: a failure is logged (the delivery is then repeated after a restart: at-least-once). */
   private record(what: string, write: Promise<void>): void {
-    void this.track(write).catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, `local bus store: could not record ${what}`));
+    void this.track(write).catch((err: unknown) =>
+      this.logger.error({ err: errorMessage(err) }, `local bus store: could not record ${what}`),
+    );
   }
 
   private fanOut(message: StoredMessage): void {
@@ -476,7 +502,10 @@ export class LocalBus implements Bus {
           }),
         );
       } catch (err) {
-        this.logger.error({ subscription: s.config.name, messageId: m.messageId, deadLetterTopic: dlq, err }, 'local bus could not publish to the dead-letter topic');
+        this.logger.error(
+          { subscription: s.config.name, messageId: m.messageId, deadLetterTopic: dlq, err },
+          'local bus could not publish to the dead-letter topic',
+        );
       }
     } else {
       this.record('a dead letter', settle());
@@ -527,7 +556,8 @@ function toPublished(m: StoredMessage): PublishedMessage {
 }
 
 function positiveInt(sub: LocalSubscriptionConfig, field: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`local bus: subscription ${sub.name}: ${field} must be an integer ≥ 1, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`local bus: subscription ${sub.name}: ${field} must be an integer ≥ 1, got ${value}`);
   return value;
 }
 

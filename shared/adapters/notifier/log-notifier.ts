@@ -9,6 +9,9 @@ export class LogNotifier implements Notifier {
 
   async send(alert: Alert): Promise<void> {
     const level = alert.severity === 'info' ? 'info' : alert.severity === 'warning' ? 'warn' : 'error';
-    this.logger[level]({ event: 'ALERT', alert_id: alert.id, kind: alert.kind, severity: alert.severity, lines: alert.lines, fields: alert.fields ?? {} }, alert.title);
+    this.logger[level](
+      { event: 'ALERT', alert_id: alert.id, kind: alert.kind, severity: alert.severity, lines: alert.lines, fields: alert.fields ?? {} },
+      alert.title,
+    );
   }
 }

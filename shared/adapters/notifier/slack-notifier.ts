@@ -33,7 +33,8 @@ export function checkWebhookUrl(url: string, source: string): string {
     throw new Error(`${source} is not a URL`);
   }
   const loopback = parsed.hostname === '127.0.0.1' || parsed.hostname === 'localhost' || parsed.hostname === '[::1]';
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) throw new Error(`${source} must be an https URL (http only on loopback)`);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback))
+    throw new Error(`${source} must be an https URL (http only on loopback)`);
   return parsed.toString();
 }
 
@@ -49,7 +50,8 @@ export class SlackNotifier implements Notifier {
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: SlackNotifierOptions) {
-    if (!opts.url && !opts.secret) throw new Error('the Slack notifier needs SLACK_WEBHOOK_SECRET (or SLACK_WEBHOOK_URL for a local receiver)');
+    if (!opts.url && !opts.secret)
+      throw new Error('the Slack notifier needs SLACK_WEBHOOK_SECRET (or SLACK_WEBHOOK_URL for a local receiver)');
     if (opts.secret) assertSecretVersionName(opts.secret);
     if (opts.url) checkWebhookUrl(opts.url, 'SLACK_WEBHOOK_URL');
     this.timeoutMs = opts.timeoutMs ?? 5_000;
@@ -70,7 +72,10 @@ export class SlackNotifier implements Notifier {
       throw new Error(`Slack webhook did not answer: ${errorMessage(err).replace(url, '<webhook>')}`);
     }
     const body = (await res.text().catch(() => '')).slice(0, 200);
-    if (!res.ok) throw new Error(`Slack webhook answered ${res.status}${body ? `: ${body}` : ''}${res.headers.get('retry-after') ? ` (retry after ${res.headers.get('retry-after')} s)` : ''}`);
+    if (!res.ok)
+      throw new Error(
+        `Slack webhook answered ${res.status}${body ? `: ${body}` : ''}${res.headers.get('retry-after') ? ` (retry after ${res.headers.get('retry-after')} s)` : ''}`,
+      );
   }
 
   private webhookUrl(): Promise<string> {
@@ -81,7 +86,10 @@ export class SlackNotifier implements Notifier {
       try {
         text = await this.opts.resolver.access(secret);
       } catch (err) {
-        throw new Error(`could not read the Slack webhook URL from Secret Manager (${secret}): ${errorMessage(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`, { cause: err });
+        throw new Error(
+          `could not read the Slack webhook URL from Secret Manager (${secret}): ${errorMessage(err)} — the service account needs roles/secretmanager.secretAccessor on the secret`,
+          { cause: err },
+        );
       }
       return checkWebhookUrl(text, `secret ${secret}`);
     })();

@@ -49,7 +49,9 @@ class OnnxModelSession implements ModelSession {
   async run(features: Float32Array, rows: number): Promise<Float32Array> {
     if (!Number.isInteger(rows) || rows < 0) throw new Error(`run: rows must be a non-negative integer, got ${rows}`);
     if (features.length !== rows * this.inputWidth) {
-      throw new Error(`run: ${features.length} values for ${rows} rows, expected ${rows * this.inputWidth} (input width ${this.inputWidth})`);
+      throw new Error(
+        `run: ${features.length} values for ${rows} rows, expected ${rows * this.inputWidth} (input width ${this.inputWidth})`,
+      );
     }
     if (rows === 0) return new Float32Array(0);
     const input = new ort.Tensor('float32', features, [rows, this.inputWidth]);
@@ -57,7 +59,8 @@ class OnnxModelSession implements ModelSession {
     const output = results[this.outputName];
     if (!output) throw new Error(`run: model produced no output ${this.outputName}`);
     if (!(output.data instanceof Float32Array)) throw new Error(`run: output ${this.outputName} is ${output.type}, expected float32`);
-    if (output.data.length !== rows) throw new Error(`run: output has ${output.data.length} values for ${rows} rows (dims ${output.dims.join('x')})`);
+    if (output.data.length !== rows)
+      throw new Error(`run: output has ${output.data.length} values for ${rows} rows (dims ${output.dims.join('x')})`);
     return output.data;
   }
 
@@ -71,7 +74,10 @@ export class OnnxModelRuntime implements ModelRuntime {
 
   constructor(options: OnnxModelRuntimeOptions) {
     const { intraOpNumThreads, interOpNumThreads = 1 } = options;
-    for (const [name, v] of [['intraOpNumThreads', intraOpNumThreads], ['interOpNumThreads', interOpNumThreads]] as const) {
+    for (const [name, v] of [
+      ['intraOpNumThreads', intraOpNumThreads],
+      ['interOpNumThreads', interOpNumThreads],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`OnnxModelRuntime: ${name} must be a non-negative integer, got ${v}`);
     }
     this.sessionOptions = { intraOpNumThreads, interOpNumThreads, executionMode: 'sequential', graphOptimizationLevel: 'all' };
@@ -84,7 +90,8 @@ export class OnnxModelRuntime implements ModelRuntime {
     try {
       const inputName = session.inputNames[0];
       const outputName = session.outputNames[0];
-      if (session.inputNames.length !== 1 || inputName === undefined) throw new Error(`ONNX model must have exactly one input, has ${session.inputNames.length}`);
+      if (session.inputNames.length !== 1 || inputName === undefined)
+        throw new Error(`ONNX model must have exactly one input, has ${session.inputNames.length}`);
       if (session.outputNames.length < 1 || outputName === undefined) throw new Error('ONNX model has no output');
       const declared = declaredWidth(session);
       if (declared !== undefined && featureNames !== undefined && declared !== featureNames.length) {

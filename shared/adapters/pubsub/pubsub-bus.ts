@@ -51,11 +51,18 @@ export class PubSubBus implements Bus {
   }
 
   async publish(topicName: string, messages: OutgoingMessage[]): Promise<PublishOutcome[]> {
-    if (this.closing) return messages.map(() => ({ ok: false, error: `publish to ${topicName} refused: pubsub bus closed`, retryable: true }));
+    if (this.closing)
+      return messages.map(() => ({ ok: false, error: `publish to ${topicName} refused: pubsub bus closed`, retryable: true }));
     const handle = this.handle(topicName);
     const settled = await Promise.allSettled(messages.map((m) => this.track(this.publishOne(handle, m))));
     return settled.map((s) =>
-      s.status === 'fulfilled' ? { ok: true, messageId: s.value } : { ok: false, error: `publish to ${handle.topic.name} failed: ${errorMessage(s.reason)}`, retryable: retryablePublishFailure(s.reason) },
+      s.status === 'fulfilled'
+        ? { ok: true, messageId: s.value }
+        : {
+            ok: false,
+            error: `publish to ${handle.topic.name} failed: ${errorMessage(s.reason)}`,
+            retryable: retryablePublishFailure(s.reason),
+          },
     );
   }
 

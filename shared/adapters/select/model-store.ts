@@ -11,6 +11,9 @@ export interface ModelStoreConfig {
 export async function createModelStore(cfg: ModelStoreConfig): Promise<ModelStore> {
   const files = new FileModelStore(cfg.MODEL_STORE_ROOT);
   if (cfg.MODEL_STORE === 'file') return files;
-  const [{ Storage }, { GcsModelStore }] = await Promise.all([import('@google-cloud/storage'), import('../gcs-model-store/gcs-model-store.js')]);
+  const [{ Storage }, { GcsModelStore }] = await Promise.all([
+    import('@google-cloud/storage'),
+    import('../gcs-model-store/gcs-model-store.js'),
+  ]);
   return new GcsModelStore({ storage: new Storage(cfg.GCP_PROJECT_ID ? { projectId: cfg.GCP_PROJECT_ID } : {}), files });
 }

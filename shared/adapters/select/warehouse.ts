@@ -40,6 +40,10 @@ export async function openWarehouse(cfg: WarehouseConfig, service: string, logge
     timeoutMs: jobTimeoutMs + 30_000,
     maximumBytesBilled: cfg.BIGQUERY_MAX_BYTES_BILLED > 0 ? cfg.BIGQUERY_MAX_BYTES_BILLED : null,
     labels: { service },
-    onRetry: (e) => logger.warn({ event: 'BIGQUERY_RETRY', ...e }, `BigQuery ${e.operation} attempt ${e.attempt} failed; retrying in ${e.delayMs} ms: ${e.error}`),
+    onRetry: (e) =>
+      logger.warn(
+        { event: 'BIGQUERY_RETRY', ...e },
+        `BigQuery ${e.operation} attempt ${e.attempt} failed; retrying in ${e.delayMs} ms: ${e.error}`,
+      ),
   });
 }

@@ -16,7 +16,9 @@ export interface SecretResolver {
 
 export function assertSecretVersionName(name: string): void {
   if (!SECRET_VERSION_PATTERN.test(name)) {
-    throw new Error(`'${name}' is not a Secret Manager version name: expected projects/PROJECT/secrets/SECRET/versions/VERSION (VERSION a number or 'latest')`);
+    throw new Error(
+      `'${name}' is not a Secret Manager version name: expected projects/PROJECT/secrets/SECRET/versions/VERSION (VERSION a number or 'latest')`,
+    );
   }
 }
 
@@ -49,7 +51,8 @@ export function parseKeyList(text: string, source: string): string[] {
       const key = part.trim();
       if (key === '') continue;
       if (/\s/.test(key)) throw new Error(`${source}: line ${i + 1} holds a key with whitespace inside`);
-      if (key.length < MIN_API_KEY_LENGTH) throw new Error(`${source}: line ${i + 1} holds a key shorter than ${MIN_API_KEY_LENGTH} characters`);
+      if (key.length < MIN_API_KEY_LENGTH)
+        throw new Error(`${source}: line ${i + 1} holds a key shorter than ${MIN_API_KEY_LENGTH} characters`);
       keys.push(key);
     }
   });

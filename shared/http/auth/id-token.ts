@@ -22,7 +22,6 @@ const MAX_TOKEN_LIFETIME_SECONDS = 2 * 3600;
 /** Tolerance on `exp`, as google-auth-library allows. */
 export const CLOCK_SKEW_SECONDS = 300;
 
-
 export type IdTokenOutcome =
   | { ok: true; email: string }
   /** `status` 503: the keys could not be fetched (a retry may succeed); 401: the token is not acceptable. */
@@ -122,7 +121,9 @@ export function checkClaims(payload: unknown, policy: IdTokenPolicy, nowSeconds:
   const p = payload as Record<string, unknown>;
   if (typeof p.iss !== 'string' || !GOOGLE_ISSUERS.includes(p.iss)) return reject('token was not issued by Google (iss)');
   if (typeof p.aud !== 'string' || !policy.audience.includes(p.aud)) {
-    return reject('token audience (aud) does not match this service: mint it for the service URL, e.g. gcloud auth print-identity-token --audiences=URL');
+    return reject(
+      'token audience (aud) does not match this service: mint it for the service URL, e.g. gcloud auth print-identity-token --audiences=URL',
+    );
   }
   const exp = typeof p.exp === 'number' ? p.exp : Number.NaN;
   if (!Number.isFinite(exp)) return reject('token has no valid expiry (exp)');
@@ -190,7 +191,13 @@ export class GoogleIdTokenVerifier implements IdTokenVerifier {
     }
     let payload: unknown;
     try {
-      const ticket = await this.client.verifySignedJwtWithCertsAsync(token, certs, [...this.policy.audience], [...GOOGLE_ISSUERS], MAX_TOKEN_LIFETIME_SECONDS);
+      const ticket = await this.client.verifySignedJwtWithCertsAsync(
+        token,
+        certs,
+        [...this.policy.audience],
+        [...GOOGLE_ISSUERS],
+        MAX_TOKEN_LIFETIME_SECONDS,
+      );
       payload = ticket.getPayload();
     } catch (err) {
       return reject(classifyLibraryError(err));
@@ -209,13 +216,16 @@ function keyIdOf(token: string): string {
 function classifyLibraryError(err: unknown): string {
   const message = err instanceof Error ? err.message : '';
   const rules: Array<[RegExp, string]> = [
-    [/^No pem found for envelope/, 'token was signed by an unknown key (not one of Google\'s current signing keys)'],
+    [/^No pem found for envelope/, "token was signed by an unknown key (not one of Google's current signing keys)"],
     [/^Invalid token signature/, 'token signature is invalid'],
     [/^Token used too late/, 'token has expired'],
     [/^Token used too early/, 'token is not valid yet (iat is in the future)'],
     [/^Expiration time too far in future/, 'token lifetime is too long for a Google ID token'],
     [/^Invalid issuer/, 'token was not issued by Google (iss)'],
-    [/^Wrong recipient/, 'token audience (aud) does not match this service: mint it for the service URL, e.g. gcloud auth print-identity-token --audiences=URL'],
+    [
+      /^Wrong recipient/,
+      'token audience (aud) does not match this service: mint it for the service URL, e.g. gcloud auth print-identity-token --audiences=URL',
+    ],
     [/^No issue time|^No expiration time|^iat field|^exp field/, 'token lacks a valid iat or exp claim'],
     [/^Wrong number of segments|^Can't parse/, 'token is not a well-formed JWT'],
   ];

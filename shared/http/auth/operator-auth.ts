@@ -27,7 +27,10 @@ export function operatorAuth(opts: OperatorAuthOptions, logger: AppLogger): Requ
   const keys = opts.apiKeys && opts.apiKeys.length > 0 ? new ApiKeySet(opts.apiKeys) : undefined;
   const verifier = opts.idTokens;
   if (!keys && !verifier) throw new Error('operator authentication needs API keys, an ID-token verifier, or both');
-  const accepted = [keys ? 'an X-API-Key header' : undefined, verifier ? 'an Authorization: Bearer <Google-signed ID token> header' : undefined]
+  const accepted = [
+    keys ? 'an X-API-Key header' : undefined,
+    verifier ? 'an Authorization: Bearer <Google-signed ID token> header' : undefined,
+  ]
     .filter((s): s is string => s !== undefined)
     .join(' or ');
 
@@ -45,10 +48,17 @@ export function operatorAuth(opts: OperatorAuthOptions, logger: AppLogger): Requ
       if (authorization !== undefined) {
         const token = bearerToken(authorization);
         if (token === undefined) return next(unauthenticated(res, `Authorization header is not "Bearer <token>": send ${accepted}`));
-        if (!verifier) return next(unauthenticated(res, `bearer tokens are not accepted by this service (OIDC is not configured): send ${accepted}`));
+        if (!verifier)
+          return next(unauthenticated(res, `bearer tokens are not accepted by this service (OIDC is not configured): send ${accepted}`));
         const outcome = await verifier.verify(token);
         if (!outcome.ok) {
-          if (outcome.status === 503) return next(new AppError('AUTH_UNAVAILABLE', `cannot verify the ID token right now: ${outcome.reason}`, { httpStatus: 503, retryable: true }));
+          if (outcome.status === 503)
+            return next(
+              new AppError('AUTH_UNAVAILABLE', `cannot verify the ID token right now: ${outcome.reason}`, {
+                httpStatus: 503,
+                retryable: true,
+              }),
+            );
           return next(unauthenticated(res, `invalid ID token: ${outcome.reason}`));
         }
         authenticated(res, logger, { auth: 'oidc', principal: outcome.email });

@@ -41,9 +41,11 @@ export function pushAuth(auth: PushAuth, logger: AppLogger): RequestHandler {
         );
       }
       const header = req.get('authorization');
-      if (header === undefined) return next(unauthenticated(res, 'push authentication required: Authorization: Bearer <Pub/Sub OIDC token> is missing'));
+      if (header === undefined)
+        return next(unauthenticated(res, 'push authentication required: Authorization: Bearer <Pub/Sub OIDC token> is missing'));
       const token = bearerToken(header);
-      if (token === undefined) return next(unauthenticated(res, 'push authentication required: Authorization header is not "Bearer <token>"'));
+      if (token === undefined)
+        return next(unauthenticated(res, 'push authentication required: Authorization header is not "Bearer <token>"'));
       let outcome;
       if (auth.mode === 'oidc') {
         outcome = await auth.verifier.verify(token);
@@ -51,13 +53,20 @@ export function pushAuth(auth: PushAuth, logger: AppLogger): RequestHandler {
         outcome = {
           ok: false as const,
           status: 401 as const,
-          reason: "PUSH_AUTH=iam but the token still carries its signature, so Cloud Run's invoker IAM check did not verify it: turn the IAM check on, or use PUSH_AUTH=oidc",
+          reason:
+            "PUSH_AUTH=iam but the token still carries its signature, so Cloud Run's invoker IAM check did not verify it: turn the IAM check on, or use PUSH_AUTH=oidc",
         };
       } else {
         outcome = checkClaims(decodeJwtPayload(token), auth.policy, Date.now() / 1000);
       }
       if (!outcome.ok) {
-        if (outcome.status === 503) return next(new AppError('AUTH_UNAVAILABLE', `cannot verify the push token right now: ${outcome.reason}`, { httpStatus: 503, retryable: true }));
+        if (outcome.status === 503)
+          return next(
+            new AppError('AUTH_UNAVAILABLE', `cannot verify the push token right now: ${outcome.reason}`, {
+              httpStatus: 503,
+              retryable: true,
+            }),
+          );
         return next(unauthenticated(res, `invalid push token: ${outcome.reason}`));
       }
       authenticated(res, logger, { auth: `push_${auth.mode}`, principal: outcome.email });

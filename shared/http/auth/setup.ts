@@ -12,7 +12,10 @@ export function googleCertSource(url: string): CertSource {
   return new HttpCertSource({ url });
 }
 
-export async function buildOperatorAuth(cfg: OperatorAuthConfig, deps: { resolver: SecretResolver; certs: CertSource; logger: AppLogger }): Promise<OperatorAuthOptions> {
+export async function buildOperatorAuth(
+  cfg: OperatorAuthConfig,
+  deps: { resolver: SecretResolver; certs: CertSource; logger: AppLogger },
+): Promise<OperatorAuthOptions> {
   const apiKeys = await loadApiKeys({ keys: cfg.apiKeys, secret: cfg.apiKeySecret }, deps.resolver);
   const opts: OperatorAuthOptions = {
     ...(apiKeys.length > 0 ? { apiKeys } : {}),
@@ -39,6 +42,11 @@ export function buildPushAuth(cfg: PushAuthConfig, deps: { certs: CertSource; lo
     );
     return { mode: 'disabled' };
   }
-  deps.logger.info({ event: 'PUSH_AUTH', mode: cfg.mode, audience: cfg.policy.audience, service_accounts: cfg.policy.allowedEmails }, `push authentication (${cfg.mode}) on ${deps.endpoint}`);
-  return cfg.mode === 'oidc' ? { mode: 'oidc', verifier: new GoogleIdTokenVerifier({ ...cfg.policy, certs: deps.certs }) } : { mode: 'iam', policy: cfg.policy };
+  deps.logger.info(
+    { event: 'PUSH_AUTH', mode: cfg.mode, audience: cfg.policy.audience, service_accounts: cfg.policy.allowedEmails },
+    `push authentication (${cfg.mode}) on ${deps.endpoint}`,
+  );
+  return cfg.mode === 'oidc'
+    ? { mode: 'oidc', verifier: new GoogleIdTokenVerifier({ ...cfg.policy, certs: deps.certs }) }
+    : { mode: 'iam', policy: cfg.policy };
 }
