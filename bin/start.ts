@@ -65,7 +65,6 @@ async function main(): Promise<number> {
   const gameDate = values.date ?? today;
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
-  say(`NBA points predictions — local stack (warehouse .local/warehouse.duckdb, logs ${logPath})`);
   // Until the services are up there is nothing to drain: a signal stops at once (the file is transactional; the next start
   // seeds again whatever the world lacks).
   const early = (signal: NodeJS.Signals) => () => {
@@ -75,6 +74,8 @@ async function main(): Promise<number> {
   const earlyHandlers = { SIGINT: early('SIGINT'), SIGTERM: early('SIGTERM') };
   process.once('SIGINT', earlyHandlers.SIGINT);
   process.once('SIGTERM', earlyHandlers.SIGTERM);
+  // The banner only once a signal is handled: it is what says the start has begun (a test signals on it).
+  say(`NBA points predictions — local stack (warehouse .local/warehouse.duckdb, logs ${logPath})`);
   const warehouse = await DuckDbWarehouse.open({ path: resolve(localDir, 'warehouse.duckdb') });
   const modelsDir = resolve(localDir, 'models');
   await ensureDemoWorld({
