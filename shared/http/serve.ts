@@ -45,15 +45,8 @@ export async function serve(app: Express, opts: ServeOptions): Promise<Server> {
   const server = drainable.server;
   // The push ack deadline is at most 600 s: a longer request is pointless, a shorter one would cut a consolidation.
   server.requestTimeout = 600_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host}:${addr.port}`;
-  opts.logger.info({ port: addr.port, host: opts.host }, `listening on ${opts.host}:${addr.port}`);
-  if (opts.onListening) await opts.onListening(url);
-
+  // Signals are handled before the port opens: a SIGTERM that arrives while the service is starting (onListening can take
+  // a while) drains and exits 0 instead of killing the process with the default action.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -82,5 +75,14 @@ export async function serve(app: Express, opts: ServeOptions): Promise<Server> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host}:${addr.port}`;
+  opts.logger.info({ port: addr.port, host: opts.host }, `listening on ${opts.host}:${addr.port}`);
+  if (opts.onListening) await opts.onListening(url);
+
   return server;
 }
