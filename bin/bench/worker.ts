@@ -15,7 +15,8 @@
  *    messages are in flight at once (one pass), and session.run inside the worker against the same call standalone (the
  *    same 8 sessions, the same rows, no HTTP).
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createDrainableServer } from '../../shared/http/drainable-server.js';
 import type { AddressInfo } from 'node:net';
 import { LocalBus } from '../../shared/adapters/local-bus/local-bus.js';
 import { buildEnvelope } from '../../shared/adapters/local-bus/push.js';
@@ -134,8 +135,8 @@ export const workerBenchmark: Benchmark = {
     });
     const { models } = runtime.deps;
     if (models.refused.length > 0) throw new Error(`models refused: ${JSON.stringify(models.refused)}`);
-    const server = createServer(buildWorkerApp(runtime, { accessLog: false }));
-    const url = `${await listen(server)}/predict`;
+    const drainable = createDrainableServer(buildWorkerApp(runtime, { accessLog: false }));
+    const url = `${await listen(drainable.server)}/predict`;
     const post = async (body: string): Promise<void> => {
       const res = await fetch(url, {
         method: 'POST',
@@ -233,10 +234,8 @@ export const workerBenchmark: Benchmark = {
         fixed_cpu_ms_per_message: round(cpuLine.intercept, 1),
       });
     } finally {
-      await new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      });
+      // Requests still in flight (a section that threw mid-load) finish before the clients below are closed.
+      await drainable.close(10_000);
       await bus.close();
       await runtime.close();
       await world.warehouse.close();
