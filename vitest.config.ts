@@ -1,5 +1,5 @@
 /**
- * Two projects, one run (`npm test` = typecheck + `vitest run`, both projects):
+ * Two projects, one run (`npm test` runs `vitest run`, both projects, beside lint, typecheck and format check):
  *  - `fast`: unit and component tests — no emulators, no build (`npm run test:fast`);
  *  - `full`: integration and end-to-end tests, after test/global-setup.ts has made the production build once and started
  *    the Pub/Sub and Firestore emulators once for all of them.
