@@ -1,7 +1,7 @@
 /**
  * Once per `vitest run` of the integration and end-to-end tests (the `full` project in vitest.config.ts), before any file:
  *  - the production build: `tsconfig.build.json` compiled into a temporary `dist/` (bin/, services/, shared/), emitted
- *    with `--noCheck` because `npm test` type-checks the whole tree first (`npm run typecheck`); with isolatedModules the
+ *    with `--noCheck` because `npm test` type-checks the whole tree beside it (`npm run check`); with isolatedModules the
  *    emitted JavaScript does not depend on type information, so it is what `npm run build` writes. Tests copy it
  *    (`buildDist` in test/helpers/service-process.ts) instead of compiling again;
  *  - Google's Pub/Sub and Firestore emulators (test/helpers/gcloud-emulators.ts), shared by every file: each file uses

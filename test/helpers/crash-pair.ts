@@ -23,6 +23,8 @@ const pairs: ProcessPair[] = [];
 /** Registers the file's beforeAll (one copy of the build) and afterAll (every pair's processes and files gone). */
 export function crashSuite(prefix: string): void {
   beforeAll(() => {
+    // This module outlives the file (vitest.config.ts: isolate false): start from nothing.
+    pairs.length = 0;
     dir = buildServices(prefix);
   }, 180_000);
   afterAll(async () => {
