@@ -24,8 +24,16 @@ export class DuckDbDatabase {
     private readonly maxIdle: number,
   ) {}
 
-  static async open(path: string, maxIdleConnections = 8): Promise<DuckDbDatabase> {
-    return new DuckDbDatabase(await DuckDBInstance.create(path), path, maxIdleConnections);
+  /**
+   * `threads`: DuckDB's worker threads for one query (its `threads` setting). Default 1: each query runs on the thread that
+   * called it (a libuv worker under @duckdb/node-api, four of them), so several connections still run side by side, and
+   * no calling thread spins waiting for DuckDB's scheduler. The services' statements are small (a batch's state, a
+   * date's rows): measured on the season world (issue 20, docs/benchmarks.md), DuckDB's default (one thread per core)
+   * cost 1.3× the CPU per backfilled date for no gain in wall time, and perf showed the difference in the waiting
+   * (`ClientContext::ExecuteTaskInternal`, the task queue's dequeue and its mutex). Pass more for large scans.
+   */
+  static async open(path: string, maxIdleConnections = 8, threads = 1): Promise<DuckDbDatabase> {
+    return new DuckDbDatabase(await DuckDBInstance.create(path, { threads: String(threads) }), path, maxIdleConnections);
   }
 
   get isClosed(): boolean {
