@@ -1,22 +1,23 @@
 /**
- * The CLI's wait between two status polls of a batch it follows (bin/predict/follow.ts): a quarter of how long it has
+ * The CLI's wait between two status polls of a batch it follows (bin/predict/follow.ts): a tenth of how long it has
  * followed the batch, never less than 200 ms and never more than `--interval`.
  */
 import { describe, expect, it } from 'vitest';
 import { MIN_POLL_MS, nextPollMs } from '../../bin/predict/follow.js';
 
 describe('nextPollMs', () => {
-  it('polls a young batch every 200 ms, so a one-second batch is seen ending within a quarter of a second', () => {
+  it('polls a young batch every 200 ms, so a two-second batch is seen ending within a fifth of a second', () => {
     expect(MIN_POLL_MS).toBe(200);
     expect(nextPollMs(0, 2000)).toBe(200);
-    expect(nextPollMs(600, 2000)).toBe(200);
-    expect(nextPollMs(1000, 2000)).toBe(250);
+    expect(nextPollMs(1000, 2000)).toBe(200);
+    expect(nextPollMs(2000, 2000)).toBe(200);
+    expect(nextPollMs(2500, 2000)).toBe(250);
   });
 
-  it('waits a quarter of the time followed so far, up to --interval', () => {
-    expect(nextPollMs(4000, 2000)).toBe(1000);
-    expect(nextPollMs(7999, 2000)).toBe(2000);
-    expect(nextPollMs(8000, 2000)).toBe(2000);
+  it('waits a tenth of the time followed so far, up to --interval', () => {
+    expect(nextPollMs(4000, 2000)).toBe(400);
+    expect(nextPollMs(19_990, 2000)).toBe(1999);
+    expect(nextPollMs(20_000, 2000)).toBe(2000);
     expect(nextPollMs(600_000, 2000)).toBe(2000);
     expect(nextPollMs(600_000, 30_000)).toBe(30_000);
   });
@@ -26,7 +27,7 @@ describe('nextPollMs', () => {
     expect(nextPollMs(10_000, 50)).toBe(50);
   });
 
-  it('sees a batch end at most a quarter of its age (at least 200 ms, at most --interval) late, with few polls', () => {
+  it('sees a batch end at most a tenth of its age (at least 200 ms, at most --interval) late, with few polls', () => {
     // The loop: poll at t, then wait nextPollMs(t); the batch ends at `endMs`; the first poll at or after it sees the end.
     const follow = (endMs: number, intervalMs: number) => {
       let t = 0;
@@ -39,10 +40,11 @@ describe('nextPollMs', () => {
     };
     for (const endMs of [150, 1_100, 2_700, 9_000, 61_000, 600_000]) {
       const { lag, polls } = follow(endMs, 2000);
-      expect(lag).toBeLessThanOrEqual(Math.min(2000, Math.max(200, endMs / 4)));
-      expect(polls).toBeLessThanOrEqual(Math.ceil(endMs / 2000) + 16);
+      expect(lag).toBeLessThanOrEqual(Math.min(2000, Math.max(200, endMs / 10)));
+      // At most 10 polls in the first 2 s, ≈ 24 while the wait grows to --interval, then one per --interval.
+      expect(polls).toBeLessThanOrEqual(Math.ceil(endMs / 2000) + 36);
     }
-    // Before: a fixed 2-second wait saw a 1.1-second batch 0.9 s late; now within 0.25 s.
-    expect(follow(1_100, 2000).lag).toBeLessThanOrEqual(250);
+    // Before: a fixed 2-second wait saw a 2.1-second batch 1.9 s late; now within 0.21 s.
+    expect(follow(2_100, 2000).lag).toBeLessThanOrEqual(210);
   });
 });
