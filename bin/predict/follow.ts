@@ -15,6 +15,7 @@ import { getBatchStatus } from './status-api.js';
 import { renderStatusReport } from '../report.js';
 
 export interface FollowOptions {
+  /** The longest wait between two polls (`--interval`). */
   intervalMs: number;
   /** Stop following after this long (the batch goes on); null: no limit. */
   timeoutMs: number | null;
@@ -30,16 +31,30 @@ export interface FollowResult {
 
 /** Consecutive failed polls (network, 5xx) tolerated before giving up: a coordinator restart should not end a backfill. */
 const MAX_POLL_FAILURES = 5;
-/** Polls after the batch ended while its closing (phase-5 message, run history) is still pending. */
-const MAX_SETTLE_POLLS = 20;
+/** How long to keep polling a batch that ended while its closing (phase-5 message, run history) is pending: 20 intervals. */
+const SETTLE_INTERVALS = 20;
+
+/** The shortest wait between two polls: a batch on the embedded default ends in about a second. */
+export const MIN_POLL_MS = 200;
+
+/**
+ * How long to wait before the next poll, from how long the batch has been followed: a tenth of that, between
+ * MIN_POLL_MS and the interval. A batch that ends is therefore seen at most a tenth of its age (or the interval) late —
+ * a 2-second batch within 0.2 s instead of up to 2 s, which is what a backfill of short batches waits on — while a
+ * 10-minute batch is still polled only every `--interval` seconds.
+ */
+export function nextPollMs(followedMs: number, intervalMs: number): number {
+  return Math.min(intervalMs, Math.max(MIN_POLL_MS, Math.round(followedMs / 10)));
+}
 
 export const stateEnded = (state: unknown): boolean => typeof state === 'string' && isEnded(state as BatchState);
 
 export async function followBatch(client: CoordinatorClient, batchId: string, out: Output, opts: FollowOptions): Promise<FollowResult> {
   const bar = opts.quiet ? { update: () => undefined, done: () => undefined } : out.progress();
   const started = Date.now();
+  const pause = () => sleep(nextPollMs(Date.now() - started, opts.intervalMs));
   let failures = 0;
-  let settlePolls = 0;
+  let endedSeenAt: number | null = null;
   try {
     for (;;) {
       let answer;
@@ -70,9 +85,11 @@ export async function followBatch(client: CoordinatorClient, batchId: string, ou
         completions_per_second: p.completions_per_second,
         eta_seconds: p.eta_seconds,
       });
-      if (status.closed || (isEnded(status.status) && ++settlePolls > MAX_SETTLE_POLLS)) return { status, timedOut: false };
+      if (isEnded(status.status)) endedSeenAt ??= Date.now();
+      if (status.closed || (endedSeenAt !== null && Date.now() - endedSeenAt > SETTLE_INTERVALS * opts.intervalMs))
+        return { status, timedOut: false };
       if (opts.timeoutMs !== null && Date.now() - started > opts.timeoutMs) return { status, timedOut: true };
-      await sleep(opts.intervalMs);
+      await pause();
     }
   } finally {
     bar.done();

@@ -45,7 +45,8 @@ Commands:
 Global options:
   --url URL          coordinator base URL (env COORDINATOR_URL, default ${DEFAULT_URL})
   --json             machine output: one JSON object per line (progress events, then a summary object)
-  --interval S       seconds between status polls (default 2)
+  --interval S       longest wait in seconds between status polls (default 2; a young batch is polled sooner:
+                     a tenth of the time followed, at least 0.2 s)
   --timeout MIN      stop following a batch after MIN minutes (default 60; 0 = no limit); the batch goes on
 
 Credentials: COORDINATOR_API_KEY (sent as X-API-Key) or COORDINATOR_ID_TOKEN (sent as Authorization: Bearer).

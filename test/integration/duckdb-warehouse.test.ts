@@ -576,3 +576,17 @@ describe('NUMERIC rounding', () => {
 function stagingLike(id: string, predicted: number): Row {
   return predictionRow(id, { predicted_points: predicted, created_at: new Date().toISOString() });
 }
+
+describe('DuckDB threads', () => {
+  it('runs each query on its calling thread by default (threads = 1), and takes more when asked', async () => {
+    const threads = async (w: DuckDbWarehouse) =>
+      Number((await w.query({ name: 'threads', sql: `SELECT current_setting('threads') AS n` }))[0]?.n);
+    expect(await threads(wh)).toBe(1);
+    const wide = await DuckDbWarehouse.open({ path: ':memory:', threads: 2 });
+    try {
+      expect(await threads(wide)).toBe(2);
+    } finally {
+      await wide.close();
+    }
+  });
+});

@@ -13,6 +13,15 @@ export class DuckDbClosedError extends Error {
   }
 }
 
+/**
+ * How much write-ahead log DuckDB gathers before it folds it into the file (its `checkpoint_threshold`; default 16 MB). A
+ * checkpoint compresses again the row groups that changed, and the embedded default writes a lot of small, wide changes
+ * (the bus's messages of ≈ 120 KB, staging rows, the batch store): at 16 MB a backfill checkpointed every four dates. At
+ * 64 MB a 165-date backfill cost 0.92× the CPU (docs/benchmarks.md, issue 20). The price is a longer log to replay after
+ * a crash: 51 MB of log replayed in 0.37 s here.
+ */
+const CHECKPOINT_THRESHOLD = '64MB';
+
 export class DuckDbDatabase {
   private readonly idle: DuckDBConnection[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -24,8 +33,20 @@ export class DuckDbDatabase {
     private readonly maxIdle: number,
   ) {}
 
-  static async open(path: string, maxIdleConnections = 8): Promise<DuckDbDatabase> {
-    return new DuckDbDatabase(await DuckDBInstance.create(path), path, maxIdleConnections);
+  /**
+   * `threads`: DuckDB's worker threads for one query (its `threads` setting). Default 1: each query runs on the thread that
+   * called it (a libuv worker under @duckdb/node-api, four of them), so several connections still run side by side, and
+   * no calling thread spins waiting for DuckDB's scheduler. The services' statements are small (a batch's state, a
+   * date's rows): measured on the season world (issue 20, docs/benchmarks.md), DuckDB's default (one thread per core)
+   * cost 1.3× the CPU per backfilled date for no gain in wall time, and perf showed the difference in the waiting
+   * (`ClientContext::ExecuteTaskInternal`, the task queue's dequeue and its mutex). Pass more for large scans.
+   */
+  static async open(path: string, maxIdleConnections = 8, threads = 1): Promise<DuckDbDatabase> {
+    return new DuckDbDatabase(
+      await DuckDBInstance.create(path, { threads: String(threads), checkpoint_threshold: CHECKPOINT_THRESHOLD }),
+      path,
+      maxIdleConnections,
+    );
   }
 
   get isClosed(): boolean {

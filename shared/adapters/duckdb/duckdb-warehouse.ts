@@ -41,6 +41,8 @@ export interface DuckDbWarehouseOptions {
   simulatedRoundTripMs?: number;
   /** Idle connections kept for reuse. Default 8. */
   maxIdleConnections?: number;
+  /** DuckDB's threads for one query; default 1 (see DuckDbDatabase.open). */
+  threads?: number;
 }
 
 const CHUNK_ROWS = 2048;
@@ -68,7 +70,7 @@ export class DuckDbWarehouse implements Warehouse {
   ) {}
 
   static async open(opts: DuckDbWarehouseOptions): Promise<DuckDbWarehouse> {
-    const db = await DuckDbDatabase.open(opts.path, opts.maxIdleConnections ?? 8);
+    const db = await DuckDbDatabase.open(opts.path, opts.maxIdleConnections ?? 8, opts.threads ?? 1);
     return new DuckDbWarehouse(db, Math.max(0, opts.simulatedRoundTripMs ?? 0));
   }
 
