@@ -141,6 +141,31 @@ export function finishDispatch(
 }
 
 /**
+ * Sorts one completion event against what the store holds, for both BatchStore adapters: a player's first completion in
+ * the event is fresh unless the player has already reported; a repeat (in the event, or of a player already reported) is a
+ * duplicate; once dispatched (`published` given), a player the batch did not publish is not in the batch. `published` is
+ * null while the batch is dispatching: every player may still be published, and finishDispatch sorts them then.
+ */
+export function sortCompletions(
+  completions: readonly PlayerCompletion[],
+  reported: (player: string) => boolean,
+  published: ((player: string) => boolean) | null,
+): { fresh: PlayerCompletion[]; duplicates: string[]; notInBatch: string[] } {
+  const fresh: PlayerCompletion[] = [];
+  const duplicates: string[] = [];
+  const notInBatch: string[] = [];
+  const seen = new Set<string>();
+  for (const c of completions) {
+    const player = c.player_lookup;
+    if (seen.has(player) || reported(player)) duplicates.push(player);
+    else if (published !== null && !published(player)) notInBatch.push(player);
+    else fresh.push(c);
+    seen.add(player);
+  }
+  return { fresh, duplicates, notInBatch };
+}
+
+/**
  * Counts completions that are new (the adapter has checked each is neither a duplicate nor a player outside the batch).
  * During dispatch they are only collected (finishDispatch counts them); after it, the completion that brings the count to
  * `expected` moves the batch to `consolidating`, and `finished` is true for that call alone.

@@ -211,6 +211,20 @@ export function batchStoreContract(name: string, makeStore: StoreFactory): void 
       expect((await store.getCompletions('a')).map((c) => c.player_lookup)).toEqual(ps);
     });
 
+    it('a player twice in one event: the first completion is recorded, the repeat is a duplicate', async () => {
+      const { store } = await fresh();
+      await store.createBatch(batchRecord('a'));
+      await store.finishDispatch('a', ['p1', 'p2'], summary());
+      expect(await store.recordCompletions('a', [done('p1', 3), done('p1', 5), done('p2', 2)])).toMatchObject({
+        kind: 'recorded',
+        recorded: ['p1', 'p2'],
+        duplicates: ['p1'],
+        notInBatch: [],
+        batch: { completed: 2, total_predictions: 5 },
+      });
+      expect(await store.getCompletions('a')).toEqual([done('p1', 3), done('p2', 2)]);
+    });
+
     it('a duplicate changes nothing; a stranger is not in the batch; a failure counts as failed; an unknown batch and an ended batch are reported', async () => {
       const { store } = await fresh();
       await store.createBatch(batchRecord('a'));

@@ -8,7 +8,7 @@
 import type { DocumentSnapshot } from '@google-cloud/firestore';
 import { BatchStoreError, type CompletionResult } from '../../ports/batch-store.js';
 import { takesCompletions, type BatchRecord, type DispatchSummary, type PlayerCompletion } from '../../batch/batch-record.js';
-import { applyCompletions, finishDispatch as finishDispatchRecord } from '../../batch/batch-machine.js';
+import { applyCompletions, finishDispatch as finishDispatchRecord, sortCompletions } from '../../batch/batch-machine.js';
 import { completionDoc, completionOf, parseDoc, publishedChunkSchema, readBatchDoc, recordFields, recordOf } from './batch-docs.js';
 import { chunkByJsonBytes } from './chunks.js';
 import { inTransaction, type StoreContext } from './store-context.js';
@@ -40,8 +40,8 @@ export function finishDispatch(
 
 export function recordCompletions(ctx: StoreContext, batchId: string, completions: readonly PlayerCompletion[]): Promise<CompletionResult> {
   const batchRef = ctx.paths.batch(batchId);
-  const unique = [...new Map(completions.map((c) => [c.player_lookup, c])).values()];
-  const playerRefs = unique.map((c) => ctx.paths.player(batchId, c.player_lookup));
+  const players = [...new Set(completions.map((c) => c.player_lookup))];
+  const playerRefs = players.map((p) => ctx.paths.player(batchId, p));
   return inTransaction(ctx, batchRef, async (tx): Promise<CompletionResult> => {
     const snap = await tx.get(batchRef);
     if (!snap.exists) return { kind: 'unknown_batch' };
@@ -50,16 +50,13 @@ export function recordCompletions(ctx: StoreContext, batchId: string, completion
     if (!takesCompletions(rec.state)) return { kind: 'batch_ended', batch: rec };
     const chunkRefs = Array.from({ length: doc.published_chunks ?? 0 }, (_, i) => ctx.paths.published(batchId, i));
     const read = playerRefs.length + chunkRefs.length > 0 ? await tx.getAll(...playerRefs, ...chunkRefs) : [];
-    const existing = read.slice(0, playerRefs.length);
+    const reported = new Set(players.filter((_, i) => read[i]?.exists === true));
     const publishedSet = doc.published_chunks === null ? null : publishedPlayers(read.slice(playerRefs.length));
-    const fresh: PlayerCompletion[] = [];
-    const duplicates: string[] = completions.length > unique.length ? duplicatesWithin(completions) : [];
-    const notInBatch: string[] = [];
-    unique.forEach((c, i) => {
-      if (existing[i]?.exists) duplicates.push(c.player_lookup);
-      else if (publishedSet !== null && !publishedSet.has(c.player_lookup)) notInBatch.push(c.player_lookup);
-      else fresh.push(c);
-    });
+    const { fresh, duplicates, notInBatch } = sortCompletions(
+      completions,
+      (p) => reported.has(p),
+      publishedSet === null ? null : (p) => publishedSet.has(p),
+    );
     const now = ctx.clock.now().toISOString();
     const applied = applyCompletions(rec, publishedSet === null ? [] : fresh, now);
     if (!applied) return { kind: 'batch_ended', batch: rec };
@@ -74,16 +71,6 @@ export function recordCompletions(ctx: StoreContext, batchId: string, completion
       finished: applied.finished,
     };
   });
-}
-
-function duplicatesWithin(completions: readonly PlayerCompletion[]): string[] {
-  const seen = new Set<string>();
-  const dup: string[] = [];
-  for (const c of completions) {
-    if (seen.has(c.player_lookup)) dup.push(c.player_lookup);
-    seen.add(c.player_lookup);
-  }
-  return dup;
 }
 
 function publishedPlayers(chunks: readonly DocumentSnapshot[]): Set<string> {

@@ -29,7 +29,7 @@ import {
   type PlayerCompletion,
   type PlayerOutcome,
 } from '../../batch/batch-record.js';
-import { applyCompletions, finishDispatch, isClosed } from '../../batch/batch-machine.js';
+import { applyCompletions, finishDispatch, isClosed, sortCompletions } from '../../batch/batch-machine.js';
 import type { DuckDbDatabase } from '../duckdb/duckdb-database.js';
 import { DuckDbClosedError } from '../duckdb/duckdb-database.js';
 import { errorMessage } from '../../errors/error-message.js';
@@ -203,19 +203,11 @@ export class LocalBatchStore implements BatchStore {
         known.map((r) => [String(r.player_lookup), { published: r.published === true, reported: r.reported === true }]),
       );
       const dispatched = rec.state !== 'dispatching';
-      const fresh: PlayerCompletion[] = [];
-      const duplicates: string[] = [];
-      const notInBatch: string[] = [];
-      const seen = new Set<string>();
-      for (const c of completions) {
-        const row = byPlayer.get(c.player_lookup);
-        if (row?.reported || seen.has(c.player_lookup)) duplicates.push(c.player_lookup);
-        else if (dispatched && !row?.published) notInBatch.push(c.player_lookup);
-        else {
-          fresh.push(c);
-          seen.add(c.player_lookup);
-        }
-      }
+      const { fresh, duplicates, notInBatch } = sortCompletions(
+        completions,
+        (p) => byPlayer.get(p)?.reported === true,
+        dispatched ? (p) => byPlayer.get(p)?.published === true : null,
+      );
       if (fresh.length > 0) {
         // One statement for the event's players (the two lists are unnested side by side).
         await conn.run(
