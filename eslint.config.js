@@ -1,6 +1,6 @@
 // ESLint flat config: typescript-eslint's type-checked rules over the whole tree (services, shared, bin, test), one
-// complexity limit, and nothing about layout (Prettier formats; eslint-config-prettier switches off any rule that would
-// fight it). `npm run lint` runs it with --max-warnings 0. See docs/testing.md → "Lint, format, layering".
+// complexity limit, and nothing about layout (oxfmt formats, with Prettier's options; eslint-config-prettier switches off
+// any rule that would fight it). `npm run lint` runs it with --max-warnings 0. See docs/testing.md → "Lint, format, layering".
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier/flat';
 import tseslint from 'typescript-eslint';
@@ -46,7 +46,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
   },
-  // Last among the rule sets: switches off every rule about layout, which is Prettier's (.prettierrc.json).
+  // Last among the rule sets: switches off every rule about layout, which is the formatter's (oxfmt, .oxfmtrc.jsonc).
   prettier,
   {
     // The JavaScript files (eslint.config.js, .dependency-cruiser.cjs, a node --import hook in test/helpers) are outside

@@ -36,7 +36,13 @@ import { FakeBigQueryEngine, mutatedTable, type StreamingHold, type StreamingHol
 export type { StreamingHold, StreamingHoldOptions } from './fake-bigquery-engine.js';
 
 export type RequestKind =
-  'jobs.insert' | 'jobs.getQueryResults' | 'jobs.get' | 'jobs.list' | 'jobs.cancel' | 'tabledata.insertAll' | 'unknown';
+  | 'jobs.insert'
+  | 'jobs.getQueryResults'
+  | 'jobs.get'
+  | 'jobs.list'
+  | 'jobs.cancel'
+  | 'tabledata.insertAll'
+  | 'unknown';
 
 export interface RecordedRequest {
   kind: RequestKind;

@@ -35,7 +35,12 @@ export type { StallThresholds };
 export const DEFAULT_STALL_THRESHOLDS: StallThresholds = { idleMinutes: 10, minCompletionPct: 95, maxAgeMinutes: 30 };
 
 export type StallAction =
-  'completed_as_partial' | 'consolidation_retriggered' | 'closed' | 'failed_dispatch' | 'dispatch_finished' | 'no_action';
+  | 'completed_as_partial'
+  | 'consolidation_retriggered'
+  | 'closed'
+  | 'failed_dispatch'
+  | 'dispatch_finished'
+  | 'no_action';
 
 export interface StallResult {
   batch_id: string;
@@ -144,7 +149,9 @@ async function handle(
 }
 
 export type ResetOutcome =
-  { kind: 'reset'; batch: BatchRecord; previous: string } | { kind: 'not_found' } | { kind: 'already_ended'; batch: BatchRecord };
+  | { kind: 'reset'; batch: BatchRecord; previous: string }
+  | { kind: 'not_found' }
+  | { kind: 'already_ended'; batch: BatchRecord };
 
 /** Ends one batch (by id, or the open batch of a date) without consolidating, and frees its date and locks. */
 export async function resetBatch(

@@ -58,7 +58,8 @@ export interface MorningSummary {
 }
 
 export type MorningSummaryOutcome =
-  { kind: 'invalid'; field: string; message: string } | { kind: 'summary'; summary: MorningSummary; delivery: NotifyResult };
+  | { kind: 'invalid'; field: string; message: string }
+  | { kind: 'summary'; summary: MorningSummary; delivery: NotifyResult };
 
 export async function morningSummary(
   deps: CoordinatorDeps,
