@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestStack, waitForBatchEnd, type TestStack } from '../helpers/stack.js';
 import { TEST_TODAY } from '../helpers/clock.js';
+import { losingBus } from '../helpers/bus-faults.js';
+import { topicNames } from '../../shared/config/common.js';
 
 const today = TEST_TODAY;
 let t: TestStack | undefined;
@@ -74,12 +76,14 @@ describe('POST /start', () => {
       [10, 8],
       [500, 8],
     ] as const) {
-      t = await startTestStack({ gameDate: today, players, models });
+      // The count is in the 202 answer: the request messages are accepted and dropped, so no worker predicts up to 500
+      // players × 8 models while the stack closes (closing waits for pushes in flight).
+      t = await startTestStack({ gameDate: today, players, models }, { wrapCoordinatorBus: losingBus(topicNames('').request, 'all') });
       const res = await t.post('/start', { game_date: today });
       expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ published: Math.min(players, 500) });
       const reported = (res.body.summary as Record<string, number>).warehouse_queries;
       counts.push(reported as number);
-      // The count is in the 202 answer: the batch is not followed to its end (closing the stack waits for what is in flight).
       await t.close();
       t = undefined;
     }

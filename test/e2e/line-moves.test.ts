@@ -19,20 +19,23 @@ afterEach(async () => {
 
 /** A newer DraftKings snapshot for the player (the newest snapshot of the best book wins). */
 async function moveLine(t: TestStack, player: string, line: number, gameId = `${compact}_G0`): Promise<void> {
+  await moveLines(t, [{ player, line, gameId }]);
+}
+
+/** Newer snapshots for several players, in one insert. */
+async function moveLines(t: TestStack, moves: Array<{ player: string; line: number; gameId: string }>): Promise<void> {
   await t.world.warehouse.insert({
     name: 'move',
     table: 'nba_raw.odds_api_player_points_props',
-    rows: [
-      {
-        game_id: gameId,
-        game_date: today,
-        player_lookup: player,
-        bookmaker: 'draftkings',
-        points_line: line,
-        snapshot_timestamp: `${today}T18:00:00Z`,
-        minutes_before_tipoff: 30,
-      },
-    ],
+    rows: moves.map(({ player, line, gameId }) => ({
+      game_id: gameId,
+      game_date: today,
+      player_lookup: player,
+      bookmaker: 'draftkings',
+      points_line: line,
+      snapshot_timestamp: `${today}T18:00:00Z`,
+      minutes_before_tipoff: 30,
+    })),
   });
 }
 
@@ -205,8 +208,14 @@ describe('POST /check-lines', () => {
     for (const players of [12, 120]) {
       t = await startTestStack({ gameDate: today, players, models: 2 });
       await runDay(t);
-      for (let i = 0; i < players; i++)
-        await moveLine(t, `player${String(i).padStart(3, '0')}`, 8 + (i % 20) + 2.5, `${compact}_G${Math.floor(i / 30)}`);
+      await moveLines(
+        t,
+        Array.from({ length: players }, (_, i) => ({
+          player: `player${String(i).padStart(3, '0')}`,
+          line: 8 + (i % 20) + 2.5,
+          gameId: `${compact}_G${Math.floor(i / 30)}`,
+        })),
+      );
       const run = await t.post('/check-lines', { game_date: today });
       expect(run.status).toBe(202);
       expect(run.body).toMatchObject({ total_affected: players, line_moves: players, published: players });

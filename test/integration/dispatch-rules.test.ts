@@ -10,6 +10,8 @@ import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/war
 import type { Bus } from '../../shared/ports/bus.js';
 import { overrideWarehouse } from '../helpers/warehouse-faults.js';
 import { TEST_TODAY } from '../helpers/clock.js';
+import { losingBus } from '../helpers/bus-faults.js';
+import { topicNames } from '../../shared/config/common.js';
 
 const today = TEST_TODAY;
 const at = (hh: string) => `${today}T${hh}:00:00Z`;
@@ -365,12 +367,17 @@ describe('injury re-check (once per batch, in the coordinator)', () => {
     const counts: number[] = [];
     for (const players of [4, 120]) {
       let log: QueryLog | undefined;
-      t = await startTestStack({ gameDate: today, players }, { wrapWarehouse: (w) => (log = new QueryLog(w)) });
+      // Counted once /start answered: the request messages are accepted and dropped, so no worker predicts the batch
+      // while the stack closes (closing waits for pushes in flight).
+      t = await startTestStack(
+        { gameDate: today, players },
+        { wrapWarehouse: (w) => (log = new QueryLog(w)), wrapCoordinatorBus: losingBus(topicNames('').request, 'all') },
+      );
       log!.clear();
       const res = await t.post('/start', { game_date: today });
       expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ published: players });
       counts.push(log!.named('injuries').length);
-      // Counted once /start answered: the batch is not followed to its end (closing the stack waits for what is in flight).
       await t.close();
       t = undefined;
     }

@@ -36,12 +36,17 @@ export function duckDbTableName(table: TableDef, datasetPrefix?: string): string
 
 /** CREATE SCHEMA IF NOT EXISTS + CREATE TABLE IF NOT EXISTS for one table. */
 export function renderDuckDbDdl(table: TableDef, datasetPrefix?: string): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${quoteDuckDbIdent(prefixedDataset(table.dataset, datasetPrefix))}`,
+    renderDuckDbTable(table, datasetPrefix),
+  ];
+}
+
+/** CREATE TABLE IF NOT EXISTS for one table (its schema must exist). */
+export function renderDuckDbTable(table: TableDef, datasetPrefix?: string): string {
   const columns = table.columns.map((col) => {
     const notNull = col.required && !col.repeated ? ' NOT NULL' : '';
     return `  ${quoteDuckDbIdent(col.name)} ${duckDbColumnType(col)}${notNull}`;
   });
-  return [
-    `CREATE SCHEMA IF NOT EXISTS ${quoteDuckDbIdent(prefixedDataset(table.dataset, datasetPrefix))}`,
-    `CREATE TABLE IF NOT EXISTS ${duckDbTableName(table, datasetPrefix)} (\n${columns.join(',\n')}\n)`,
-  ];
+  return `CREATE TABLE IF NOT EXISTS ${duckDbTableName(table, datasetPrefix)} (\n${columns.join(',\n')}\n)`;
 }

@@ -56,7 +56,10 @@ interface PendingAppend {
 }
 
 export class DuckDbWarehouse implements Warehouse {
-  /** Physical column order per `schema.table`; only ensureTables and dropPrefix change tables, and both clear it. */
+  /**
+   * Physical column order per `schema.table`; only ensureTables and dropPrefix change tables: the first fills it for the
+   * schemas it ensured (from its one catalog read), the second clears it.
+   */
   private readonly columnOrder = new Map<string, string[]>();
   /** Appends waiting for their table's writer, by `schema.table`. */
   private readonly appendQueues = new Map<string, PendingAppend[]>();
@@ -84,8 +87,9 @@ export class DuckDbWarehouse implements Warehouse {
    */
   async ensureTables(tables: readonly TableDef[], datasetPrefix?: string): Promise<void> {
     await this.track('ensureTables', async (conn) => {
-      await ensureDuckDbTables(conn, tables, datasetPrefix, new Date());
+      const physical = await ensureDuckDbTables(conn, tables, datasetPrefix, new Date());
       this.columnOrder.clear();
+      for (const [key, columns] of physical) this.columnOrder.set(key, columns);
     });
   }
 
