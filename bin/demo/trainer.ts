@@ -37,7 +37,11 @@ export interface TrainOptions {
 
 /** float32 quantile borders of one column, ascending, each strictly below the column's maximum. */
 export function quantileBorders(values: Float32Array, borderCount: number): number[] {
-  const finite = values.filter((v) => !Number.isNaN(v)).sort();
+  // A typed-array sort is numeric and puts NaN last: the finite values are the sorted copy up to its first NaN.
+  const sorted = values.slice().sort();
+  let end = sorted.length;
+  while (end > 0 && Number.isNaN(sorted[end - 1])) end--;
+  const finite = sorted.subarray(0, end);
   if (finite.length === 0) return [];
   const max = finite[finite.length - 1] as number;
   const out: number[] = [];
@@ -163,44 +167,43 @@ function accumulate(
   }
 }
 
-/** The best (feature, border) over every leaf's histogram block: score = Σ over leaves and sides of S² / (n + λ). */
+/**
+ * The best (feature, border) over every leaf's histogram block: score = Σ over leaves (in leaf order) and sides of
+ * S² / (n + λ), where a border's left side sums the bins up to it in bin order. `scores` is scratch (≥ 255 values).
+ */
 function bestSplit(
   b: Binned,
   sums: Float64Array,
   counts: Int32Array,
   nLeaves: number,
   l2: number,
-  cumSums: Float64Array,
-  cumCounts: Float64Array,
+  scores: Float64Array,
 ): { feature: number; bin: number } | null {
   let bestScore = -Infinity;
   let best: { feature: number; bin: number } | null = null;
   for (let a = 0; a < b.features.length; a++) {
     const nb = b.binCounts[a] as number;
     const offset = b.offsets[a] as number;
-    // Cumulative per leaf: cum[l*nb + k] = Σ bins ≤ k.
+    scores.fill(0, 0, nb - 1);
     for (let l = 0; l < nLeaves; l++) {
       const cell = l * b.stride + offset;
-      let s = 0;
-      let c = 0;
+      let st = 0;
+      let nt = 0;
       for (let k = 0; k < nb; k++) {
-        s += sums[cell + k] as number;
-        c += counts[cell + k] as number;
-        cumSums[l * nb + k] = s;
-        cumCounts[l * nb + k] = c;
+        st += sums[cell + k] as number;
+        nt += counts[cell + k] as number;
+      }
+      let sl = 0;
+      let nl = 0;
+      for (let k = 0; k < nb - 1; k++) {
+        sl += sums[cell + k] as number;
+        nl += counts[cell + k] as number;
+        scores[k] = (scores[k] as number) + ((sl * sl) / (nl + l2) + ((st - sl) * (st - sl)) / (nt - nl + l2));
       }
     }
     for (let k = 0; k < nb - 1; k++) {
-      let score = 0;
-      for (let l = 0; l < nLeaves; l++) {
-        const sl = cumSums[l * nb + k] as number;
-        const nl = cumCounts[l * nb + k] as number;
-        const st = cumSums[l * nb + nb - 1] as number;
-        const nt = cumCounts[l * nb + nb - 1] as number;
-        score += (sl * sl) / (nl + l2) + ((st - sl) * (st - sl)) / (nt - nl + l2);
-      }
-      if (score > bestScore + 1e-12) {
-        bestScore = score;
+      if ((scores[k] as number) > bestScore + 1e-12) {
+        bestScore = scores[k] as number;
         best = { feature: b.features[a] as number, bin: k };
       }
     }
@@ -277,8 +280,7 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   // grouped by leaf (each leaf's rows in row order) so that a leaf's rows fill one block at a time.
   const sums = new Float64Array(maxLeaves * stride);
   const counts = new Int32Array(maxLeaves * stride);
-  const cumSums = new Float64Array(maxLeaves * 256);
-  const cumCounts = new Float64Array(maxLeaves * 256);
+  const scores = new Float64Array(256);
   const order = new Int32Array(rows);
   const spare = new Int32Array(rows);
   const start = new Int32Array(maxLeaves);
@@ -311,7 +313,7 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
         sums[c] = (sums[c] as number) - (sums[c + offset] as number);
         counts[c] = (counts[c] as number) - (counts[c + offset] as number);
       }
-      const best = bestSplit(binned, sums, counts, nLeaves, l2, cumSums, cumCounts);
+      const best = bestSplit(binned, sums, counts, nLeaves, l2, scores);
       if (best === null) {
         // No feature can split (all constant): a split every row fails keeps the tree well formed (no row moves right).
         splits.push({ feature: 0, border: Math.fround(3.0e38) });
