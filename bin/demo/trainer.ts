@@ -7,6 +7,9 @@
  * - Trees: level-wise and symmetric. At each level every (feature, border) is scored on the current negative gradients with
  *   histograms over (leaf, bin): score = Σ over leaves and sides of S² / (n + λ); the best split is taken for every leaf.
  *   Below the first level only the rows that went right are histogrammed; a left child is its parent minus its sibling.
+ * - Layout (speed only): the rows are kept grouped by leaf, each leaf's rows in row order, and one pass over a row adds its
+ *   gradient to every feature's histogram. Each histogram cell still receives its rows in row order, so every sum — and the
+ *   model — is the same to the bit as a plain per-feature pass over the rows (test/unit/demo-trainer.test.ts).
  * - Leaves: rmse → Σ residual / (n + λ) (the mean step); quantile α → the α-quantile of the leaf's residuals (the exact
  *   pinball step). Both are scaled by the learning rate. Bias: mean of y (rmse) or its α-quantile (quantile).
  */
@@ -285,6 +288,7 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   const spare = new Int32Array(rows);
   const start = new Int32Array(maxLeaves);
   const len = new Int32Array(maxLeaves);
+  const residuals = new Float64Array(rows);
 
   for (let t = 0; t < opts.trees; t++) {
     for (let i = 0; i < rows; i++) {
@@ -323,7 +327,7 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       splits.push({ feature: best.feature, border: (borders[best.feature] as number[])[best.bin] as number });
       const column = bins.subarray(best.feature * rows, (best.feature + 1) * rows);
       for (let i = 0; i < rows; i++) if ((column[i] as number) > best.bin) leafOf[i] = (leafOf[i] as number) | (1 << d);
-      if (d + 1 < opts.depth) partition(order, spare, start, len, nLeaves, column, best.bin);
+      partition(order, spare, start, len, nLeaves, column, best.bin);
     }
 
     const leaves = new Float64Array(maxLeaves);
@@ -337,9 +341,15 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       }
       for (let l = 0; l < maxLeaves; l++) leaves[l] = (opts.learningRate * (s[l] as number)) / ((n[l] as number) + l2);
     } else {
-      const residuals: number[][] = Array.from({ length: maxLeaves }, () => []);
-      for (let i = 0; i < rows; i++) (residuals[leafOf[i] as number] as number[]).push((y[i] as number) - (pred[i] as number));
-      for (let l = 0; l < maxLeaves; l++) leaves[l] = opts.learningRate * quantileOf(Float64Array.from(residuals[l] as number[]), alpha);
+      for (let l = 0; l < maxLeaves; l++) {
+        const s = start[l] as number;
+        const n = len[l] as number;
+        for (let j = 0; j < n; j++) {
+          const i = order[s + j] as number;
+          residuals[j] = (y[i] as number) - (pred[i] as number);
+        }
+        leaves[l] = opts.learningRate * quantileOf(residuals.subarray(0, n), alpha);
+      }
     }
     for (let i = 0; i < rows; i++) pred[i] = (pred[i] as number) + (leaves[leafOf[i] as number] as number);
     trees.push({ splits, leaves });
