@@ -117,13 +117,13 @@ export function buildTrainingSet(history: readonly PlayerHistory[], before?: str
 
 /** Row-major float32 matrix of a family's inputs; absent values take the family's missing value (as the worker does), or NaN. */
 export function familyMatrix(examples: readonly TrainingExample[], family: ModelFamily): Float32Array {
-  const names = FAMILY_FEATURES[family];
+  const names: readonly FeatureName[] = FAMILY_FEATURES[family];
+  const fills = names.map((name) => missingValue(family, name) ?? Number.NaN);
   const x = new Float32Array(examples.length * names.length);
-  examples.forEach((e, r) => {
-    names.forEach((name: FeatureName, j) => {
-      x[r * names.length + j] = e.features[name] ?? missingValue(family, name) ?? Number.NaN;
-    });
-  });
+  for (let r = 0; r < examples.length; r++) {
+    const features = (examples[r] as TrainingExample).features;
+    for (let j = 0; j < names.length; j++) x[r * names.length + j] = features[names[j] as FeatureName] ?? (fills[j] as number);
+  }
   return x;
 }
 
@@ -147,12 +147,13 @@ export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<Reg
   const rows: RegistryRow[] = [];
 
   const specs = opts.models ?? DEMO_MODELS;
-  const matrices = new Map<ModelFamily, Float32Array>();
-  const matrixOf = (family: ModelFamily): Float32Array => {
-    let x = matrices.get(family);
+  // One matrix per family and split (two demo models share v9).
+  const matrices = new Map<string, Float32Array>();
+  const matrixOf = (family: ModelFamily, split: 'train' | 'holdout' = 'train'): Float32Array => {
+    let x = matrices.get(`${family}/${split}`);
     if (!x) {
-      x = familyMatrix(train, family);
-      matrices.set(family, x);
+      x = familyMatrix(split === 'train' ? train : holdout, family);
+      matrices.set(`${family}/${split}`, x);
     }
     return x;
   };
@@ -169,7 +170,7 @@ export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<Reg
   for (const [k, spec] of specs.entries()) {
     const featureNames = [...FAMILY_FEATURES[spec.family]];
     const { model, seconds } = trained[k] as Trained;
-    const pred = evaluateBatch(model, familyMatrix(holdout, spec.family), holdout.length);
+    const pred = evaluateBatch(model, matrixOf(spec.family, 'holdout'), holdout.length);
     let absErr = 0;
     let hits = 0;
     let bets = 0;

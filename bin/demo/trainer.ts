@@ -7,6 +7,9 @@
  * - Trees: level-wise and symmetric. At each level every (feature, border) is scored on the current negative gradients with
  *   histograms over (leaf, bin): score = Σ over leaves and sides of S² / (n + λ); the best split is taken for every leaf.
  *   Below the first level only the rows that went right are histogrammed; a left child is its parent minus its sibling.
+ * - Layout (speed only): the rows are kept grouped by leaf, each leaf's rows in row order, and one pass over a row adds its
+ *   gradient to every feature's histogram. Each histogram cell still receives its rows in row order, so every sum — and the
+ *   model — is the same to the bit as a plain per-feature pass over the rows (test/unit/demo-trainer.test.ts).
  * - Leaves: rmse → Σ residual / (n + λ) (the mean step); quantile α → the α-quantile of the leaf's residuals (the exact
  *   pinball step). Both are scaled by the learning rate. Bias: mean of y (rmse) or its α-quantile (quantile).
  */
@@ -37,7 +40,11 @@ export interface TrainOptions {
 
 /** float32 quantile borders of one column, ascending, each strictly below the column's maximum. */
 export function quantileBorders(values: Float32Array, borderCount: number): number[] {
-  const finite = values.filter((v) => !Number.isNaN(v)).sort();
+  // A typed-array sort is numeric and puts NaN last: the finite values are the sorted copy up to its first NaN.
+  const sorted = values.slice().sort();
+  let end = sorted.length;
+  while (end > 0 && Number.isNaN(sorted[end - 1])) end--;
+  const finite = sorted.subarray(0, end);
   if (finite.length === 0) return [];
   const max = finite[finite.length - 1] as number;
   const out: number[] = [];
@@ -61,31 +68,179 @@ function binOf(borders: readonly number[], x: number): number {
   return lo;
 }
 
-function quantileOf(values: number[], alpha: number): number {
+/** The α-quantile (linear interpolation) of `values`, which it sorts in place (a numeric typed-array sort). */
+function quantileOf(values: Float64Array, alpha: number): number {
   if (values.length === 0) return 0;
-  values.sort((a, b) => a - b);
+  values.sort();
   const pos = alpha * (values.length - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(values.length - 1, lo + 1);
   return (values[lo] as number) + (pos - lo) * ((values[hi] as number) - (values[lo] as number));
 }
 
-/** Adds each selected row's gradient (and a count) to its (leaf, bin) cell of one feature's histogram. */
+/**
+ * The binned matrix. Every splittable feature (one border or more) owns a run of its bins in a leaf's histogram block of
+ * `stride` cells; `cells` holds, row-major, each row's cell in that block for each splittable feature, so one pass over a
+ * row fills every feature's histogram.
+ */
+interface Binned {
+  borders: number[][];
+  /** Column-major bins: feature f of row i at f·rows + i. */
+  bins: Uint8Array;
+  /** The splittable features, ascending, with where their bins start in a block and how many there are. */
+  features: Int32Array;
+  offsets: Int32Array;
+  binCounts: Int32Array;
+  stride: number;
+  /** Row i, splittable feature a: offsets[a] + its bin, at i·features.length + a. */
+  cells: Uint16Array;
+}
+
+function binMatrix(x: Float32Array, rows: number, width: number, borderCount: number): Binned {
+  const borders: number[][] = [];
+  const bins = new Uint8Array(rows * width);
+  const column = new Float32Array(rows);
+  for (let f = 0; f < width; f++) {
+    for (let i = 0; i < rows; i++) column[i] = x[i * width + f] as number;
+    const b = quantileBorders(column, borderCount);
+    borders.push(b);
+    for (let i = 0; i < rows; i++) bins[f * rows + i] = binOf(b, column[i] as number);
+  }
+  const splittable = borders.flatMap((b, f) => (b.length > 0 ? [f] : []));
+  const features = Int32Array.from(splittable);
+  const binCounts = Int32Array.from(splittable, (f) => (borders[f] as number[]).length + 1);
+  const offsets = new Int32Array(features.length);
+  let stride = 0;
+  for (let a = 0; a < features.length; a++) {
+    offsets[a] = stride;
+    stride += binCounts[a] as number;
+  }
+  const na = features.length;
+  const cells = new Uint16Array(rows * na);
+  for (let a = 0; a < na; a++) {
+    const base = (features[a] as number) * rows;
+    const offset = offsets[a] as number;
+    for (let i = 0; i < rows; i++) cells[i * na + a] = offset + (bins[base + i] as number);
+  }
+  return { borders, bins, features, offsets, binCounts, stride, cells };
+}
+
+/**
+ * Adds the gradient (and a count) of each row of order[start, end) — one leaf's rows, in row order — to its cell of every
+ * splittable feature in the leaf's histogram block (which starts at `block`). Each cell receives its rows in row order, as
+ * a per-feature pass over the rows in row order would add them: the sums are the same to the last bit.
+ */
 function accumulate(
   sums: Float64Array,
-  counts: Float64Array,
-  leafOf: Int32Array,
-  nb: number,
-  bins: Uint8Array,
+  counts: Int32Array,
+  block: number,
+  cells: Uint16Array,
+  na: number,
   grad: Float64Array,
-  rows: Int32Array,
-  n: number,
+  order: Int32Array,
+  start: number,
+  end: number,
 ): void {
-  for (let j = 0; j < n; j++) {
-    const i = rows[j] as number;
-    const idx = (leafOf[i] as number) * nb + (bins[i] as number);
-    sums[idx] = (sums[idx] as number) + (grad[i] as number);
-    counts[idx] = (counts[idx] as number) + 1;
+  for (let j = start; j < end; j++) {
+    const i = order[j] as number;
+    const g = grad[i] as number;
+    const row = i * na;
+    const last = row + na;
+    let c = row;
+    // Four features at a time: four independent read-modify-writes overlap (the cells of one row are distinct).
+    for (; c + 3 < last; c += 4) {
+      const i0 = block + (cells[c] as number);
+      const i1 = block + (cells[c + 1] as number);
+      const i2 = block + (cells[c + 2] as number);
+      const i3 = block + (cells[c + 3] as number);
+      sums[i0] = (sums[i0] as number) + g;
+      sums[i1] = (sums[i1] as number) + g;
+      sums[i2] = (sums[i2] as number) + g;
+      sums[i3] = (sums[i3] as number) + g;
+      counts[i0] = (counts[i0] as number) + 1;
+      counts[i1] = (counts[i1] as number) + 1;
+      counts[i2] = (counts[i2] as number) + 1;
+      counts[i3] = (counts[i3] as number) + 1;
+    }
+    for (; c < last; c++) {
+      const idx = block + (cells[c] as number);
+      sums[idx] = (sums[idx] as number) + g;
+      counts[idx] = (counts[idx] as number) + 1;
+    }
+  }
+}
+
+/**
+ * The best (feature, border) over every leaf's histogram block: score = Σ over leaves (in leaf order) and sides of
+ * S² / (n + λ), where a border's left side sums the bins up to it in bin order. `scores` is scratch (≥ 255 values).
+ */
+function bestSplit(
+  b: Binned,
+  sums: Float64Array,
+  counts: Int32Array,
+  nLeaves: number,
+  l2: number,
+  scores: Float64Array,
+): { feature: number; bin: number } | null {
+  let bestScore = -Infinity;
+  let best: { feature: number; bin: number } | null = null;
+  for (let a = 0; a < b.features.length; a++) {
+    const nb = b.binCounts[a] as number;
+    const offset = b.offsets[a] as number;
+    scores.fill(0, 0, nb - 1);
+    for (let l = 0; l < nLeaves; l++) {
+      const cell = l * b.stride + offset;
+      let st = 0;
+      let nt = 0;
+      for (let k = 0; k < nb; k++) {
+        st += sums[cell + k] as number;
+        nt += counts[cell + k] as number;
+      }
+      let sl = 0;
+      let nl = 0;
+      for (let k = 0; k < nb - 1; k++) {
+        sl += sums[cell + k] as number;
+        nl += counts[cell + k] as number;
+        scores[k] = (scores[k] as number) + ((sl * sl) / (nl + l2) + ((st - sl) * (st - sl)) / (nt - nl + l2));
+      }
+    }
+    for (let k = 0; k < nb - 1; k++) {
+      if ((scores[k] as number) > bestScore + 1e-12) {
+        bestScore = scores[k] as number;
+        best = { feature: b.features[a] as number, bin: k };
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * Splits every leaf's rows (order[start[l], start[l] + len[l]), in row order) by `bin > k` of one feature column: the rows
+ * that stay keep leaf l (in row order, first), those that go right become leaf l + nLeaves (in row order, after them).
+ */
+function partition(
+  order: Int32Array,
+  spare: Int32Array,
+  start: Int32Array,
+  len: Int32Array,
+  nLeaves: number,
+  column: Uint8Array,
+  k: number,
+): void {
+  for (let l = 0; l < nLeaves; l++) {
+    const s = start[l] as number;
+    const e = s + (len[l] as number);
+    let left = s;
+    let right = 0;
+    for (let j = s; j < e; j++) {
+      const i = order[j] as number;
+      if ((column[i] as number) > k) spare[right++] = i;
+      else order[left++] = i;
+    }
+    order.set(spare.subarray(0, right), left);
+    len[l] = left - s;
+    start[l + nLeaves] = left;
+    len[l + nLeaves] = right;
   }
 }
 
@@ -100,7 +255,7 @@ export function trainObliviousBoosting(data: TrainingData, opts: TrainOptions): 
 }
 
 /** trainObliviousBoosting, also returning the in-sample predictions. */
-// eslint-disable-next-line complexity -- the boosting loop (split search, leaf values, early stop) is numerically tight; splitting it moves its state into arguments
+// eslint-disable-next-line complexity -- the boosting loop (histograms per level, leaf values) is numerically tight; splitting it further moves its state into arguments
 export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): TrainResult {
   const { rows, y, x, featureNames } = data;
   const width = featureNames.length;
@@ -112,36 +267,28 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   const borderCount = Math.min(254, Math.max(1, opts.borderCount ?? 64));
   const l2 = opts.l2 ?? 3;
 
-  // Borders and bins, column-major.
-  const borders: number[][] = [];
-  const bins = new Uint8Array(rows * width);
-  const column = new Float32Array(rows);
-  for (let f = 0; f < width; f++) {
-    for (let i = 0; i < rows; i++) column[i] = x[i * width + f] as number;
-    const b = quantileBorders(column, borderCount);
-    borders.push(b);
-    for (let i = 0; i < rows; i++) bins[f * rows + i] = binOf(b, column[i] as number);
-  }
+  const binned = binMatrix(x, rows, width, borderCount);
+  const { borders, bins, cells, stride } = binned;
+  const na = binned.features.length;
 
-  const bias = alpha === null ? y.reduce((a, v) => a + v, 0) / rows : quantileOf(Array.from(y), alpha);
+  const bias = alpha === null ? y.reduce((a, v) => a + v, 0) / rows : quantileOf(Float64Array.from(y), alpha);
   const pred = new Float64Array(rows).fill(bias);
   const grad = new Float64Array(rows);
   const leafOf = new Int32Array(rows);
   const trees: ObliviousTree[] = [];
   const maxLeaves = 1 << opts.depth;
-  // Raw histograms per feature, (leaf, bin) → Σ gradient and row count, for this level and the level above. A level's
-  // histogram is built only from the rows that just went right (about half); a left child is its parent minus its right
-  // sibling (LightGBM's subtraction trick), which roughly halves the work of every level but the first.
-  const nbOf = borders.map((b) => b.length + 1);
-  const alloc = (): Float64Array[] => nbOf.map((nb) => new Float64Array(maxLeaves * nb));
-  let curSums = alloc();
-  let curCounts = alloc();
-  let prevSums = alloc();
-  let prevCounts = alloc();
-  const cumSums = new Float64Array(maxLeaves * 256);
-  const cumCounts = new Float64Array(maxLeaves * 256);
-  const allRows = Int32Array.from({ length: rows }, (_, i) => i);
-  const movedRows = new Int32Array(rows);
+  // Histograms, one block of `stride` cells per leaf: Σ gradient and row count per (feature, bin). A level histograms
+  // only the rows that just went right (about half); a left child is its parent (the block it inherits) minus its right
+  // sibling (LightGBM's subtraction trick), which roughly halves the work of every level but the first. The rows are kept
+  // grouped by leaf (each leaf's rows in row order) so that a leaf's rows fill one block at a time.
+  const sums = new Float64Array(maxLeaves * stride);
+  const counts = new Int32Array(maxLeaves * stride);
+  const scores = new Float64Array(256);
+  const order = new Int32Array(rows);
+  const spare = new Int32Array(rows);
+  const start = new Int32Array(maxLeaves);
+  const len = new Int32Array(maxLeaves);
+  const residuals = new Float64Array(rows);
 
   for (let t = 0; t < opts.trees; t++) {
     for (let i = 0; i < rows; i++) {
@@ -149,76 +296,38 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       grad[i] = alpha === null ? r : r > 0 ? alpha : alpha - 1;
     }
     leafOf.fill(0);
+    for (let i = 0; i < rows; i++) order[i] = i;
+    start[0] = 0;
+    len[0] = rows;
     const splits: ObliviousSplit[] = [];
     for (let d = 0; d < opts.depth; d++) {
       const nLeaves = 1 << d;
       const half = nLeaves >> 1;
-      let selected = allRows;
-      let n = rows;
-      if (d > 0) {
-        n = 0;
-        for (let i = 0; i < rows; i++) if (((leafOf[i] as number) & half) !== 0) movedRows[n++] = i;
-        selected = movedRows;
+      // This level's new blocks: leaf 0 at the first level, the right children (leaves half … nLeaves − 1) below it.
+      const first = d === 0 ? 0 : half;
+      sums.fill(0, first * stride, nLeaves * stride);
+      counts.fill(0, first * stride, nLeaves * stride);
+      for (let l = first; l < nLeaves; l++) {
+        const s = start[l] as number;
+        accumulate(sums, counts, l * stride, cells, na, grad, order, s, s + (len[l] as number));
       }
-      let bestScore = -Infinity;
-      let bestF = -1;
-      let bestK = -1;
-      for (let f = 0; f < width; f++) {
-        const nb = nbOf[f] as number;
-        if (nb < 2) continue;
-        const sums = curSums[f] as Float64Array;
-        const counts = curCounts[f] as Float64Array;
-        const size = nLeaves * nb;
-        sums.fill(0, 0, size);
-        counts.fill(0, 0, size);
-        accumulate(sums, counts, leafOf, nb, bins.subarray(f * rows, (f + 1) * rows), grad, selected, n);
-        if (d > 0) {
-          // Left children (bit d−1 clear, leaf l < half) = parent l − right sibling l + half.
-          const ps = prevSums[f] as Float64Array;
-          const pc = prevCounts[f] as Float64Array;
-          const offset = half * nb;
-          for (let c = 0; c < offset; c++) {
-            sums[c] = (ps[c] as number) - (sums[c + offset] as number);
-            counts[c] = (pc[c] as number) - (counts[c + offset] as number);
-          }
-        }
-        // Cumulative per leaf: cum[l*nb + k] = Σ bins ≤ k.
-        for (let l = 0; l < nLeaves; l++) {
-          let s = 0;
-          let c = 0;
-          for (let k = 0; k < nb; k++) {
-            s += sums[l * nb + k] as number;
-            c += counts[l * nb + k] as number;
-            cumSums[l * nb + k] = s;
-            cumCounts[l * nb + k] = c;
-          }
-        }
-        for (let k = 0; k < nb - 1; k++) {
-          let score = 0;
-          for (let l = 0; l < nLeaves; l++) {
-            const sl = cumSums[l * nb + k] as number;
-            const nl = cumCounts[l * nb + k] as number;
-            const st = cumSums[l * nb + nb - 1] as number;
-            const nt = cumCounts[l * nb + nb - 1] as number;
-            score += (sl * sl) / (nl + l2) + ((st - sl) * (st - sl)) / (nt - nl + l2);
-          }
-          if (score > bestScore + 1e-12) {
-            bestScore = score;
-            bestF = f;
-            bestK = k;
-          }
-        }
+      // Left children (bit d−1 clear, leaf l < half) = parent l − right sibling l + half.
+      const offset = half * stride;
+      for (let c = 0; c < offset; c++) {
+        sums[c] = (sums[c] as number) - (sums[c + offset] as number);
+        counts[c] = (counts[c] as number) - (counts[c + offset] as number);
       }
-      [prevSums, curSums] = [curSums, prevSums];
-      [prevCounts, curCounts] = [curCounts, prevCounts];
-      if (bestF < 0) {
+      const best = bestSplit(binned, sums, counts, nLeaves, l2, scores);
+      if (best === null) {
         // No feature can split (all constant): a split every row fails keeps the tree well formed (no row moves right).
         splits.push({ feature: 0, border: Math.fround(3.0e38) });
+        len.fill(0, nLeaves, 2 * nLeaves);
         continue;
       }
-      splits.push({ feature: bestF, border: (borders[bestF] as number[])[bestK] as number });
-      const base = bestF * rows;
-      for (let i = 0; i < rows; i++) if ((bins[base + i] as number) > bestK) leafOf[i] = (leafOf[i] as number) | (1 << d);
+      splits.push({ feature: best.feature, border: (borders[best.feature] as number[])[best.bin] as number });
+      const column = bins.subarray(best.feature * rows, (best.feature + 1) * rows);
+      for (let i = 0; i < rows; i++) if ((column[i] as number) > best.bin) leafOf[i] = (leafOf[i] as number) | (1 << d);
+      partition(order, spare, start, len, nLeaves, column, best.bin);
     }
 
     const leaves = new Float64Array(maxLeaves);
@@ -232,9 +341,15 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       }
       for (let l = 0; l < maxLeaves; l++) leaves[l] = (opts.learningRate * (s[l] as number)) / ((n[l] as number) + l2);
     } else {
-      const residuals: number[][] = Array.from({ length: maxLeaves }, () => []);
-      for (let i = 0; i < rows; i++) (residuals[leafOf[i] as number] as number[]).push((y[i] as number) - (pred[i] as number));
-      for (let l = 0; l < maxLeaves; l++) leaves[l] = opts.learningRate * quantileOf(residuals[l] as number[], alpha);
+      for (let l = 0; l < maxLeaves; l++) {
+        const s = start[l] as number;
+        const n = len[l] as number;
+        for (let j = 0; j < n; j++) {
+          const i = order[s + j] as number;
+          residuals[j] = (y[i] as number) - (pred[i] as number);
+        }
+        leaves[l] = opts.learningRate * quantileOf(residuals.subarray(0, n), alpha);
+      }
     }
     for (let i = 0; i < rows; i++) pred[i] = (pred[i] as number) + (leaves[leafOf[i] as number] as number);
     trees.push({ splits, leaves });
