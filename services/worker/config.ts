@@ -21,6 +21,11 @@ export const workerConfigSchema = z
     /** onnxruntime threads per session; with several requests in flight, 1 keeps the cores for concurrency. */
     ORT_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
     FEATURE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
+    /**
+     * How long a batch's `running` state read from the batch store is trusted (predict/batch-state.ts): a request that
+     * arrives within this long after the batch ended may still be predicted. Fractions allowed (tests shorten it).
+     */
+    BATCH_STATE_TTL_SECONDS: z.coerce.number().min(0).default(5),
     /** The commit the image was built from (cloudbuild.yaml); empty (a hand-submitted build without _COMMIT) is `unknown`. */
     BUILD_COMMIT: z
       .string()

@@ -116,7 +116,7 @@ export async function buildWorkerDeps(config: WorkerConfig, overrides: WorkerOve
     logger,
     models,
     features: new FeatureCache(warehouse, clock, config.FEATURE_CACHE_TTL_SECONDS * 1000),
-    batchState: new BatchStateCache(reader, clock, logger),
+    batchState: new BatchStateCache(reader, clock, logger, config.BATCH_STATE_TTL_SECONDS * 1000),
     modelStore,
     batchReader: reader,
     settings: {

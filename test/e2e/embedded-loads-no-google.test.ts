@@ -1,7 +1,8 @@
 /**
  * The embedded default as the README runs it in two processes — the coordinator hosting the DuckDB file, the local bus and
  * the batch store; the worker reaching them over loopback — loads no Google Cloud client: neither process resolves a
- * module of any `@google-cloud/*` package. A preload (test/helpers/module-trace.mjs) records every module each process
+ * module of any `@google-cloud/*` package, nor google-auth-library (the ID-token verifier loads it at its first token; API
+ * keys and push auth off never verify one). A preload (test/helpers/module-trace.mjs) records every module each process
  * resolves. A control run of the selectors on their Google paths proves the trace sees the clients when they are loaded.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -88,6 +89,7 @@ describe('the embedded default in two processes', () => {
     for (const [service, file] of Object.entries(traces)) {
       expect(readFileSync(file, 'utf8'), service).toContain('/dist/services/');
       expect(googleCloudPackages(file), service).toEqual([]);
+      expect(readFileSync(file, 'utf8'), service).not.toContain('/node_modules/google-auth-library/');
     }
   }, 180_000);
 });

@@ -25,7 +25,9 @@ export interface ImportGraph {
   packages: Map<string, 'static' | 'dynamic'>;
 }
 
-const IMPORT = /(?:^|[;\s])(?:import|export)\s*(?:[^'"();]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+/** Static imports and re-exports (1), dynamic imports (2), and `createRequire(import.meta.url)('pkg')` at load time (3). */
+const IMPORT =
+  /(?:^|[;\s])(?:import|export)\s*(?:[^'"();]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|createRequire\([^)]*\)\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 const packageOf = (spec: string): string => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string));
 
@@ -47,7 +49,7 @@ const parse = (file: string): Parsed => {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, removeComments: true },
     fileName: file,
   }).outputText;
-  const imports = [...js.matchAll(IMPORT)].map((m) => ({ spec: (m[1] ?? m[2]) as string, dynamic: m[2] !== undefined }));
+  const imports = [...js.matchAll(IMPORT)].map((m) => ({ spec: (m[1] ?? m[2] ?? m[3]) as string, dynamic: m[2] !== undefined }));
   const result = { js, imports };
   parsed.set(file, result);
   return result;

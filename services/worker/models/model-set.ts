@@ -9,7 +9,6 @@ import type { ModelStore } from '../../../shared/ports/model-store.js';
 import type { ModelRuntime, ModelSession } from '../../../shared/ports/model-runtime.js';
 import type { AppLogger } from '../../../shared/ports/logger.js';
 import { FAMILY_FEATURES, familyOf, type ModelFamily } from '../../../shared/contracts/feature-contract.js';
-import { convertCbmToOnnx } from '../../../shared/catboost/convert.js';
 import { errorMessage } from '../../../shared/errors/error-message.js';
 import type { RegistryEntry } from './registry-query.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
@@ -87,8 +86,12 @@ async function loadOne(entry: RegistryEntry, store: ModelStore, runtime: ModelRu
   if (entry.sha256_hash && entry.sha256_hash.toLowerCase() !== sha256) {
     throw new Error(`sha256 mismatch: registry says ${entry.sha256_hash}, artefact is ${sha256}`);
   }
+  // The CatBoost reader (and flatbuffers under it) is loaded only for a .cbm artefact: a registry of ONNX models never needs it.
   const onnx = entry.gcs_path.toLowerCase().endsWith('.cbm')
-    ? convertCbmToOnnx(bytes, { featureNames: [...contract], metadata: { family, model_id: entry.model_id } }).onnx
+    ? (await import('../../../shared/catboost/convert.js')).convertCbmToOnnx(bytes, {
+        featureNames: [...contract],
+        metadata: { family, model_id: entry.model_id },
+      }).onnx
     : bytes;
   const session = await runtime.load(onnx);
   try {

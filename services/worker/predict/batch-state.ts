@@ -12,8 +12,6 @@ import { errorMessage } from '../../../shared/errors/error-message.js';
 
 export type BatchStateReader = Pick<BatchStore, 'getBatch'>;
 
-/** How long a `running` (or `dispatching`) state is trusted: a request within this long after an end may still be predicted. */
-export const ACTIVE_STATE_TTL_MS = 5_000;
 const MAX_ENTRIES = 1_000;
 
 export class BatchStateCache {
@@ -23,6 +21,8 @@ export class BatchStateCache {
     private readonly reader: BatchStateReader,
     private readonly clock: Clock,
     private readonly logger: AppLogger,
+    /** How long a `running` (or `dispatching`) state is trusted: a request within this long after an end may still be predicted. */
+    private readonly activeStateTtlMs: number,
   ) {}
 
   /**
@@ -32,7 +32,7 @@ export class BatchStateCache {
   async stateOf(batchId: string): Promise<BatchState | null> {
     const now = this.clock.now().getTime();
     const hit = this.entries.get(batchId);
-    if (hit && ((hit.state !== null && !takesCompletions(hit.state)) || now - hit.at < ACTIVE_STATE_TTL_MS)) return hit.state;
+    if (hit && ((hit.state !== null && !takesCompletions(hit.state)) || now - hit.at < this.activeStateTtlMs)) return hit.state;
     let state: BatchState | null;
     try {
       state = (await this.reader.getBatch(batchId))?.state ?? null;

@@ -4,7 +4,8 @@
  * by the warehouse adapter and the embedded default's durable state (the local batch store and the local bus), so one
  * process opens one file once.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from './duckdb-api.js';
 
 export class DuckDbClosedError extends Error {
   constructor() {

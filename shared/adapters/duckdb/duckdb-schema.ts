@@ -3,12 +3,13 @@
  * and an older table lacks is added, nullable), BigQuery's partition expiry emulated, and the physical column order the
  * appender needs.
  */
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { ALL_TABLES, type TableDef } from '../../contracts/tables.js';
 import { DATASET_PREFIX_PATTERN, prefixedDataset } from '../../ports/warehouse.js';
 import { duckDbColumnType, duckDbTableName, quoteDuckDbIdent, renderDuckDbTable } from './duckdb-ddl.js';
 import { isDuckDbConflict } from './duckdb-errors.js';
 import { withRetry } from '../../retry/backoff.js';
+import { DuckDBListValue, LIST, VARCHAR } from './duckdb-api.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -80,7 +81,8 @@ async function physicalColumnsOf(conn: DuckDBConnection, schemas: readonly strin
   const reader = await conn.runAndReadAll(
     `SELECT table_schema, table_name, column_name FROM information_schema.columns
      WHERE list_contains($schemas, table_schema) ORDER BY table_schema, table_name, ordinal_position`,
-    { schemas: listValue(schemas) },
+    { schemas: new DuckDBListValue([...schemas]) },
+    { schemas: LIST(VARCHAR) },
   );
   for (const r of reader.getRowObjectsJson()) {
     const key = `${String(r.table_schema)}.${String(r.table_name)}`;

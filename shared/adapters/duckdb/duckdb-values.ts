@@ -24,10 +24,8 @@ import {
   LIST,
   TIMESTAMP,
   VARCHAR,
-  type DuckDBResultReader,
-  type DuckDBType,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+} from './duckdb-api.js';
+import type { DuckDBResultReader, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Column, TableDef } from '../../contracts/tables.js';
 import type { PlainValue, QueryParam, Row, ScalarType } from '../../ports/warehouse.js';
 import {

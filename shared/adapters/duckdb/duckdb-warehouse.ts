@@ -11,7 +11,8 @@
  *   connection alone until it ends.
  * - Errors are the port's WarehouseError (duckdb-errors.ts decides `retryable`); the message starts with the query's name.
  */
-import { DuckDBDataChunk, ResultReturnType, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBDataChunk, ResultReturnType } from './duckdb-api.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findTable, type TableDef } from '../../contracts/tables.js';
 import {

@@ -6,7 +6,8 @@
  * a time (a queue), so a read and the write that depends on it never interleave with another caller's. The record itself
  * is the batch state machine's (shared/batch), stored as JSON and validated when read.
  */
-import { DuckDBListValue, LIST, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBListValue, LIST, VARCHAR } from '../duckdb/duckdb-api.js';
 import type { Clock } from '../../ports/clock.js';
 import {
   BatchStoreError,

@@ -5,7 +5,8 @@
  * batch store's (schema `embedded_state`), and forgets settled deliveries after a retention period so a season of batches
  * does not grow the file or the heap.
  */
-import { DuckDBListValue, LIST, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBListValue, LIST, VARCHAR } from '../duckdb/duckdb-api.js';
 import type { DuckDbDatabase } from '../duckdb/duckdb-database.js';
 import { STATE_SCHEMA } from '../local-batch-store/local-batch-store.js';
 

@@ -9,7 +9,7 @@
  * Outcomes carry a short reason safe to log and to return. The token itself is never put in a reason: the library's own
  * error messages embed the whole token and its payload, so they are classified, never passed on.
  */
-import { OAuth2Client } from 'google-auth-library';
+import type { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import { errorMessage } from '../../errors/error-message.js';
 import type { IdTokenPolicy } from '../../auth/auth-rules.js';
@@ -166,7 +166,11 @@ export interface GoogleIdTokenVerifierOptions extends IdTokenPolicy {
 
 /** Verifies a Google-signed ID token: signature (Google's keys), issuer, expiry, audience, then the identity allow-list. */
 export class GoogleIdTokenVerifier implements IdTokenVerifier {
-  private readonly client = new OAuth2Client({ issuers: [...GOOGLE_ISSUERS] });
+  /**
+   * Google's client, loaded at the first token to verify: a process that never sees one (API keys, push auth off — the
+   * embedded default) does not pay for loading google-auth-library (≈ 0.1 CPU-s of each start, docs/benchmarks.md).
+   */
+  private client: Promise<OAuth2Client> | null = null;
   private readonly policy: IdTokenPolicy;
 
   constructor(private readonly opts: GoogleIdTokenVerifierOptions) {
@@ -189,9 +193,11 @@ export class GoogleIdTokenVerifier implements IdTokenVerifier {
     } catch (err) {
       return { ok: false, status: 503, reason: err instanceof Error ? err.message : 'could not fetch the token-signing keys' };
     }
+    this.client ??= import('google-auth-library').then(({ OAuth2Client }) => new OAuth2Client({ issuers: [...GOOGLE_ISSUERS] }));
+    const client = await this.client;
     let payload: unknown;
     try {
-      const ticket = await this.client.verifySignedJwtWithCertsAsync(
+      const ticket = await client.verifySignedJwtWithCertsAsync(
         token,
         certs,
         [...this.policy.audience],
