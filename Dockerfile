@@ -2,7 +2,8 @@
 # Shared stages compile once and install the production dependencies once (the lockfile, exactly); each service stage then
 # keeps only the packages that service loads (bin/image/images.ts) and its own compiled code. The embedded DuckDB warehouse
 # is in neither image: deployed services run on BigQuery, and the warehouse selector imports DuckDB only when chosen.
-# test/e2e/production-boot.test.ts runs these stages' commands and each target's CMD (docs/operations.md → Deploy).
+# test/e2e/production-boot.test.ts runs these stages' commands and each target's CMD (docs/operations.md → Deploy); there
+# the build stage is the test run's own build, and npm ci --omit=dev is laid out from the lockfile (test/helpers/dockerfile.ts).
 
 # glibc base: onnxruntime-node's prebuilt binaries do not load on Alpine (musl).
 FROM node:20-bookworm-slim AS build

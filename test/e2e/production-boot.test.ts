@@ -65,13 +65,14 @@ const registryAnswers = (rows: Array<Record<string, unknown>>) =>
 
 beforeAll(async () => {
   buildDist(join(dir, 'build'));
-  // The production install reads the local npm cache instead of the network; the command is the Dockerfile's.
+  // The production install is the lockfile's tree without its dev packages, linked from the repo's node_modules (what
+  // `npm ci` installed from the same lockfile; test/helpers/dockerfile.ts): the stage's command is checked below.
   const emulator = dockerEmulator({
     dockerfile: DOCKERFILE,
     context: repoRoot,
     buildStageDir: join(dir, 'build'),
     workDir: dir,
-    runEnv: { npm_config_prefer_offline: 'true' },
+    installedFrom: repoRoot,
   });
   images = { coordinator: emulator.target('coordinator'), worker: emulator.target('worker') };
   bigquery = await FakeBigQuery.start();
@@ -109,6 +110,17 @@ describe('the images', () => {
     expect(runs).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
     expect((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build).toBe(
       'tsc -b tsconfig.build.json',
+    );
+  });
+
+  it('install production dependencies with npm ci --omit=dev from the lockfile (what the emulation lays out from it)', () => {
+    const install = stageInstructions(DOCKERFILE, 'prod-deps').filter((i) => i.op === 'RUN' || i.op === 'COPY');
+    expect(install.map((i) => `${i.op} ${i.args}`).slice(0, 2)).toEqual([
+      'COPY package.json package-lock.json ./',
+      'RUN npm ci --omit=dev --no-audit --no-fund',
+    ]);
+    expect(images.worker.log.join('\n')).toMatch(
+      /RUN npm ci --omit=dev --no-audit --no-fund\n\(materialized from package-lock.json: \d+ packages/,
     );
   });
 

@@ -4,9 +4,14 @@
  * `sh -c` in the stage directory with the stage's ENV; the target's CMD is returned. WORKDIR must be /app (the stage
  * directory stands for it). The `build` stage (npm ci + npm run build) is not run: its directory is given, holding the
  * output of the same `tsc -p tsconfig.build.json` (buildDist) — the caller checks the stage still does only that.
+ * With `installedFrom`, `RUN npm ci --omit=dev …` is not run either: npm ci lays out exactly the lockfile's tree, so the
+ * production install is that tree minus the packages the lockfile marks dev, and `installedFrom`'s node_modules (which `npm
+ * ci` installed from the same lockfile, for this platform) holds every one of them: they are hard-linked from there, each
+ * package's installed version checked against the lockfile (materializeProductionInstall). Unpacking the ≈ 470 MB again
+ * was ≈ 20 CPU-s of every `npm test` (docs/testing.md → "How long it takes"); CI's own `npm ci` runs the real install.
  * Base images are not emulated: RUN uses this machine's node and npm (the images use node:20, the range package.json's engines states).
  */
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -62,6 +67,55 @@ export interface EmulateOptions {
   workDir: string;
   /** Added to every RUN's environment (e.g. npm_config_prefer_offline=true, to read the local npm cache). */
   runEnv?: NodeJS.ProcessEnv;
+  /** A directory whose node_modules `npm ci` installed from the stage's package-lock.json: `npm ci --omit=dev` is materialized from it. */
+  installedFrom?: string;
+}
+
+interface LockPackage {
+  version?: string;
+  dev?: boolean;
+  optional?: boolean;
+  devOptional?: boolean;
+  link?: boolean;
+}
+
+/**
+ * What `npm ci --omit=dev` writes into `dir`, from `dir`/package-lock.json: every package the lockfile does not mark dev,
+ * at the lockfile's path, hard-linked from `installedFrom`/node_modules. npm leaves out a dev package and an optional one
+ * whose platform does not match (absent here too); anything else absent, or installed at another version than the
+ * lockfile's, is an error — the installed tree is not the lockfile's. Returns how many packages were placed.
+ */
+export function materializeProductionInstall(dir: string, installedFrom: string): number {
+  const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockPackage> };
+  let placed = 0;
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (path === '' || entry.dev === true) continue;
+    if (entry.link === true) throw new Error(`${path}: a linked package is not emulated`);
+    const from = join(installedFrom, path);
+    if (!existsSync(from)) {
+      if (entry.optional === true || entry.devOptional === true) continue;
+      throw new Error(`${path} is in package-lock.json but not installed in ${installedFrom}: run npm ci there first`);
+    }
+    const version = (JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { version?: string }).version;
+    if (version !== entry.version)
+      throw new Error(`${path} is installed at ${version} in ${installedFrom}, the lockfile says ${entry.version}: run npm ci there first`);
+    linkFiles(from, join(dir, path));
+    placed++;
+  }
+  return placed;
+}
+
+/** Hard-links a package's files (symlinks recreated), without its own node_modules: those are lockfile entries of their own. */
+function linkFiles(from: string, to: string, packageRoot = true): void {
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    if (e.isDirectory()) {
+      if (!(packageRoot && e.name === 'node_modules')) linkFiles(src, dst, false);
+    } else if (e.isSymbolicLink()) symlinkSync(readlinkSync(src), dst);
+    else linkSync(src, dst);
+  }
 }
 
 /** Builds targets on demand; stages shared by several targets (the compile, the production install) are built once. */
@@ -113,6 +167,11 @@ export function dockerEmulator(o: EmulateOptions): { target(name: string): Built
           break;
         }
         case 'RUN': {
+          if (o.installedFrom !== undefined && /^npm ci --omit=dev(\s|$)/.test(ins.args)) {
+            const placed = materializeProductionInstall(dir, o.installedFrom);
+            log.push(`[${name}] RUN ${ins.args}\n(materialized from package-lock.json: ${placed} packages linked from ${o.installedFrom})`);
+            break;
+          }
           const r = spawnSync('sh', ['-c', ins.args], {
             cwd: dir,
             env: { ...process.env, ...o.runEnv, ...env },
