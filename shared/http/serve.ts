@@ -82,7 +82,16 @@ export async function serve(app: Express, opts: ServeOptions): Promise<Server> {
   const addr = server.address() as AddressInfo;
   const url = `http://${opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host}:${addr.port}`;
   opts.logger.info({ port: addr.port, host: opts.host }, `listening on ${opts.host}:${addr.port}`);
-  if (opts.onListening) await opts.onListening(url);
+  if (opts.onListening) {
+    try {
+      await opts.onListening(url);
+    } catch (err) {
+      // A signal during the start-up step: the drain closes what the step was starting (the embedded coordinator's bus
+      // subscription fails with "bus closed"). The shutdown owns the exit; this failure is its consequence, not a crash.
+      if (!stopping) throw err;
+      opts.logger.warn({ err: errorMessage(err) }, 'start-up step cut short by the shutdown');
+    }
+  }
 
   return server;
 }
