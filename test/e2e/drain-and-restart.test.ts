@@ -7,13 +7,11 @@
  * Expected values come from the world the test built: P players with lines and M models → P × M active rows, one per
  * (player, model), all from the batch.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exited } from '../helpers/process-pair.js';
-import { buildDist, repoRoot } from '../helpers/service-process.js';
+import { buildServices, exited } from '../helpers/process-pair.js';
+import { bootService } from '../helpers/service-process.js';
 import { crashSuite, dates, expectMergedOnce, pair, PER_MESSAGE, PLAYERS } from '../helpers/crash-pair.js';
 
 crashSuite('drain-and-restart-');
@@ -140,20 +138,17 @@ describe('SIGTERM while a service is still starting', () => {
     // serve() as main.ts uses it, in a process of the build: the step after listening (on the embedded default the
     // coordinator subscribes the bus there) is still running when SIGTERM arrives, and fails because the drain closed what
     // it was starting. The shutdown owns the exit: it drains and exits 0.
-    const dir = mkdtempSync(join(tmpdir(), 'serve-signal-'));
+    const dir = buildServices('serve-signal-');
     try {
-      buildDist(dir);
-      symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      const probe = join(dir, 'dist', 'probe.mjs');
       writeFileSync(
-        probe,
+        join(dir, 'dist', 'probe.mjs'),
         [
           "import { createLogger } from './shared/logging/logger.js';",
           "import { serve } from './shared/http/serve.js';",
           'let drained; const closed = new Promise((r) => (drained = r));',
           'async function main() {',
           "  await serve((req, res) => res.end('ok'), {",
-          "    host: '127.0.0.1', port: 0, service: 'probe', logger: createLogger({ service: 'probe', level: 'info' }),",
+          "    host: process.env.HOST, port: Number(process.env.PORT), service: 'probe', logger: createLogger({ service: 'probe', level: 'info' }),",
           "    onListening: async () => { await closed; throw new Error('local bus: cannot subscribe: bus closed'); },",
           '    drain: async () => drained(),',
           '    cleanup: async () => {},',
@@ -162,18 +157,11 @@ describe('SIGTERM while a service is still starting', () => {
           'main().catch((err) => { process.stderr.write(`probe failed to start: ${err.message}\\n`); process.exit(1); });',
         ].join('\n'),
       );
-      const child = spawn(process.execPath, [probe], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const code = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-      const deadline = Date.now() + 60_000;
-      while (!out.includes('listening on') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(out).toContain('listening on');
-      child.kill('SIGTERM');
-      expect(await code, out).toBe(0);
-      expect(out).toContain('shutdown complete');
-      expect(out).not.toContain('failed to start');
+      // Ready (it answers) while its start-up step still waits.
+      const probe = await bootService(dir, 'coordinator', {}, { cmd: ['node', 'dist/probe.mjs'] });
+      expect(await probe.stop(), probe.logs()).toBe(0);
+      expect(probe.logs()).toContain('shutdown complete');
+      expect(probe.logs()).not.toContain('failed to start');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

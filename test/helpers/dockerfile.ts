@@ -65,8 +65,6 @@ export interface EmulateOptions {
   buildStageDir: string;
   /** Where stage directories go. */
   workDir: string;
-  /** Added to every RUN's environment (e.g. npm_config_prefer_offline=true, to read the local npm cache). */
-  runEnv?: NodeJS.ProcessEnv;
   /** A directory whose node_modules `npm ci` installed from the stage's package-lock.json: `npm ci --omit=dev` is materialized from it. */
   installedFrom?: string;
 }
@@ -174,7 +172,7 @@ export function dockerEmulator(o: EmulateOptions): { target(name: string): Built
           }
           const r = spawnSync('sh', ['-c', ins.args], {
             cwd: dir,
-            env: { ...process.env, ...o.runEnv, ...env },
+            env: { ...process.env, ...env },
             encoding: 'utf8',
             maxBuffer: 64 * 1024 * 1024,
           });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderDuckDbDdl } from '../../shared/adapters/duckdb/duckdb-ddl.js';
+import { renderDuckDbSchema, renderDuckDbTable } from '../../shared/adapters/duckdb/duckdb-ddl.js';
 import { DuckDbWarehouse, WarehouseError } from '../../shared/adapters/duckdb/duckdb-warehouse.js';
 import { instrumentWarehouse } from '../../shared/adapters/instrumented-warehouse.js';
 import { ALL_TABLES, PREDICTION_COLUMN_NAMES, mlFeatureStoreV2, type TableDef } from '../../shared/contracts/tables.js';
@@ -75,7 +75,8 @@ describe('DuckDB DDL', () => {
         { name: 'h', type: 'FLOAT64' },
       ],
     };
-    const [schema, create] = renderDuckDbDdl(table, 'test1');
+    const schema = renderDuckDbSchema(table.dataset, 'test1');
+    const create = renderDuckDbTable(table, 'test1');
     expect(schema).toBe('CREATE SCHEMA IF NOT EXISTS "test1_ds"');
     expect(create).toContain('CREATE TABLE IF NOT EXISTS "test1_ds"."t"');
     expect(create).toContain('"a" VARCHAR NOT NULL');

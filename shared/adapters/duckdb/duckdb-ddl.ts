@@ -34,12 +34,9 @@ export function duckDbTableName(table: TableDef, datasetPrefix?: string): string
   return `${quoteDuckDbIdent(prefixedDataset(table.dataset, datasetPrefix))}.${quoteDuckDbIdent(table.name)}`;
 }
 
-/** CREATE SCHEMA IF NOT EXISTS + CREATE TABLE IF NOT EXISTS for one table. */
-export function renderDuckDbDdl(table: TableDef, datasetPrefix?: string): string[] {
-  return [
-    `CREATE SCHEMA IF NOT EXISTS ${quoteDuckDbIdent(prefixedDataset(table.dataset, datasetPrefix))}`,
-    renderDuckDbTable(table, datasetPrefix),
-  ];
+/** CREATE SCHEMA IF NOT EXISTS for one dataset (a DuckDB schema), prefixed. */
+export function renderDuckDbSchema(dataset: string, datasetPrefix?: string): string {
+  return `CREATE SCHEMA IF NOT EXISTS ${quoteDuckDbIdent(prefixedDataset(dataset, datasetPrefix))}`;
 }
 
 /** CREATE TABLE IF NOT EXISTS for one table (its schema must exist). */

@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ALL_TABLES, type TableDef } from '../../contracts/tables.js';
 import { DATASET_PREFIX_PATTERN, prefixedDataset } from '../../ports/warehouse.js';
-import { duckDbColumnType, duckDbTableName, quoteDuckDbIdent, renderDuckDbTable } from './duckdb-ddl.js';
+import { duckDbColumnType, duckDbTableName, quoteDuckDbIdent, renderDuckDbSchema, renderDuckDbTable } from './duckdb-ddl.js';
 import { isDuckDbConflict } from './duckdb-errors.js';
 import { withRetry } from '../../retry/backoff.js';
 import { DuckDBListValue, LIST, VARCHAR } from './duckdb-api.js';
@@ -26,11 +26,9 @@ export async function ensureDuckDbTables(
   datasetPrefix: string | undefined,
   now: Date,
 ): Promise<Map<string, string[]>> {
-  const schemas = [...new Set(tables.map((t) => prefixedDataset(t.dataset, datasetPrefix)))];
-  const ddl = [
-    ...schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteDuckDbIdent(s)}`),
-    ...tables.map((t) => renderDuckDbTable(t, datasetPrefix)),
-  ];
+  const datasets = [...new Set(tables.map((t) => t.dataset))];
+  const schemas = datasets.map((d) => prefixedDataset(d, datasetPrefix));
+  const ddl = [...datasets.map((d) => renderDuckDbSchema(d, datasetPrefix)), ...tables.map((t) => renderDuckDbTable(t, datasetPrefix))];
   for (const sql of ddl) {
     // Two processes' first boots may race on CREATE SCHEMA; a conflict clears on a short retry.
     await withRetry(() => conn.run(sql), { attempts: 5, initialDelayMs: 5, maxDelayMs: 50, retryIf: isDuckDbConflict });
