@@ -194,7 +194,7 @@ describe('merge failure', () => {
       sql: `SELECT COUNT(*) AS n FROM {{nba_predictions.prediction_staging}} WHERE batch_id = '${String(res.body.batch_id)}'`,
     });
     expect(staged[0]?.n).toBe(9);
-    expect((t.stack.bus.published(t.stack.topics.phase5)[0]?.data as Record<string, unknown>).status).toBe('failed');
+    expect(t.stack.bus.published(t.stack.topics.phase5)[0]?.data).toMatchObject({ status: 'failed' });
   });
 
   it('a merge that fails transiently is retried by redelivery of the consolidation step, merges once, and ends complete', async () => {

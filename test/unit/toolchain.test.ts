@@ -4,7 +4,9 @@
  * onnxruntime-node's CUDA download through the environment and `allowScripts`, with no project `.npmrc` for npm to warn
  * about.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile } from '../helpers/dockerfile.js';
@@ -15,6 +17,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const pkg = JSON.parse(read('package.json')) as {
   engines: { node: string };
   devDependencies: Record<string, string>;
+  scripts: Record<string, string>;
   allowScripts?: Record<string, boolean>;
 };
 const lock = JSON.parse(read('package-lock.json')) as {
@@ -94,5 +97,63 @@ describe('the fixtures notice', () => {
       );
     const readers = tests('test').filter((f) => f !== 'test/unit/toolchain.test.ts' && read(f).includes("from '../helpers/fixtures.js'"));
     expect(readers.sort()).toEqual([...FIXTURE_TESTS].sort());
+  });
+});
+
+describe('the lint npm test runs (`npm run check`: oxlint with type-aware rules and the type check)', () => {
+  it('rejects a floating promise, a promise where a void callback is expected, a type error, an unused local, an unused disable directive and a function above the complexity limit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lint-check-'));
+    try {
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { strict: true, noUnusedLocals: true, module: 'NodeNext', types: [] }, include: ['*.ts'] }),
+      );
+      writeFileSync(
+        join(dir, 'bad.ts'),
+        [
+          'export async function save(): Promise<void> {}',
+          'export function floating(): void {',
+          '  save();', // line 3
+          '}',
+          'export function misused(): void {',
+          '  [1, 2].forEach(async () => {', // line 6
+          '    await save();',
+          '  });',
+          '}',
+          'export function wrongType(): string {',
+          '  const unused = 1;', // line 11
+          '  return 42;', // line 12
+          '}',
+          '// eslint-disable-next-line complexity -- nothing here is complex', // line 14
+          'export const plain = 1;',
+          // line 16: 21 branches, complexity 22 (the limit is 20)
+          `export function branchy(x: number): number { ${Array.from({ length: 21 }, (_, i) => `if (x === ${i}) return ${i};`).join(' ')} return -1; }`,
+          '',
+        ].join('\n'),
+      );
+      // The check's own command line (package.json), on this one file, from the repo (where oxlint finds tsgolint).
+      const [bin, ...args] = (pkg.scripts.check as string).split(' ');
+      expect(bin).toBe('oxlint');
+      const run = spawnSync(join(root, 'node_modules/.bin/oxlint'), [...args, '--format=json', join(dir, 'bad.ts')], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).toBe(1);
+      const found = (
+        JSON.parse(run.stdout) as { diagnostics: Array<{ code?: string; message: string; labels: Array<{ span: { line: number } }> }> }
+      ).diagnostics
+        .map((d) => `${d.labels[0]?.span.line}: ${d.code ?? d.message}`)
+        .sort();
+      expect(found).toEqual([
+        '11: typescript(TS6133)',
+        '12: typescript(TS2322)',
+        '14: Unused eslint-disable directive (no problems were reported).',
+        '16: eslint(complexity)',
+        '3: typescript(no-floating-promises)',
+        '6: typescript(no-misused-promises)',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
