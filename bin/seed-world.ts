@@ -10,11 +10,11 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDbWarehouse } from '../shared/adapters/duckdb/duckdb-warehouse.js';
 import { etDate } from '../shared/dates/game-date.js';
-import { DEFAULT_PAST_DAYS, ensureDemoWorld } from './demo/seed-world.js';
+import { DAYS_OPTION, ensureDemoWorld } from './demo/seed-world.js';
 import { cliUsage } from './cli-usage.js';
 
 const USAGE = `usage: seed [options]
-  --days N            past slate dates before today (default ${DEFAULT_PAST_DAYS}); the window also has today and tomorrow (ET)
+${DAYS_OPTION.usage}
   --games N           games per slate date, 1–15 (default 11) — used when the world is (re)generated
   --seed N            the world's random seed (default the demo seed)
   --warehouse FILE    DuckDB file (default .local/warehouse.duckdb)
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const pastDays = usage.int('days', values.days, 0, 400);
+  const pastDays = usage.int('days', values.days, DAYS_OPTION.min, DAYS_OPTION.max);
   const games = usage.int('games', values.games, 1, 15);
   const seed = usage.int('seed', values.seed, 0, 2 ** 31 - 1);
   const trees = usage.int('trees', values.trees, 1, 1000);

@@ -1,11 +1,11 @@
 /**
- * `npm start`: the daily job on the embedded default. Seeds the demo world if needed (a season: the last 165 dates, today
- * and tomorrow; once, then only extended as days pass), starts both services on loopback in this process (the local
- * stack), POSTs /start for today, follows the batch with the operator CLI's own follower until it is closed, and prints
- * the report. `--serve` leaves the services up afterwards and prints curl commands; `--date YYYY-MM-DD` runs another day of
- * the window, without reseeding. State is durable in `.local/warehouse.duckdb`: stop it at any time (Ctrl-C, SIGTERM) and
- * the next start finishes what was in flight — a batch the last run left open for the date is followed to its end instead
- * of starting another.
+ * `npm start`: the daily job on the embedded default. Seeds the demo world if needed (a season: the last 165 dates, or
+ * `--days N` as `npm run seed` takes it, today and tomorrow; once, then only extended as days pass), starts both services
+ * on loopback in this process (the local stack), POSTs /start for today, follows the batch with the operator CLI's own
+ * follower until it is closed, and prints the report. `--serve` leaves the services up afterwards and prints curl
+ * commands; `--date YYYY-MM-DD` runs another day of the window, without reseeding. State is durable in
+ * `.local/warehouse.duckdb`: stop it at any time (Ctrl-C, SIGTERM) and the next start finishes what was in flight — a
+ * batch the last run left open for the date is followed to its end instead of starting another.
  */
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +16,7 @@ import { createLogger } from '../shared/logging/logger.js';
 import { etDate, isValidIsoDate } from '../shared/dates/game-date.js';
 import { DuckDbWarehouse } from '../shared/adapters/duckdb/duckdb-warehouse.js';
 import { errorMessage } from '../shared/errors/error-message.js';
-import { ensureDemoWorld } from './demo/seed-world.js';
+import { DAYS_OPTION, ensureDemoWorld } from './demo/seed-world.js';
 import { startLocalStack, type LocalStack } from './local-stack.js';
 import { renderReport } from './report.js';
 import { CoordinatorClient } from './predict/client.js';
@@ -32,6 +32,7 @@ const usage = cliUsage(
   `usage: npm start [-- options]
   --date YYYY-MM-DD   run that date of the demo window instead of today (ET), without reseeding
   --serve             keep both services up after the batch, and print curl commands for them
+${DAYS_OPTION.usage}
   --games N           games per slate date, 1–15, when the demo world is (re)generated (default 11)`,
 );
 
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
       options: {
         serve: { type: 'boolean', default: false },
         date: { type: 'string' },
+        days: { type: 'string' },
         games: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -52,6 +54,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (values.date !== undefined && !isValidIsoDate(values.date)) usage.fail(`--date must be a date YYYY-MM-DD, got '${values.date}'`);
+  const pastDays = usage.int('days', values.days, DAYS_OPTION.min, DAYS_OPTION.max);
   const games = usage.int('games', values.games, 1, 15);
   const localDir = resolve('.local');
   mkdirSync(localDir, { recursive: true });
@@ -83,6 +86,7 @@ async function main(): Promise<number> {
     modelsDir,
     date: gameDate,
     today,
+    ...(pastDays === undefined ? {} : { pastDays }),
     ...(games === undefined ? {} : { games }),
     log: (line) => say(`  ${line}`),
   });

@@ -32,6 +32,13 @@ import { DEFAULT_HISTORY_DAYS, WORLD_TABLE_IDS, worldDays, type PlayerHistory, t
 /** Past slate dates in the default window (about a regular season's game dates). */
 export const DEFAULT_PAST_DAYS = 165;
 
+/** `--days N` of `npm start` and `npm run seed` (`pastDays`): one meaning, one range, one usage line for both. */
+export const DAYS_OPTION = {
+  min: 0,
+  max: 400,
+  usage: `  --days N            past slate dates before today (default ${DEFAULT_PAST_DAYS}); the window also has today and tomorrow (ET)`,
+} as const;
+
 export interface SeedWorldOptions {
   warehouse: DuckDbWarehouse;
   /** Where the .onnx files go; registry gcs_path is relative to it. */

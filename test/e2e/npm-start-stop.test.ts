@@ -3,9 +3,11 @@
  * middle of its batch it says what it did and exits within the 10 s drain bound (a bound of the contract, not a
  * performance figure); started again it finishes that batch — following it instead of starting another — and stops on
  * SIGINT the same way. A signal while the demo world is still being seeded stops at once and says so. The signal test
- * reads only how the batch stops and resumes, not the models' quality: its demo season is seeded first by `npm run seed`
- * with small slates and 5-tree models (`--games 4 --trees 5`, what npm start finds present and keeps), instead of npm start
- * training the 120-tree models (≈ 14 CPU-s; the training itself is checked by seed-cli and demo-seed).
+ * reads only how the batch stops and resumes, not the models' quality or the season: its demo world is seeded first by
+ * `npm run seed` with a short window, small slates and 5-tree models (`--days 3 --games 4 --trees 5`, what npm start given
+ * the same `--days 3 --games 4` finds present and keeps), instead of npm start training the 120-tree models (≈ 14 CPU-s)
+ * or either of them writing the 165-date season (≈ 10 CPU-s; the training and the season are checked by seed-cli and
+ * demo-seed). Today's slate, the batch that is stopped, is the same size whatever the window.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -80,17 +82,18 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
   it('SIGTERM mid-batch: says what it did and exits 0 within 10 s; the next start finishes that batch; SIGINT stops it the same way', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'npm-start-run-'));
     try {
-      const seeded = spawnSync(process.execPath, [join(dir, 'dist/bin/seed-world.js'), '--games', '4', '--trees', '5'], {
+      const seeded = spawnSync(process.execPath, [join(dir, 'dist/bin/seed-world.js'), '--days', '3', '--games', '4', '--trees', '5'], {
         cwd,
         env: baseEnv(),
         encoding: 'utf8',
         timeout: 300_000,
       });
       expect(seeded.status, `${seeded.stdout}${seeded.stderr}`).toBe(0);
-      const first = npmStart(cwd, ['--serve', '--games', '4']);
+      const first = npmStart(cwd, ['--serve', '--days', '3', '--games', '4']);
       const [, batchId, published] = await first.waitFor(/batch (batch_\S+): (\d+) of \d+ candidates published/, 300_000);
-      // It kept the models npm run seed trained (it may still extend the world, should the day turn in between).
-      expect(first.out()).not.toMatch(/training \d+ models/);
+      // It kept the world and the models npm run seed made (it may still extend the world, should the day turn in between):
+      // its --days 3 is the seed's window, not the default season, which would reseed and retrain.
+      expect(first.out()).not.toMatch(/seeding the demo world|training \d+ models/);
       first.child.kill('SIGTERM');
       expect(await first.exited(DRAIN_BOUND_MS)).toEqual({ code: 0, signal: null });
       expect(first.out()).toContain('SIGTERM: stopping — taking no new work');
@@ -107,7 +110,7 @@ describe('npm start -- --serve on SIGTERM and SIGINT', () => {
       await wh.close();
       expect(isEnded(String(row?.state) as BatchState)).toBe(false);
 
-      const second = npmStart(cwd, ['--serve', '--games', '4']);
+      const second = npmStart(cwd, ['--serve', '--days', '3', '--games', '4']);
       await second.waitFor(/Services are up/, 180_000);
       expect(second.out()).toContain(`resuming batch ${batchId} left open by the previous run`);
       expect(second.out()).toMatch(new RegExp(`Batch ${batchId} — \\S+ — COMPLETE \\(phase-5 status: success\\)`));
@@ -152,6 +155,7 @@ describe('npm start options', () => {
   it.each([
     { args: ['--bogus'], says: "Unknown option '--bogus'" },
     { args: ['--games', '99'], says: "--games must be an integer 1–15, got '99'" },
+    { args: ['--days', '401'], says: "--days must be an integer 0–400, got '401'" },
     { args: ['--date', '2026-02-30'], says: "--date must be a date YYYY-MM-DD, got '2026-02-30'" },
   ])('$args is refused with the usage and exit code 2, before anything is seeded', async ({ args, says }) => {
     const cwd = mkdtempSync(join(tmpdir(), 'npm-start-usage-'));

@@ -11,9 +11,10 @@
  * was ≈ 20 CPU-s of every `npm test` (docs/testing.md → "How long it takes"); CI's own `npm ci` runs the real install.
  * Base images are not emulated: RUN uses this machine's node and npm (the images use node:20, the range package.json's engines states).
  */
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, resolve } from 'node:path';
+import { linkTree } from './link-tree.js';
 
 export interface Instruction {
   op: string;
@@ -97,23 +98,11 @@ export function materializeProductionInstall(dir: string, installedFrom: string)
     const version = (JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { version?: string }).version;
     if (version !== entry.version)
       throw new Error(`${path} is installed at ${version} in ${installedFrom}, the lockfile says ${entry.version}: run npm ci there first`);
-    linkFiles(from, join(dir, path));
+    // A package's own node_modules are lockfile entries of their own.
+    linkTree(from, join(dir, path), { skip: ['node_modules'] });
     placed++;
   }
   return placed;
-}
-
-/** Hard-links a package's files (symlinks recreated), without its own node_modules: those are lockfile entries of their own. */
-function linkFiles(from: string, to: string, packageRoot = true): void {
-  mkdirSync(to, { recursive: true });
-  for (const e of readdirSync(from, { withFileTypes: true })) {
-    const src = join(from, e.name);
-    const dst = join(to, e.name);
-    if (e.isDirectory()) {
-      if (!(packageRoot && e.name === 'node_modules')) linkFiles(src, dst, false);
-    } else if (e.isSymbolicLink()) symlinkSync(readlinkSync(src), dst);
-    else linkSync(src, dst);
-  }
 }
 
 /** Builds targets on demand; stages shared by several targets (the compile, the production install) are built once. */
@@ -198,12 +187,6 @@ export function dockerEmulator(o: EmulateOptions): { target(name: string): Built
     return result;
   };
   return { target: buildStage };
-}
-
-/** A copy whose files are hard links (stages share node_modules without copying hundreds of MB; RUN rm unlinks only its own). */
-function linkTree(from: string, to: string): void {
-  const r = spawnSync('cp', ['-al', from, to], { encoding: 'utf8' });
-  if (r.status !== 0) cpSync(from, to, { recursive: true });
 }
 
 /** The instructions of a stage, for checking what the emulation does not run. */

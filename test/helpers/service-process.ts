@@ -3,11 +3,11 @@
  * and configured only through the environment. For tests that check the composition roots (main.ts) and process behaviour.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync } from 'node:fs';
 import { inject } from 'vitest';
 import { freePort } from './free-port.js';
 import { CLOCK_ENV } from './clock.js';
 import { join, resolve } from 'node:path';
+import { linkTree } from './link-tree.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -20,10 +20,11 @@ export const baseEnv = (): NodeJS.ProcessEnv => ({
 
 /**
  * Puts the compiled services/, shared/ and bin/ into `<dir>/dist`, as `npm run build` writes them, without touching the
- * repo's dist/: a copy of the run's one build (test/global-setup.ts), so each test has a tree of its own.
+ * repo's dist/: the run's one build (test/global-setup.ts), hard-linked (linkTree: no bytes copied), so each test has a
+ * tree of its own to add files to (never to write into: its files are the build's).
  */
 export function buildDist(dir: string): void {
-  cpSync(join(inject('buildDir'), 'dist'), join(dir, 'dist'), { recursive: true });
+  linkTree(join(inject('buildDir'), 'dist'), join(dir, 'dist'));
 }
 
 export interface ServiceProcess {
