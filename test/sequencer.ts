@@ -10,15 +10,16 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const LONGEST_FILES = [
   'docs-commands.test.ts',
   'crash-recovery.test.ts',
-  'npm-start-stop.test.ts',
-  'ended-batches-and-dead-letters.test.ts',
   'drain-and-restart.test.ts',
   'production-boot.test.ts',
-  'batch-end-on-bigquery.test.ts',
-  'dispatch-rules.test.ts',
   'firestore-batch-store.test.ts',
+  'ended-batches-and-dead-letters.test.ts',
+  'npm-start-stop.test.ts',
+  'batch-end-on-bigquery.test.ts',
+  'services-on-emulators.test.ts',
   'seed-cli.test.ts',
   'demo-seed.test.ts',
+  'dispatch-rules.test.ts',
 ];
 
 export class LongestFirstSequencer extends BaseSequencer {
