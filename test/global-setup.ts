@@ -3,7 +3,7 @@
  *  - the production build: `tsconfig.build.json` compiled into a temporary `dist/` (bin/, services/, shared/) by the
  *    compiler `npm run build` uses (the `typescript` package), type-checking what it compiles as `npm run build` does: a
  *    type error there fails the run before any test, even one only this compiler reports (`npm run check`, beside it,
- *    type-checks the whole tree, tests included, with TypeScript's native checker). Tests copy it (`buildDist` in
+ *    type-checks the whole tree, tests included, with TypeScript's native checker). Tests hard-link it (`buildDist` in
  *    test/helpers/service-process.ts) instead of compiling again;
  *  - Google's Pub/Sub and Firestore emulators (test/helpers/gcloud-emulators.ts), shared by every file: each file uses
  *    its own project id (Pub/Sub topics and Firestore documents are per project) and its own Firestore root. Without
