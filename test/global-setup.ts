@@ -1,10 +1,10 @@
 /**
  * Once per `vitest run` of the integration and end-to-end tests (the `full` project in vitest.config.ts), before any file:
  *  - the production build: `tsconfig.build.json` compiled into a temporary `dist/` (bin/, services/, shared/) by the
- *    compiler `npm run build` uses (the `typescript` package), type-checking what it compiles as `npm run build` does: a
- *    type error there fails the run before any test, even one only this compiler reports (`npm run check`, beside it,
- *    type-checks the whole tree, tests included, with TypeScript's native checker). Tests hard-link it (`buildDist` in
- *    test/helpers/service-process.ts) instead of compiling again;
+ *    compiler `npm run build` uses (TypeScript 7, the `@typescript/native` alias in package.json), type-checking what it
+ *    compiles as `npm run build` does: a type error fails the run before any test (`npm run check`, beside it,
+ *    type-checks the whole tree, tests included, with the same native checker inside oxlint). Tests hard-link it
+ *    (`buildDist` in test/helpers/service-process.ts) instead of compiling again;
  *  - Google's Pub/Sub and Firestore emulators (test/helpers/gcloud-emulators.ts), shared by every file: each file uses
  *    its own project id (Pub/Sub topics and Firestore documents are per project) and its own Firestore root. Without
  *    `gcloud` on PATH they are not started and the emulator tests skip with a message.
@@ -31,7 +31,8 @@ declare module 'vitest' {
 }
 
 function build(outDir: string): Promise<void> {
-  const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
+  // `tsc` of package.json's scripts: TypeScript 7 (the `typescript` name is TypeScript 6, kept for its JavaScript API).
+  const tsc = join(repoRoot, 'node_modules/@typescript/native/bin/tsc');
   const args = [tsc, '-p', join(repoRoot, 'tsconfig.build.json'), '--incremental', 'false', '--outDir', outDir];
   return new Promise((res, reject) => {
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
