@@ -1,5 +1,5 @@
 /**
- * Once per `vitest run` of the integration and end-to-end tests (the `full` project in vitest.config.ts), before any file:
+ * Once per `vitest run` (not with `--mode fast`: vitest.config.ts), before any file:
  *  - the production build: `tsconfig.build.json` compiled into a temporary `dist/` (bin/, services/, shared/) by the
  *    compiler `npm run build` uses (TypeScript 7, the `@typescript/native` alias in package.json), type-checking what it
  *    compiles as `npm run build` does: a type error fails the run before any test (`npm run check`, beside it,

@@ -1,13 +1,8 @@
 /**
- * File order for a run on two workers:
- *  - one project after the other: the `full` project's files first, then `fast`'s. vitest keeps a worker (and the
- *    modules it has imported: DuckDB, onnxruntime, the SDKs) for the next file only when that file is of the same project;
- *    at each change of project in the queue it stops the worker and forks a new one. Interleaved, a run forked six workers
- *    instead of four;
- *  - within a project, the files known to take longest first, so the run does not end with one worker busy on a long file
- *    the other could have shared (the short `fast` files fill the end). The rest follow vitest's own order (slowest of the
- *    previous run first, from its results cache; by size on a fresh checkout).
- * An order, never a condition: every file runs either way.
+ * File order for a run on two workers: the files known to take longest start first, so the run does not end with one
+ * worker busy on a long file the other could have shared; the unit and component files, short, come after every
+ * integration and end-to-end file and fill the end. Within each, vitest's own order (slowest of the previous run first,
+ * from its results cache; by size on a fresh checkout). An order, never a condition: every file runs either way.
  */
 import { basename } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
@@ -35,10 +30,10 @@ export class LongestFirstSequencer extends BaseSequencer {
       const i = LONGEST_FILES.indexOf(basename(f.moduleId));
       return i === -1 ? LONGEST_FILES.length : i;
     };
-    const project = (f: TestSpecification): number => (f.project.name === 'full' ? 0 : 1);
+    const short = (f: TestSpecification): number => (/\/test\/(unit|component)\//.test(f.moduleId) ? 1 : 0);
     return sorted
       .map((f, i) => ({ f, i }))
-      .sort((a, b) => project(a.f) - project(b.f) || rank(a.f) - rank(b.f) || a.i - b.i)
+      .sort((a, b) => short(a.f) - short(b.f) || rank(a.f) - rank(b.f) || a.i - b.i)
       .map(({ f }) => f);
   }
 }
