@@ -68,14 +68,66 @@ function binOf(borders: readonly number[], x: number): number {
   return lo;
 }
 
-/** The α-quantile (linear interpolation) of `values`, which it sorts in place (a numeric typed-array sort). */
+/**
+ * The k-th smallest of values (0-based), moving it to values[k] with every smaller value before it and every larger one
+ * after it (Hoare's selection, median-of-three pivots): linear on average, where a sort is n·log n.
+ */
+function select(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (hi > lo) {
+    const a = values[lo] as number;
+    const b = values[(lo + hi) >> 1] as number;
+    const c = values[hi] as number;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = values[i] as number;
+        values[i++] = values[j] as number;
+        values[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break; // values[j + 1 … i − 1] all equal the pivot
+  }
+  return values[k] as number;
+}
+
+/**
+ * The α-quantile (linear interpolation between the order statistics around α·(n − 1)) of `values`, which it reorders. The
+ * two order statistics are selected rather than sorted for — the same two values, so the same quantile. A NaN or a −0
+ * (which a numeric sort orders and a comparison does not) sends it to the sort.
+ */
 function quantileOf(values: Float64Array, alpha: number): number {
   if (values.length === 0) return 0;
-  values.sort();
   const pos = alpha * (values.length - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(values.length - 1, lo + 1);
-  return (values[lo] as number) + (pos - lo) * ((values[hi] as number) - (values[lo] as number));
+  let plain = true;
+  for (let i = 0; i < values.length && plain; i++) {
+    const v = values[i] as number;
+    if (v !== v || Object.is(v, -0)) plain = false;
+  }
+  let vlo: number;
+  let vhi: number;
+  if (plain) {
+    vlo = select(values, lo);
+    vhi = vlo;
+    if (hi > lo) {
+      vhi = values[hi] as number;
+      for (let i = hi + 1; i < values.length; i++) if ((values[i] as number) < vhi) vhi = values[i] as number;
+    }
+  } else {
+    values.sort();
+    vlo = values[lo] as number;
+    vhi = values[hi] as number;
+  }
+  return vlo + (pos - lo) * (vhi - vlo);
 }
 
 /**
@@ -274,7 +326,6 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   const bias = alpha === null ? y.reduce((a, v) => a + v, 0) / rows : quantileOf(Float64Array.from(y), alpha);
   const pred = new Float64Array(rows).fill(bias);
   const grad = new Float64Array(rows);
-  const leafOf = new Int32Array(rows);
   const trees: ObliviousTree[] = [];
   const maxLeaves = 1 << opts.depth;
   // Histograms, one block of `stride` cells per leaf: Σ gradient and row count per (feature, bin). A level histograms
@@ -295,7 +346,6 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       const r = (y[i] as number) - (pred[i] as number);
       grad[i] = alpha === null ? r : r > 0 ? alpha : alpha - 1;
     }
-    leafOf.fill(0);
     for (let i = 0; i < rows; i++) order[i] = i;
     start[0] = 0;
     len[0] = rows;
@@ -326,20 +376,19 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       }
       splits.push({ feature: best.feature, border: (borders[best.feature] as number[])[best.bin] as number });
       const column = bins.subarray(best.feature * rows, (best.feature + 1) * rows);
-      for (let i = 0; i < rows; i++) if ((column[i] as number) > best.bin) leafOf[i] = (leafOf[i] as number) | (1 << d);
       partition(order, spare, start, len, nLeaves, column, best.bin);
     }
 
+    // Leaf l's rows are order[start[l], start[l] + len[l]), in row order: the leaf sums add them as a pass over the rows would.
     const leaves = new Float64Array(maxLeaves);
     if (alpha === null) {
-      const s = new Float64Array(maxLeaves);
-      const n = new Float64Array(maxLeaves);
-      for (let i = 0; i < rows; i++) {
-        const l = leafOf[i] as number;
-        s[l] = (s[l] as number) + (grad[i] as number);
-        n[l] = (n[l] as number) + 1;
+      for (let l = 0; l < maxLeaves; l++) {
+        const s = start[l] as number;
+        const n = len[l] as number;
+        let sum = 0;
+        for (let j = s; j < s + n; j++) sum += grad[order[j] as number] as number;
+        leaves[l] = (opts.learningRate * sum) / (n + l2);
       }
-      for (let l = 0; l < maxLeaves; l++) leaves[l] = (opts.learningRate * (s[l] as number)) / ((n[l] as number) + l2);
     } else {
       for (let l = 0; l < maxLeaves; l++) {
         const s = start[l] as number;
@@ -351,7 +400,14 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
         leaves[l] = opts.learningRate * quantileOf(residuals.subarray(0, n), alpha);
       }
     }
-    for (let i = 0; i < rows; i++) pred[i] = (pred[i] as number) + (leaves[leafOf[i] as number] as number);
+    for (let l = 0; l < maxLeaves; l++) {
+      const v = leaves[l] as number;
+      const s = start[l] as number;
+      for (let j = s; j < s + (len[l] as number); j++) {
+        const i = order[j] as number;
+        pred[i] = (pred[i] as number) + v;
+      }
+    }
     trees.push({ splits, leaves });
   }
   return { model: { featureNames: [...featureNames], trees, bias }, trainPredictions: pred };
