@@ -222,6 +222,30 @@ function accumulate(
   }
 }
 
+/** accumulate without the counts: the root's counts (every row) are the same for every tree and are computed once. */
+function accumulateSums(sums: Float64Array, cells: Uint16Array, na: number, grad: Float64Array, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const g = grad[i] as number;
+    const row = i * na;
+    const last = row + na;
+    let c = row;
+    for (; c + 3 < last; c += 4) {
+      const i0 = cells[c] as number;
+      const i1 = cells[c + 1] as number;
+      const i2 = cells[c + 2] as number;
+      const i3 = cells[c + 3] as number;
+      sums[i0] = (sums[i0] as number) + g;
+      sums[i1] = (sums[i1] as number) + g;
+      sums[i2] = (sums[i2] as number) + g;
+      sums[i3] = (sums[i3] as number) + g;
+    }
+    for (; c < last; c++) {
+      const idx = cells[c] as number;
+      sums[idx] = (sums[idx] as number) + g;
+    }
+  }
+}
+
 /**
  * The best (feature, border) over every leaf's histogram block: score = Σ over leaves (in leaf order) and sides of
  * S² / (n + λ), where a border's left side sums the bins up to it in bin order. `scores` is scratch (≥ 255 values).
@@ -340,6 +364,8 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   const start = new Int32Array(maxLeaves);
   const len = new Int32Array(maxLeaves);
   const residuals = new Float64Array(rows);
+  const rootCounts = new Int32Array(stride);
+  for (let c = 0; c < cells.length; c++) rootCounts[cells[c] as number] = (rootCounts[cells[c] as number] as number) + 1;
 
   for (let t = 0; t < opts.trees; t++) {
     for (let i = 0; i < rows; i++) {
@@ -356,10 +382,16 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       // This level's new blocks: leaf 0 at the first level, the right children (leaves half … nLeaves − 1) below it.
       const first = d === 0 ? 0 : half;
       sums.fill(0, first * stride, nLeaves * stride);
-      counts.fill(0, first * stride, nLeaves * stride);
-      for (let l = first; l < nLeaves; l++) {
-        const s = start[l] as number;
-        accumulate(sums, counts, l * stride, cells, na, grad, order, s, s + (len[l] as number));
+      if (d === 0) {
+        // The root holds every row in row order: its counts never change, its sums take one plain pass.
+        counts.set(rootCounts);
+        accumulateSums(sums, cells, na, grad, rows);
+      } else {
+        counts.fill(0, first * stride, nLeaves * stride);
+        for (let l = first; l < nLeaves; l++) {
+          const s = start[l] as number;
+          accumulate(sums, counts, l * stride, cells, na, grad, order, s, s + (len[l] as number));
+        }
       }
       // Left children (bit d−1 clear, leaf l < half) = parent l − right sibling l + half.
       const offset = half * stride;
