@@ -208,8 +208,7 @@ function linePlans(
 function qualityFields(rng: Rng, values: FeatureMap): Row {
   const nulls: number[] = [];
   if (rng.chance(0.05)) for (const name of rng.sample(DEFAULTABLE, rng.int(1, 2))) delete values[name];
-  for (let i = 0; i < FEATURE_COUNT; i++)
-    if (values[FEATURE_NAMES[i] as FeatureName] === undefined && DEAD[i] === 0) nulls.push(i);
+  for (let i = 0; i < FEATURE_COUNT; i++) if (values[FEATURE_NAMES[i] as FeatureName] === undefined && DEAD[i] === 0) nulls.push(i);
   const required = nulls.filter((i) => !OPTIONAL_FEATURES.has(FEATURE_NAMES[i] as FeatureName)).length;
   const r = rng.next();
   const score = r < 0.74 ? rng.uniform(85, 98) : r < 0.93 ? rng.uniform(70, 85) : rng.uniform(40, 70);
