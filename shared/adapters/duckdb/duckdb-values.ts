@@ -156,7 +156,6 @@ function timestampValue(v: string, numeric: readonly [number, number]): DuckDBVa
  * path (toDuckScalar: the shared check, then DuckDB's form) gives it; DATE, TIMESTAMP and NUMERIC values, which a batch
  * repeats, are remembered per column. Anything unusual takes the general path, with its checks and messages.
  */
-// eslint-disable-next-line complexity -- one shortcut per column type, each falling back to the general path
 function converterFor(col: Column): Converter {
   const numeric = col.numeric ?? DEFAULT_NUMERIC;
   const general: Converter = (v) => {
