@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FAMILY_FEATURES, type FeatureName, type ModelFamily } from '../../shared/contracts/feature-contract.js';
+import { FAMILY_FEATURES, FEATURE_COUNT, FEATURE_NAMES, type ModelFamily } from '../../shared/contracts/feature-contract.js';
 import { missingValue } from '../../shared/contracts/feature-fills.js';
 import { evaluateBatch } from '../../shared/catboost/evaluator.js';
 import { writeOnnx } from '../../shared/catboost/onnx-writer.js';
-import { computeFeatures, type FeatureMap } from './features.js';
+import { computeFeatures, type FeatureMap, type GameLogEntry } from './features.js';
 import type { Loss } from './trainer.js';
 import { defaultTrainThreads, trainAll, workerThreadsAvailable, type TrainJob, type Trained } from './train-pool.js';
 import type { PlayerHistory } from './world.js';
@@ -97,32 +97,65 @@ export interface BuildDemoModelsOptions {
 export function buildTrainingSet(history: readonly PlayerHistory[], before?: string): TrainingExample[] {
   const out: TrainingExample[] = [];
   for (const player of history) {
+    const games = player.games;
     let played = 0;
-    player.games.forEach((game, i) => {
-      if (game.isDnp || (before !== undefined && game.gameDate >= before)) return;
+    for (let i = 0; i < games.length; i++) {
+      const game = games[i] as GameLogEntry;
+      if (game.isDnp || (before !== undefined && game.gameDate >= before)) continue;
       const context = player.contexts[i];
       if (played >= 3 && context) {
-        out.push({
-          gameDate: game.gameDate,
-          features: computeFeatures(player.games.slice(0, i), context),
-          points: game.points,
-          line: game.line,
-        });
+        // The games before this one, read in place (a copy of every prefix made this quadratic in the log's length).
+        out.push({ gameDate: game.gameDate, features: computeFeatures(games, context, i), points: game.points, line: game.line });
       }
       played++;
-    });
+    }
   }
   return out.sort((a, b) => (a.gameDate < b.gameDate ? -1 : a.gameDate > b.gameDate ? 1 : 0));
 }
 
-/** Row-major float32 matrix of a family's inputs; absent values take the family's missing value (as the worker does), or NaN. */
-export function familyMatrix(examples: readonly TrainingExample[], family: ModelFamily): Float32Array {
-  const names: readonly FeatureName[] = FAMILY_FEATURES[family];
-  const fills = names.map((name) => missingValue(family, name) ?? Number.NaN);
-  const x = new Float32Array(examples.length * names.length);
+const FEATURE_INDEX: ReadonlyMap<string, number> = new Map(FEATURE_NAMES.map((name, i) => [name, i]));
+
+/** The examples' feature values in store order: `values` row-major (FEATURE_COUNT a row), `present` 1 where a value is. */
+export interface FeatureRows {
+  values: Float64Array;
+  present: Uint8Array;
+}
+
+/**
+ * Every example's features as store-ordered rows, from one walk of each example's map: a family matrix then picks its
+ * columns by index (looking each feature up by name, for every family and split, cost several times more).
+ */
+export function featureRows(examples: readonly TrainingExample[]): FeatureRows {
+  const values = new Float64Array(examples.length * FEATURE_COUNT);
+  const present = new Uint8Array(examples.length * FEATURE_COUNT);
   for (let r = 0; r < examples.length; r++) {
-    const features = (examples[r] as TrainingExample).features;
-    for (let j = 0; j < names.length; j++) x[r * names.length + j] = features[names[j] as FeatureName] ?? (fills[j] as number);
+    const features = (examples[r] as TrainingExample).features as Record<string, number | undefined>;
+    const base = r * FEATURE_COUNT;
+    for (const name in features) {
+      const j = FEATURE_INDEX.get(name);
+      const v = features[name];
+      if (j === undefined || v === undefined || v === null) continue;
+      values[base + j] = v;
+      present[base + j] = 1;
+    }
+  }
+  return { values, present };
+}
+
+/** Row-major float32 matrix of a family's inputs; absent values take the family's missing value (as the worker does), or NaN. */
+export function familyMatrix(examples: readonly TrainingExample[], family: ModelFamily, rows = featureRows(examples)): Float32Array {
+  const names = FAMILY_FEATURES[family];
+  const width = names.length;
+  const columns = Int32Array.from(names, (name) => FEATURE_INDEX.get(name) as number);
+  const fills = Float64Array.from(names, (name) => missingValue(family, name) ?? Number.NaN);
+  const x = new Float32Array(examples.length * width);
+  const { values, present } = rows;
+  for (let r = 0; r < examples.length; r++) {
+    const base = r * FEATURE_COUNT;
+    for (let j = 0; j < width; j++) {
+      const k = base + (columns[j] as number);
+      x[r * width + j] = present[k] === 1 ? (values[k] as number) : (fills[j] as number);
+    }
   }
   return x;
 }
@@ -149,10 +182,11 @@ export async function buildDemoModels(opts: BuildDemoModelsOptions): Promise<Reg
   const specs = opts.models ?? DEMO_MODELS;
   // One matrix per family and split (two demo models share v9).
   const matrices = new Map<string, Float32Array>();
+  const splitRows = { train: featureRows(train), holdout: featureRows(holdout) };
   const matrixOf = (family: ModelFamily, split: 'train' | 'holdout' = 'train'): Float32Array => {
     let x = matrices.get(`${family}/${split}`);
     if (!x) {
-      x = familyMatrix(split === 'train' ? train : holdout, family);
+      x = familyMatrix(split === 'train' ? train : holdout, family, splitRows[split]);
       matrices.set(`${family}/${split}`, x);
     }
     return x;

@@ -51,6 +51,47 @@ const EXTRA_STATUSES = ['doubtful', 'questionable', 'probable', 'probable', 'out
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const FEATURE_COLUMNS: readonly string[] = Array.from({ length: FEATURE_COUNT }, (_, i) => featureColumn(i));
+/** 1 at the store indices of DEAD_FEATURES. */
+const DEAD = Uint8Array.from({ length: FEATURE_COUNT }, (_, i) => (DEAD_FEATURES.includes(i) ? 1 : 0));
+/** The quality columns qualityFields fills, in its order. */
+const QUALITY_COLUMNS = [
+  'feature_quality_score',
+  'is_quality_ready',
+  'quality_tier',
+  'quality_alert_level',
+  'matchup_quality_pct',
+  'player_history_quality_pct',
+  'vegas_quality_pct',
+  'game_context_quality_pct',
+  'default_feature_count',
+  'required_default_count',
+  'default_feature_indices',
+] as const;
+/**
+ * A feature-store row with every column, in the order they are filled, all null. Each row starts as a copy of it: a fresh
+ * object given 55 computed keys becomes a slow dictionary (to fill, and to read back when appended); a copy of this one
+ * (built by JSON.parse, which lays it out fast) keeps the fast layout while its values are set.
+ */
+const FEATURE_ROW: Readonly<Row> = JSON.parse(
+  JSON.stringify(
+    Object.fromEntries(
+      [
+        'player_lookup',
+        'game_date',
+        'game_id',
+        'feature_version',
+        ...FEATURE_COLUMNS,
+        ...QUALITY_COLUMNS,
+        'vegas_line_source',
+        'days_rest',
+        'is_production_ready',
+        'completeness_percentage',
+        'data_source',
+        'created_at',
+      ].map((name) => [name, null]),
+    ),
+  ),
+) as Row;
 
 /** Candidates per game by default: both rosters minus the deepest bench. */
 export const DEFAULT_CANDIDATES_PER_GAME: readonly [number, number] = [30, 35];
@@ -167,8 +208,7 @@ function linePlans(
 function qualityFields(rng: Rng, values: FeatureMap): Row {
   const nulls: number[] = [];
   if (rng.chance(0.05)) for (const name of rng.sample(DEFAULTABLE, rng.int(1, 2))) delete values[name];
-  for (let i = 0; i < FEATURE_COUNT; i++)
-    if (values[FEATURE_NAMES[i] as FeatureName] === undefined && !DEAD_FEATURES.includes(i)) nulls.push(i);
+  for (let i = 0; i < FEATURE_COUNT; i++) if (values[FEATURE_NAMES[i] as FeatureName] === undefined && DEAD[i] === 0) nulls.push(i);
   const required = nulls.filter((i) => !OPTIONAL_FEATURES.has(FEATURE_NAMES[i] as FeatureName)).length;
   const r = rng.next();
   const score = r < 0.74 ? rng.uniform(85, 98) : r < 0.93 ? rng.uniform(70, 85) : rng.uniform(40, 70);
@@ -299,11 +339,15 @@ export function generateSlate(
       }
       if (rowRng.chance(0.05)) continue; // about 5 % of candidates have no feature row
       const values = computeFeatures(log, ctx);
-      const fs: Row = { player_lookup: p.lookup, game_date: date, game_id: game.gameId, feature_version: 'v2_54features' };
+      const fs: Row = { ...FEATURE_ROW };
+      fs.player_lookup = p.lookup;
+      fs.game_date = date;
+      fs.game_id = game.gameId;
+      fs.feature_version = 'v2_54features';
       const quality = qualityFields(rowRng, values);
       for (let i = 0; i < FEATURE_COUNT; i++) {
         const v = values[FEATURE_NAMES[i] as FeatureName];
-        fs[FEATURE_COLUMNS[i] as string] = v !== undefined && !DEAD_FEATURES.includes(i) ? v : null;
+        fs[FEATURE_COLUMNS[i] as string] = v !== undefined && DEAD[i] === 0 ? v : null;
       }
       Object.assign(fs, quality);
       fs.vegas_line_source = lines.source;

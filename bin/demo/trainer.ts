@@ -38,13 +38,58 @@ export interface TrainOptions {
   seed?: number;
 }
 
+/**
+ * The column's values without its NaNs, in ascending numeric order (−0 before +0), as a typed-array sort orders them: an
+ * LSD radix sort (three passes) of the float32 bit patterns mapped to keys that order as the numbers do — linear, where
+ * the comparison sort was most of a 5-tree model's training time.
+ */
+function sortedNonNaN(values: Float32Array): Float32Array {
+  const n = values.length;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  let keys = new Uint32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as number;
+    if (v !== v) continue;
+    const b = bits[i] as number;
+    // Negative: every bit flipped (a larger magnitude is a smaller key); otherwise the sign bit set.
+    keys[m++] = b >= 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+  }
+  keys = keys.subarray(0, m);
+  let spare = new Uint32Array(m);
+  const count = new Int32Array(2048);
+  for (const shift of [0, 11, 22]) {
+    count.fill(0);
+    for (let i = 0; i < m; i++) {
+      const d = ((keys[i] as number) >>> shift) & 2047;
+      count[d] = (count[d] as number) + 1;
+    }
+    let total = 0;
+    for (let d = 0; d < 2048; d++) {
+      const c = count[d] as number;
+      count[d] = total;
+      total += c;
+    }
+    for (let i = 0; i < m; i++) {
+      const k = keys[i] as number;
+      const d = (k >>> shift) & 2047;
+      const at = count[d] as number;
+      count[d] = at + 1;
+      spare[at] = k;
+    }
+    [keys, spare] = [spare, keys];
+  }
+  const out = new Uint32Array(m);
+  for (let i = 0; i < m; i++) {
+    const k = keys[i] as number;
+    out[i] = k >= 0x80000000 ? k & 0x7fffffff : ~k >>> 0;
+  }
+  return new Float32Array(out.buffer);
+}
+
 /** float32 quantile borders of one column, ascending, each strictly below the column's maximum. */
 export function quantileBorders(values: Float32Array, borderCount: number): number[] {
-  // A typed-array sort is numeric and puts NaN last: the finite values are the sorted copy up to its first NaN.
-  const sorted = values.slice().sort();
-  let end = sorted.length;
-  while (end > 0 && Number.isNaN(sorted[end - 1])) end--;
-  const finite = sorted.subarray(0, end);
+  const finite = sortedNonNaN(values);
   if (finite.length === 0) return [];
   const max = finite[finite.length - 1] as number;
   const out: number[] = [];
@@ -68,14 +113,66 @@ function binOf(borders: readonly number[], x: number): number {
   return lo;
 }
 
-/** The α-quantile (linear interpolation) of `values`, which it sorts in place (a numeric typed-array sort). */
+/**
+ * The k-th smallest of values (0-based), moving it to values[k] with every smaller value before it and every larger one
+ * after it (Hoare's selection, median-of-three pivots): linear on average, where a sort is n·log n.
+ */
+function select(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (hi > lo) {
+    const a = values[lo] as number;
+    const b = values[(lo + hi) >> 1] as number;
+    const c = values[hi] as number;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = values[i] as number;
+        values[i++] = values[j] as number;
+        values[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break; // values[j + 1 … i − 1] all equal the pivot
+  }
+  return values[k] as number;
+}
+
+/**
+ * The α-quantile (linear interpolation between the order statistics around α·(n − 1)) of `values`, which it reorders. The
+ * two order statistics are selected rather than sorted for — the same two values, so the same quantile. A NaN or a −0
+ * (which a numeric sort orders and a comparison does not) sends it to the sort.
+ */
 function quantileOf(values: Float64Array, alpha: number): number {
   if (values.length === 0) return 0;
-  values.sort();
   const pos = alpha * (values.length - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(values.length - 1, lo + 1);
-  return (values[lo] as number) + (pos - lo) * ((values[hi] as number) - (values[lo] as number));
+  let plain = true;
+  for (let i = 0; i < values.length && plain; i++) {
+    const v = values[i] as number;
+    if (v !== v || Object.is(v, -0)) plain = false;
+  }
+  let vlo: number;
+  let vhi: number;
+  if (plain) {
+    vlo = select(values, lo);
+    vhi = vlo;
+    if (hi > lo) {
+      vhi = values[hi] as number;
+      for (let i = hi + 1; i < values.length; i++) if ((values[i] as number) < vhi) vhi = values[i] as number;
+    }
+  } else {
+    values.sort();
+    vlo = values[lo] as number;
+    vhi = values[hi] as number;
+  }
+  return vlo + (pos - lo) * (vhi - vlo);
 }
 
 /**
@@ -99,9 +196,11 @@ interface Binned {
 function binMatrix(x: Float32Array, rows: number, width: number, borderCount: number): Binned {
   const borders: number[][] = [];
   const bins = new Uint8Array(rows * width);
-  const column = new Float32Array(rows);
+  // Column-major once (one sequential pass), rather than one strided pass over the whole matrix per feature.
+  const byColumn = new Float32Array(rows * width);
+  for (let i = 0; i < rows; i++) for (let f = 0; f < width; f++) byColumn[f * rows + i] = x[i * width + f] as number;
   for (let f = 0; f < width; f++) {
-    for (let i = 0; i < rows; i++) column[i] = x[i * width + f] as number;
+    const column = byColumn.subarray(f * rows, (f + 1) * rows);
     const b = quantileBorders(column, borderCount);
     borders.push(b);
     for (let i = 0; i < rows; i++) bins[f * rows + i] = binOf(b, column[i] as number);
@@ -166,6 +265,30 @@ function accumulate(
       const idx = block + (cells[c] as number);
       sums[idx] = (sums[idx] as number) + g;
       counts[idx] = (counts[idx] as number) + 1;
+    }
+  }
+}
+
+/** accumulate without the counts: the root's counts (every row) are the same for every tree and are computed once. */
+function accumulateSums(sums: Float64Array, cells: Uint16Array, na: number, grad: Float64Array, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const g = grad[i] as number;
+    const row = i * na;
+    const last = row + na;
+    let c = row;
+    for (; c + 3 < last; c += 4) {
+      const i0 = cells[c] as number;
+      const i1 = cells[c + 1] as number;
+      const i2 = cells[c + 2] as number;
+      const i3 = cells[c + 3] as number;
+      sums[i0] = (sums[i0] as number) + g;
+      sums[i1] = (sums[i1] as number) + g;
+      sums[i2] = (sums[i2] as number) + g;
+      sums[i3] = (sums[i3] as number) + g;
+    }
+    for (; c < last; c++) {
+      const idx = cells[c] as number;
+      sums[idx] = (sums[idx] as number) + g;
     }
   }
 }
@@ -274,7 +397,6 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   const bias = alpha === null ? y.reduce((a, v) => a + v, 0) / rows : quantileOf(Float64Array.from(y), alpha);
   const pred = new Float64Array(rows).fill(bias);
   const grad = new Float64Array(rows);
-  const leafOf = new Int32Array(rows);
   const trees: ObliviousTree[] = [];
   const maxLeaves = 1 << opts.depth;
   // Histograms, one block of `stride` cells per leaf: Σ gradient and row count per (feature, bin). A level histograms
@@ -289,13 +411,14 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
   const start = new Int32Array(maxLeaves);
   const len = new Int32Array(maxLeaves);
   const residuals = new Float64Array(rows);
+  const rootCounts = new Int32Array(stride);
+  for (let c = 0; c < cells.length; c++) rootCounts[cells[c] as number] = (rootCounts[cells[c] as number] as number) + 1;
 
   for (let t = 0; t < opts.trees; t++) {
     for (let i = 0; i < rows; i++) {
       const r = (y[i] as number) - (pred[i] as number);
       grad[i] = alpha === null ? r : r > 0 ? alpha : alpha - 1;
     }
-    leafOf.fill(0);
     for (let i = 0; i < rows; i++) order[i] = i;
     start[0] = 0;
     len[0] = rows;
@@ -306,10 +429,16 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       // This level's new blocks: leaf 0 at the first level, the right children (leaves half … nLeaves − 1) below it.
       const first = d === 0 ? 0 : half;
       sums.fill(0, first * stride, nLeaves * stride);
-      counts.fill(0, first * stride, nLeaves * stride);
-      for (let l = first; l < nLeaves; l++) {
-        const s = start[l] as number;
-        accumulate(sums, counts, l * stride, cells, na, grad, order, s, s + (len[l] as number));
+      if (d === 0) {
+        // The root holds every row in row order: its counts never change, its sums take one plain pass.
+        counts.set(rootCounts);
+        accumulateSums(sums, cells, na, grad, rows);
+      } else {
+        counts.fill(0, first * stride, nLeaves * stride);
+        for (let l = first; l < nLeaves; l++) {
+          const s = start[l] as number;
+          accumulate(sums, counts, l * stride, cells, na, grad, order, s, s + (len[l] as number));
+        }
       }
       // Left children (bit d−1 clear, leaf l < half) = parent l − right sibling l + half.
       const offset = half * stride;
@@ -326,20 +455,19 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
       }
       splits.push({ feature: best.feature, border: (borders[best.feature] as number[])[best.bin] as number });
       const column = bins.subarray(best.feature * rows, (best.feature + 1) * rows);
-      for (let i = 0; i < rows; i++) if ((column[i] as number) > best.bin) leafOf[i] = (leafOf[i] as number) | (1 << d);
       partition(order, spare, start, len, nLeaves, column, best.bin);
     }
 
+    // Leaf l's rows are order[start[l], start[l] + len[l]), in row order: the leaf sums add them as a pass over the rows would.
     const leaves = new Float64Array(maxLeaves);
     if (alpha === null) {
-      const s = new Float64Array(maxLeaves);
-      const n = new Float64Array(maxLeaves);
-      for (let i = 0; i < rows; i++) {
-        const l = leafOf[i] as number;
-        s[l] = (s[l] as number) + (grad[i] as number);
-        n[l] = (n[l] as number) + 1;
+      for (let l = 0; l < maxLeaves; l++) {
+        const s = start[l] as number;
+        const n = len[l] as number;
+        let sum = 0;
+        for (let j = s; j < s + n; j++) sum += grad[order[j] as number] as number;
+        leaves[l] = (opts.learningRate * sum) / (n + l2);
       }
-      for (let l = 0; l < maxLeaves; l++) leaves[l] = (opts.learningRate * (s[l] as number)) / ((n[l] as number) + l2);
     } else {
       for (let l = 0; l < maxLeaves; l++) {
         const s = start[l] as number;
@@ -351,7 +479,14 @@ export function fitObliviousBoosting(data: TrainingData, opts: TrainOptions): Tr
         leaves[l] = opts.learningRate * quantileOf(residuals.subarray(0, n), alpha);
       }
     }
-    for (let i = 0; i < rows; i++) pred[i] = (pred[i] as number) + (leaves[leafOf[i] as number] as number);
+    for (let l = 0; l < maxLeaves; l++) {
+      const v = leaves[l] as number;
+      const s = start[l] as number;
+      for (let j = s; j < s + (len[l] as number); j++) {
+        const i = order[j] as number;
+        pred[i] = (pred[i] as number) + v;
+      }
+    }
     trees.push({ splits, leaves });
   }
   return { model: { featureNames: [...featureNames], trees, bias }, trainPredictions: pred };
