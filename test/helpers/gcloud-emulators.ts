@@ -88,6 +88,16 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
 }
 
+/**
+ * The emulators' JVM: the client compiler only and the serial collector
+ * (https://docs.oracle.com/en/java/javase/17/docs/specs/man/java.html: `-XX:TieredStopAtLevel`, `-XX:+UseSerialGC`).
+ * A test run's emulators live a few minutes on two cores shared with everything else: the optimising compiler's and the
+ * parallel collector's threads cost more than they return. Measured on the four emulator files run together, twice
+ * each way alternating: the emulators took 19.7 and 19.8 CPU-s with the defaults, 13.8 and 14.6 with these, and the
+ * files' wall time did not grow (28.3, 27.5 against 24.8, 27.2 s).
+ */
+const EMULATOR_JVM_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
+
 export async function startEmulator(kind: EmulatorKind, opts: { startTimeoutMs?: number } = {}): Promise<RunningEmulator> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -95,7 +105,7 @@ export async function startEmulator(kind: EmulatorKind, opts: { startTimeoutMs?:
   const child = spawn('gcloud', argsFor(kind, host, dataDir), {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' },
+    env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', JAVA_TOOL_OPTIONS: EMULATOR_JVM_OPTIONS },
   });
   let output = '';
   const collect = (chunk: Buffer) => {
