@@ -6,6 +6,7 @@
  * consistently with it.
  */
 import type { Row } from '../../shared/ports/warehouse.js';
+import { mlFeatureStoreV2 } from '../../shared/contracts/tables.js';
 import {
   FEATURE_COUNT,
   FEATURE_NAMES,
@@ -53,44 +54,13 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 const FEATURE_COLUMNS: readonly string[] = Array.from({ length: FEATURE_COUNT }, (_, i) => featureColumn(i));
 /** 1 at the store indices of DEAD_FEATURES. */
 const DEAD = Uint8Array.from({ length: FEATURE_COUNT }, (_, i) => (DEAD_FEATURES.includes(i) ? 1 : 0));
-/** The quality columns qualityFields fills, in its order. */
-const QUALITY_COLUMNS = [
-  'feature_quality_score',
-  'is_quality_ready',
-  'quality_tier',
-  'quality_alert_level',
-  'matchup_quality_pct',
-  'player_history_quality_pct',
-  'vegas_quality_pct',
-  'game_context_quality_pct',
-  'default_feature_count',
-  'required_default_count',
-  'default_feature_indices',
-] as const;
 /**
- * A feature-store row with every column, in the order they are filled, all null. Each row starts as a copy of it: a fresh
- * object given 55 computed keys becomes a slow dictionary (to fill, and to read back when appended); a copy of this one
- * (built by JSON.parse, which lays it out fast) keeps the fast layout while its values are set.
+ * A feature-store row with every column of the table (shared/contracts/tables.ts), all null. Each row starts as a copy of
+ * it: a fresh object given 55 computed keys becomes a slow dictionary (to fill, and to read back when appended); a copy of
+ * this one (built by JSON.parse, which lays it out fast) keeps the fast layout while its values are set.
  */
 const FEATURE_ROW: Readonly<Row> = JSON.parse(
-  JSON.stringify(
-    Object.fromEntries(
-      [
-        'player_lookup',
-        'game_date',
-        'game_id',
-        'feature_version',
-        ...FEATURE_COLUMNS,
-        ...QUALITY_COLUMNS,
-        'vegas_line_source',
-        'days_rest',
-        'is_production_ready',
-        'completeness_percentage',
-        'data_source',
-        'created_at',
-      ].map((name) => [name, null]),
-    ),
-  ),
+  JSON.stringify(Object.fromEntries(mlFeatureStoreV2.columns.map((column) => [column.name, null]))),
 ) as Row;
 
 /** Candidates per game by default: both rosters minus the deepest bench. */
